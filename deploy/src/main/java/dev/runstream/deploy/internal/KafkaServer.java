@@ -1,0 +1,123 @@
+package dev.runstream.deploy.internal;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Uuid;
+
+/** Apache Kafka, KRaft single node (broker and controller), from the jars in stack-dist. */
+public final class KafkaServer extends ProcessServer {
+  private final String classpath;
+  private final int port;
+  private final int controllerPort;
+  private final String marker;
+  private Admin admin;
+
+  /**
+   * Creates the server; nothing runs until {@link #start()}.
+   *
+   * @param dir its directory
+   * @param classpath the broker classpath ({@code dir/*})
+   * @param port client port
+   * @param controllerPort controller port
+   * @param marker a string put on the command line so the process can be recognised
+   * @param timeouts startup and shutdown timeouts
+   */
+  public KafkaServer(
+      Path dir, String classpath, int port, int controllerPort, String marker, Timeouts timeouts) {
+    super("kafka", dir, timeouts);
+    this.classpath = classpath;
+    this.port = port;
+    this.controllerPort = controllerPort;
+    this.marker = marker;
+  }
+
+  @Override
+  public String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  private Path propertiesFile() {
+    return dir().resolve("server.properties");
+  }
+
+  @Override
+  protected void prepare() throws InterruptedException {
+    Path logDir = dir().resolve("data");
+    IoUtil.write(
+        propertiesFile(),
+        KafkaConfig.render(KafkaConfig.serverProperties(port, controllerPort, logDir)));
+    if (Files.exists(logDir.resolve("meta.properties"))) {
+      return; // formatted by an earlier run on this data directory
+    }
+    // Same format as `kafka-storage.sh random-uuid` (base64url, 22 chars), without a JVM start.
+    String clusterId = Uuid.randomUuid().toString();
+    List<String> format = javaCommand();
+    format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c"));
+    format.add(propertiesFile().toString());
+    WatchedProcess formatting =
+        WatchedProcess.start(
+            "kafka-format",
+            format,
+            dir(),
+            logFile().orElseThrow(),
+            Duration.ofSeconds(5),
+            environment());
+    Duration timeout = timeouts().startup();
+    if (!formatting.waitFor(timeout)) {
+      formatting.stop(Duration.ofSeconds(5));
+      throw failure("storage format did not finish within " + timeout.toSeconds() + " s", null);
+    }
+    int code = formatting.exitCode().orElse(-1);
+    if (code != 0) {
+      throw failure("storage format failed with exit code " + code, null);
+    }
+  }
+
+  private List<String> javaCommand() {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(JavaRuntime.javaExecutable());
+    cmd.add("-Xms128m");
+    cmd.add("-Xmx512m");
+    cmd.add("-XX:+UseG1GC");
+    cmd.add("-Djava.awt.headless=true");
+    cmd.add("-Drunstream.stack=" + marker);
+    // slf4j-simple is the broker's binding: warnings and errors only, plus the startup line.
+    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    cmd.add("-Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info");
+    cmd.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
+    cmd.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS");
+    cmd.add("-cp");
+    cmd.add(classpath);
+    return cmd;
+  }
+
+  @Override
+  protected List<String> command() {
+    List<String> cmd = javaCommand();
+    cmd.add("kafka.Kafka");
+    cmd.add(propertiesFile().toString());
+    return cmd;
+  }
+
+  @Override
+  protected void probe() throws Exception {
+    // A cheap TCP check first: the admin client logs a warning per refused connection.
+    Probes.tcpConnect("127.0.0.1", port);
+    if (admin == null) {
+      admin = Probes.kafkaAdmin(address());
+    }
+    Probes.kafkaDescribeCluster(admin);
+  }
+
+  @Override
+  protected void releaseProbe() {
+    if (admin != null) {
+      admin.close(Duration.ZERO);
+      admin = null;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.runstream.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.runstream.deploy.internal.IoUtil;
+import dev.runstream.deploy.internal.JavaRuntime;
+import dev.runstream.deploy.junit.LocalStackExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starting, closing and crashing stacks of their own; no server may be left behind. */
+@ExtendWith(LocalStackExtension.class)
+class LocalStackLifecycleIT {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalStackLifecycleIT.class);
+
+  @TempDir Path tmp;
+
+  @Test
+  void closeStopsEveryServerAndDeletesTheDataDirectory() {
+    Path dataDir = tmp.resolve("stack");
+    LocalStack stack = LocalStack.builder().dataDir(dataDir).useEnvironment(false).start();
+    LOG.info("own stack started in {} ms", stack.startupTime().toMillis());
+    assertThat(StackProcesses.of(dataDir))
+        .as("kafka, registry and clickhouse processes")
+        .anySatisfy(c -> assertThat(c).contains("kafka.Kafka"))
+        .anySatisfy(c -> assertThat(c).contains("apicurio-registry-app"))
+        .anySatisfy(c -> assertThat(c).contains("clickhouse-server"));
+
+    stack.close();
+    stack.close(); // idempotent
+
+    assertThat(StackProcesses.of(dataDir)).isEmpty();
+    assertThat(dataDir).doesNotExist();
+    assertThat(stack.servers()).allSatisfy(s -> assertThat(s.isRunning()).isFalse());
+  }
+
+  @Test
+  void noServerOutlivesAJvmKilledWithSigkill() throws Exception {
+    Path dataDir = tmp.resolve("orphan-stack");
+    Path ready = tmp.resolve("ready.txt");
+    Path out = tmp.resolve("child.log");
+    Process child =
+        new ProcessBuilder(
+                JavaRuntime.javaExecutable(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                OrphanProbeMain.class.getName(),
+                dataDir.toString(),
+                ready.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .start();
+    try {
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(200))
+          .failFast("the child JVM exited", () -> !child.isAlive())
+          .until(() -> Files.exists(ready));
+      List<String> servers = StackProcesses.of(dataDir);
+      assertThat(servers).hasSizeGreaterThanOrEqualTo(3);
+
+      child.destroyForcibly(); // SIGKILL: no shutdown hook runs
+      child.waitFor();
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(200))
+          .untilAsserted(() -> assertThat(StackProcesses.of(dataDir)).isEmpty());
+    } finally {
+      child.destroyForcibly();
+      if (Files.exists(out)) {
+        LOG.info("child JVM output:\n{}", IoUtil.tail(out, 30));
+      }
+      IoUtil.deleteRecursively(dataDir);
+    }
+  }
+
+  @Test
+  void serversNamedByEnvironmentVariablesAreReusedNotStarted(LocalStack shared) {
+    Path dataDir = tmp.resolve("reusing");
+    try (LocalStack stack =
+        LocalStack.builder()
+            .environment(
+                Map.of(
+                    "KAFKA_BOOTSTRAP", shared.kafkaBootstrap(),
+                    "SCHEMA_REGISTRY_URL", shared.schemaRegistryUrl() + "/",
+                    "CLICKHOUSE_URL", shared.clickhouseUrl()))
+            .dataDir(dataDir)
+            .start()) {
+      assertThat(stack.kafkaBootstrap()).isEqualTo(shared.kafkaBootstrap());
+      assertThat(stack.schemaRegistryUrl()).isEqualTo(shared.schemaRegistryUrl());
+      assertThat(stack.clickhouseUrl()).isEqualTo(shared.clickhouseUrl());
+      assertThat(stack.servers()).allSatisfy(s -> assertThat(s.isExternal()).isTrue());
+      assertThat(stack.describe())
+          .contains("reused from KAFKA_BOOTSTRAP")
+          .contains("reused from SCHEMA_REGISTRY_URL")
+          .contains("reused from CLICKHOUSE_URL")
+          .doesNotContain("started here");
+      assertThat(StackProcesses.of(dataDir)).isEmpty();
+    }
+    // Closing it left the shared servers alone.
+    assertThat(shared.servers()).allSatisfy(s -> assertThat(s.isRunning()).isTrue());
+  }
+}
