@@ -1,0 +1,393 @@
+package dev.runstream.sink;
+
+import dev.runstream.schemas.Topics;
+import dev.runstream.sink.internal.Sql;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link ClickHouseSink}. Build with {@link #builder()} or read from the environment
+ * with {@link #fromEnv()}; every setting is validated when it is set or, for the required ones, in
+ * {@link Builder#build()}, with a message that names the setting.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class SinkConfig {
+  /** ClickHouse user unless set: {@value}. */
+  public static final String DEFAULT_CLICKHOUSE_USER = "default";
+
+  /** ClickHouse password unless set: empty. */
+  public static final String DEFAULT_CLICKHOUSE_PASSWORD = "";
+
+  /** ClickHouse database unless set: {@value}. */
+  public static final String DEFAULT_DATABASE = "runstream";
+
+  /** Kafka consumer group unless set: {@value}. */
+  public static final String DEFAULT_GROUP_ID = "runstream-sink";
+
+  /** Rows per batch unless set: {@value}. */
+  public static final int DEFAULT_BATCH_MAX_ROWS = 50_000;
+
+  /** Longest time a record waits in a batch unless set: 1 second. */
+  public static final Duration DEFAULT_BATCH_MAX_DELAY = Duration.ofSeconds(1);
+
+  /** Replication factor of topics the sink creates when missing, unless set: {@value}. */
+  public static final short DEFAULT_REPLICATION_FACTOR = 1;
+
+  /** Attempts of one insert before the batch is held and the consumer paused: {@value}. */
+  public static final int DEFAULT_INSERT_ATTEMPTS = 5;
+
+  /** Environment variable of {@link Builder#bootstrapServers}. */
+  public static final String ENV_KAFKA_BOOTSTRAP = "KAFKA_BOOTSTRAP";
+
+  /** Environment variable of {@link Builder#schemaRegistryUrl}. */
+  public static final String ENV_SCHEMA_REGISTRY_URL = "SCHEMA_REGISTRY_URL";
+
+  /** Environment variable of {@link Builder#clickHouseUrl}. */
+  public static final String ENV_CLICKHOUSE_URL = "CLICKHOUSE_URL";
+
+  /** Environment variable of the topic prefix ({@link Topics#withPrefix}). */
+  public static final String ENV_TOPIC_PREFIX = "RUNSTREAM_TOPIC_PREFIX";
+
+  /** Optional environment variables read by {@link #fromEnv()}. */
+  public static final String ENV_CLICKHOUSE_USER = "CLICKHOUSE_USER";
+
+  public static final String ENV_CLICKHOUSE_PASSWORD = "CLICKHOUSE_PASSWORD";
+  public static final String ENV_CLICKHOUSE_DATABASE = "CLICKHOUSE_DATABASE";
+  public static final String ENV_GROUP_ID = "RUNSTREAM_SINK_GROUP_ID";
+
+  private final String bootstrapServers;
+  private final String schemaRegistryUrl;
+  private final String clickHouseUrl;
+  private final String clickHouseUser;
+  private final String clickHousePassword;
+  private final String database;
+  private final Topics topics;
+  private final String groupId;
+  private final int batchMaxRows;
+  private final Duration batchMaxDelay;
+  private final short replicationFactor;
+  private final int insertAttempts;
+
+  private SinkConfig(Builder b) {
+    this.bootstrapServers = b.bootstrapServers;
+    this.schemaRegistryUrl = b.schemaRegistryUrl;
+    this.clickHouseUrl = b.clickHouseUrl;
+    this.clickHouseUser = b.clickHouseUser;
+    this.clickHousePassword = b.clickHousePassword;
+    this.database = b.database;
+    this.topics = b.topics;
+    this.groupId = b.groupId;
+    this.batchMaxRows = b.batchMaxRows;
+    this.batchMaxDelay = b.batchMaxDelay;
+    this.replicationFactor = b.replicationFactor;
+    this.insertAttempts = b.insertAttempts;
+  }
+
+  /** A builder with every default; the three addresses must be set. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Reads {@value #ENV_KAFKA_BOOTSTRAP}, {@value #ENV_SCHEMA_REGISTRY_URL}, {@value
+   * #ENV_CLICKHOUSE_URL} (required) and {@value #ENV_TOPIC_PREFIX}, {@value #ENV_CLICKHOUSE_USER},
+   * {@value #ENV_CLICKHOUSE_PASSWORD}, {@value #ENV_CLICKHOUSE_DATABASE}, {@value #ENV_GROUP_ID}
+   * (optional) from the process environment.
+   *
+   * @throws IllegalArgumentException naming the variable that is missing or invalid
+   */
+  public static SinkConfig fromEnv() {
+    return fromEnv(System.getenv());
+  }
+
+  /** {@link #fromEnv()} over the given variables, for tests and launchers. */
+  public static SinkConfig fromEnv(Map<String, String> env) {
+    Builder b = builder();
+    b.bootstrapServers(require(env, ENV_KAFKA_BOOTSTRAP));
+    b.schemaRegistryUrl(require(env, ENV_SCHEMA_REGISTRY_URL));
+    b.clickHouseUrl(require(env, ENV_CLICKHOUSE_URL));
+    String prefix = env.get(ENV_TOPIC_PREFIX);
+    if (prefix != null) {
+      try {
+        b.topics(Topics.withPrefix(prefix));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(ENV_TOPIC_PREFIX + ": " + e.getMessage(), e);
+      }
+    }
+    if (env.get(ENV_CLICKHOUSE_USER) != null) {
+      b.clickHouseUser(env.get(ENV_CLICKHOUSE_USER));
+    }
+    if (env.get(ENV_CLICKHOUSE_PASSWORD) != null) {
+      b.clickHousePassword(env.get(ENV_CLICKHOUSE_PASSWORD));
+    }
+    if (env.get(ENV_CLICKHOUSE_DATABASE) != null) {
+      b.database(env.get(ENV_CLICKHOUSE_DATABASE));
+    }
+    if (env.get(ENV_GROUP_ID) != null) {
+      b.groupId(env.get(ENV_GROUP_ID));
+    }
+    return b.build();
+  }
+
+  private static String require(Map<String, String> env, String name) {
+    String value = env.get(name);
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException("environment variable " + name + " must be set");
+    }
+    return value;
+  }
+
+  /** Kafka bootstrap servers, {@code host:port[,host:port...]}. */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** The schema registry's Confluent-compatible base URL. */
+  public String schemaRegistryUrl() {
+    return schemaRegistryUrl;
+  }
+
+  /** ClickHouse HTTP URL, e.g. {@code http://127.0.0.1:8123}. */
+  public String clickHouseUrl() {
+    return clickHouseUrl;
+  }
+
+  public String clickHouseUser() {
+    return clickHouseUser;
+  }
+
+  public String clickHousePassword() {
+    return clickHousePassword;
+  }
+
+  /** The ClickHouse database the tables live in; default {@value #DEFAULT_DATABASE}. */
+  public String database() {
+    return database;
+  }
+
+  /** The topics to read and dead-letter to; default {@link Topics#defaults()}. */
+  public Topics topics() {
+    return topics;
+  }
+
+  /** Kafka consumer group; default {@value #DEFAULT_GROUP_ID}. */
+  public String groupId() {
+    return groupId;
+  }
+
+  /** Rows that make a batch full; default {@value #DEFAULT_BATCH_MAX_ROWS}. */
+  public int batchMaxRows() {
+    return batchMaxRows;
+  }
+
+  /** Longest time a record waits before its batch is written; default 1 s. */
+  public Duration batchMaxDelay() {
+    return batchMaxDelay;
+  }
+
+  /** Replication factor of topics created at start-up; default 1. */
+  public short replicationFactor() {
+    return replicationFactor;
+  }
+
+  /**
+   * Attempts of one insert before the consumer pauses; default {@value #DEFAULT_INSERT_ATTEMPTS}.
+   */
+  public int insertAttempts() {
+    return insertAttempts;
+  }
+
+  @Override
+  public String toString() {
+    // No password here: this string goes to logs.
+    return "SinkConfig{bootstrapServers="
+        + bootstrapServers
+        + ", schemaRegistryUrl="
+        + schemaRegistryUrl
+        + ", clickHouseUrl="
+        + clickHouseUrl
+        + ", clickHouseUser="
+        + clickHouseUser
+        + ", database="
+        + database
+        + ", topicPrefix="
+        + topics.prefix()
+        + ", groupId="
+        + groupId
+        + ", batchMaxRows="
+        + batchMaxRows
+        + ", batchMaxDelay="
+        + batchMaxDelay
+        + "}";
+  }
+
+  /** Builds a {@link SinkConfig}. Not thread-safe. */
+  public static final class Builder {
+    private String bootstrapServers;
+    private String schemaRegistryUrl;
+    private String clickHouseUrl;
+    private String clickHouseUser = DEFAULT_CLICKHOUSE_USER;
+    private String clickHousePassword = DEFAULT_CLICKHOUSE_PASSWORD;
+    private String database = DEFAULT_DATABASE;
+    private Topics topics = Topics.defaults();
+    private String groupId = DEFAULT_GROUP_ID;
+    private int batchMaxRows = DEFAULT_BATCH_MAX_ROWS;
+    private Duration batchMaxDelay = DEFAULT_BATCH_MAX_DELAY;
+    private short replicationFactor = DEFAULT_REPLICATION_FACTOR;
+    private int insertAttempts = DEFAULT_INSERT_ATTEMPTS;
+
+    private Builder() {}
+
+    /** Required. Kafka bootstrap servers, {@code host:port[,host:port...]}. */
+    public Builder bootstrapServers(String bootstrapServers) {
+      Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+      for (String server : bootstrapServers.split(",")) {
+        String s = server.strip();
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0 || colon == s.length() - 1 || !s.substring(colon + 1).matches("\\d+")) {
+          throw new IllegalArgumentException(
+              "bootstrapServers must be host:port[,host:port...], got '" + bootstrapServers + "'");
+        }
+      }
+      this.bootstrapServers = bootstrapServers.strip();
+      return this;
+    }
+
+    /** Required. The registry's Confluent-compatible base URL (http or https). */
+    public Builder schemaRegistryUrl(String schemaRegistryUrl) {
+      this.schemaRegistryUrl = httpUrl("schemaRegistryUrl", schemaRegistryUrl);
+      return this;
+    }
+
+    /** Required. ClickHouse's HTTP URL (http or https), e.g. {@code http://127.0.0.1:8123}. */
+    public Builder clickHouseUrl(String clickHouseUrl) {
+      this.clickHouseUrl = httpUrl("clickHouseUrl", clickHouseUrl);
+      return this;
+    }
+
+    /** Default {@value #DEFAULT_CLICKHOUSE_USER}. */
+    public Builder clickHouseUser(String user) {
+      Objects.requireNonNull(user, "clickHouseUser");
+      if (user.isBlank()) {
+        throw new IllegalArgumentException("clickHouseUser must not be blank");
+      }
+      this.clickHouseUser = user;
+      return this;
+    }
+
+    /** Default empty. */
+    public Builder clickHousePassword(String password) {
+      this.clickHousePassword = Objects.requireNonNull(password, "clickHousePassword");
+      return this;
+    }
+
+    /** Default {@value #DEFAULT_DATABASE}; letters, digits and '_'. */
+    public Builder database(String database) {
+      this.database = Sql.requireIdentifier(database, "database");
+      return this;
+    }
+
+    /** Default {@link Topics#defaults()}. */
+    public Builder topics(Topics topics) {
+      this.topics = Objects.requireNonNull(topics, "topics");
+      return this;
+    }
+
+    /** Shorthand for {@code topics(Topics.withPrefix(prefix))}. */
+    public Builder topicPrefix(String prefix) {
+      try {
+        return topics(Topics.withPrefix(prefix));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("topicPrefix: " + e.getMessage(), e);
+      }
+    }
+
+    /** Default {@value #DEFAULT_GROUP_ID}. */
+    public Builder groupId(String groupId) {
+      Objects.requireNonNull(groupId, "groupId");
+      if (groupId.isBlank()) {
+        throw new IllegalArgumentException("groupId must not be blank");
+      }
+      this.groupId = groupId;
+      return this;
+    }
+
+    /** Default {@value #DEFAULT_BATCH_MAX_ROWS}; at least 1. */
+    public Builder batchMaxRows(int batchMaxRows) {
+      if (batchMaxRows < 1) {
+        throw new IllegalArgumentException("batchMaxRows must be at least 1: " + batchMaxRows);
+      }
+      this.batchMaxRows = batchMaxRows;
+      return this;
+    }
+
+    /** Default 1 s; positive. */
+    public Builder batchMaxDelay(Duration batchMaxDelay) {
+      Objects.requireNonNull(batchMaxDelay, "batchMaxDelay");
+      if (batchMaxDelay.isNegative() || batchMaxDelay.isZero()) {
+        throw new IllegalArgumentException("batchMaxDelay must be positive: " + batchMaxDelay);
+      }
+      this.batchMaxDelay = batchMaxDelay;
+      return this;
+    }
+
+    /** {@link #batchMaxDelay(Duration)} in milliseconds. */
+    public Builder batchMaxDelayMillis(long millis) {
+      return batchMaxDelay(Duration.ofMillis(millis));
+    }
+
+    /** Default {@value #DEFAULT_REPLICATION_FACTOR}; at least 1. */
+    public Builder replicationFactor(int replicationFactor) {
+      if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "replicationFactor must be at least 1: " + replicationFactor);
+      }
+      this.replicationFactor = (short) replicationFactor;
+      return this;
+    }
+
+    /** Default {@value #DEFAULT_INSERT_ATTEMPTS}; at least 1. */
+    public Builder insertAttempts(int insertAttempts) {
+      if (insertAttempts < 1) {
+        throw new IllegalArgumentException("insertAttempts must be at least 1: " + insertAttempts);
+      }
+      this.insertAttempts = insertAttempts;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the first required setting that is missing
+     */
+    public SinkConfig build() {
+      if (bootstrapServers == null) {
+        throw new IllegalArgumentException("bootstrapServers must be set");
+      }
+      if (schemaRegistryUrl == null) {
+        throw new IllegalArgumentException("schemaRegistryUrl must be set");
+      }
+      if (clickHouseUrl == null) {
+        throw new IllegalArgumentException("clickHouseUrl must be set");
+      }
+      return new SinkConfig(this);
+    }
+
+    private static String httpUrl(String setting, String url) {
+      Objects.requireNonNull(url, setting);
+      try {
+        URI uri = new URI(url.strip());
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+            || uri.getHost() == null) {
+          throw new IllegalArgumentException(
+              setting + " must be an http(s) URL with a host, got '" + url + "'");
+        }
+        return uri.toString();
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException(setting + " is not a URL: '" + url + "'", e);
+      }
+    }
+  }
+}

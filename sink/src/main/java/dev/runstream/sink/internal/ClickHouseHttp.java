@@ -1,0 +1,142 @@
+package dev.runstream.sink.internal;
+
+import com.clickhouse.client.api.Client;
+import com.clickhouse.client.api.command.CommandResponse;
+import com.clickhouse.client.api.insert.InsertResponse;
+import com.clickhouse.client.api.query.QueryResponse;
+import com.clickhouse.client.api.query.QuerySettings;
+import com.clickhouse.data.ClickHouseFormat;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The sink's only door to ClickHouse, limited to what a 18.16 server understands over HTTP:
+ * statements without results, {@code JSONEachRow} reads (the {@code FORMAT} clause goes into the
+ * SQL text, because that server ignores the format the client sends beside it) and {@code
+ * RowBinary} inserts.
+ *
+ * <p>Thread-safe: the underlying client pools connections.
+ */
+public final class ClickHouseHttp implements AutoCloseable {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final long TIMEOUT_SECONDS = 120;
+
+  private final Client client;
+  private final boolean ownsClient;
+
+  public ClickHouseHttp(Client client, boolean ownsClient) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.ownsClient = ownsClient;
+  }
+
+  /**
+   * A client for {@code url} that a 18.16 server accepts: credentials as parameters rather than
+   * HTTP basic auth, no compression (that server speaks only its own LZ4 framing over HTTP) and no
+   * retries inside the client, because {@link Retry} owns retrying.
+   */
+  public static Client newClient(String url, String user, String password) {
+    return new Client.Builder()
+        .addEndpoint(url)
+        .setUsername(user)
+        .setPassword(password)
+        .useHTTPBasicAuth(false)
+        .compressServerResponse(false)
+        .compressClientRequest(false)
+        .setMaxRetries(0)
+        .setConnectTimeout(5, ChronoUnit.SECONDS)
+        .setSocketTimeout(60, ChronoUnit.SECONDS)
+        .setClientName("runstream-sink")
+        .build();
+  }
+
+  /** Runs a statement that returns no rows (DDL, {@code INSERT ... VALUES}). Blocks. */
+  public void execute(String sql) {
+    try (CommandResponse ignored = await(client.execute(sql))) {
+      // nothing to read
+    } catch (Exception e) {
+      throw rethrow(e);
+    }
+  }
+
+  /**
+   * Runs {@code select} (without a FORMAT clause) and returns every row as a JSON object. 64-bit
+   * integers arrive as strings and non-finite floats as {@code "nan"}, {@code "inf"}, {@code
+   * "-inf"}; read them with {@link Json}. Blocks; the whole answer is held in memory.
+   */
+  public List<JsonNode> queryJson(String select) {
+    QuerySettings settings =
+        new QuerySettings().serverSetting("output_format_json_quote_denormals", "1");
+    try (QueryResponse response = await(client.query(select + "\nFORMAT JSONEachRow", settings));
+        BufferedReader reader =
+            new BufferedReader(
+                new InputStreamReader(response.getInputStream(), StandardCharsets.UTF_8))) {
+      List<JsonNode> rows = new ArrayList<>();
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (!line.isBlank()) {
+          rows.add(MAPPER.readTree(line));
+        }
+      }
+      return rows;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read ClickHouse answer: " + e.getMessage(), e);
+    } catch (Exception e) {
+      throw rethrow(e);
+    }
+  }
+
+  /** Inserts RowBinary-encoded rows into {@code table} (database-qualified). Blocks. */
+  public void insertRowBinary(String table, byte[] rows) {
+    try (InsertResponse ignored =
+        await(client.insert(table, new ByteArrayInputStream(rows), ClickHouseFormat.RowBinary))) {
+      // the response carries only statistics
+    } catch (Exception e) {
+      throw rethrow(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (ownsClient) {
+      client.close();
+    }
+  }
+
+  private static <T> T await(java.util.concurrent.CompletableFuture<T> future) throws Exception {
+    try {
+      return future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      throw e;
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw e;
+    }
+  }
+
+  private static RuntimeException rethrow(Exception e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+      return new IllegalStateException("interrupted while talking to ClickHouse", e);
+    }
+    if (e instanceof RuntimeException re) {
+      return re;
+    }
+    return new IllegalStateException("ClickHouse request failed: " + e, e);
+  }
+}

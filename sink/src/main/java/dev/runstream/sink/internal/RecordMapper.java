@@ -1,0 +1,285 @@
+package dev.runstream.sink.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.schemas.AvroDeserializer;
+import dev.runstream.schemas.SchemaRegistry;
+import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.avro.ConfigUpdated;
+import dev.runstream.schemas.avro.Heartbeat;
+import dev.runstream.schemas.avro.MetricAggregate;
+import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.RunEvent;
+import dev.runstream.schemas.avro.RunFinished;
+import dev.runstream.schemas.avro.RunResumed;
+import dev.runstream.schemas.avro.RunStarted;
+import dev.runstream.schemas.avro.RunSummary;
+import dev.runstream.schemas.avro.TagsUpdated;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns the value bytes of a record from one of the sink's topics into rows for its tables. The
+ * team column is the record's {@code entity} field for now; where teams share a cluster it will
+ * come from the topic prefix instead.
+ *
+ * <p>Thread-safe. Each record's rows are encoded into their own buffers, so a record that fails
+ * half-way leaves nothing behind in the batch.
+ */
+public final class RecordMapper {
+  /** Kinds of {@code run_events} rows, one per payload type of {@link RunEvent}. */
+  public static final String STARTED = "started";
+
+  public static final String CONFIG_UPDATED = "config_updated";
+  public static final String TAGS_UPDATED = "tags_updated";
+  public static final String HEARTBEAT = "heartbeat";
+  public static final String FINISHED = "finished";
+  public static final String RESUMED = "resumed";
+
+  private static final Logger log = LoggerFactory.getLogger(RecordMapper.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private enum Kind {
+    RUNS,
+    METRICS,
+    SYSTEM,
+    SUMMARIES,
+    ALERTS
+  }
+
+  private final Map<String, Kind> kinds;
+  private final AvroDeserializer<RunEvent> runEvents;
+  private final AvroDeserializer<MetricBatch> metricBatches;
+  private final AvroDeserializer<RunSummary> summaries;
+  private final AvroDeserializer<Alert> alerts;
+
+  public RecordMapper(Topics topics, SchemaRegistry registry) {
+    this.kinds =
+        Map.of(
+            topics.runs.name(), Kind.RUNS,
+            topics.metrics.name(), Kind.METRICS,
+            topics.system.name(), Kind.SYSTEM,
+            topics.runSummaries.name(), Kind.SUMMARIES,
+            topics.alerts.name(), Kind.ALERTS);
+    this.runEvents = new AvroDeserializer<>(RunEvent.class, registry);
+    this.metricBatches = new AvroDeserializer<>(MetricBatch.class, registry);
+    this.summaries = new AvroDeserializer<>(RunSummary.class, registry);
+    this.alerts = new AvroDeserializer<>(Alert.class, registry);
+  }
+
+  /**
+   * The rows for a record of {@code topic}; empty for a tombstone.
+   *
+   * @throws org.apache.kafka.common.errors.SerializationException when the bytes do not decode
+   * @throws IllegalArgumentException when the record decodes but cannot be stored
+   */
+  public List<EncodedRows> map(String topic, byte[] value) {
+    if (value == null) {
+      return List.of(); // a tombstone on the compacted summaries topic: nothing to store
+    }
+    Kind kind = kinds.get(topic);
+    if (kind == null) {
+      throw new IllegalArgumentException("the sink does not read topic " + topic);
+    }
+    return switch (kind) {
+      case RUNS -> runEvent(runEvents.deserialize(topic, value));
+      case METRICS -> List.of(metricBatch(Tables.METRICS, metricBatches.deserialize(topic, value)));
+      case SYSTEM ->
+          List.of(metricBatch(Tables.SYSTEM_METRICS, metricBatches.deserialize(topic, value)));
+      case SUMMARIES -> runSummary(summaries.deserialize(topic, value));
+      case ALERTS -> List.of(alert(alerts.deserialize(topic, value)));
+    };
+  }
+
+  /** Rows of {@code runs} (for RunStarted) and {@code run_events} (always). */
+  public static List<EncodedRows> runEvent(RunEvent event) {
+    Object payload = event.getPayload();
+    List<EncodedRows> out = new ArrayList<>(2);
+    ObjectNode json = JSON.createObjectNode();
+    String kind;
+    Integer exitCode = null;
+    if (payload instanceof RunStarted started) {
+      kind = STARTED;
+      out.add(runRow(event, started));
+      json.put("name", started.getName());
+      json.put("notes", started.getNotes());
+      ArrayNode tags = json.putArray("tags");
+      started.getTags().forEach(tags::add);
+      json.put("configJson", started.getConfigJson());
+      json.put("group", started.getGroup());
+      json.put("jobType", started.getJobType());
+      ObjectNode env = json.putObject("environment");
+      new TreeMap<>(started.getEnvironment()).forEach(env::put);
+    } else if (payload instanceof ConfigUpdated updated) {
+      kind = CONFIG_UPDATED;
+      json.put("configJson", updated.getConfigJson());
+    } else if (payload instanceof TagsUpdated updated) {
+      kind = TAGS_UPDATED;
+      ArrayNode tags = json.putArray("tags");
+      updated.getTags().forEach(tags::add);
+    } else if (payload instanceof Heartbeat heartbeat) {
+      kind = HEARTBEAT;
+      json.put("lastStep", heartbeat.getLastStep());
+    } else if (payload instanceof RunFinished finished) {
+      kind = FINISHED;
+      exitCode = finished.getExitCode();
+      json.put("exitCode", finished.getExitCode());
+      json.put("lastStep", finished.getLastStep());
+    } else if (payload instanceof RunResumed resumed) {
+      kind = RESUMED;
+      json.put("fromStep", resumed.getFromStep());
+    } else {
+      throw new IllegalArgumentException(
+          "unknown run event payload " + (payload == null ? "null" : payload.getClass()));
+    }
+    RowBinary row =
+        new RowBinary(256)
+            .string(event.getEntity())
+            .string(event.getProject())
+            .string(event.getRunId())
+            .int64(event.getSequence())
+            .string(kind)
+            .dateTime(event.getTimestampMs())
+            .int64(event.getTimestampMs())
+            .nullableInt32(exitCode)
+            .string(json.toString());
+    out.add(new EncodedRows(Tables.RUN_EVENTS, row.toByteArray(), 1));
+    return out;
+  }
+
+  private static EncodedRows runRow(RunEvent event, RunStarted started) {
+    SortedMap<String, String> config;
+    try {
+      config = ConfigFlattener.flatten(started.getConfigJson());
+    } catch (IllegalArgumentException e) {
+      // The run is still a run: keep it, with its config text as given, rather than lose it.
+      log.warn(
+          "run {} has a config that is not a JSON object; storing it unflattened: {}",
+          event.getRunId(),
+          e.getMessage());
+      config = new TreeMap<>();
+    }
+    SortedMap<String, String> env = new TreeMap<>(started.getEnvironment());
+    RowBinary row =
+        new RowBinary(512)
+            .string(event.getEntity())
+            .string(event.getProject())
+            .string(event.getRunId())
+            .string(started.getName())
+            .string(nullToEmpty(started.getNotes()))
+            .stringArray(started.getTags())
+            .string(started.getConfigJson())
+            .stringArray(new ArrayList<>(config.keySet()))
+            .stringArray(new ArrayList<>(config.values()))
+            .string(nullToEmpty(started.getGroup()))
+            .string(nullToEmpty(started.getJobType()))
+            .stringArray(new ArrayList<>(env.keySet()))
+            .stringArray(new ArrayList<>(env.values()))
+            .dateTime(event.getTimestampMs())
+            .uint64(Math.max(0L, event.getTimestampMs()));
+    return new EncodedRows(Tables.RUNS, row.toByteArray(), 1);
+  }
+
+  /** One row per (name, value) of the batch, for {@code metrics} or {@code system_metrics}. */
+  public static EncodedRows metricBatch(String table, MetricBatch batch) {
+    List<String> names = batch.getNames();
+    List<Double> values = batch.getValues();
+    if (names.size() != values.size()) {
+      throw new IllegalArgumentException(
+          "metric batch of run "
+              + batch.getRunId()
+              + " has "
+              + names.size()
+              + " names but "
+              + values.size()
+              + " values");
+    }
+    RowBinary row = new RowBinary(64 + names.size() * 64);
+    for (int i = 0; i < names.size(); i++) {
+      row.string(batch.getEntity())
+          .string(batch.getProject())
+          .string(batch.getRunId())
+          .string(names.get(i))
+          .int64(batch.getStep())
+          .dateTime(batch.getTimestampMs())
+          .float64(values.get(i))
+          .uint64(Math.max(0L, batch.getSequence()));
+    }
+    return new EncodedRows(table, row.toByteArray(), names.size());
+  }
+
+  /** A {@code run_states} row and one {@code metric_summaries} row per metric. */
+  public static List<EncodedRows> runSummary(RunSummary summary) {
+    long updated = Math.max(0L, summary.getUpdatedMs());
+    RowBinary state =
+        new RowBinary(128)
+            .string(summary.getEntity())
+            .string(summary.getProject())
+            .string(summary.getRunId())
+            .string(summary.getState().name())
+            .uint64(updated)
+            .nullableInt64(summary.getStartedMs())
+            .nullableInt64(summary.getFinishedMs())
+            .nullableInt32(summary.getExitCode())
+            .int64(summary.getLastSeenMs());
+    SortedMap<String, MetricAggregate> metrics = new TreeMap<>(summary.getMetrics());
+    RowBinary rows = new RowBinary(64 + metrics.size() * 160);
+    metrics.forEach(
+        (metric, a) ->
+            rows.string(summary.getEntity())
+                .string(summary.getProject())
+                .string(summary.getRunId())
+                .string(metric)
+                .uint64(updated)
+                .int64(a.getCount())
+                .int64(a.getFiniteCount())
+                .float64(a.getSum())
+                .float64(a.getMin())
+                .int64(a.getMinStep())
+                .float64(a.getMax())
+                .int64(a.getMaxStep())
+                .float64(a.getFirst())
+                .int64(a.getFirstStep())
+                .float64(a.getLast())
+                .int64(a.getLastStep())
+                .int64(a.getLastTimestampMs())
+                .int64(a.getNanCount())
+                .int64(a.getInfCount()));
+    return List.of(
+        new EncodedRows(Tables.RUN_STATES, state.toByteArray(), 1),
+        new EncodedRows(Tables.METRIC_SUMMARIES, rows.toByteArray(), metrics.size()));
+  }
+
+  /** An {@code alerts} row. */
+  public static EncodedRows alert(Alert alert) {
+    RowBinary row =
+        new RowBinary(256)
+            .string(alert.getEntity())
+            .string(alert.getProject())
+            .string(alert.getRunId())
+            .string(alert.getEpisodeId())
+            .bool(alert.getResolved())
+            .dateTime(alert.getTimestampMs())
+            .int64(alert.getTimestampMs())
+            .string(alert.getRule())
+            .string(alert.getSeverity().name())
+            .string(alert.getTitle())
+            .string(alert.getMessage())
+            .nullableString(alert.getMetric())
+            .nullableInt64(alert.getStep())
+            .nullableFloat64(alert.getValue())
+            .nullableFloat64(alert.getBaseline());
+    return new EncodedRows(Tables.ALERTS, row.toByteArray(), 1);
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+}

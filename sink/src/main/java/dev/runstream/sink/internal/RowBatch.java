@@ -1,0 +1,123 @@
+package dev.runstream.sink.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The rows of one batch, buffered per table, with the offsets to commit once every table's rows are
+ * written and the source records behind each table (to dead-letter them if ClickHouse rejects that
+ * table's insert).
+ *
+ * <p>Not thread-safe: owned by the worker thread.
+ */
+public final class RowBatch {
+  /** A consumed record, kept so it can be dead-lettered with its original bytes. */
+  public record Source(String topic, int partition, long offset, byte[] key, byte[] value) {}
+
+  /** The buffered rows of one table. */
+  public static final class TableRows {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(8192);
+    private final List<Source> sources = new ArrayList<>();
+    private int rows;
+
+    public byte[] bytes() {
+      return bytes.toByteArray();
+    }
+
+    public int rows() {
+      return rows;
+    }
+
+    public List<Source> sources() {
+      return sources;
+    }
+  }
+
+  private final Map<String, TableRows> tables = new LinkedHashMap<>();
+  private final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
+  private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+  private int rows;
+  private long startedNanos;
+
+  /** Adds a record's rows (possibly none) and advances its partition's offset. */
+  public void add(Source source, List<EncodedRows> encoded, long nowNanos) {
+    TopicPartition tp = new TopicPartition(source.topic(), source.partition());
+    for (EncodedRows e : encoded) {
+      if (e.rows() == 0) {
+        continue;
+      }
+      TableRows t = tables.computeIfAbsent(e.table(), k -> new TableRows());
+      t.bytes.write(e.bytes(), 0, e.bytes().length);
+      t.rows += e.rows();
+      t.sources.add(source);
+      rows += e.rows();
+    }
+    advance(tp, source.offset(), nowNanos);
+  }
+
+  /** Marks a record as handled without rows (a tombstone, a dead-lettered record). */
+  public void skip(TopicPartition tp, long offset, long nowNanos) {
+    advance(tp, offset, nowNanos);
+  }
+
+  private void advance(TopicPartition tp, long offset, long nowNanos) {
+    if (isEmpty()) {
+      startedNanos = nowNanos;
+    }
+    firstOffsets.putIfAbsent(tp, offset);
+    nextOffsets.put(tp, offset + 1);
+  }
+
+  /** Whether nothing was consumed since the last commit. */
+  public boolean isEmpty() {
+    return nextOffsets.isEmpty();
+  }
+
+  /** Rows buffered and not yet written. */
+  public int rows() {
+    return rows;
+  }
+
+  /** When the first record of this batch arrived ({@link System#nanoTime()} scale). */
+  public long startedNanos() {
+    return startedNanos;
+  }
+
+  /** Tables whose rows are not written yet, in first-seen order; a live view. */
+  public Map<String, TableRows> pendingTables() {
+    return tables;
+  }
+
+  /** Forgets a table's rows once they are written (or dead-lettered). */
+  public void markWritten(String table) {
+    TableRows removed = tables.remove(table);
+    if (removed != null) {
+      rows -= removed.rows;
+    }
+  }
+
+  /** The offsets that commit this batch: each partition's last handled offset plus one. */
+  public Map<TopicPartition, OffsetAndMetadata> commitOffsets() {
+    Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
+    nextOffsets.forEach((tp, next) -> out.put(tp, new OffsetAndMetadata(next)));
+    return out;
+  }
+
+  /** The first offset of this batch per partition: where to rewind if the batch is dropped. */
+  public Map<TopicPartition, Long> firstOffsets() {
+    return firstOffsets;
+  }
+
+  public void clear() {
+    tables.clear();
+    firstOffsets.clear();
+    nextOffsets.clear();
+    rows = 0;
+  }
+}

@@ -1,0 +1,395 @@
+package dev.runstream.sink.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sink's consumer loop, run by one thread: poll, decode, buffer rows per table, and when the
+ * batch is full or old enough insert each table's rows (one insert per table per batch) and only
+ * then commit the offsets. Offsets are never committed ahead of the rows, so a crash re-reads at
+ * most one batch, which the ReplacingMergeTree keys make harmless.
+ *
+ * <p>The cases, by what failed:
+ *
+ * <pre>
+ * failure                               | classified  | what happens
+ * --------------------------------------+-------------+-----------------------------------------
+ * record does not decode / cannot store | dead-letter | original bytes + reason to the DLQ topic,
+ *                                       |             | offset counts as handled
+ * registry unreachable while decoding   | retry       | seek back to the record, pause all
+ *                                       |             | partitions for a backoff, decode again
+ * dead-letter send fails                | (any)       | same as above: the record is not skipped
+ * insert fails, retryable, after retries| retry       | batch kept, nothing committed, partitions
+ *                                       |             | paused (no unbounded buffering), the
+ *                                       |             | remaining tables retried after a backoff
+ * insert rejected (data error)          | dead-letter | that table's source records to the DLQ,
+ *                                       |             | the rest of the batch goes on
+ * partitions revoked with a batch       |             | flush and commit; if that fails, drop the
+ *                                       |             | batch and rewind kept partitions to its
+ *                                       |             | first offsets
+ * </pre>
+ *
+ * <p>Not thread-safe except {@link #requestStop()}, which any thread may call.
+ */
+public final class SinkWorker implements Runnable {
+  public static final String ERROR_HEADER = "runstream.error";
+  public static final String SOURCE_TOPIC_HEADER = "runstream.source.topic";
+  public static final String SOURCE_PARTITION_HEADER = "runstream.source.partition";
+  public static final String SOURCE_OFFSET_HEADER = "runstream.source.offset";
+
+  private static final Logger log = LoggerFactory.getLogger(SinkWorker.class);
+  private static final long MAX_POLL_WAIT_MS = 500;
+
+  /** The worker's settings. */
+  public record Settings(
+      Collection<String> topics,
+      String deadLetterTopic,
+      int batchMaxRows,
+      Duration batchMaxDelay,
+      Duration pauseBackoff) {}
+
+  private final Consumer<byte[], byte[]> consumer;
+  private final Producer<byte[], byte[]> deadLetters;
+  private final TableWriter writer;
+  private final RecordMapper mapper;
+  private final Retry retry;
+  private final Settings settings;
+  private final SinkCounters counters;
+  private final LongSupplier nanoTime;
+
+  private final RowBatch batch = new RowBatch();
+  private volatile boolean stopping;
+  // When paused, no partition is fetched until this time; flushBlocked keeps them paused until the
+  // pending batch is written.
+  private long pausedUntilNanos;
+  private boolean flushBlocked;
+
+  public SinkWorker(
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> deadLetters,
+      TableWriter writer,
+      RecordMapper mapper,
+      Retry retry,
+      Settings settings,
+      SinkCounters counters,
+      LongSupplier nanoTime) {
+    this.consumer = Objects.requireNonNull(consumer, "consumer");
+    this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
+    this.writer = Objects.requireNonNull(writer, "writer");
+    this.mapper = Objects.requireNonNull(mapper, "mapper");
+    this.counters = Objects.requireNonNull(counters, "counters");
+    this.retry = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+  }
+
+  /** Asks the loop to flush, commit and return. Thread-safe; returns at once. */
+  public void requestStop() {
+    stopping = true;
+    consumer.wakeup();
+  }
+
+  /** Subscribes to the topics with this worker's rebalance handling; {@link #run()} does it too. */
+  public void subscribe() {
+    consumer.subscribe(settings.topics(), new Rebalance());
+  }
+
+  @Override
+  public void run() {
+    if (consumer.subscription().isEmpty()) {
+      subscribe();
+    }
+    try {
+      while (!stopping) {
+        pollOnce();
+      }
+    } catch (WakeupException e) {
+      if (!stopping) {
+        throw e;
+      }
+    } finally {
+      if (!batch.isEmpty()) {
+        if (!flushAndCommit()) {
+          log.warn(
+              "stopping with an unwritten batch of {} rows; its records stay uncommitted and will"
+                  + " be read again",
+              batch.rows());
+          // Forget it, so closing the consumer (which revokes the partitions) does not try again.
+          batch.clear();
+        }
+      }
+    }
+  }
+
+  /** One turn of the loop; public for tests that drive the worker step by step. */
+  public void pollOnce() {
+    updatePause();
+    ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(pollWaitMillis()));
+    Set<TopicPartition> rewound = new HashSet<>();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+      if (rewound.contains(tp)) {
+        continue; // its records after the failed one are fetched again after the seek
+      }
+      if (!handle(record)) {
+        rewound.add(tp);
+        consumer.seek(tp, record.offset());
+        pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+        updatePause();
+      }
+    }
+    if (flushDue()) {
+      flushAndCommit();
+    }
+  }
+
+  /** Returns false when the record must be read again later (a transient failure). */
+  private boolean handle(ConsumerRecord<byte[], byte[]> record) {
+    RowBatch.Source source =
+        new RowBatch.Source(
+            record.topic(), record.partition(), record.offset(), record.key(), record.value());
+    List<EncodedRows> rows;
+    try {
+      rows = mapper.map(record.topic(), record.value());
+    } catch (RuntimeException e) {
+      if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY) {
+        log.warn(
+            "cannot decode {}-{}@{} yet, will read it again: {}",
+            record.topic(),
+            record.partition(),
+            record.offset(),
+            ErrorClassifier.reason(e));
+        return false;
+      }
+      if (!deadLetter(List.of(source), "undecodable record: " + ErrorClassifier.reason(e))) {
+        return false;
+      }
+      counters.recordsRead.increment();
+      batch.skip(
+          new TopicPartition(record.topic(), record.partition()),
+          record.offset(),
+          nanoTime.getAsLong());
+      return true;
+    }
+    counters.recordsRead.increment();
+    batch.add(source, rows, nanoTime.getAsLong());
+    return true;
+  }
+
+  private boolean flushDue() {
+    if (batch.isEmpty()) {
+      return false;
+    }
+    long now = nanoTime.getAsLong();
+    if (flushBlocked) {
+      return now - pausedUntilNanos >= 0;
+    }
+    return batch.rows() >= settings.batchMaxRows()
+        || now - batch.startedNanos() >= settings.batchMaxDelay().toNanos();
+  }
+
+  /**
+   * Writes every pending table, then commits. Returns false, keeping the batch and pausing the
+   * consumer, when a table could not be written for a retryable reason.
+   */
+  boolean flushAndCommit() {
+    for (String table : new ArrayList<>(batch.pendingTables().keySet())) {
+      RowBatch.TableRows rows = batch.pendingTables().get(table);
+      try {
+        byte[] bytes = rows.bytes();
+        retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
+        counters.rowsWritten(table, rows.rows());
+        batch.markWritten(table);
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
+            || Thread.currentThread().isInterrupted()) {
+          counters.failedFlushes.increment();
+          flushBlocked = true;
+          pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+          updatePause();
+          log.warn(
+              "cannot write {} rows to {}; pausing consumption and retrying in {} ms: {}",
+              rows.rows(),
+              table,
+              settings.pauseBackoff().toMillis(),
+              ErrorClassifier.reason(e));
+          return false;
+        }
+        log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
+        if (!deadLetter(
+            rows.sources(), "ClickHouse rejected insert into " + table + ": " + reason(e))) {
+          flushBlocked = true;
+          pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+          updatePause();
+          return false;
+        }
+        batch.markWritten(table);
+      }
+    }
+    commit(batch.commitOffsets());
+    counters.batches.increment();
+    batch.clear();
+    flushBlocked = false;
+    updatePause();
+    return true;
+  }
+
+  private static String reason(Exception e) {
+    return ErrorClassifier.reason(e);
+  }
+
+  private void commit(Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> o) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        consumer.commitSync(o);
+        return;
+      } catch (WakeupException e) {
+        // A stop request woke the consumer outside poll(); the commit itself must still happen.
+        if (attempt >= 2) {
+          throw e;
+        }
+      } catch (KafkaException e) {
+        // The rows are in ClickHouse: a lost commit only means they are read and written again,
+        // which the table keys deduplicate.
+        log.warn("offset commit failed; the batch may be read again: {}", e.toString());
+        return;
+      }
+    }
+  }
+
+  /**
+   * Sends each source record to the dead-letter topic with the reason in headers, waiting for the
+   * broker. Returns false when that failed, so the caller does not skip the records.
+   */
+  private boolean deadLetter(List<RowBatch.Source> sources, String reason) {
+    Set<RowBatch.Source> seen = new HashSet<>();
+    try {
+      for (RowBatch.Source s : sources) {
+        if (!seen.add(s)) {
+          continue; // a summary record contributes rows to one table only once anyway
+        }
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(ERROR_HEADER, utf8(reason));
+        headers.add(SOURCE_TOPIC_HEADER, utf8(s.topic()));
+        headers.add(SOURCE_PARTITION_HEADER, utf8(Integer.toString(s.partition())));
+        headers.add(SOURCE_OFFSET_HEADER, utf8(Long.toString(s.offset())));
+        ProducerRecord<byte[], byte[]> out =
+            new ProducerRecord<>(
+                settings.deadLetterTopic(), null, null, s.key(), s.value(), headers);
+        retry.run(
+            "dead-letter " + s.topic() + "-" + s.partition() + "@" + s.offset(),
+            () -> deadLetters.send(out).get(30, TimeUnit.SECONDS));
+        counters.deadLettered.increment();
+        log.warn(
+            "dead-lettered {}-{}@{} to {}: {}",
+            s.topic(),
+            s.partition(),
+            s.offset(),
+            settings.deadLetterTopic(),
+            reason);
+      }
+      return true;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      log.error("cannot write to the dead-letter topic {}", settings.deadLetterTopic(), e);
+      return false;
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private boolean shouldPause() {
+    return flushBlocked || nanoTime.getAsLong() - pausedUntilNanos < 0;
+  }
+
+  /** Pauses every assigned partition while a backoff runs, resumes them after. */
+  private void updatePause() {
+    Set<TopicPartition> assigned = consumer.assignment();
+    if (shouldPause()) {
+      if (!consumer.paused().containsAll(assigned)) {
+        consumer.pause(assigned);
+      }
+    } else if (!consumer.paused().isEmpty()) {
+      consumer.resume(consumer.paused());
+    }
+  }
+
+  private long pollWaitMillis() {
+    long now = nanoTime.getAsLong();
+    long wait = MAX_POLL_WAIT_MS;
+    if (shouldPause()) {
+      wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, pausedUntilNanos - now)));
+    } else if (!batch.isEmpty()) {
+      long due = batch.startedNanos() + settings.batchMaxDelay().toNanos();
+      wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, due - now)));
+    }
+    return Math.max(wait, 1);
+  }
+
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (batch.isEmpty()) {
+        return;
+      }
+      if (!flushAndCommit()) {
+        dropBatch(partitions);
+      }
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      // The group moved on without us: committing is no longer possible.
+      if (!batch.isEmpty()) {
+        dropBatch(partitions);
+      }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (shouldPause()) {
+        consumer.pause(partitions);
+      }
+    }
+
+    private void dropBatch(Collection<TopicPartition> leaving) {
+      // Partitions we keep must be read again from the batch's start, or its rows would be lost.
+      for (Map.Entry<TopicPartition, Long> first : batch.firstOffsets().entrySet()) {
+        if (!leaving.contains(first.getKey()) && consumer.assignment().contains(first.getKey())) {
+          consumer.seek(first.getKey(), first.getValue());
+        }
+      }
+      log.warn("dropped an unwritten batch of {} rows on rebalance", batch.rows());
+      batch.clear();
+      flushBlocked = false;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package dev.runstream.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SinkConfigTest {
+
+  private static SinkConfig.Builder valid() {
+    return SinkConfig.builder()
+        .bootstrapServers("127.0.0.1:9092")
+        .schemaRegistryUrl("http://127.0.0.1:8081/apis/ccompat/v7")
+        .clickHouseUrl("http://127.0.0.1:8123");
+  }
+
+  @Test
+  void shouldApplyDefaults() {
+    SinkConfig config = valid().build();
+
+    assertThat(config.clickHouseUser()).isEqualTo("default");
+    assertThat(config.clickHousePassword()).isEmpty();
+    assertThat(config.database()).isEqualTo("runstream");
+    assertThat(config.groupId()).isEqualTo("runstream-sink");
+    assertThat(config.batchMaxRows()).isEqualTo(50_000);
+    assertThat(config.batchMaxDelay()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.replicationFactor()).isEqualTo((short) 1);
+    assertThat(config.topics().metrics.name()).isEqualTo("runstream.metrics");
+    assertThat(config.topics().deadLetters).isEqualTo("runstream.dlq");
+  }
+
+  @Test
+  void shouldNameTheMissingRequiredSetting() {
+    assertThatThrownBy(() -> SinkConfig.builder().build()).hasMessageContaining("bootstrapServers");
+    assertThatThrownBy(() -> SinkConfig.builder().bootstrapServers("h:1").build())
+        .hasMessageContaining("schemaRegistryUrl");
+    assertThatThrownBy(
+            () ->
+                SinkConfig.builder()
+                    .bootstrapServers("h:1")
+                    .schemaRegistryUrl("http://h:2")
+                    .build())
+        .hasMessageContaining("clickHouseUrl");
+  }
+
+  @Test
+  void shouldRejectInvalidValuesNamingTheSetting() {
+    assertThatThrownBy(() -> valid().bootstrapServers("no-port"))
+        .hasMessageContaining("bootstrapServers");
+    assertThatThrownBy(() -> valid().clickHouseUrl("127.0.0.1:8123"))
+        .hasMessageContaining("clickHouseUrl");
+    assertThatThrownBy(() -> valid().schemaRegistryUrl("ftp://x"))
+        .hasMessageContaining("schemaRegistryUrl");
+    assertThatThrownBy(() -> valid().database("run-stream")).hasMessageContaining("database");
+    assertThatThrownBy(() -> valid().batchMaxRows(0)).hasMessageContaining("batchMaxRows");
+    assertThatThrownBy(() -> valid().batchMaxDelay(Duration.ZERO))
+        .hasMessageContaining("batchMaxDelay");
+    assertThatThrownBy(() -> valid().groupId(" ")).hasMessageContaining("groupId");
+    assertThatThrownBy(() -> valid().topicPrefix("bad prefix")).hasMessageContaining("topicPrefix");
+    assertThatThrownBy(() -> valid().replicationFactor(0))
+        .hasMessageContaining("replicationFactor");
+    assertThatThrownBy(() -> valid().clickHouseUser(null)).hasMessageContaining("clickHouseUser");
+  }
+
+  @Test
+  void shouldReadTheEnvironment() {
+    Map<String, String> env = new HashMap<>();
+    env.put("KAFKA_BOOTSTRAP", "k1:9092,k2:9092");
+    env.put("SCHEMA_REGISTRY_URL", "http://registry:8080/apis/ccompat/v7");
+    env.put("CLICKHOUSE_URL", "http://ch:8123");
+    env.put("RUNSTREAM_TOPIC_PREFIX", "team-a.runstream.");
+
+    SinkConfig config = SinkConfig.fromEnv(env);
+
+    assertThat(config.bootstrapServers()).isEqualTo("k1:9092,k2:9092");
+    assertThat(config.schemaRegistryUrl()).isEqualTo("http://registry:8080/apis/ccompat/v7");
+    assertThat(config.clickHouseUrl()).isEqualTo("http://ch:8123");
+    assertThat(config.topics().runs.name()).isEqualTo("team-a.runstream.runs");
+  }
+
+  @Test
+  void shouldNameTheMissingOrInvalidVariable() {
+    Map<String, String> env = new HashMap<>();
+    env.put("KAFKA_BOOTSTRAP", "k:9092");
+    env.put("SCHEMA_REGISTRY_URL", "http://r:1");
+    assertThatThrownBy(() -> SinkConfig.fromEnv(env)).hasMessageContaining("CLICKHOUSE_URL");
+    env.put("CLICKHOUSE_URL", "http://ch:8123");
+    env.put("RUNSTREAM_TOPIC_PREFIX", "bad/prefix");
+    assertThatThrownBy(() -> SinkConfig.fromEnv(env))
+        .hasMessageContaining("RUNSTREAM_TOPIC_PREFIX");
+  }
+
+  @Test
+  void shouldKeepThePasswordOutOfToString() {
+    assertThat(valid().clickHousePassword("s3cret").build().toString()).doesNotContain("s3cret");
+  }
+}

@@ -1,0 +1,376 @@
+package dev.runstream.sink.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.clickhouse.client.api.ServerException;
+import dev.runstream.schemas.AvroSerializer;
+import dev.runstream.schemas.InMemorySchemaRegistry;
+import dev.runstream.schemas.SchemaRegistry;
+import dev.runstream.schemas.SchemaRegistryException;
+import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.RunEvent;
+import dev.runstream.schemas.avro.RunStarted;
+import dev.runstream.schemas.avro.RunState;
+import dev.runstream.schemas.avro.RunSummary;
+import dev.runstream.schemas.avro.Severity;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class SinkWorkerTest {
+  private static final Topics TOPICS = Topics.defaults();
+  private static final Duration DELAY = Duration.ofSeconds(1);
+  private static final Duration PAUSE = Duration.ofSeconds(5);
+  private static final TopicPartition RUNS = new TopicPartition(TOPICS.runs.name(), 0);
+  private static final TopicPartition METRICS = new TopicPartition(TOPICS.metrics.name(), 0);
+  private static final TopicPartition SUMMARIES = new TopicPartition(TOPICS.runSummaries.name(), 0);
+  private static final TopicPartition ALERTS = new TopicPartition(TOPICS.alerts.name(), 0);
+
+  /** Records inserts; fails while {@code failures} is positive. */
+  private static final class FakeWriter implements TableWriter {
+    final List<String> inserts = new ArrayList<>();
+    final Map<String, Integer> rows = new HashMap<>();
+    final AtomicInteger failures = new AtomicInteger();
+    Exception failure = new ConnectException("ClickHouse is down");
+
+    @Override
+    public void insert(String table, byte[] rowBinary, int count) throws Exception {
+      if (failures.getAndDecrement() > 0) {
+        throw failure;
+      }
+      inserts.add(table);
+      rows.merge(table, count, Integer::sum);
+    }
+  }
+
+  /** A registry whose lookups fail as unreachable while {@code down} is positive. */
+  private static final class FlakyRegistry implements SchemaRegistry {
+    final InMemorySchemaRegistry delegate = new InMemorySchemaRegistry();
+    final AtomicInteger down = new AtomicInteger();
+
+    @Override
+    public int register(String subject, Schema schema) {
+      return delegate.register(subject, schema);
+    }
+
+    @Override
+    public Schema schemaById(int id) {
+      if (down.getAndDecrement() > 0) {
+        throw new SchemaRegistryException("registry unreachable", -1);
+      }
+      return delegate.schemaById(id);
+    }
+
+    @Override
+    public boolean isCompatible(String subject, Schema schema) {
+      return delegate.isCompatible(subject, schema);
+    }
+  }
+
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final FlakyRegistry registry = new FlakyRegistry();
+  private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  private final MockProducer<byte[], byte[]> producer =
+      new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+  private final FakeWriter writer = new FakeWriter();
+  private final SinkCounters counters = new SinkCounters();
+  private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
+  private SinkWorker worker;
+
+  @BeforeEach
+  void setUp() {
+    worker = newWorker(100);
+  }
+
+  private SinkWorker newWorker(int maxRows) {
+    SinkWorker w =
+        new SinkWorker(
+            consumer,
+            producer,
+            writer,
+            new RecordMapper(TOPICS, registry),
+            new Retry(3, Duration.ZERO, Duration.ZERO, d -> {}, () -> 0.0, () -> {}),
+            new SinkWorker.Settings(
+                List.of(
+                    TOPICS.runs.name(),
+                    TOPICS.metrics.name(),
+                    TOPICS.system.name(),
+                    TOPICS.runSummaries.name(),
+                    TOPICS.alerts.name()),
+                TOPICS.deadLetters,
+                maxRows,
+                DELAY,
+                PAUSE),
+            counters,
+            now::get);
+    w.subscribe();
+    List<TopicPartition> all = List.of(RUNS, METRICS, SUMMARIES, ALERTS);
+    consumer.rebalance(all);
+    Map<TopicPartition, Long> beginning = new HashMap<>();
+    all.forEach(tp -> beginning.put(tp, 0L));
+    consumer.updateBeginningOffsets(beginning);
+    return w;
+  }
+
+  private <T extends SpecificRecord> void produce(TopicPartition tp, T value) {
+    byte[] bytes = new AvroSerializer<T>(registry).serialize(tp.topic(), value);
+    produceBytes(tp, bytes);
+  }
+
+  private void produceBytes(TopicPartition tp, byte[] bytes) {
+    long offset = nextOffset.merge(tp, 1L, Long::sum) - 1;
+    consumer.addRecord(
+        new ConsumerRecord<>(
+            tp.topic(), tp.partition(), offset, "run-1".getBytes(StandardCharsets.UTF_8), bytes));
+  }
+
+  private static RunEvent started() {
+    return RunEvent.newBuilder()
+        .setRunId("run-1")
+        .setEntity("team")
+        .setProject("proj")
+        .setTimestampMs(1_000)
+        .setPayload(RunStarted.newBuilder().setName("first").setConfigJson("{\"lr\": 0.1}").build())
+        .build();
+  }
+
+  private static MetricBatch metrics(long step, double loss) {
+    return MetricBatch.newBuilder()
+        .setRunId("run-1")
+        .setEntity("team")
+        .setProject("proj")
+        .setStep(step)
+        .setTimestampMs(2_000)
+        .setSequence(step)
+        .setNames(List.of("loss", "acc"))
+        .setValues(List.of(loss, 0.5))
+        .build();
+  }
+
+  private static RunSummary summary() {
+    return RunSummary.newBuilder()
+        .setRunId("run-1")
+        .setEntity("team")
+        .setProject("proj")
+        .setState(RunState.RUNNING)
+        .setUpdatedMs(3_000)
+        .build();
+  }
+
+  private static Alert alert() {
+    return Alert.newBuilder()
+        .setRunId("run-1")
+        .setTimestampMs(4_000)
+        .setRule("non-finite")
+        .setSeverity(Severity.CRITICAL)
+        .setMessage("loss is NaN")
+        .setEpisodeId("e1")
+        .build();
+  }
+
+  private void advance(Duration d) {
+    now.addAndGet(d.toNanos());
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> committed() {
+    return consumer.committed(java.util.Set.of(RUNS, METRICS, SUMMARIES, ALERTS));
+  }
+
+  private static String header(ProducerRecord<byte[], byte[]> record, String key) {
+    Header h = record.headers().lastHeader(key);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void shouldInsertEachTableOnceThenCommitWhenTheDelayPassed() {
+    produce(RUNS, started());
+    produce(METRICS, metrics(1, 0.9));
+    produce(METRICS, metrics(2, 0.8));
+    produce(SUMMARIES, summary());
+    produce(ALERTS, alert());
+
+    worker.pollOnce();
+    assertThat(writer.inserts).as("nothing is written before the delay").isEmpty();
+    assertThat(committed()).isEmpty();
+
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(writer.inserts)
+        .containsExactlyInAnyOrder(
+            Tables.RUNS, Tables.RUN_EVENTS, Tables.METRICS, Tables.RUN_STATES, Tables.ALERTS);
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 4).containsEntry(Tables.RUNS, 1);
+    assertThat(committed())
+        .containsEntry(RUNS, new OffsetAndMetadata(1))
+        .containsEntry(METRICS, new OffsetAndMetadata(2))
+        .containsEntry(SUMMARIES, new OffsetAndMetadata(1))
+        .containsEntry(ALERTS, new OffsetAndMetadata(1));
+    assertThat(counters.recordsRead.sum()).isEqualTo(5);
+    assertThat(counters.batches.sum()).isEqualTo(1);
+    assertThat(counters.rowsWritten()).containsEntry(Tables.METRICS, 4L);
+    assertThat(counters.deadLettered.sum()).isZero();
+  }
+
+  @Test
+  void shouldFlushAsSoonAsTheBatchIsFull() {
+    worker = newWorker(4);
+    produce(METRICS, metrics(1, 0.9));
+    produce(METRICS, metrics(2, 0.8));
+
+    worker.pollOnce();
+
+    assertThat(writer.inserts).containsExactly(Tables.METRICS);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+  }
+
+  @Test
+  void shouldPauseWithoutCommittingWhileClickHouseIsDownThenRetryTheSameBatch() {
+    produce(METRICS, metrics(1, 0.9));
+    writer.failures.set(3); // every attempt of the first flush
+
+    worker.pollOnce();
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(writer.inserts).isEmpty();
+    assertThat(committed()).isEmpty();
+    assertThat(consumer.paused()).containsExactlyInAnyOrderElementsOf(consumer.assignment());
+    assertThat(counters.failedFlushes.sum()).isEqualTo(1);
+    assertThat(counters.retries.sum()).isEqualTo(2);
+
+    // Paused: new records are not fetched, so the buffer does not grow.
+    produce(METRICS, metrics(2, 0.8));
+    worker.pollOnce();
+    assertThat(counters.recordsRead.sum()).isEqualTo(1);
+    assertThat(writer.inserts).as("no new attempt before the backoff").isEmpty();
+
+    advance(PAUSE);
+    worker.pollOnce();
+
+    assertThat(writer.inserts).containsExactly(Tables.METRICS);
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 2);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
+    assertThat(consumer.paused()).isEmpty();
+
+    worker.pollOnce(); // resumed: the record produced meanwhile is read now
+    assertThat(counters.recordsRead.sum()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldDeadLetterAnUndecodableRecordAndIngestTheRest() {
+    produce(METRICS, metrics(1, 0.9));
+    produceBytes(METRICS, "not avro at all".getBytes(StandardCharsets.UTF_8));
+    produce(METRICS, metrics(2, 0.8));
+
+    worker.pollOnce();
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(producer.history()).hasSize(1);
+    ProducerRecord<byte[], byte[]> dead = producer.history().get(0);
+    assertThat(dead.topic()).isEqualTo("runstream.dlq");
+    assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("not avro at all");
+    assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("run-1");
+    assertThat(header(dead, SinkWorker.ERROR_HEADER)).contains("magic byte");
+    assertThat(header(dead, SinkWorker.SOURCE_TOPIC_HEADER)).isEqualTo("runstream.metrics");
+    assertThat(header(dead, SinkWorker.SOURCE_PARTITION_HEADER)).isEqualTo("0");
+    assertThat(header(dead, SinkWorker.SOURCE_OFFSET_HEADER)).isEqualTo("1");
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(3));
+    assertThat(counters.deadLettered.sum()).isEqualTo(1);
+    assertThat(counters.recordsRead.sum()).isEqualTo(3);
+  }
+
+  @Test
+  void shouldDeadLetterTheRecordsOfATableClickHouseRejects() {
+    produce(METRICS, metrics(1, 0.9));
+    produce(ALERTS, alert());
+    writer.failures.set(1);
+    writer.failure = new ServerException(53, "Type mismatch", 500, "q");
+
+    worker.pollOnce();
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(producer.history()).hasSize(1);
+    assertThat(header(producer.history().get(0), SinkWorker.ERROR_HEADER))
+        .contains("ClickHouse rejected insert into");
+    assertThat(writer.inserts).hasSize(1);
+    assertThat(committed())
+        .containsEntry(METRICS, new OffsetAndMetadata(1))
+        .containsEntry(ALERTS, new OffsetAndMetadata(1));
+  }
+
+  @Test
+  void shouldReadARecordAgainWhenTheRegistryIsUnreachable() {
+    produce(METRICS, metrics(1, 0.9));
+    produce(METRICS, metrics(2, 0.8));
+    registry.down.set(1);
+
+    worker.pollOnce();
+
+    assertThat(producer.history()).as("not the record's fault: not dead-lettered").isEmpty();
+    assertThat(counters.recordsRead.sum()).isZero();
+    assertThat(consumer.paused()).isNotEmpty();
+    assertThat(consumer.position(METRICS)).as("rewound to the failed record").isZero();
+
+    // MockConsumer drops what it returned; a broker would serve the records again after the seek.
+    nextOffset.clear();
+    produce(METRICS, metrics(1, 0.9));
+    produce(METRICS, metrics(2, 0.8));
+    advance(PAUSE);
+    worker.pollOnce();
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+  }
+
+  @Test
+  void shouldSkipTombstonesAndCommitThem() {
+    produceBytes(SUMMARIES, null);
+
+    worker.pollOnce();
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(writer.inserts).isEmpty();
+    assertThat(producer.history()).isEmpty();
+    assertThat(committed()).containsEntry(SUMMARIES, new OffsetAndMetadata(1));
+  }
+
+  @Test
+  void shouldFlushAndCommitThePendingBatchOnStop() {
+    produce(METRICS, metrics(1, 0.9));
+    consumer.schedulePollTask(() -> {});
+    consumer.schedulePollTask(worker::requestStop);
+
+    worker.run(); // returns after the stop request, before the batch delay
+
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 2);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
+  }
+}
