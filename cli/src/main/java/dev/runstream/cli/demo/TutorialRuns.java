@@ -39,11 +39,11 @@ public final class TutorialRuns {
       Map<String, TreeMap<Long, Double>> points) {}
 
   /**
-   * Runs {@code count} tutorial runs one after another, named {@code test1}, {@code test2}, …,
-   * each finished before the next starts.
+   * Runs {@code count} tutorial runs one after another, named {@code test1}, {@code test2}, …, each
+   * finished before the next starts.
    *
-   * @param options builds the options of run {@code i} (1-based) from its name; the project,
-   *     notes, tags and config are set here
+   * @param options builds the options of run {@code i} (1-based) from its name; the project, notes,
+   *     tags and config are set here
    */
   public static List<SimulatedRun> run(int count, Function<String, RunOptions.Builder> options) {
     List<SimulatedRun> runs = new ArrayList<>();
@@ -66,7 +66,12 @@ public final class TutorialRuns {
     points.put("loss", new TreeMap<>());
     try (Run run =
         Runstream.init(
-            options.name(name).notes("training test").tags("tag1", "tag2").config(config).build())) {
+            options
+                .name(name)
+                .notes("training test")
+                .tags("tag1", "tag2")
+                .config(config)
+                .build())) {
       double offset = random.nextDouble() / 5;
       for (int epoch = 2; epoch < 10; epoch++) {
         double acc = 1 - Math.pow(2, -epoch) - random.nextDouble() / epoch - offset;
