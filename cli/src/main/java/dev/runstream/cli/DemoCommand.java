@@ -7,12 +7,13 @@ import dev.runstream.deploy.LocalStack;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sink.RunComparison;
 import dev.runstream.sink.RunQueries;
+import dev.runstream.sink.RunRecord;
 import dev.runstream.sink.SinkConfig;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -85,9 +86,12 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("%nWaiting for every point and summary to reach ClickHouse...%n");
         out.flush();
         List<RunComparison> compared = awaitLanded(queries, simulated);
+        Map<String, String> states =
+            queries.runs(TutorialRuns.PROJECT).stream()
+                .collect(Collectors.toMap(RunRecord::id, RunRecord::state, (a, b) -> b));
         out.printf(
             "%nRuns side by side, read back from ClickHouse (best = max acc, min loss):%n%n");
-        out.print(DemoReport.sideBySide(compared, METRICS));
+        out.print(DemoReport.sideBySide(compared, METRICS, states));
         out.printf("%nStopping the processor, the sink and the local stack.%n");
         out.flush();
       }
@@ -96,18 +100,19 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Waits until ClickHouse holds every logged point and a finished summary of every run. */
+  /** Waits until ClickHouse holds every logged point, every summary and every run's end. */
   private List<RunComparison> awaitLanded(RunQueries queries, List<SimulatedRun> simulated)
       throws InterruptedException {
-    Set<String> ids = simulated.stream().map(SimulatedRun::runId).collect(Collectors.toSet());
     long deadline = System.nanoTime() + timeout.toNanos();
     String missing = "";
     while (System.nanoTime() < deadline) {
       missing = missing(queries, simulated);
       if (missing.isEmpty()) {
-        return queries.compare(TutorialRuns.PROJECT, METRICS).stream()
-            .filter(r -> ids.contains(r.runId()))
-            .toList();
+        Map<String, RunComparison> byId =
+            queries.compare(TutorialRuns.PROJECT, METRICS).stream()
+                .collect(Collectors.toMap(RunComparison::runId, r -> r, (a, b) -> b));
+        // In the order the runs were made, as a person reads test1, test2, ...
+        return simulated.stream().map(r -> byId.get(r.runId())).filter(Objects::nonNull).toList();
       }
       Thread.sleep(250); // polling interval of a condition with a deadline
     }
@@ -130,6 +135,14 @@ final class DemoCommand implements Callable<Integer> {
         if (summary == null || summary.count() < metric.getValue().size()) {
           return "summary of " + run.name() + " (" + run.runId() + ")";
         }
+      }
+    }
+    Map<String, String> states =
+        queries.runs(TutorialRuns.PROJECT).stream()
+            .collect(Collectors.toMap(RunRecord::id, RunRecord::state, (a, b) -> b));
+    for (SimulatedRun run : simulated) {
+      if (!"FINISHED".equals(states.get(run.runId()))) {
+        return "the finished state of " + run.name() + " (" + run.runId() + ")";
       }
     }
     return "";

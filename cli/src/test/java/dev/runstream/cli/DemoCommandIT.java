@@ -33,7 +33,8 @@ class DemoCommandIT {
     assertThat(exit).as("stdout:%n%s%nstderr:%n%s", printed, err).isZero();
     assertThat(printed).contains("Runs side by side", "final loss", "best acc", "Done.");
     for (String name : new String[] {"test1", "test2", "test3"}) {
-      assertThat(printed).containsPattern("(?m)^\\S+\\s+" + name + "\\s+tag1,tag2\\s+CNN");
+      assertThat(printed)
+          .containsPattern("(?m)^\\S+\\s+" + name + "\\s+FINISHED\\s+tag1,tag2\\s+CNN");
     }
     Matcher dataDir = Pattern.compile("data dir\\s+(\\S+)").matcher(printed);
     assertThat(dataDir.find()).as("the demo names its data directory").isTrue();

@@ -6,17 +6,23 @@ import dev.runstream.sink.RunComparison.MetricResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 
 /** Renders runs side by side: name, tags, config values, and final and best of each metric. */
 public final class DemoReport {
   private DemoReport() {}
 
-  /** A table of {@code runs} with one column per config key and two per metric. */
-  public static String sideBySide(List<RunComparison> runs, List<String> metrics) {
+  /**
+   * A table of {@code runs}, in the order given, with one column per config key and two per metric.
+   *
+   * @param states each run's state by run id; runs without one show blank
+   */
+  public static String sideBySide(
+      List<RunComparison> runs, List<String> metrics, Map<String, String> states) {
     TreeSet<String> configKeys = new TreeSet<>();
     runs.forEach(r -> configKeys.addAll(r.config().keySet()));
-    List<String> headers = new ArrayList<>(List.of("run", "name", "tags"));
+    List<String> headers = new ArrayList<>(List.of("run", "name", "state", "tags"));
     headers.addAll(configKeys);
     for (String metric : metrics) {
       headers.add("final " + metric);
