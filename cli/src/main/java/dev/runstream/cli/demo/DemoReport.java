@@ -31,7 +31,12 @@ public final class DemoReport {
     TextTable table = new TextTable(headers);
     for (RunComparison run : runs) {
       List<String> row =
-          new ArrayList<>(List.of(run.runId(), run.name(), String.join(",", run.tags())));
+          new ArrayList<>(
+              List.of(
+                  run.runId(),
+                  run.name(),
+                  states.getOrDefault(run.runId(), ""),
+                  String.join(",", run.tags())));
       for (String key : configKeys) {
         row.add(run.config().getOrDefault(key, ""));
       }
