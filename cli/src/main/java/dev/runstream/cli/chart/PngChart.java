@@ -1,0 +1,151 @@
+package dev.runstream.cli.chart;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Path2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+
+/**
+ * A line plot as a PNG, laid out like a W&B panel: a title, a light grid with value and step ticks,
+ * one coloured line per run, and a legend to the right.
+ */
+public final class PngChart {
+  /** W&B-like palette: distinct, readable on white. */
+  private static final Color[] PALETTE = {
+    new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
+    new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
+    new Color(0xbcbd22), new Color(0x17becf)
+  };
+
+  private static final int TICKS = 5;
+
+  private PngChart() {}
+
+  /** Colour of the {@code index}-th series. */
+  public static Color color(int index) {
+    return PALETTE[index % PALETTE.length];
+  }
+
+  /**
+   * Draws {@code series} and writes the picture to {@code file}.
+   *
+   * @param title the panel title, usually the metric's name
+   */
+  public static void write(List<Series> series, String title, int width, int height, Path file)
+      throws IOException {
+    ImageIO.write(draw(series, title, width, height), "png", file.toFile());
+  }
+
+  /** Draws {@code series} into a new image. */
+  public static BufferedImage draw(List<Series> series, String title, int width, int height) {
+    if (width < 200 || height < 150) {
+      throw new IllegalArgumentException("a PNG chart needs at least 200×150 pixels");
+    }
+    System.setProperty("java.awt.headless", "true");
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, width, height);
+      Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
+      g.setFont(font);
+      FontMetrics fm = g.getFontMetrics();
+      int legendWidth = legendWidth(series, fm);
+      int left = 70;
+      int top = 40;
+      int right = width - legendWidth - 20;
+      int bottom = height - 45;
+      Bounds bounds = Bounds.of(series);
+
+      g.setColor(new Color(0x333333));
+      g.setFont(font.deriveFont(Font.BOLD, 14f));
+      g.drawString(title, left, 24);
+      g.setFont(font);
+      drawAxes(g, fm, bounds, left, top, right, bottom);
+
+      g.setStroke(new BasicStroke(1.8f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+      for (int s = 0; s < series.size(); s++) {
+        g.setColor(color(s));
+        Path2D.Double path = new Path2D.Double();
+        boolean drawing = false;
+        for (var point : series.get(s).points().entrySet()) {
+          if (!Double.isFinite(point.getValue())) {
+            drawing = false;
+            continue;
+          }
+          double x = left + bounds.x(point.getKey()) * (right - left);
+          double y = bottom - bounds.y(point.getValue()) * (bottom - top);
+          if (drawing) {
+            path.lineTo(x, y);
+          } else {
+            path.moveTo(x, y);
+            drawing = true;
+          }
+        }
+        g.draw(path);
+      }
+      drawLegend(g, fm, series, right + 20, top);
+    } finally {
+      g.dispose();
+    }
+    return image;
+  }
+
+  private static void drawAxes(
+      Graphics2D g, FontMetrics fm, Bounds bounds, int left, int top, int right, int bottom) {
+    for (int i = 0; i <= TICKS; i++) {
+      int y = bottom - i * (bottom - top) / TICKS;
+      double value = bounds.minValue() + i * (bounds.maxValue() - bounds.minValue()) / TICKS;
+      g.setColor(new Color(0xeeeeee));
+      g.drawLine(left, y, right, y);
+      g.setColor(new Color(0x666666));
+      String label = TerminalChart.format(value);
+      g.drawString(label, left - 8 - fm.stringWidth(label), y + fm.getAscent() / 2 - 1);
+
+      int x = left + i * (right - left) / TICKS;
+      long step =
+          bounds.minStep() + Math.round(i * (double) (bounds.maxStep() - bounds.minStep()) / TICKS);
+      g.setColor(new Color(0xeeeeee));
+      g.drawLine(x, top, x, bottom);
+      g.setColor(new Color(0x666666));
+      String stepLabel = Long.toString(step);
+      g.drawString(stepLabel, x - fm.stringWidth(stepLabel) / 2, bottom + fm.getAscent() + 6);
+    }
+    g.setColor(new Color(0x999999));
+    g.drawLine(left, bottom, right, bottom);
+    g.drawLine(left, top, left, bottom);
+    g.setColor(new Color(0x666666));
+    g.drawString(
+        "Step", (left + right) / 2 - fm.stringWidth("Step") / 2, bottom + 2 * fm.getHeight() + 6);
+  }
+
+  private static int legendWidth(List<Series> series, FontMetrics fm) {
+    int widest = 0;
+    for (Series s : series) {
+      widest = Math.max(widest, fm.stringWidth(s.label()));
+    }
+    return Math.min(260, widest + 40);
+  }
+
+  private static void drawLegend(Graphics2D g, FontMetrics fm, List<Series> series, int x, int y) {
+    int lineHeight = fm.getHeight() + 4;
+    for (int s = 0; s < series.size(); s++) {
+      int rowY = y + s * lineHeight;
+      g.setColor(color(s));
+      g.fillRect(x, rowY + fm.getAscent() / 2 - 1, 18, 4);
+      g.setColor(new Color(0x333333));
+      g.drawString(series.get(s).label(), x + 26, rowY + fm.getAscent());
+    }
+  }
+}

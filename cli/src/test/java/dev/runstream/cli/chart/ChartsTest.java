@@ -1,0 +1,105 @@
+package dev.runstream.cli.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeMap;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChartsTest {
+
+  private static Series curve(String label, double scale, double nanAt) {
+    TreeMap<Long, Double> points = new TreeMap<>();
+    for (long step = 0; step < 50; step++) {
+      points.put(step, step == nanAt ? Double.NaN : scale * Math.exp(-step / 10.0));
+    }
+    return new Series(label, points);
+  }
+
+  @Test
+  void pngHasTheRequestedSizeAndEverySeriesDrawnInItsColour(@TempDir Path dir) throws Exception {
+    List<Series> series = List.of(curve("test1", 1.0, -1), curve("test2", 2.0, 20));
+    Path file = dir.resolve("loss.png");
+
+    PngChart.write(series, "loss", 800, 400, file);
+
+    BufferedImage image = ImageIO.read(Files.newInputStream(file));
+    assertThat(image.getWidth()).isEqualTo(800);
+    assertThat(image.getHeight()).isEqualTo(400);
+    for (int s = 0; s < series.size(); s++) {
+      int rgb = PngChart.color(s).getRGB() & 0xffffff;
+      long pixels = countPixels(image, rgb, 70, 40, 600, 355);
+      assertThat(pixels).as("pixels of series %d inside the plot area", s).isGreaterThan(100);
+    }
+  }
+
+  @Test
+  void pngOfNothingFiniteIsStillAValidPicture() {
+    BufferedImage image =
+        PngChart.draw(
+            List.of(new Series("nan-run", new TreeMap<>(java.util.Map.of(0L, Double.NaN)))),
+            "loss",
+            300,
+            200);
+    assertThat(image.getWidth()).isEqualTo(300);
+  }
+
+  @Test
+  void terminalChartDrawsBrailleLinesAxesAndALegend() {
+    String chart =
+        TerminalChart.render(
+            List.of(curve("test1", 1.0, -1), curve("diverged", 2.0, 25)), 60, 10, false);
+
+    List<String> lines = chart.lines().toList();
+    assertThat(lines).hasSize(10 + 2 + 2);
+    assertThat(lines.get(0)).matches(" *2\\.000 ┤.*");
+    assertThat(lines.get(9)).matches("0\\.007447 ┤.*"); // the smallest value, e^-4.9
+    assertThat(chart.chars().filter(c -> c >= 0x2801 && c <= 0x28ff).count()).isGreaterThan(60);
+    assertThat(lines.get(11)).contains("step 0").endsWith("49");
+    assertThat(lines.get(12)).isEqualTo("  ━━ test1");
+    assertThat(lines.get(13)).isEqualTo("  ━━ diverged");
+    assertThat(chart).doesNotContain("\u001b[");
+  }
+
+  @Test
+  void terminalChartColoursEachSeriesWhenAsked() {
+    String chart = TerminalChart.render(List.of(curve("a", 1, -1), curve("b", 2, -1)), 40, 5, true);
+    assertThat(chart).contains("\u001b[34m", "\u001b[33m", "\u001b[0m");
+  }
+
+  @Test
+  void chartsRefuseAreasTooSmallToRead() {
+    assertThatThrownBy(() -> TerminalChart.render(List.of(), 5, 2, false))
+        .hasMessageContaining("at least 10 columns");
+    assertThatThrownBy(() -> PngChart.draw(List.of(), "x", 100, 100))
+        .hasMessageContaining("at least 200");
+  }
+
+  private static long countPixels(BufferedImage image, int rgb, int x0, int y0, int x1, int y1) {
+    long count = 0;
+    for (int x = x0; x < x1; x++) {
+      for (int y = y0; y < y1; y++) {
+        int pixel = image.getRGB(x, y) & 0xffffff;
+        if (close(pixel, rgb)) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  private static boolean close(int a, int b) {
+    for (int shift = 0; shift <= 16; shift += 8) {
+      if (Math.abs(((a >> shift) & 0xff) - ((b >> shift) & 0xff)) > 12) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
