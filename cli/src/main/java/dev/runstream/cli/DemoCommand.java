@@ -14,11 +14,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code runstream demo}: the whole pipeline on this machine with simulated training runs. */
@@ -35,6 +37,7 @@ final class DemoCommand implements Callable<Integer> {
   static final List<String> METRICS = List.of("acc", "loss");
 
   @Spec CommandSpec spec;
+  @ParentCommand RunstreamCli cli;
 
   @Option(
       names = "--runs",
@@ -56,48 +59,63 @@ final class DemoCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--runs must be at least 1");
     }
+    Optional<StackState> up = StackState.readLive(cli.env());
+    if (up.isPresent()) {
+      out.printf("Using the stack of `runstream up` (pid %d).%n", up.get().pid());
+      simulateAndCompare(out, up.get().endpoints());
+      return 0;
+    }
     out.println("Starting the local stack: Kafka, schema registry, ClickHouse...");
     out.flush();
     try (LocalStack stack = LocalStack.start()) {
       out.println(stack.describe());
       out.printf("(up in %.1f s)%n", stack.startupTime().toMillis() / 1000.0);
-      try (Pipeline pipeline = Pipeline.start(stack, stack.dataDir().resolve("processor-state"));
-          RunQueries queries =
-              RunQueries.connect(
-                  stack.clickhouseUrl(),
-                  SinkConfig.DEFAULT_CLICKHOUSE_USER,
-                  SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD,
-                  SinkConfig.DEFAULT_DATABASE)) {
+      try (Pipeline pipeline = Pipeline.start(stack, stack.dataDir().resolve("processor-state"))) {
         out.println("Stream processor and sink are running.");
-        out.printf("%nSimulating %d training runs of project %s:%n", runs, TutorialRuns.PROJECT);
-        out.flush();
-        List<SimulatedRun> simulated =
-            TutorialRuns.run(
-                runs,
-                name ->
-                    RunOptions.builder(TutorialRuns.PROJECT)
-                        .kafkaBootstrap(stack.kafkaBootstrap())
-                        .schemaRegistryUrl(stack.schemaRegistryUrl()));
-        for (SimulatedRun run : simulated) {
-          out.printf(
-              "  %-8s %-7s %d steps logged, finished%n",
-              run.runId(), run.name(), run.points().get("loss").size());
-        }
-        out.printf("%nWaiting for every point and summary to reach ClickHouse...%n");
-        out.flush();
-        List<RunComparison> compared = awaitLanded(queries, simulated);
-        Map<String, String> states =
-            queries.runs(TutorialRuns.PROJECT).stream()
-                .collect(Collectors.toMap(RunRecord::id, RunRecord::state, (a, b) -> b));
-        out.printf(
-            "%nRuns side by side, read back from ClickHouse (best = max acc, min loss):%n%n");
-        out.print(DemoReport.sideBySide(compared, METRICS, states));
+        simulateAndCompare(
+            out,
+            new Endpoints(
+                stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()));
         out.printf("%nStopping the processor, the sink and the local stack.%n");
         out.flush();
       }
     }
     out.println("Done.");
     return 0;
+  }
+
+  private void simulateAndCompare(PrintWriter out, Endpoints endpoints)
+      throws InterruptedException {
+    try (RunQueries queries =
+        RunQueries.connect(
+            endpoints.clickhouseUrl(),
+            SinkConfig.DEFAULT_CLICKHOUSE_USER,
+            SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD,
+            SinkConfig.DEFAULT_DATABASE)) {
+      out.printf("%nSimulating %d training runs of project %s:%n", runs, TutorialRuns.PROJECT);
+      out.flush();
+      List<SimulatedRun> simulated =
+          TutorialRuns.run(
+              runs,
+              name ->
+                  RunOptions.builder(TutorialRuns.PROJECT)
+                      .kafkaBootstrap(endpoints.kafkaBootstrap())
+                      .schemaRegistryUrl(endpoints.schemaRegistryUrl()));
+      for (SimulatedRun run : simulated) {
+        out.printf(
+            "  %-8s %-7s %d steps logged, finished%n",
+            run.runId(), run.name(), run.points().get("loss").size());
+      }
+      out.printf("%nWaiting for every point and summary to reach ClickHouse...%n");
+      out.flush();
+      List<RunComparison> compared = awaitLanded(queries, simulated);
+      Map<String, String> states =
+          queries.runs(TutorialRuns.PROJECT).stream()
+              .collect(Collectors.toMap(RunRecord::id, RunRecord::state, (a, b) -> b));
+      out.printf("%nRuns side by side, read back from ClickHouse (best = max acc, min loss):%n%n");
+      out.print(DemoReport.sideBySide(compared, METRICS, states));
+      out.flush();
+    }
   }
 
   /** Waits until ClickHouse holds every logged point, every summary and every run's end. */

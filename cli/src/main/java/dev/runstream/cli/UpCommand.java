@@ -1,0 +1,181 @@
+package dev.runstream.cli;
+
+import dev.runstream.deploy.LocalStack;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code runstream up}: the local stack with the processor and the sink, until stopped. */
+@Command(
+    name = "up",
+    description = {
+      "Starts the local stack (Kafka, schema registry, ClickHouse), the stream processor and the"
+          + " sink, prints where everything listens, and runs until Ctrl-C (or `runstream down`"
+          + " with --detach)."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  runstream up",
+      "  runstream up --detach && runstream demo && runstream down"
+    },
+    mixinStandardHelpOptions = true)
+final class UpCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @ParentCommand RunstreamCli cli;
+
+  @Option(names = "--detach", description = "Run in the background; `runstream down` stops it.")
+  boolean detach;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "PT3M",
+      description =
+          "With --detach, how long to wait for the stack to come up (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    Map<String, String> env = cli.env();
+    Optional<StackState> running = StackState.readLive(env);
+    if (running.isPresent()) {
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "runstream: a stack is already up (pid %d); `runstream down` stops it%n",
+              running.get().pid());
+      return 1;
+    }
+    return detach ? startDetached(out, env) : runInForeground(out, env);
+  }
+
+  private int runInForeground(PrintWriter out, Map<String, String> env) throws Exception {
+    out.println("Starting the local stack, the stream processor and the sink...");
+    out.flush();
+    LocalStack stack = LocalStack.start();
+    Pipeline pipeline;
+    try {
+      pipeline = Pipeline.start(stack, stack.dataDir().resolve("processor-state"));
+    } catch (RuntimeException e) {
+      stack.close();
+      throw e;
+    }
+    long pid = ProcessHandle.current().pid();
+    StackState state =
+        new StackState(
+            pid,
+            new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()),
+            env.getOrDefault("RUNSTREAM_UP_LOG", ""));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    pipeline.close();
+                    stack.close();
+                  } finally {
+                    StackState.delete(env, pid);
+                    stopped.countDown();
+                  }
+                },
+                "runstream-up-stop"));
+    state.write(env);
+    out.print(banner(state));
+    out.println("Ctrl-C stops everything.");
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+
+  private int startDetached(PrintWriter out, Map<String, String> env)
+      throws IOException, InterruptedException {
+    Path home = StackState.home(env);
+    Files.createDirectories(home);
+    Path log = home.resolve("up.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                List.of(
+                    java,
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    RunstreamCli.class.getName(),
+                    "up"))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    builder.environment().putAll(env);
+    builder.environment().put("RUNSTREAM_UP_LOG", log.toString());
+    out.println("Starting runstream in the background (log " + log + ")...");
+    out.flush();
+    Process process = builder.start();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<StackState> state = StackState.readLive(env);
+      if (state.isPresent() && state.get().pid() == process.pid()) {
+        out.print(banner(state.get()));
+        out.println("`runstream down` stops it.");
+        return 0;
+      }
+      if (!process.isAlive()) {
+        spec.commandLine()
+            .getErr()
+            .printf(
+                "runstream: the background stack exited with code %d; its log %s ends with:%n%s%n",
+                process.exitValue(), log, tail(log));
+        return 1;
+      }
+      Thread.sleep(200); // polling interval of a condition with a deadline
+    }
+    process.destroy();
+    spec.commandLine()
+        .getErr()
+        .printf("runstream: the stack did not come up within %s; see %s%n", timeout, log);
+    return 1;
+  }
+
+  static String banner(StackState state) {
+    Endpoints e = state.endpoints();
+    return String.format(
+        """
+        runstream is up (pid %d):
+          kafka            %s
+          schema registry  %s
+          clickhouse       %s
+          processor, sink  running
+        Point a training job at it:
+          export KAFKA_BOOTSTRAP=%s
+          export SCHEMA_REGISTRY_URL=%s
+        Then try: runstream demo; runstream runs list --project tinyllm
+        """,
+        state.pid(),
+        e.kafkaBootstrap(),
+        e.schemaRegistryUrl(),
+        e.clickhouseUrl(),
+        e.kafkaBootstrap(),
+        e.schemaRegistryUrl());
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(unreadable: " + e.getMessage() + ")";
+    }
+  }
+}

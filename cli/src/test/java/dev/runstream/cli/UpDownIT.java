@@ -1,0 +1,67 @@
+package dev.runstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code up --detach}, a demo against it, and {@code down}, as a user runs them. */
+@Timeout(300)
+class UpDownIT {
+
+  private record Result(int exit, String out, String err) {}
+
+  private static Result run(Map<String, String> env, String... args) {
+    CommandLine cli = RunstreamCli.newCommandLine(env);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int exit = cli.execute(args);
+    return new Result(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void upDetachedServesADemoAndDownStopsEverything(@TempDir Path home) {
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.keySet().removeAll(List.of("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CLICKHOUSE_URL"));
+    env.put("RUNSTREAM_HOME", home.toString());
+
+    Result up = run(env, "up", "--detach");
+    assertThat(up.exit()).as(up.out() + up.err()).isZero();
+    assertThat(up.out()).contains("runstream is up", "export KAFKA_BOOTSTRAP=127.0.0.1:");
+    assertThat(home.resolve("up.properties")).exists();
+    long pid = StackState.readLive(env).orElseThrow().pid();
+    List<ProcessHandle> servers = ProcessHandle.of(pid).orElseThrow().descendants().toList();
+    assertThat(servers).as("the servers run under the up process").isNotEmpty();
+
+    Result again = run(env, "up", "--detach");
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.err()).contains("already up (pid " + pid + ")");
+
+    Result demo = run(env, "demo", "--runs", "2");
+    assertThat(demo.exit()).as(demo.out() + demo.err()).isZero();
+    assertThat(demo.out())
+        .contains("Using the stack of `runstream up`", "Runs side by side", "test2");
+
+    Result down = run(env, "down");
+    assertThat(down.exit()).as(down.out() + down.err()).isZero();
+    assertThat(down.out()).contains("Stopped.");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(servers).noneMatch(ProcessHandle::isAlive));
+    assertThat(Files.exists(home.resolve("up.properties"))).isFalse();
+    assertThat(run(env, "down").out()).contains("nothing to stop");
+  }
+}
