@@ -1,5 +1,6 @@
 package dev.runstream.processor;
 
+import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
 import java.time.Duration;
@@ -11,29 +12,71 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The running stream processor: creates missing topics, then runs {@link RunstreamTopology} with
- * exactly-once processing. Records that cannot be deserialized go to the dead-letter topic with
- * Kafka Streams' error headers, and processing continues.
+ * exactly-once processing ({@code exactly_once_v2}), and, when webhooks are configured, an {@link
+ * AlertNotifier}. Records that cannot be deserialized go to the dead-letter topic with Kafka
+ * Streams' error headers (exception class, message, stack trace, source topic, partition and
+ * offset), and processing continues.
+ *
+ * <p>Thread-safe; {@link #close()} is idempotent.
  */
 public final class StreamProcessor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StreamProcessor.class);
 
   private final KafkaStreams streams;
+  private final AlertNotifier notifier;
 
-  private StreamProcessor(KafkaStreams streams) {
+  private StreamProcessor(KafkaStreams streams, AlertNotifier notifier) {
     this.streams = streams;
+    this.notifier = notifier;
   }
 
-  /** Starts the processor; returns once Kafka Streams is started (not yet running). */
+  /**
+   * Starts the processor; blocks while the topics are created (at most a minute) and returns once
+   * Kafka Streams is started (not yet running: see {@link #state()}).
+   */
   public static StreamProcessor start(ProcessorConfig config) {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrap()))) {
       TopicSetup.ensure(admin, config.topics(), TopicSetup.DEFAULT_PARTITIONS, (short) 1);
     }
+    SchemaRegistry registry = SerdeConfig.registry(config.schemaRegistryUrl());
+    KafkaStreams streams =
+        new KafkaStreams(
+            RunstreamTopology.build(config.topics(), registry, config.monitor()),
+            streamsProperties(config));
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          log.error("stream processor thread failed; replacing it", e);
+          return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    streams.start();
+    AlertNotifier notifier = null;
+    if (config.notifier().enabled()) {
+      notifier =
+          AlertNotifier.start(
+              config.notifier(),
+              config.kafkaBootstrap(),
+              registry,
+              config.topics(),
+              config.applicationId() + "-notifier");
+    }
+    log.info(
+        "stream processor {} started against {} (webhooks: {}, slack webhooks: {})",
+        config.applicationId(),
+        config.kafkaBootstrap(),
+        config.notifier().webhooks().size(),
+        config.notifier().slackWebhooks().size());
+    return new StreamProcessor(streams, notifier);
+  }
+
+  /** The Kafka Streams properties {@link #start} uses; exposed for tests and tools. */
+  public static Properties streamsProperties(ProcessorConfig config) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrap());
@@ -45,23 +88,7 @@ public final class StreamProcessor implements AutoCloseable {
     props.put(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.topics().deadLetters);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
-    KafkaStreams streams =
-        new KafkaStreams(
-            RunstreamTopology.build(
-                config.topics(),
-                SerdeConfig.registry(config.schemaRegistryUrl()),
-                config.publishInterval()),
-            props);
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          log.error("stream processor thread failed; replacing it", e);
-          return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
-              .StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
-    streams.start();
-    log.info(
-        "stream processor {} started against {}", config.applicationId(), config.kafkaBootstrap());
-    return new StreamProcessor(streams);
+    return props;
   }
 
   /** The Kafka Streams state: RUNNING once partitions are assigned. */
@@ -69,9 +96,12 @@ public final class StreamProcessor implements AutoCloseable {
     return streams.state();
   }
 
-  /** Stops processing and commits, waiting at most 30 seconds. Idempotent. */
+  /** Stops the notifier and processing, committing; waits at most 30 seconds. Idempotent. */
   @Override
   public void close() {
+    if (notifier != null) {
+      notifier.close();
+    }
     streams.close(Duration.ofSeconds(30));
   }
 

@@ -1,13 +1,15 @@
 package dev.runstream.processor.internal;
 
+import dev.runstream.schemas.avro.Goal;
 import dev.runstream.schemas.avro.MetricAggregate;
+import java.util.Locale;
 
-/** Folds one metric point into a {@link MetricAggregate}. */
+/** Folds metric points into a {@link MetricAggregate}, and infers a metric's goal from its name. */
 public final class MetricAggregates {
   private MetricAggregates() {}
 
-  /** The aggregate of a metric before its first point. */
-  public static MetricAggregate empty() {
+  /** The aggregate of a metric before its first point, judged by {@code goal}. */
+  public static MetricAggregate empty(Goal goal) {
     return MetricAggregate.newBuilder()
         .setCount(0)
         .setFiniteCount(0)
@@ -23,21 +25,65 @@ public final class MetricAggregates {
         .setLastTimestampMs(0)
         .setNanCount(0)
         .setInfCount(0)
+        .setEma(0.0)
+        .setEmVar(0.0)
+        .setBest(null)
+        .setBestStep(-1)
+        .setGoal(goal)
         .build();
+  }
+
+  /** The aggregate of a metric before its first point, with no goal. */
+  public static MetricAggregate empty() {
+    return empty(Goal.NONE);
+  }
+
+  /**
+   * The goal W&B users expect from a name alone: a word containing {@code loss} or {@code error} is
+   * minimised; {@code acc}, {@code accuracy}, {@code f1} or {@code auc} is maximised; anything else
+   * has no goal. Words are split at anything that is not a letter or digit, so {@code val/acc} and
+   * {@code top1_accuracy} maximise but {@code accumulated_tokens} does not.
+   */
+  public static Goal inferGoal(String metric) {
+    String[] words = metric.toLowerCase(Locale.ROOT).split("[^a-z0-9]+");
+    boolean maximise = false;
+    for (String word : words) {
+      if (word.contains("loss") || word.contains("error")) {
+        return Goal.MINIMIZE;
+      }
+      if (word.equals("acc")
+          || word.equals("accuracy")
+          || word.equals("f1")
+          || word.equals("auc")) {
+        maximise = true;
+      }
+    }
+    return maximise ? Goal.MAXIMIZE : Goal.NONE;
   }
 
   /**
    * Adds the point ({@code step}, {@code value}) logged at {@code timestampMs}. Non-finite values
-   * are counted but kept out of min, max and sum; first and last follow the step order, so points
-   * that arrive out of order land where their step says.
+   * are counted but kept out of min, max, sum, EMA and best; first and last follow the step order,
+   * so points that arrive out of order land where their step says. The EMA and its variance follow
+   * arrival order (West's exponentially weighted update with weight {@code alpha}).
    */
-  public static void add(MetricAggregate agg, long step, double value, long timestampMs) {
+  public static void add(
+      MetricAggregate agg, long step, double value, long timestampMs, double alpha) {
     agg.setCount(agg.getCount() + 1);
     if (Double.isNaN(value)) {
       agg.setNanCount(agg.getNanCount() + 1);
     } else if (Double.isInfinite(value)) {
       agg.setInfCount(agg.getInfCount() + 1);
     } else {
+      if (agg.getFiniteCount() == 0) {
+        agg.setEma(value);
+        agg.setEmVar(0.0);
+      } else {
+        double diff = value - agg.getEma();
+        double incr = alpha * diff;
+        agg.setEma(agg.getEma() + incr);
+        agg.setEmVar((1 - alpha) * (agg.getEmVar() + diff * incr));
+      }
       agg.setFiniteCount(agg.getFiniteCount() + 1);
       agg.setSum(agg.getSum() + value);
       if (agg.getMinStep() < 0 || value < agg.getMin()) {
@@ -47,6 +93,10 @@ public final class MetricAggregates {
       if (agg.getMaxStep() < 0 || value > agg.getMax()) {
         agg.setMax(value);
         agg.setMaxStep(step);
+      }
+      if (isBetter(agg.getGoal(), value, agg.getBest())) {
+        agg.setBest(value);
+        agg.setBestStep(step);
       }
     }
     if (agg.getFirstStep() < 0 || step < agg.getFirstStep()) {
@@ -60,8 +110,34 @@ public final class MetricAggregates {
     }
   }
 
+  /**
+   * Sets the goal (from {@code run.defineMetric}); the best is taken again from min or max, so a
+   * definition that arrives after the first points still gives the right best.
+   */
+  public static void setGoal(MetricAggregate agg, Goal goal) {
+    agg.setGoal(goal);
+    if (goal == Goal.MINIMIZE && agg.getMinStep() >= 0) {
+      agg.setBest(agg.getMin());
+      agg.setBestStep(agg.getMinStep());
+    } else if (goal == Goal.MAXIMIZE && agg.getMaxStep() >= 0) {
+      agg.setBest(agg.getMax());
+      agg.setBestStep(agg.getMaxStep());
+    } else {
+      agg.setBest(null);
+      agg.setBestStep(-1);
+    }
+  }
+
   /** The mean of the finite values, NaN when there are none. */
   public static double mean(MetricAggregate agg) {
     return agg.getFiniteCount() == 0 ? Double.NaN : agg.getSum() / agg.getFiniteCount();
+  }
+
+  private static boolean isBetter(Goal goal, double value, Double best) {
+    return switch (goal) {
+      case MINIMIZE -> best == null || value < best;
+      case MAXIMIZE -> best == null || value > best;
+      default -> false;
+    };
   }
 }

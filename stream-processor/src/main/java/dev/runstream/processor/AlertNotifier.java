@@ -1,0 +1,141 @@
+package dev.runstream.processor;
+
+import dev.runstream.processor.internal.WebhookSender;
+import dev.runstream.schemas.SchemaRegistry;
+import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.avro.Alert;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Posts every alert on the alerts topic to the configured webhooks: the detectors' alerts and the
+ * ones programs raise with {@code run.alert()} alike, since both live on that topic. This is what
+ * "user alerts pass through" means: the topology never re-publishes them; the notifier reads the
+ * one topic everything is on.
+ *
+ * <p>Reads with {@code read_committed}, so alerts of an aborted exactly-once transaction are never
+ * posted, and commits its offsets after posting: delivery is at least once (a restart between
+ * posting and committing posts again; receivers can deduplicate by {@code episodeId} and {@code
+ * resolved}). An alert that a webhook still refuses after the configured attempts is logged and
+ * skipped, so one broken receiver cannot stop the others.
+ *
+ * <p>One daemon thread; {@link #close()} is idempotent and waits for it. Thread-safe.
+ */
+public final class AlertNotifier implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AlertNotifier.class);
+
+  private final KafkaConsumer<String, Alert> consumer;
+  private final WebhookSender sender;
+  private final Thread worker;
+  private final AtomicLong posted = new AtomicLong();
+  private final AtomicLong filtered = new AtomicLong();
+  private volatile boolean closed;
+
+  private AlertNotifier(KafkaConsumer<String, Alert> consumer, WebhookSender sender) {
+    this.consumer = consumer;
+    this.sender = sender;
+    this.worker = new Thread(this::run, "runstream-alert-notifier");
+    this.worker.setDaemon(true);
+  }
+
+  /**
+   * Starts posting the alerts of {@code topics} that arrive from now on (a new consumer group
+   * starts at the end of the topic, so an old backlog is not flooded into a chat channel).
+   *
+   * @param groupId the consumer group; its committed offsets survive restarts
+   */
+  public static AlertNotifier start(
+      NotifierConfig config,
+      String kafkaBootstrap,
+      SchemaRegistry registry,
+      Topics topics,
+      String groupId) {
+    Objects.requireNonNull(config, "config");
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
+    KafkaConsumer<String, Alert> consumer =
+        new KafkaConsumer<>(
+            props, new StringDeserializer(), topics.alerts.serde(registry).deserializer());
+    consumer.subscribe(List.of(topics.alerts.name()));
+    AlertNotifier notifier = new AlertNotifier(consumer, new WebhookSender(config));
+    notifier.worker.start();
+    return notifier;
+  }
+
+  /** Alerts posted to at least one webhook so far. */
+  public long posted() {
+    return posted.get();
+  }
+
+  /** Alerts skipped as below the minimum severity so far. */
+  public long filtered() {
+    return filtered.get();
+  }
+
+  private void run() {
+    try {
+      while (!closed) {
+        ConsumerRecords<String, Alert> records = consumer.poll(Duration.ofMillis(500));
+        for (ConsumerRecord<String, Alert> record : records) {
+          Alert alert = record.value();
+          if (alert == null) {
+            continue;
+          }
+          if (!sender.wanted(alert)) {
+            filtered.incrementAndGet();
+            continue;
+          }
+          if (sender.send(alert) > 0) {
+            posted.incrementAndGet();
+          }
+        }
+        if (!records.isEmpty()) {
+          consumer.commitSync();
+        }
+      }
+    } catch (WakeupException e) {
+      if (!closed) {
+        log.error("alert notifier woken unexpectedly", e);
+      }
+    } catch (RuntimeException e) {
+      log.error("alert notifier stopped", e);
+    } finally {
+      try {
+        consumer.close(Duration.ofSeconds(5));
+      } catch (RuntimeException e) {
+        log.warn("closing the alert notifier's consumer failed", e);
+      }
+    }
+  }
+
+  /** Stops posting and waits up to 10 seconds for the worker. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    consumer.wakeup();
+    try {
+      worker.join(Duration.ofSeconds(10).toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
