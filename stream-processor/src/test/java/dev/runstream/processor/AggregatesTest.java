@@ -1,0 +1,143 @@
+package dev.runstream.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.runstream.schemas.avro.Goal;
+import dev.runstream.schemas.avro.MetricAggregate;
+import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.MetricDefined;
+import dev.runstream.schemas.avro.RunResumed;
+import dev.runstream.schemas.avro.RunSummary;
+import dev.runstream.schemas.avro.SummaryUpdated;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class AggregatesTest {
+  private final TopologyHarness h = new TopologyHarness(MonitorSettings.defaults());
+
+  @AfterEach
+  void close() {
+    h.close();
+  }
+
+  @Test
+  void shouldInferTheGoalFromTheNameAndKeepTheBestByIt() {
+    h.start("r1");
+    h.log("r1", 0, Map.of("val_loss", 0.9, "val/acc", 0.5, "lr", 0.1, "accumulated_tokens", 1.0));
+    h.log("r1", 1, Map.of("val_loss", 0.4, "val/acc", 0.7, "lr", 0.01, "accumulated_tokens", 2.0));
+    h.log("r1", 2, Map.of("val_loss", 0.6, "val/acc", 0.6, "lr", 0.001, "accumulated_tokens", 3.0));
+
+    Map<String, MetricAggregate> m = h.latestSummary("r1").getMetrics();
+    assertThat(m.get("val_loss").getGoal()).isEqualTo(Goal.MINIMIZE);
+    assertThat(m.get("val_loss").getBest()).isEqualTo(0.4);
+    assertThat(m.get("val_loss").getBestStep()).isEqualTo(1);
+    assertThat(m.get("val/acc").getGoal()).isEqualTo(Goal.MAXIMIZE);
+    assertThat(m.get("val/acc").getBest()).isEqualTo(0.7);
+    assertThat(m.get("lr").getGoal()).isEqualTo(Goal.NONE);
+    assertThat(m.get("lr").getBest()).isNull();
+    assertThat(m.get("accumulated_tokens").getGoal())
+        .as("acc as a word, not a prefix")
+        .isEqualTo(Goal.NONE);
+  }
+
+  @Test
+  void shouldTakeTheBestAgainWhenTheGoalIsDefinedAfterThePoints() {
+    h.start("r1");
+    h.log("r1", 0, "score", 3.0);
+    h.log("r1", 1, "score", 5.0);
+    h.log("r1", 2, "score", 1.0);
+    h.event("r1", MetricDefined.newBuilder().setName("score").setGoal(Goal.MAXIMIZE).build());
+
+    MetricAggregate score = h.stored("r1").getMetrics().get("score");
+    assertThat(score.getGoal()).isEqualTo(Goal.MAXIMIZE);
+    assertThat(score.getBest()).isEqualTo(5.0);
+    assertThat(score.getBestStep()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldKeepTheExponentiallyWeightedMeanAndVarianceOfFiniteValues() {
+    h.start("r1");
+    double[] xs = {1.0, 2.0, Double.NaN, 4.0};
+    for (int i = 0; i < xs.length; i++) {
+      h.log("r1", i, "x", xs[i]);
+    }
+    double a = MonitorSettings.DEFAULT_EMA_ALPHA;
+    double ema = 1.0;
+    double var = 0.0;
+    for (double x : new double[] {2.0, 4.0}) {
+      double diff = x - ema;
+      ema += a * diff;
+      var = (1 - a) * (var + a * diff * diff);
+    }
+    MetricAggregate x = h.stored("r1").getMetrics().get("x");
+    assertThat(x.getEma()).isCloseTo(ema, within(1e-12));
+    assertThat(x.getEmVar()).isCloseTo(var, within(1e-12));
+    assertThat(x.getNanCount()).isEqualTo(1);
+    assertThat(x.getFiniteCount()).isEqualTo(3);
+  }
+
+  @Test
+  void shouldIgnoreAnExactReplayOfABatch() {
+    h.start("r1");
+    MetricBatch first = h.log("r1", 0, Map.of("loss", 1.0));
+    MetricBatch second = h.log("r1", 1, Map.of("loss", 0.5));
+    h.pipe(first); // the SDK replays its spill
+    h.pipe(second);
+    h.pipe(first);
+
+    MetricAggregate loss = h.stored("r1").getMetrics().get("loss");
+    assertThat(loss.getCount()).isEqualTo(2);
+    assertThat(loss.getSum()).isEqualTo(1.5);
+  }
+
+  @Test
+  void shouldApplyBatchesThatArriveOutOfOrderButOnlyOnce() {
+    h.start("r1");
+    MetricBatch early = h.log("r1", 0, Map.of("loss", 1.0));
+    for (int i = 1; i < 50; i++) {
+      h.log("r1", i, "loss", 1.0);
+    }
+    MetricBatch late = MetricBatch.newBuilder(early).setSequence(500).setStep(500).build();
+    MetricBatch gap = MetricBatch.newBuilder(early).setSequence(400).setStep(400).build();
+    h.pipe(late);
+    h.pipe(gap); // arrives after a higher sequence: new, so applied
+    h.pipe(gap); // and its replay is not
+
+    assertThat(h.stored("r1").getMetrics().get("loss").getCount()).isEqualTo(52);
+  }
+
+  @Test
+  void shouldCountBatchesOfAResumedRunWhoseSequencesStartAgain() {
+    h.start("r1");
+    MetricBatch before = h.log("r1", 0, Map.of("loss", 1.0));
+    h.event("r1", RunResumed.newBuilder().setFromStep(1).build());
+    h.pipe(MetricBatch.newBuilder(before).setStep(1).setSequence(0).build());
+
+    assertThat(h.stored("r1").getMetrics().get("loss").getCount()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldKeepTheRunNameAndTheProgramsSummary() {
+    h.start("r1");
+    h.event("r1", SummaryUpdated.newBuilder().setSummaryJson("{\"f1\":0.9}").build());
+    RunSummary summary = h.latestSummary("r1");
+    assertThat(summary.getName()).isEqualTo("name-r1");
+    assertThat(summary.getSummaryJson()).isEqualTo("{\"f1\":0.9}");
+    assertThat(summary.getLastSeenMs()).isGreaterThanOrEqualTo(0);
+  }
+
+  @Test
+  void shouldSkipARecordThatCannotBeDeserializedAndKeepGoing() {
+    // The dead-letter copy itself is produced by Kafka Streams' DLQ support, which the test
+    // driver does not run; DeadLetterIT checks it on the real broker.
+    h.start("r1");
+    h.rawMetrics.pipeInput(
+        "r1".getBytes(StandardCharsets.UTF_8), "not avro".getBytes(StandardCharsets.UTF_8));
+    h.log("r1", 0, Map.of("loss", 1.0));
+
+    assertThat(h.stored("r1").getMetrics().get("loss").getCount()).isEqualTo(1);
+  }
+}
