@@ -35,6 +35,7 @@ final class Detectors {
    * @param emaBefore the aggregate's EMA before the point
    * @param varBefore the aggregate's EW variance before the point
    * @param finiteBefore finite points before this one
+   * @param alpha the EMA's weight of a new point
    */
   static void observe(
       String runId,
@@ -47,6 +48,7 @@ final class Detectors {
       long finiteBefore,
       long step,
       double value,
+      double alpha,
       Out out) {
     boolean finite = Double.isFinite(value);
     if (s.nonFiniteEnabled()) {
@@ -68,7 +70,7 @@ final class Detectors {
       divergence(runId, s, metric, agg, w, step, value, out);
     }
     if (s.plateauEnabled() && goal != Goal.NONE) {
-      plateau(runId, s, metric, w, goal, ema, step, value, out);
+      plateau(runId, s, metric, w, goal, ema, agg.getEmVar(), alpha, step, value, out);
     }
     w.lastFinite = value;
     w.lastFiniteStep = step;
@@ -183,9 +185,11 @@ final class Detectors {
     if (w.finitePoints <= s.divergenceWarmup()) {
       return;
     }
-    double excess = ema - w.bestEma;
+    // The raw value, not its EMA, is compared: the EMA lags a fast divergence by tens of steps,
+    // and k consecutive points far above the noise at the best are already robust to noise.
+    double excess = value - w.bestEma;
     double spread = w.firstEma - w.bestEma;
-    boolean ratio = w.bestEma > 0 && ema > s.divergenceFactor() * w.bestEma;
+    boolean ratio = w.bestEma > 0 && value > s.divergenceFactor() * w.bestEma;
     boolean rise = spread > 0 && excess > s.divergenceSpreadFactor() * spread;
     boolean aboveNoise = excess > s.divergenceNoiseZ() * w.sdAtBest;
     if (aboveNoise && (ratio || rise)) {
@@ -245,6 +249,8 @@ final class Detectors {
       MetricWatch w,
       Goal goal,
       double ema,
+      double emVar,
+      double alpha,
       long step,
       double value,
       Out out) {
@@ -253,7 +259,10 @@ final class Detectors {
       w.plateauRefStep = step;
       return;
     }
-    double margin = s.plateauEpsilon() * Math.abs(w.plateauRef);
+    // An improvement must also stand out of the EMA's own noise, or a noisy flat curve would keep
+    // "improving" by chance and never be called a plateau.
+    double emaNoise = Math.sqrt(emVar * alpha / (2 - alpha));
+    double margin = Math.max(s.plateauEpsilon() * Math.abs(w.plateauRef), 3 * emaNoise);
     boolean improved =
         goal == Goal.MINIMIZE ? ema < w.plateauRef - margin : ema > w.plateauRef + margin;
     if (improved) {

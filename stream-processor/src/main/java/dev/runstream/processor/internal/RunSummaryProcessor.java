@@ -272,6 +272,7 @@ public final class RunSummaryProcessor
           finiteBefore,
           batch.getStep(),
           value,
+          settings.emaAlpha(),
           (rule, m, step, v, baseline, episode, resolved, message) ->
               forwardAlert(
                   runId,
@@ -406,7 +407,7 @@ public final class RunSummaryProcessor
   }
 
   private void changeState(String runId, RunLiveness live, RunState state, long now) {
-    log.info("run {} is {} (was {})", runId, state, live.state);
+    log.debug("run {} is {} (was {})", runId, state, live.state);
     live.state = state;
     RunSummary summary = summaries.get(runId);
     if (summary != null) {

@@ -1,0 +1,116 @@
+package dev.runstream.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.runstream.schemas.avro.Severity;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+  private static Map<String, String> env(String... kv) {
+    Map<String, String> env = new HashMap<>();
+    env.put("KAFKA_BOOTSTRAP", "localhost:9092");
+    env.put("SCHEMA_REGISTRY_URL", "http://localhost:8080/apis/ccompat/v7");
+    for (int i = 0; i < kv.length; i += 2) {
+      env.put(kv[i], kv[i + 1]);
+    }
+    return env;
+  }
+
+  @Test
+  void shouldUseTheDocumentedDefaults() {
+    ProcessorConfig config = ProcessorConfig.fromEnv(env());
+    MonitorSettings m = config.monitor();
+    assertThat(m.unresponsiveAfter()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(m.crashedAfter()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(m.stateRetention()).isEqualTo(Duration.ofDays(7));
+    assertThat(m.detectors().defaultSettings()).isEqualTo(DetectorSettings.defaults());
+    assertThat(config.notifier().enabled()).isFalse();
+  }
+
+  @Test
+  void shouldReadDurationsAsMillisecondsOrIso8601AndWebhooks() {
+    ProcessorConfig config =
+        ProcessorConfig.fromEnv(
+            env(
+                "RUNSTREAM_UNRESPONSIVE_AFTER_MS", "60000",
+                "RUNSTREAM_CRASHED_AFTER_MS", "PT5M",
+                "RUNSTREAM_WEBHOOK_URLS", "http://a.example/hook, https://b.example/x",
+                "RUNSTREAM_WEBHOOK_MIN_SEVERITY", "warning"));
+    assertThat(config.monitor().unresponsiveAfter()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.monitor().crashedAfter()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.notifier().webhooks()).hasSize(2);
+    assertThat(config.notifier().minSeverity()).isEqualTo(Severity.WARNING);
+  }
+
+  @Test
+  void shouldNameTheVariableThatIsWrong() {
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_CRASHED_AFTER_MS", "soon")))
+        .hasMessageContaining("RUNSTREAM_CRASHED_AFTER_MS");
+    assertThatThrownBy(
+            () ->
+                ProcessorConfig.fromEnv(
+                    env(
+                        "RUNSTREAM_UNRESPONSIVE_AFTER_MS", "600000",
+                        "RUNSTREAM_CRASHED_AFTER_MS", "60000")))
+        .hasMessageContaining("RUNSTREAM_CRASHED_AFTER_MS")
+        .hasMessageContaining("longer than RUNSTREAM_UNRESPONSIVE_AFTER_MS");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_WEBHOOK_URLS", "ftp://x")))
+        .hasMessageContaining("RUNSTREAM_WEBHOOK_URLS");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_EMA_ALPHA", "2")))
+        .hasMessageContaining("RUNSTREAM_EMA_ALPHA");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(Map.of()))
+        .hasMessageContaining("KAFKA_BOOTSTRAP");
+  }
+
+  @Test
+  void shouldApplyOverridesByProjectAndMetricPatternInOrder(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("detectors.properties");
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "divergence.factor=4",
+            "rule.1.project=tinyllm*",
+            "rule.1.metric=val_*",
+            "rule.1.divergence.factor=6",
+            "rule.2.metric=val_loss",
+            "rule.2.spike.enabled=false"));
+    DetectorRules rules =
+        ProcessorConfig.fromEnv(env("RUNSTREAM_DETECTORS_FILE", file.toString()))
+            .monitor()
+            .detectors();
+    assertThat(rules.resolve("other", "val_loss").divergenceFactor()).isEqualTo(4);
+    assertThat(rules.resolve("other", "val_loss").spikeEnabled()).isFalse();
+    assertThat(rules.resolve("tinyllm-2", "val_loss").divergenceFactor()).isEqualTo(6);
+    assertThat(rules.resolve("tinyllm-2", "train_loss").divergenceFactor()).isEqualTo(4);
+    assertThat(rules.resolve("tinyllm-2", "train_loss").spikeEnabled()).isTrue();
+  }
+
+  @Test
+  void shouldNameTheDetectorKeyThatIsUnknownOrWrong() {
+    Properties unknown = new Properties();
+    unknown.setProperty("divergance.factor", "3");
+    assertThatThrownBy(() -> DetectorRules.fromProperties(unknown))
+        .hasMessageContaining("divergance.factor");
+
+    Properties bad = new Properties();
+    bad.setProperty("rule.3.divergence.factor", "0.5");
+    assertThatThrownBy(() -> DetectorRules.fromProperties(bad))
+        .hasMessageContaining("rule.3.divergence.factor")
+        .hasMessageContaining("greater than 1");
+
+    Properties notANumber = new Properties();
+    notANumber.setProperty("spike.z", "high");
+    assertThatThrownBy(() -> DetectorRules.fromProperties(notANumber))
+        .hasMessageContaining("spike.z must be a number: high");
+  }
+}
