@@ -1,13 +1,23 @@
 package dev.runstream.sdk;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A live training run. Created by {@link Runstream#init(RunOptions)}; close it (or call {@link
  * #finish()}) when training ends, ideally with try-with-resources.
  *
- * <p>All methods are thread-safe. {@code log} never blocks and never throws: the points are handed
- * to a background sender.
+ * <p>All methods are thread-safe. The {@code log} methods never block beyond handing the points to
+ * a bounded queue and never throw: invalid points are rejected with one warning per metric name and
+ * counted in {@link RunCounters#rejected()}.
+ *
+ * <p>Steps: every {@code log} without a step uses the current step and advances it by one, as W&B's
+ * {@code wandb.log} does. Unlike W&B, an explicit step lower than the current one is accepted: a
+ * point is identified by (run, metric, step), and a later value for the same identity replaces the
+ * earlier one downstream.
  */
 public interface Run extends AutoCloseable {
 
@@ -17,25 +27,99 @@ public interface Run extends AutoCloseable {
   /** The run's display name. */
   String name();
 
-  /** The step the next {@link #log(Map)} without a step will use; starts at 0. */
-  long step();
+  /** The project the run belongs to. */
+  String project();
+
+  /** The team (W&B's entity) the run belongs to. */
+  String entity();
+
+  /** How the run delivers its records. */
+  Mode mode();
 
   /**
-   * Logs metrics at the current step, then advances the step by one. Values that are not numbers
-   * (or names that are blank) are rejected with a warning and counted, never thrown.
+   * The run's own directory (its journal of every record), or empty in {@link Mode#DISABLED}. Pass
+   * it to {@link Runstream#sync(Path, SyncOptions)} to upload what Kafka did not acknowledge.
    */
-  void log(Map<String, ? extends Number> metrics);
+  Optional<Path> directory();
 
-  /** Logs metrics at {@code step}; the next automatic step is {@code step + 1}. */
-  void log(Map<String, ? extends Number> metrics, long step);
+  /** The step the next {@link #log(Map)} without a step will use; starts at 0 (or after resume). */
+  long step();
 
-  /** Logs one metric at the current step and advances the step. */
-  default void log(String name, double value) {
-    log(Map.of(name, value));
+  /** Whether this run continues an earlier run with the same id ({@link Resume}). */
+  boolean resumed();
+
+  /**
+   * Logs metrics at the current step, then advances the step by one. Values must be {@link
+   * Number}s; NaN and infinities are valid and sent. Never blocks, never throws.
+   */
+  void log(Map<String, ?> metrics);
+
+  /**
+   * Logs metrics at {@code step}; the next automatic step becomes at least {@code step + 1}. Never
+   * blocks, never throws; a negative step rejects the points.
+   */
+  void log(Map<String, ?> metrics, long step);
+
+  /**
+   * With {@code commit == false}, adds the metrics to the current step without advancing it (W&B's
+   * {@code commit=False}); the next committing {@code log} (or {@link #finish}) sends them
+   * together. With {@code commit == true}, the same as {@link #log(Map)}.
+   */
+  void log(Map<String, ?> metrics, boolean commit);
+
+  /** Logs one metric at the current step and advances the step: the fast path. */
+  void log(String name, double value);
+
+  /** Logs one metric at {@code step}. */
+  default void log(String name, double value, long step) {
+    log(Map.of(name, value), step);
   }
 
-  /** What happened to the points logged so far. */
+  /** The run's hyperparameters; changes are published at once. */
+  RunConfig config();
+
+  /** Final values set by the program; changes are published at once. */
+  RunSummary summary();
+
+  /**
+   * Declares how metric {@code name} is judged and summarised, e.g. {@code
+   * run.defineMetric("val_loss").goal(Goal.MINIMIZE).summary(SummaryMode.MIN)}.
+   */
+  MetricDefinition defineMetric(String name);
+
+  /** The current tags. */
+  List<String> tags();
+
+  /** Adds tags (blank ones are ignored with a warning) and publishes the tag set. */
+  void addTags(String... tags);
+
+  /** Removes tags and publishes the tag set. */
+  void removeTags(String... tags);
+
+  /** Replaces the run's notes and publishes them. */
+  void notes(String notes);
+
+  /**
+   * Publishes an alert on the alerts topic, W&B's {@code run.alert}. Never blocks, never throws.
+   */
+  void alert(String title, String text, AlertLevel level);
+
+  /** Facts captured at init: host, OS, JVM, CPU count, command line, git state, GPUs. Immutable. */
+  Map<String, String> environment();
+
+  /** The GPU model as a ready tag (e.g. {@code gpu:NVIDIA-A100-SXM4-80GB}), if there is a GPU. */
+  Optional<String> gpuTag();
+
+  /** What happened to the points logged so far. Cheap; safe to poll. */
   RunCounters counters();
+
+  /**
+   * Blocks until every point logged before this call is written to the run directory and forced to
+   * the storage device, at most {@code timeout}. Does not wait for Kafka.
+   *
+   * @return whether everything was made durable in time ({@code true} in {@link Mode#DISABLED})
+   */
+  boolean flush(Duration timeout);
 
   /** Finishes the run successfully; same as {@code finish(0)}. */
   default void finish() {
@@ -43,9 +127,10 @@ public interface Run extends AutoCloseable {
   }
 
   /**
-   * Marks the run finished with {@code exitCode} (non-zero means failed), sends everything logged
-   * and waits for Kafka to acknowledge it, at most the configured finish timeout. Idempotent: only
-   * the first call has an effect.
+   * Marks the run finished with {@code exitCode} (non-zero means failed), writes everything logged
+   * to the run directory, and waits for Kafka to acknowledge it, at most {@link
+   * RunOptions#finishTimeout()}. What Kafka did not acknowledge stays in the run directory and the
+   * log says how to upload it. Idempotent: only the first call has an effect. Blocks.
    */
   void finish(int exitCode);
 

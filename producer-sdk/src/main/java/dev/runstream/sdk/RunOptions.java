@@ -1,21 +1,54 @@
 package dev.runstream.sdk;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
+import java.util.TreeMap;
 
 /**
  * What {@link Runstream#init(RunOptions)} needs to know about a run and where to send it. Build one
  * with {@link #builder(String)}; the project is the only required setting.
  *
- * <p>Settings not given explicitly come from the environment: {@code RUNSTREAM_ENTITY}, {@code
- * KAFKA_BOOTSTRAP} and {@code SCHEMA_REGISTRY_URL}, {@code RUNSTREAM_TOPIC_PREFIX}. Immutable and
- * thread-safe.
+ * <p>Every setting not given to the builder comes from the environment, and explicit arguments win:
+ *
+ * <table>
+ *   <caption>Environment variables</caption>
+ *   <tr><td>{@code RUNSTREAM_PROJECT}</td><td>project (for {@link #builder()})</td></tr>
+ *   <tr><td>{@code RUNSTREAM_ENTITY}</td><td>entity (team)</td></tr>
+ *   <tr><td>{@code RUNSTREAM_NAME}, {@code RUNSTREAM_NOTES}</td><td>display name, notes</td></tr>
+ *   <tr><td>{@code RUNSTREAM_TAGS}</td><td>comma-separated tags</td></tr>
+ *   <tr><td>{@code RUNSTREAM_RUN_GROUP}, {@code RUNSTREAM_JOB_TYPE}</td><td>group, job type</td></tr>
+ *   <tr><td>{@code RUNSTREAM_RUN_ID}, {@code RUNSTREAM_RESUME}</td><td>run id; never, allow or
+ *       must</td></tr>
+ *   <tr><td>{@code RUNSTREAM_MODE}</td><td>online, offline or disabled</td></tr>
+ *   <tr><td>{@code RUNSTREAM_DIR}</td><td>the directory of run directories</td></tr>
+ *   <tr><td>{@code RUNSTREAM_CONFIG_FILE}</td><td>a JSON or {@code .properties} config file</td></tr>
+ *   <tr><td>{@code RUNSTREAM_KAFKA_BOOTSTRAP} or {@code KAFKA_BOOTSTRAP}</td><td>Kafka</td></tr>
+ *   <tr><td>{@code RUNSTREAM_SCHEMA_REGISTRY_URL} or {@code SCHEMA_REGISTRY_URL}</td>
+ *       <td>registry</td></tr>
+ *   <tr><td>{@code RUNSTREAM_TOPIC_PREFIX}</td><td>the team's topic prefix</td></tr>
+ *   <tr><td>{@code RUNSTREAM_HEARTBEAT_INTERVAL}, {@code RUNSTREAM_SYSTEM_METRICS_INTERVAL},
+ *       {@code RUNSTREAM_FSYNC_INTERVAL}, {@code RUNSTREAM_FINISH_TIMEOUT}</td><td>durations:
+ *       seconds ({@code 10}, {@code 0.5}) or ISO-8601 ({@code PT10S})</td></tr>
+ *   <tr><td>{@code RUNSTREAM_QUEUE_CAPACITY}</td><td>queue capacity</td></tr>
+ * </table>
+ *
+ * <p>Immutable and thread-safe.
  */
 public final class RunOptions {
   /** The team a run belongs to when none is given: {@value}. */
@@ -27,14 +60,32 @@ public final class RunOptions {
   /** The registry used when neither the builder nor the environment names one: {@value}. */
   public static final String DEFAULT_SCHEMA_REGISTRY_URL = "http://127.0.0.1:8081/apis/ccompat/v7";
 
+  /** The topic prefix used when neither the builder nor the environment names one: {@value}. */
+  public static final String DEFAULT_TOPIC_PREFIX = "runstream.";
+
+  /** Where run directories are made unless configured: {@code ./runstream}. */
+  public static final Path DEFAULT_DIRECTORY = Path.of("runstream");
+
   /** How often a live run says it is alive: 30 seconds. */
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(30);
 
-  /** How many {@code log()} calls may wait for the background sender: {@value}. */
+  /** How often system metrics are sampled: 10 seconds ({@link Duration#ZERO} turns them off). */
+  public static final Duration DEFAULT_SYSTEM_METRICS_INTERVAL = Duration.ofSeconds(10);
+
+  /**
+   * How often the run directory is forced to the storage device: 1 second. Records reach the
+   * operating system (and so survive the death of the JVM) within milliseconds regardless; this
+   * bounds what a power cut or kernel crash can take.
+   */
+  public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofSeconds(1);
+
+  /** How many records may wait for the background writer: {@value}. */
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
 
   /** How long {@code finish()} waits for everything logged to reach Kafka: 30 seconds. */
   public static final Duration DEFAULT_FINISH_TIMEOUT = Duration.ofSeconds(30);
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String project;
   private final String entity;
@@ -52,6 +103,12 @@ public final class RunOptions {
   private final int queueCapacity;
   private final Duration finishTimeout;
   private final Map<String, Object> kafkaProperties;
+  private final Mode mode;
+  private final Resume resume;
+  private final Path directory;
+  private final Duration systemMetricsInterval;
+  private final Duration fsyncInterval;
+  private final boolean gpuTag;
 
   private RunOptions(Builder b) {
     this.project = b.project;
@@ -69,26 +126,46 @@ public final class RunOptions {
     this.heartbeatInterval = b.heartbeatInterval;
     this.queueCapacity = b.queueCapacity;
     this.finishTimeout = b.finishTimeout;
-    this.kafkaProperties = Map.copyOf(b.kafkaProperties);
+    this.kafkaProperties = Collections.unmodifiableMap(new LinkedHashMap<>(b.kafkaProperties));
+    this.mode = b.mode;
+    this.resume = b.resume;
+    this.directory = b.directory;
+    this.systemMetricsInterval = b.systemMetricsInterval;
+    this.fsyncInterval = b.fsyncInterval;
+    this.gpuTag = b.gpuTag;
   }
 
-  /** Starts options for a run of {@code project}. */
+  /** Starts options for a run of {@code project}, with defaults from the process environment. */
   public static Builder builder(String project) {
     return new Builder(project, System.getenv());
   }
 
   /**
+   * Starts options whose project comes from {@code RUNSTREAM_PROJECT}.
+   *
+   * @throws IllegalArgumentException when {@code RUNSTREAM_PROJECT} is not set
+   */
+  public static Builder builder() {
+    String project = System.getenv("RUNSTREAM_PROJECT");
+    if (project == null || project.isBlank()) {
+      throw new IllegalArgumentException("RUNSTREAM_PROJECT is not set; use builder(project)");
+    }
+    return new Builder(project, System.getenv());
+  }
+
+  /**
    * Starts options for a run of {@code project} whose defaults come from {@code environment}
-   * instead of the process's environment variables.
+   * instead of the process's environment variables (for tests and launchers).
    */
   public static Builder builder(String project, Map<String, String> environment) {
-    return new Builder(project, environment);
+    return new Builder(project, Objects.requireNonNull(environment, "environment"));
   }
 
   public String project() {
     return project;
   }
 
+  /** The team (W&B's entity); default {@value #DEFAULT_ENTITY}. */
   public String entity() {
     return entity;
   }
@@ -103,6 +180,7 @@ public final class RunOptions {
     return runId;
   }
 
+  /** Notes, or null. */
   public String notes() {
     return notes;
   }
@@ -116,10 +194,12 @@ public final class RunOptions {
     return config;
   }
 
+  /** The group, or null. */
   public String group() {
     return group;
   }
 
+  /** The job type, or null. */
   public String jobType() {
     return jobType;
   }
@@ -153,6 +233,36 @@ public final class RunOptions {
     return kafkaProperties;
   }
 
+  /** Online, offline or disabled; default {@link Mode#ONLINE}. */
+  public Mode mode() {
+    return mode;
+  }
+
+  /** What to do when the run id exists; default {@link Resume#NEVER}. */
+  public Resume resume() {
+    return resume;
+  }
+
+  /** The directory holding run directories; default {@link #DEFAULT_DIRECTORY}. */
+  public Path directory() {
+    return directory;
+  }
+
+  /** How often system metrics are sampled; zero when they are off. */
+  public Duration systemMetricsInterval() {
+    return systemMetricsInterval;
+  }
+
+  /** How often the run directory is forced to the storage device. */
+  public Duration fsyncInterval() {
+    return fsyncInterval;
+  }
+
+  /** Whether the GPU model is added as a tag at init. */
+  public boolean gpuTag() {
+    return gpuTag;
+  }
+
   /** Builds {@link RunOptions}; each setter validates its argument. Not thread-safe. */
   public static final class Builder {
     private final String project;
@@ -161,24 +271,74 @@ public final class RunOptions {
     private String runId;
     private String notes;
     private final List<String> tags = new ArrayList<>();
+    private boolean tagsFromEnvironment;
     private final Map<String, Object> config = new LinkedHashMap<>();
     private String group;
     private String jobType;
     private String kafkaBootstrap;
     private String schemaRegistryUrl;
     private String topicPrefix;
-    private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
-    private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
-    private Duration finishTimeout = DEFAULT_FINISH_TIMEOUT;
+    private Duration heartbeatInterval;
+    private int queueCapacity;
+    private Duration finishTimeout;
     private final Map<String, Object> kafkaProperties = new LinkedHashMap<>();
+    private Mode mode;
+    private Resume resume;
+    private Path directory;
+    private Duration systemMetricsInterval;
+    private Duration fsyncInterval;
+    private boolean gpuTag;
 
-    private Builder(String project, Map<String, String> environment) {
+    private Builder(String project, Map<String, String> env) {
       this.project = requireText(project, "project");
-      this.entity = environment.getOrDefault("RUNSTREAM_ENTITY", DEFAULT_ENTITY);
-      this.kafkaBootstrap = environment.getOrDefault("KAFKA_BOOTSTRAP", DEFAULT_KAFKA_BOOTSTRAP);
+      this.entity = env.getOrDefault("RUNSTREAM_ENTITY", DEFAULT_ENTITY);
+      this.name = blankToNull(env.get("RUNSTREAM_NAME"));
+      this.notes = blankToNull(env.get("RUNSTREAM_NOTES"));
+      String envTags = env.get("RUNSTREAM_TAGS");
+      if (envTags != null) {
+        for (String tag : envTags.split(",")) {
+          if (!tag.isBlank() && !tags.contains(tag.strip())) {
+            tags.add(tag.strip());
+          }
+        }
+        tagsFromEnvironment = true;
+      }
+      this.group = blankToNull(env.get("RUNSTREAM_RUN_GROUP"));
+      this.jobType = blankToNull(env.get("RUNSTREAM_JOB_TYPE"));
+      if (env.get("RUNSTREAM_RUN_ID") != null) {
+        runId(env.get("RUNSTREAM_RUN_ID"));
+      }
+      this.resume = parseEnum(Resume.class, env, "RUNSTREAM_RESUME", Resume.NEVER);
+      this.mode = parseEnum(Mode.class, env, "RUNSTREAM_MODE", Mode.ONLINE);
+      this.directory =
+          env.get("RUNSTREAM_DIR") != null ? Path.of(env.get("RUNSTREAM_DIR")) : DEFAULT_DIRECTORY;
+      this.kafkaBootstrap =
+          firstOf(env, DEFAULT_KAFKA_BOOTSTRAP, "RUNSTREAM_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP");
       this.schemaRegistryUrl =
-          environment.getOrDefault("SCHEMA_REGISTRY_URL", DEFAULT_SCHEMA_REGISTRY_URL);
-      this.topicPrefix = environment.getOrDefault("RUNSTREAM_TOPIC_PREFIX", "runstream.");
+          firstOf(
+              env,
+              DEFAULT_SCHEMA_REGISTRY_URL,
+              "RUNSTREAM_SCHEMA_REGISTRY_URL",
+              "SCHEMA_REGISTRY_URL");
+      this.topicPrefix = env.getOrDefault("RUNSTREAM_TOPIC_PREFIX", DEFAULT_TOPIC_PREFIX);
+      this.heartbeatInterval =
+          parseDuration(env, "RUNSTREAM_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL);
+      this.systemMetricsInterval =
+          parseDuration(env, "RUNSTREAM_SYSTEM_METRICS_INTERVAL", DEFAULT_SYSTEM_METRICS_INTERVAL);
+      this.fsyncInterval = parseDuration(env, "RUNSTREAM_FSYNC_INTERVAL", DEFAULT_FSYNC_INTERVAL);
+      this.finishTimeout = parseDuration(env, "RUNSTREAM_FINISH_TIMEOUT", DEFAULT_FINISH_TIMEOUT);
+      this.queueCapacity = DEFAULT_QUEUE_CAPACITY;
+      if (env.get("RUNSTREAM_QUEUE_CAPACITY") != null) {
+        try {
+          queueCapacity(Integer.parseInt(env.get("RUNSTREAM_QUEUE_CAPACITY").strip()));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(
+              "RUNSTREAM_QUEUE_CAPACITY is not a number: " + env.get("RUNSTREAM_QUEUE_CAPACITY"));
+        }
+      }
+      if (env.get("RUNSTREAM_CONFIG_FILE") != null) {
+        configFile(Path.of(env.get("RUNSTREAM_CONFIG_FILE")));
+      }
     }
 
     /** The team (W&B's entity) that owns the run; default {@value #DEFAULT_ENTITY}. */
@@ -193,7 +353,7 @@ public final class RunOptions {
       return this;
     }
 
-    /** The run id; default a random 8-character id. */
+    /** The run id; default a random 8-character id. Needed to resume a run. */
     public Builder runId(String runId) {
       this.runId = requireText(runId, "runId");
       if (!runId.matches("[A-Za-z0-9._-]{1,128}")) {
@@ -208,13 +368,22 @@ public final class RunOptions {
       return this;
     }
 
-    /** Adds tags; blank ones are refused, duplicates kept once. */
+    /**
+     * Adds tags; blank ones are refused, duplicates kept once. The first explicit call replaces
+     * tags from {@code RUNSTREAM_TAGS}.
+     */
     public Builder tags(String... tags) {
       return tags(List.of(tags));
     }
 
+    /** See {@link #tags(String...)}. */
     public Builder tags(Collection<String> tags) {
-      for (String tag : Objects.requireNonNull(tags, "tags")) {
+      Objects.requireNonNull(tags, "tags");
+      if (tagsFromEnvironment) {
+        this.tags.clear();
+        tagsFromEnvironment = false;
+      }
+      for (String tag : tags) {
         requireText(tag, "tag");
         if (!this.tags.contains(tag)) {
           this.tags.add(tag);
@@ -230,9 +399,58 @@ public final class RunOptions {
       return this;
     }
 
+    /** Adds one hyperparameter. */
     public Builder config(String key, Object value) {
       this.config.put(requireText(key, "config key"), value);
       return this;
+    }
+
+    /**
+     * Adds the properties of a record or bean (through Jackson, so nested records become nested
+     * maps), e.g. {@code config(new Hyperparameters(0.02, 10))}.
+     */
+    public Builder config(Object configObject) {
+      Objects.requireNonNull(configObject, "configObject");
+      Map<String, Object> map;
+      try {
+        map =
+            JSON.convertValue(configObject, new TypeReference<LinkedHashMap<String, Object>>() {});
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "config object " + configObject.getClass().getName() + " is not a map of properties",
+            e);
+      }
+      return config(map);
+    }
+
+    /**
+     * Adds hyperparameters from a JSON object file, or a {@code .properties} file (keys in sorted
+     * order, values as strings).
+     *
+     * @throws UncheckedIOException if the file cannot be read
+     * @throws IllegalArgumentException if it is not a JSON object
+     */
+    public Builder configFile(Path file) {
+      Objects.requireNonNull(file, "file");
+      try {
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".properties")) {
+          Properties props = new Properties();
+          try (Reader in = Files.newBufferedReader(file)) {
+            props.load(in);
+          }
+          Map<String, Object> sorted = new TreeMap<>();
+          props.forEach((k, v) -> sorted.put(k.toString(), v.toString()));
+          return config(sorted);
+        }
+        Map<String, Object> map =
+            JSON.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, Object>>() {});
+        return config(map);
+      } catch (com.fasterxml.jackson.core.JacksonException e) {
+        throw new IllegalArgumentException(
+            "config file " + file + " is not a JSON object: " + e.getOriginalMessage(), e);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read config file " + file, e);
+      }
     }
 
     public Builder group(String group) {
@@ -245,9 +463,30 @@ public final class RunOptions {
       return this;
     }
 
+    /** Online (default), offline or disabled. */
+    public Builder mode(Mode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** What to do when the run id exists; default {@link Resume#NEVER}. */
+    public Builder resume(Resume resume) {
+      this.resume = Objects.requireNonNull(resume, "resume");
+      return this;
+    }
+
     /**
-     * Kafka bootstrap servers; default {@code KAFKA_BOOTSTRAP} or {@value
-     * #DEFAULT_KAFKA_BOOTSTRAP}.
+     * The directory in which the run's own directory {@code run-<id>} is made; default {@code
+     * ./runstream}.
+     */
+    public Builder directory(Path directory) {
+      this.directory = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /**
+     * Kafka bootstrap servers; default {@code RUNSTREAM_KAFKA_BOOTSTRAP}, {@code KAFKA_BOOTSTRAP}
+     * or {@value #DEFAULT_KAFKA_BOOTSTRAP}.
      */
     public Builder kafkaBootstrap(String kafkaBootstrap) {
       this.kafkaBootstrap = requireText(kafkaBootstrap, "kafkaBootstrap");
@@ -266,11 +505,29 @@ public final class RunOptions {
       return this;
     }
 
+    /** Default {@link #DEFAULT_HEARTBEAT_INTERVAL}. */
     public Builder heartbeatInterval(Duration interval) {
       this.heartbeatInterval = requirePositive(interval, "heartbeatInterval");
       return this;
     }
 
+    /** Default {@link #DEFAULT_SYSTEM_METRICS_INTERVAL}; {@link Duration#ZERO} turns them off. */
+    public Builder systemMetricsInterval(Duration interval) {
+      Objects.requireNonNull(interval, "systemMetricsInterval");
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException("systemMetricsInterval must not be negative");
+      }
+      this.systemMetricsInterval = interval;
+      return this;
+    }
+
+    /** Default {@link #DEFAULT_FSYNC_INTERVAL}. */
+    public Builder fsyncInterval(Duration interval) {
+      this.fsyncInterval = requirePositive(interval, "fsyncInterval");
+      return this;
+    }
+
+    /** Default {@value #DEFAULT_QUEUE_CAPACITY}. */
     public Builder queueCapacity(int capacity) {
       if (capacity < 1) {
         throw new IllegalArgumentException("queueCapacity must be positive: " + capacity);
@@ -279,8 +536,15 @@ public final class RunOptions {
       return this;
     }
 
+    /** Default {@link #DEFAULT_FINISH_TIMEOUT}. */
     public Builder finishTimeout(Duration timeout) {
       this.finishTimeout = requirePositive(timeout, "finishTimeout");
+      return this;
+    }
+
+    /** Adds the GPU model (e.g. {@code gpu:NVIDIA-A100}) to the tags at init; default off. */
+    public Builder gpuTag(boolean gpuTag) {
+      this.gpuTag = gpuTag;
       return this;
     }
 
@@ -291,7 +555,15 @@ public final class RunOptions {
       return this;
     }
 
+    /**
+     * Checks the settings together.
+     *
+     * @throws IllegalArgumentException when {@link Resume#MUST} has no run id
+     */
     public RunOptions build() {
+      if (resume == Resume.MUST && runId == null) {
+        throw new IllegalArgumentException("resume MUST needs a runId");
+      }
       return new RunOptions(this);
     }
 
@@ -309,6 +581,57 @@ public final class RunOptions {
         throw new IllegalArgumentException(what + " must be positive: " + value);
       }
       return value;
+    }
+
+    private static String blankToNull(String value) {
+      return value == null || value.isBlank() ? null : value;
+    }
+
+    private static String firstOf(Map<String, String> env, String fallback, String... keys) {
+      for (String key : keys) {
+        String value = env.get(key);
+        if (value != null && !value.isBlank()) {
+          return value;
+        }
+      }
+      return fallback;
+    }
+
+    private static <E extends Enum<E>> E parseEnum(
+        Class<E> type, Map<String, String> env, String key, E fallback) {
+      String value = env.get(key);
+      if (value == null || value.isBlank()) {
+        return fallback;
+      }
+      try {
+        return Enum.valueOf(type, value.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            key
+                + " must be one of "
+                + List.of(type.getEnumConstants()).toString().toLowerCase(Locale.ROOT)
+                + ": "
+                + value,
+            e);
+      }
+    }
+
+    /** Seconds ({@code 10}, {@code 0.5}) or ISO-8601 ({@code PT10S}). */
+    static Duration parseDuration(Map<String, String> env, String key, Duration fallback) {
+      String value = env.get(key);
+      if (value == null || value.isBlank()) {
+        return fallback;
+      }
+      String v = value.strip();
+      try {
+        if (v.startsWith("P") || v.startsWith("p")) {
+          return Duration.parse(v);
+        }
+        return Duration.ofNanos(Math.round(Double.parseDouble(v) * 1e9));
+      } catch (NumberFormatException | DateTimeParseException e) {
+        throw new IllegalArgumentException(
+            key + " is not a duration in seconds or ISO-8601: " + value, e);
+      }
     }
   }
 }

@@ -1,6 +1,9 @@
 package dev.runstream.sdk;
 
+import dev.runstream.sdk.internal.DisabledRun;
 import dev.runstream.sdk.internal.KafkaRun;
+import dev.runstream.sdk.internal.Syncer;
+import java.nio.file.Path;
 
 /**
  * The entry point of the SDK, shaped after {@code wandb.init}:
@@ -13,15 +16,50 @@ import dev.runstream.sdk.internal.KafkaRun;
  *   }
  * }
  * }</pre>
+ *
+ * <p>Thread-safe.
  */
 public final class Runstream {
   private Runstream() {}
 
   /**
-   * Starts a run: announces it to Kafka with its name, notes, tags, config and environment, and
-   * starts its background sender and heartbeat. Does not wait for Kafka to answer.
+   * Starts a run: makes its directory {@code <directory>/run-<id>} (unless {@link Mode#DISABLED}),
+   * announces it with its name, notes, tags, config and environment (or, when resumed, where it
+   * resumes), and starts its background writer, heartbeat and system-metrics sampler. Does not wait
+   * for Kafka: an unreachable broker only means the records wait in the run directory.
+   *
+   * @throws IllegalStateException when {@link RunOptions#resume()} forbids the start (the id exists
+   *     with {@link Resume#NEVER}, or does not with {@link Resume#MUST}), or another process uses
+   *     the run directory
+   * @throws java.io.UncheckedIOException when the run directory cannot be made
    */
   public static Run init(RunOptions options) {
+    if (options.mode() == Mode.DISABLED) {
+      return new DisabledRun(options);
+    }
     return KafkaRun.start(options);
+  }
+
+  /**
+   * Uploads a run directory (of a finished, crashed or offline run) to Kafka: every record Kafka
+   * has not acknowledged, in order, with the sequence numbers and timestamps it was logged with, so
+   * syncing the same directory twice creates no duplicates downstream. Records what was
+   * acknowledged in the directory, so a second sync sends nothing new. This is what {@code
+   * runstream sync DIR} calls. Does not need a running {@link Run}. Blocks until Kafka acknowledged
+   * everything, at most {@link SyncOptions#timeout()}.
+   *
+   * @param runDirectory a run's own directory ({@code .../run-<id>}, holding {@code run.json})
+   * @throws IllegalArgumentException when it is not a run directory
+   * @throws IllegalStateException when a live run holds the directory, or Kafka did not take
+   *     everything in time (what it took is remembered: run the sync again)
+   * @throws java.io.UncheckedIOException when the directory cannot be read
+   */
+  public static SyncResult sync(Path runDirectory, SyncOptions options) {
+    return Syncer.sync(runDirectory, options);
+  }
+
+  /** {@link #sync(Path, SyncOptions)} with {@link SyncOptions#defaults()}. */
+  public static SyncResult sync(Path runDirectory) {
+    return sync(runDirectory, SyncOptions.defaults());
   }
 }

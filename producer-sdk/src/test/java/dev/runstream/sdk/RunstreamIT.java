@@ -12,11 +12,20 @@ import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunFinished;
 import dev.runstream.schemas.avro.RunStarted;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -26,31 +35,46 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
-/** A run logged through the SDK arrives on the real broker, whole and in order. */
+/** The SDK's promises on the real broker: in order, nothing lost, no duplicates. */
 @ExtendWith(LocalStackExtension.class)
-@Timeout(120)
+@Timeout(180)
 class RunstreamIT {
+  @TempDir Path dir;
+
+  private static String prefix() {
+    return "sdk-it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+  }
+
+  private RunOptions.Builder options(LocalStack stack, String prefix) {
+    return RunOptions.builder("tinyllm", Map.of())
+        .kafkaBootstrap(stack.kafkaBootstrap())
+        .schemaRegistryUrl(stack.schemaRegistryUrl())
+        .topicPrefix(prefix)
+        .directory(dir)
+        .systemMetricsInterval(Duration.ofMillis(200));
+  }
+
+  private static Map<String, Double> metrics(long step) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("loss", 1.0 / (step + 1));
+    m.put("acc", step / 500.0);
+    return m;
+  }
 
   @Test
   void shouldDeliverEveryPointOfARunInStepOrder(LocalStack stack) {
-    String prefix = "sdk-it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    String prefix = prefix();
     Run run =
         Runstream.init(
-            RunOptions.builder("tinyllm", Map.of())
-                .kafkaBootstrap(stack.kafkaBootstrap())
-                .schemaRegistryUrl(stack.schemaRegistryUrl())
-                .topicPrefix(prefix)
-                .name("it-run")
-                .tags("it")
-                .config(Map.of("learning_rate", 0.02))
-                .build());
+            options(stack, prefix).name("it-run").tags("it").config("learning_rate", 0.02).build());
     for (int step = 0; step < 500; step++) {
-      run.log(Map.of("loss", 1.0 / (step + 1), "acc", step / 500.0));
+      run.log(metrics(step));
     }
     run.finish();
 
-    assertThat(run.counters()).isEqualTo(new RunCounters(1000, 1000, 0, 0));
+    assertThat(run.counters()).isEqualTo(new RunCounters(1000, 1000, 0, 0, 0, 1000, 0));
     Topics topics = Topics.withPrefix(prefix);
     List<MetricBatch> batches = readAll(stack, topics.metrics.name(), MetricBatch.class, 500);
     assertThat(batches).extracting(MetricBatch::getStep).containsExactlyElementsOf(range(500));
@@ -60,6 +84,162 @@ class RunstreamIT {
     assertThat(events.get(0).getPayload()).isInstanceOf(RunStarted.class);
     assertThat(((RunStarted) events.get(0).getPayload()).getName()).isEqualTo("it-run");
     assertThat(events.get(events.size() - 1).getPayload()).isInstanceOf(RunFinished.class);
+    List<MetricBatch> system = readAll(stack, topics.system.name(), MetricBatch.class, 0);
+    assertThat(system)
+        .allSatisfy(b -> assertThat(b.getNames()).allMatch(n -> n.startsWith("system.")));
+  }
+
+  @Test
+  void shouldDeliverEveryPointExactlyOnceInOrderAcrossABrokerOutage(LocalStack stack) {
+    String prefix = prefix();
+    Run run =
+        Runstream.init(
+            options(stack, prefix)
+                .systemMetricsInterval(Duration.ZERO)
+                .finishTimeout(Duration.ofSeconds(60))
+                // Give up on the broker quickly, so the outage exercises spill and replay rather
+                // than only the producer's in-memory retries.
+                .kafkaProperty("delivery.timeout.ms", 4_000)
+                .kafkaProperty("request.timeout.ms", 2_000)
+                .build());
+    for (int step = 0; step < 200; step++) {
+      run.log(metrics(step));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> run.counters().sent() == 400);
+    try {
+      stack.kafka().stop();
+      for (int step = 200; step < 500; step++) {
+        run.log(metrics(step));
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> run.counters().spilled() > 0);
+      assertThat(run.counters().sent()).isEqualTo(400);
+    } finally {
+      stack.kafka().start();
+    }
+    await().atMost(Duration.ofSeconds(90)).until(() -> run.counters().sent() == 1000);
+    run.finish();
+
+    RunCounters c = run.counters();
+    assertThat(c.accepted()).isEqualTo(1000);
+    assertThat(c.sent()).isEqualTo(1000);
+    assertThat(c.spilled()).isPositive();
+    assertThat(c.replayed()).isPositive();
+    assertThat(c.rejected()).isZero();
+    assertThat(c.lost()).isZero();
+    List<MetricBatch> batches =
+        readAll(stack, Topics.withPrefix(prefix).metrics.name(), MetricBatch.class, 500);
+    assertThat(batches).extracting(MetricBatch::getStep).containsExactlyElementsOf(range(500));
+  }
+
+  @Test
+  void shouldSyncAnOfflineRunOnceHoweverOftenItIsSynced(LocalStack stack) {
+    String prefix = prefix();
+    Run run = Runstream.init(options(stack, prefix).mode(Mode.OFFLINE).runId("offline-1").build());
+    for (int step = 0; step < 100; step++) {
+      run.log(metrics(step));
+    }
+    run.finish();
+    assertThat(run.counters()).isEqualTo(new RunCounters(200, 0, 200, 0, 0, 200, 0));
+
+    SyncOptions sync =
+        SyncOptions.builder(Map.of())
+            .kafkaBootstrap(stack.kafkaBootstrap())
+            .schemaRegistryUrl(stack.schemaRegistryUrl())
+            .build();
+    Path runDir = run.directory().orElseThrow();
+    SyncResult first = Runstream.sync(runDir, sync);
+    SyncResult second = Runstream.sync(runDir, sync);
+
+    assertThat(first.pointsSent()).isEqualTo(200);
+    assertThat(first.finished()).isTrue();
+    assertThat(second.recordsSent()).isZero();
+    String metricsTopic = Topics.withPrefix(prefix).metrics.name();
+    List<MetricBatch> batches = readAll(stack, metricsTopic, MetricBatch.class, 100);
+    assertThat(batches).extracting(MetricBatch::getStep).containsExactlyElementsOf(range(100));
+
+    // Forcing everything again writes the same identities: one copy downstream.
+    Runstream.sync(
+        runDir,
+        SyncOptions.builder(Map.of())
+            .kafkaBootstrap(stack.kafkaBootstrap())
+            .schemaRegistryUrl(stack.schemaRegistryUrl())
+            .resendAll(true)
+            .build());
+    List<MetricBatch> all = readAll(stack, metricsTopic, MetricBatch.class, 200);
+    assertThat(all).hasSize(200);
+    assertThat(identities(all)).hasSize(100).isEqualTo(identities(batches));
+  }
+
+  @Test
+  void shouldKeepEveryFsyncedPointOfAKilledJvmAndSyncIt(LocalStack stack) throws Exception {
+    String prefix = prefix();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                TrainingMain.class.getName(),
+                stack.kafkaBootstrap(),
+                stack.schemaRegistryUrl(),
+                prefix,
+                dir.toString(),
+                "killed-1")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    AtomicLong durable = new AtomicLong();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                  if (line.startsWith("durable ")) {
+                    durable.set(Long.parseLong(line.substring(8)));
+                  }
+                }
+              } catch (IOException e) {
+                // the child was killed
+              }
+            });
+    reader.start();
+    long reported;
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> durable.get() >= 3_000);
+      child.destroyForcibly(); // SIGKILL: no shutdown hook, no finish
+      child.waitFor();
+      reader.join(5_000);
+      reported = durable.get();
+    } finally {
+      child.destroyForcibly();
+    }
+
+    Path runDir = dir.resolve("run-killed-1");
+    SyncResult result =
+        Runstream.sync(
+            runDir,
+            SyncOptions.builder(Map.of())
+                .kafkaBootstrap(stack.kafkaBootstrap())
+                .schemaRegistryUrl(stack.schemaRegistryUrl())
+                .build());
+    assertThat(result.finished()).isFalse(); // it crashed
+    long stepsOnDisk = result.lastStep() + 1;
+    assertThat(stepsOnDisk * 3).isGreaterThanOrEqualTo(reported);
+
+    List<MetricBatch> delivered =
+        readAll(
+            stack, Topics.withPrefix(prefix).metrics.name(), MetricBatch.class, (int) stepsOnDisk);
+    Set<Long> steps = new HashSet<>();
+    delivered.forEach(b -> steps.add(b.getStep()));
+    assertThat(steps).hasSize((int) stepsOnDisk).containsAll(range((int) stepsOnDisk));
+  }
+
+  private static Set<List<Long>> identities(List<MetricBatch> batches) {
+    Set<List<Long>> ids = new HashSet<>();
+    batches.forEach(b -> ids.add(List.of(b.getStep(), b.getSequence(), b.getTimestampMs())));
+    return ids;
   }
 
   private static List<Long> range(int n) {
@@ -70,6 +250,7 @@ class RunstreamIT {
     return steps;
   }
 
+  /** Reads the topic from the start until at least {@code atLeast} records, then 1 s of quiet. */
   private static <T extends SpecificRecord> List<T> readAll(
       LocalStack stack, String topic, Class<T> type, int atLeast) {
     Deserializer<T> values =
@@ -87,14 +268,16 @@ class RunstreamIT {
             new StringDeserializer(),
             values)) {
       consumer.subscribe(List.of(topic));
+      long[] quietSince = {System.nanoTime()};
       await()
           .atMost(Duration.ofSeconds(60))
           .until(
               () -> {
                 for (ConsumerRecord<String, T> r : consumer.poll(Duration.ofMillis(200))) {
                   read.add(r.value());
+                  quietSince[0] = System.nanoTime();
                 }
-                return read.size() >= atLeast;
+                return read.size() >= atLeast && System.nanoTime() - quietSince[0] > 1_000_000_000L;
               });
     }
     return read;

@@ -1,11 +1,22 @@
 package dev.runstream.sdk.internal;
 
+import java.io.File;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
-/** Facts about the machine and process a run starts on, captured once at init. */
+/**
+ * Facts about the machine and process a run starts on, captured once at init: host, OS, JVM, CPU
+ * count, memory, command line, working directory, git commit, branch and dirty flag, GPU names and
+ * count. Each fact that cannot be found is left out; nothing here fails a run.
+ */
 final class EnvironmentInfo {
+  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(3);
+
   private EnvironmentInfo() {}
 
   static Map<String, String> capture() {
@@ -15,10 +26,53 @@ final class EnvironmentInfo {
     env.put("arch", System.getProperty("os.arch"));
     env.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     env.put("cpu_count", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    env.put("jvm_max_memory_mb", Long.toString(Runtime.getRuntime().maxMemory() >> 20));
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      env.put("memory_total_mb", Long.toString(os.getTotalMemorySize() >> 20));
+    }
     env.put("pid", Long.toString(ProcessHandle.current().pid()));
     ProcessHandle.current().info().commandLine().ifPresent(c -> env.put("command", c));
-    env.put("user_dir", System.getProperty("user.dir"));
+    env.put("user", System.getProperty("user.name"));
+    String dir = System.getProperty("user.dir");
+    env.put("user_dir", dir);
+    git(new File(dir), env);
+    gpus(env);
     return env;
+  }
+
+  private static void git(File dir, Map<String, String> env) {
+    if (Commands.onPath("git").isEmpty()) {
+      return;
+    }
+    Optional<String> commit =
+        Commands.run(List.of("git", "rev-parse", "HEAD"), dir, COMMAND_TIMEOUT);
+    if (commit.isEmpty()) {
+      return; // not a git working tree
+    }
+    env.put("git_commit", commit.get().strip());
+    Commands.run(List.of("git", "rev-parse", "--abbrev-ref", "HEAD"), dir, COMMAND_TIMEOUT)
+        .ifPresent(b -> env.put("git_branch", b.strip()));
+    Commands.run(List.of("git", "config", "--get", "remote.origin.url"), dir, COMMAND_TIMEOUT)
+        .ifPresent(u -> env.put("git_remote", u.strip()));
+    Commands.run(
+            List.of("git", "status", "--porcelain", "--untracked-files=no"), dir, COMMAND_TIMEOUT)
+        .ifPresent(s -> env.put("git_dirty", Boolean.toString(!s.isBlank())));
+  }
+
+  private static void gpus(Map<String, String> env) {
+    if (Commands.onPath("nvidia-smi").isEmpty()) {
+      return;
+    }
+    Commands.run(NvidiaSmi.NAMES_COMMAND, null, COMMAND_TIMEOUT)
+        .map(NvidiaSmi::parseNames)
+        .filter(names -> !names.isEmpty())
+        .ifPresent(
+            names -> {
+              env.put("gpu_count", Integer.toString(names.size()));
+              env.put("gpu", String.join(", ", names));
+              env.put("gpu_tag", NvidiaSmi.tag(names));
+            });
   }
 
   private static String hostName() {

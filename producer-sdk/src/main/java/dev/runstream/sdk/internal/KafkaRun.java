@@ -1,79 +1,145 @@
 package dev.runstream.sdk.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.runstream.schemas.AvroSerializer;
+import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.avro.ConfigUpdated;
 import dev.runstream.schemas.avro.Heartbeat;
 import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.MetricDefined;
+import dev.runstream.schemas.avro.NotesUpdated;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunFinished;
+import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunStarted;
+import dev.runstream.schemas.avro.Severity;
+import dev.runstream.schemas.avro.SummaryUpdated;
+import dev.runstream.schemas.avro.TagsUpdated;
+import dev.runstream.sdk.AlertLevel;
+import dev.runstream.sdk.Goal;
+import dev.runstream.sdk.MetricDefinition;
+import dev.runstream.sdk.Mode;
+import dev.runstream.sdk.Resume;
 import dev.runstream.sdk.Run;
+import dev.runstream.sdk.RunConfig;
 import dev.runstream.sdk.RunCounters;
 import dev.runstream.sdk.RunOptions;
+import dev.runstream.sdk.RunSummary;
+import dev.runstream.sdk.SummaryMode;
+import dev.runstream.sdk.internal.RecordPipeline.Pending;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A run that sends its records to Kafka from one background thread. The training thread only
- * validates, builds a record and offers it to a bounded queue, so it never waits for the network.
+ * A run in {@link Mode#ONLINE} or {@link Mode#OFFLINE}. The training thread only validates, builds
+ * a record and offers it to the {@link RecordPipeline}, which journals it in the run directory and
+ * delivers it to Kafka from its own thread.
  */
 public final class KafkaRun implements Run {
   private static final Logger log = LoggerFactory.getLogger(KafkaRun.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Outgoing STOP = new Outgoing(null, null, 0);
+  private static final int MAX_WARNED_KEYS = 1_000;
+  private static final Set<KafkaRun> LIVE = ConcurrentHashMap.newKeySet();
+  private static final AtomicBoolean HANDLER_INSTALLED = new AtomicBoolean();
 
   private final RunOptions options;
   private final String id;
   private final String name;
   private final Topics topics;
-  private final Producer<String, SpecificRecord> producer;
-  private final BlockingQueue<Outgoing> queue;
-  private final Thread sender;
-  private final ScheduledExecutorService heartbeat;
+  private final RunDirectory directory;
+  private final RecordPipeline pipeline;
+  private final boolean resumed;
+  private final long firstStep;
+  private final Map<String, String> environment;
+  private final ScheduledExecutorService scheduler;
   private final Thread shutdownHook;
-  private final AtomicLong nextStep = new AtomicLong();
-  private final AtomicLong sequence = new AtomicLong();
+  private final Thread owner = Thread.currentThread();
+  private final AtomicLong nextStep;
   private final AtomicBoolean finished = new AtomicBoolean();
+  private volatile boolean ownerFailed;
   private final LongAdder accepted = new LongAdder();
-  private final LongAdder sent = new LongAdder();
   private final LongAdder rejected = new LongAdder();
-  private final LongAdder failed = new LongAdder();
+  private final LongAdder sent = new LongAdder();
+  private final LongAdder replayed = new LongAdder();
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
+  private final Object stateLock = new Object();
+  private final Map<String, Double> uncommitted = new LinkedHashMap<>(); // guarded by stateLock
+  private volatile boolean hasUncommitted;
+  private final Map<String, Object> config; // guarded by stateLock
+  private final Map<String, Object> summary = new LinkedHashMap<>(); // guarded by stateLock
+  private final List<String> tags; // guarded by stateLock
+  private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
 
-  /** A record waiting for the sender, and how many metric points it carries. */
-  private record Outgoing(String topic, SpecificRecord value, int points) {}
+  /** What {@link #start} found in the run directory of an earlier process of this run. */
+  record Previous(long nextSequence, long nextStep, long ackedThrough) {
+    static final Previous NONE = new Previous(0, 0, -1);
+  }
 
-  KafkaRun(RunOptions options, Producer<String, SpecificRecord> producer) {
+  KafkaRun(
+      RunOptions options,
+      String id,
+      RunDirectory directory,
+      Previous previous,
+      Supplier<Producer<String, byte[]>> producers,
+      SchemaRegistry registry) {
     this.options = options;
-    this.id = options.runId() != null ? options.runId() : RunNames.newRunId();
+    this.id = id;
     this.name = options.name() != null ? options.name() : RunNames.newDisplayName();
     this.topics = Topics.withPrefix(options.topicPrefix());
-    this.producer = producer;
-    this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
-    this.sender = new Thread(this::sendLoop, "runstream-sender-" + id);
-    this.sender.setDaemon(true);
-    this.heartbeat =
+    this.directory = directory;
+    this.resumed = previous != Previous.NONE;
+    this.firstStep = previous.nextStep();
+    this.nextStep = new AtomicLong(previous.nextStep());
+    this.environment = Collections.unmodifiableMap(EnvironmentInfo.capture());
+    this.config = new LinkedHashMap<>(options.config());
+    this.tags = new ArrayList<>(options.tags());
+    if (options.gpuTag() && environment.containsKey("gpu_tag")) {
+      tags.add(environment.get("gpu_tag"));
+    }
+    Delivery delivery =
+        producers == null
+            ? null
+            : new Delivery(
+                producers, registry, topics, id, previous.ackedThrough(), sent, replayed);
+    try {
+      this.pipeline =
+          new RecordPipeline(
+              id,
+              directory,
+              previous.nextSequence(),
+              previous.ackedThrough(),
+              delivery,
+              options.queueCapacity(),
+              options.fsyncInterval());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the journal in " + directory.path(), e);
+    }
+    this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "runstream-heartbeat-" + id);
@@ -83,48 +149,177 @@ public final class KafkaRun implements Run {
     this.shutdownHook = new Thread(this::finishOnExit, "runstream-finish-" + id);
   }
 
-  /** Starts a run that talks to the Kafka and registry named in {@code options}. */
+  /**
+   * Starts a run as {@code options} say: checks the resume policy against the run directory, makes
+   * the directory, announces the run and starts its threads.
+   *
+   * @throws IllegalStateException when the resume policy forbids this start, or the directory is
+   *     used by another process
+   * @throws UncheckedIOException when the run directory cannot be made
+   */
   public static KafkaRun start(RunOptions options) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.kafkaBootstrap());
-    props.put(ProducerConfig.CLIENT_ID_CONFIG, "runstream-sdk");
-    // Safety first: no duplicates from retries, nothing acknowledged before all replicas have it.
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    // Metric batches compress well and arrive in bursts; a short linger fills larger batches.
-    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    props.putAll(options.kafkaProperties());
-    AvroSerializer<SpecificRecord> values =
-        new AvroSerializer<>(SerdeConfig.registry(options.schemaRegistryUrl()));
-    KafkaRun run =
-        new KafkaRun(options, new KafkaProducer<>(props, new StringSerializer(), values));
-    run.begin();
-    return run;
+    Supplier<Producer<String, byte[]>> producers = null;
+    SchemaRegistry registry = null;
+    if (options.mode() == Mode.ONLINE) {
+      producers =
+          Delivery.kafkaProducers(
+              Delivery.producerConfig(options.kafkaBootstrap(), options.kafkaProperties()));
+      registry = SerdeConfig.registry(options.schemaRegistryUrl());
+    }
+    return start(options, producers, registry);
+  }
+
+  static KafkaRun start(
+      RunOptions options, Supplier<Producer<String, byte[]>> producers, SchemaRegistry registry) {
+    String id = options.runId() != null ? options.runId() : RunNames.newRunId();
+    Path path = RunDirectory.pathOf(options.directory(), id);
+    boolean exists = RunDirectory.exists(path);
+    if (exists && options.resume() == Resume.NEVER) {
+      throw new IllegalStateException(
+          "run "
+              + id
+              + " already exists in "
+              + path
+              + "; resume it with Resume.ALLOW or choose another run id");
+    }
+    if (!exists && options.resume() == Resume.MUST) {
+      throw new IllegalStateException(
+          "run " + id + " cannot be resumed: there is no run directory " + path);
+    }
+    RunDirectory directory = RunDirectory.open(path);
+    if (!directory.tryLock()) {
+      throw new IllegalStateException(
+          "run directory " + path + " is in use by another process or run");
+    }
+    try {
+      Previous previous = exists ? scan(directory) : Previous.NONE;
+      KafkaRun run = new KafkaRun(options, id, directory, previous, producers, registry);
+      if (!exists) {
+        directory.writeMetadata(run.metadata());
+      }
+      run.begin();
+      return run;
+    } catch (RuntimeException e) {
+      directory.unlock();
+      throw e;
+    }
+  }
+
+  private static Previous scan(RunDirectory directory) {
+    long lastSequence = -1;
+    long lastStep = -1;
+    try (JournalReader reader = new JournalReader(directory.path(), 0)) {
+      for (JournalRecord r = reader.next(); r != null; r = reader.next()) {
+        lastSequence = Math.max(lastSequence, r.sequence());
+        if (r.kind() == RecordKind.METRICS) {
+          lastStep = Math.max(lastStep, r.step());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the journal in " + directory.path(), e);
+    }
+    long acked = Math.min(directory.readAcked(), lastSequence);
+    return new Previous(lastSequence + 1, lastStep + 1, acked);
+  }
+
+  private Map<String, Object> metadata() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", 1);
+    m.put("runId", id);
+    m.put("name", name);
+    m.put("entity", options.entity());
+    m.put("project", options.project());
+    m.put("topicPrefix", options.topicPrefix());
+    m.put("mode", options.mode().name().toLowerCase(Locale.ROOT));
+    m.put("createdMs", System.currentTimeMillis());
+    return m;
   }
 
   void begin() {
-    sender.start();
-    RunStarted started =
-        RunStarted.newBuilder()
-            .setName(name)
-            .setNotes(options.notes())
-            .setTags(new ArrayList<>(options.tags()))
-            .setConfigJson(toJson(options.config()))
-            .setGroup(options.group())
-            .setJobType(options.jobType())
-            .setEnvironment(EnvironmentInfo.capture())
-            .build();
-    enqueue(topics.runs.name(), event(started), 0);
+    pipeline.start();
+    if (resumed) {
+      offerEvent(new RunResumed(firstStep));
+    } else {
+      RunStarted started =
+          RunStarted.newBuilder()
+              .setName(name)
+              .setNotes(options.notes())
+              .setTags(new ArrayList<>(tags))
+              .setConfigJson(toJson(config))
+              .setGroup(options.group())
+              .setJobType(options.jobType())
+              .setEnvironment(environment)
+              .build();
+      offerEvent(started);
+    }
     long period = options.heartbeatInterval().toMillis();
-    heartbeat.scheduleAtFixedRate(
-        () -> enqueue(topics.runs.name(), event(new Heartbeat(nextStep.get() - 1)), 0),
-        period,
-        period,
-        TimeUnit.MILLISECONDS);
+    scheduler.scheduleAtFixedRate(
+        () -> offerEvent(new Heartbeat(nextStep.get() - 1)), period, period, TimeUnit.MILLISECONDS);
+    if (!options.systemMetricsInterval().isZero()) {
+      long every = options.systemMetricsInterval().toMillis();
+      // A random first delay, so that many jobs started together do not sample in lockstep.
+      long first = ThreadLocalRandom.current().nextLong(Math.max(1, every / 2)) + every / 2;
+      SystemMetrics system = new SystemMetrics(directory.path());
+      scheduler.scheduleAtFixedRate(
+          () -> sampleSystem(system), first, every, TimeUnit.MILLISECONDS);
+    }
+    installUncaughtHandler();
+    LIVE.add(this);
     Runtime.getRuntime().addShutdownHook(shutdownHook);
-    log.info("run {} ({}) started in project {}", id, name, options.project());
+    log.info(
+        "run {} ({}) {} in project {}; run directory {}",
+        id,
+        name,
+        resumed ? "resumed at step " + firstStep : "started",
+        options.project(),
+        directory.path());
+  }
+
+  private void sampleSystem(SystemMetrics system) {
+    try {
+      Map<String, Double> sample = system.sample();
+      if (sample.isEmpty()) {
+        return;
+      }
+      long now = System.currentTimeMillis();
+      // The sample time is the step of system metrics: one point per metric and sample, so two
+      // samples never replace each other downstream.
+      MetricBatch batch =
+          new MetricBatch(
+              id,
+              options.entity(),
+              options.project(),
+              now,
+              now,
+              0L,
+              new ArrayList<>(sample.keySet()),
+              new ArrayList<>(sample.values()));
+      pipeline.offer(Pending.of(RecordKind.SYSTEM, batch, 0, now));
+    } catch (RuntimeException e) {
+      log.debug("system metrics sample of run {} failed: {}", id, e.toString());
+    }
+  }
+
+  private static void installUncaughtHandler() {
+    if (!HANDLER_INSTALLED.compareAndSet(false, true)) {
+      return;
+    }
+    Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler(
+        (thread, error) -> {
+          // A run's training thread died: the run failed, whatever the shutdown hook sees later.
+          for (KafkaRun run : LIVE) {
+            if (run.owner == thread) {
+              run.ownerFailed = true;
+            }
+          }
+          if (previous != null) {
+            previous.uncaughtException(thread, error);
+          } else {
+            System.err.print("Exception in thread \"" + thread.getName() + "\" ");
+            error.printStackTrace();
+          }
+        });
   }
 
   @Override
@@ -138,136 +333,438 @@ public final class KafkaRun implements Run {
   }
 
   @Override
+  public String project() {
+    return options.project();
+  }
+
+  @Override
+  public String entity() {
+    return options.entity();
+  }
+
+  @Override
+  public Mode mode() {
+    return options.mode();
+  }
+
+  @Override
+  public Optional<Path> directory() {
+    return Optional.of(directory.path());
+  }
+
+  @Override
   public long step() {
     return nextStep.get();
   }
 
   @Override
-  public void log(Map<String, ? extends Number> metrics) {
+  public boolean resumed() {
+    return resumed;
+  }
+
+  @Override
+  public Map<String, String> environment() {
+    return environment;
+  }
+
+  @Override
+  public Optional<String> gpuTag() {
+    return Optional.ofNullable(environment.get("gpu_tag"));
+  }
+
+  @Override
+  public void log(Map<String, ?> metrics) {
     logAt(metrics, -1);
   }
 
   @Override
-  public void log(Map<String, ? extends Number> metrics, long step) {
+  public void log(Map<String, ?> metrics, long step) {
     if (step < 0) {
-      warnRejected("step " + step + " is negative", metrics == null ? 1 : metrics.size());
+      reject("step " + step + " is negative", "step:" + step, size(metrics));
       return;
     }
     logAt(metrics, step);
   }
 
-  private void logAt(Map<String, ? extends Number> metrics, long explicitStep) {
+  @Override
+  public void log(Map<String, ?> metrics, boolean commit) {
+    if (commit) {
+      logAt(metrics, -1);
+      return;
+    }
     try {
       if (finished.get()) {
-        warnRejected("run " + id + " is finished", metrics == null ? 1 : metrics.size());
+        reject("run " + id + " is finished", "finished", size(metrics));
         return;
       }
-      if (metrics == null || metrics.isEmpty()) {
+      if (metrics == null) {
+        reject("metrics are null", "null", 1);
         return;
       }
-      List<String> names = new ArrayList<>(metrics.size());
-      List<Double> values = new ArrayList<>(metrics.size());
-      for (Map.Entry<String, ? extends Number> entry : metrics.entrySet()) {
-        String key = entry.getKey();
-        Number value = entry.getValue();
-        if (key == null || key.isBlank()) {
-          warnRejected("a metric name is blank", 1);
-        } else if (value == null) {
-          warnRejected("metric '" + key + "' has no value", 1);
-        } else {
-          names.add(key);
-          values.add(value.doubleValue());
+      synchronized (stateLock) {
+        for (Map.Entry<String, ?> e : metrics.entrySet()) {
+          Double value = validated(e.getKey(), e.getValue());
+          if (value != null) {
+            uncommitted.put(e.getKey(), value);
+          }
+        }
+        hasUncommitted = !uncommitted.isEmpty();
+      }
+    } catch (RuntimeException e) {
+      reject("unexpected error: " + e, "error", size(metrics));
+    }
+  }
+
+  @Override
+  public void log(String name, double value) {
+    try {
+      if (finished.get()) {
+        reject("run " + id + " is finished", "finished", 1);
+        return;
+      }
+      if (hasUncommitted) {
+        logAt(Map.of(name, value), -1);
+        return;
+      }
+      String problem = MetricNames.problem(name);
+      if (problem != null) {
+        reject(problem, name, 1);
+        return;
+      }
+      long step = nextStep.getAndIncrement();
+      List<String> names = new ArrayList<>(1);
+      names.add(name);
+      List<Double> values = new ArrayList<>(1);
+      values.add(value);
+      offerBatch(step, names, values);
+    } catch (RuntimeException e) {
+      reject("unexpected error: " + e, "error", 1);
+    }
+  }
+
+  private void logAt(Map<String, ?> metrics, long explicitStep) {
+    try {
+      if (finished.get()) {
+        reject("run " + id + " is finished", "finished", size(metrics));
+        return;
+      }
+      if (metrics == null) {
+        reject("metrics are null", "null", 1);
+        return;
+      }
+      int n = metrics.size();
+      List<String> names = new ArrayList<>(n);
+      List<Double> values = new ArrayList<>(n);
+      for (Map.Entry<String, ?> e : metrics.entrySet()) {
+        Double value = validated(e.getKey(), e.getValue());
+        if (value != null) {
+          names.add(e.getKey());
+          values.add(value);
         }
       }
       long step;
       if (explicitStep >= 0) {
-        // Unlike W&B, an earlier step is accepted: (run, metric, step) identifies a point.
         step = explicitStep;
         nextStep.accumulateAndGet(explicitStep + 1, Math::max);
+        if (hasUncommitted) {
+          commitUncommitted();
+        }
+      } else if (hasUncommitted) {
+        synchronized (stateLock) {
+          // Values given now win over values added earlier with commit=false.
+          Map<String, Double> merged = new LinkedHashMap<>(uncommitted);
+          for (int i = 0; i < names.size(); i++) {
+            merged.put(names.get(i), values.get(i));
+          }
+          uncommitted.clear();
+          hasUncommitted = false;
+          names = new ArrayList<>(merged.keySet());
+          values = new ArrayList<>(merged.values());
+          step = nextStep.getAndIncrement();
+        }
       } else {
         step = nextStep.getAndIncrement();
       }
-      if (names.isEmpty()) {
+      if (!names.isEmpty()) {
+        offerBatch(step, names, values);
+      }
+    } catch (RuntimeException e) {
+      // The training loop must never see our failures.
+      reject("unexpected error: " + e, "error", size(metrics));
+    }
+  }
+
+  private void commitUncommitted() {
+    List<String> names;
+    List<Double> values;
+    long step;
+    synchronized (stateLock) {
+      if (uncommitted.isEmpty()) {
         return;
       }
-      MetricBatch batch =
-          MetricBatch.newBuilder()
+      names = new ArrayList<>(uncommitted.keySet());
+      values = new ArrayList<>(uncommitted.values());
+      uncommitted.clear();
+      hasUncommitted = false;
+      step = nextStep.getAndIncrement();
+    }
+    offerBatch(step, names, values);
+  }
+
+  private void offerBatch(long step, List<String> names, List<Double> values) {
+    long now = System.currentTimeMillis();
+    MetricBatch batch =
+        new MetricBatch(id, options.entity(), options.project(), step, now, 0L, names, values);
+    accepted.add(names.size());
+    pipeline.offer(Pending.of(RecordKind.METRICS, batch, names.size(), step));
+  }
+
+  /** The value as a double, or null (after counting and warning) when the point is invalid. */
+  private Double validated(String key, Object value) {
+    String problem = MetricNames.problem(key);
+    if (problem != null) {
+      reject(problem, String.valueOf(key), 1);
+      return null;
+    }
+    if (value instanceof Number number) {
+      return number.doubleValue();
+    }
+    reject(
+        value == null
+            ? "metric '" + key + "' has no value"
+            : "metric '" + key + "' has a non-numeric value of type " + value.getClass().getName(),
+        key,
+        1);
+    return null;
+  }
+
+  private static int size(Map<String, ?> metrics) {
+    return metrics == null || metrics.isEmpty() ? 1 : metrics.size();
+  }
+
+  private void reject(String reason, String key, int points) {
+    rejected.add(points);
+    // One warning per key: a bad name inside a training loop must not flood the log.
+    if (warned.size() < MAX_WARNED_KEYS && warned.add(key)) {
+      log.warn(
+          "runstream rejected {} point(s) of run {}: {} (further rejections of '{}' are counted,"
+              + " not logged)",
+          points,
+          id,
+          reason,
+          key);
+    }
+  }
+
+  private void offerEvent(SpecificRecord payload) {
+    RunEvent event =
+        new RunEvent(
+            id, options.entity(), options.project(), System.currentTimeMillis(), 0L, payload);
+    pipeline.offer(Pending.of(RecordKind.RUN_EVENT, event, 0, -1));
+  }
+
+  @Override
+  public RunConfig config() {
+    return new RunConfig() {
+      @Override
+      public RunConfig set(String key, Object value) {
+        return update(Collections.singletonMap(key, value));
+      }
+
+      @Override
+      public RunConfig update(Map<String, ?> values) {
+        publishUpdate(config, values, json -> new ConfigUpdated(json), "config");
+        return this;
+      }
+
+      @Override
+      public Map<String, Object> asMap() {
+        synchronized (stateLock) {
+          return Collections.unmodifiableMap(new LinkedHashMap<>(config));
+        }
+      }
+    };
+  }
+
+  @Override
+  public RunSummary summary() {
+    return new RunSummary() {
+      @Override
+      public RunSummary set(String key, Object value) {
+        return update(Collections.singletonMap(key, value));
+      }
+
+      @Override
+      public RunSummary update(Map<String, ?> values) {
+        publishUpdate(summary, values, json -> new SummaryUpdated(json), "summary");
+        return this;
+      }
+
+      @Override
+      public Map<String, Object> asMap() {
+        synchronized (stateLock) {
+          return Collections.unmodifiableMap(new LinkedHashMap<>(summary));
+        }
+      }
+    };
+  }
+
+  private void publishUpdate(
+      Map<String, Object> target,
+      Map<String, ?> values,
+      java.util.function.Function<String, SpecificRecord> event,
+      String what) {
+    try {
+      // Immutable maps throw on containsKey(null); look at the keys instead.
+      if (values == null || values.keySet().stream().anyMatch(java.util.Objects::isNull)) {
+        log.warn("{} update of run {} has a null key or map; ignored", what, id);
+        return;
+      }
+      synchronized (stateLock) {
+        Map<String, Object> next = new LinkedHashMap<>(target);
+        next.putAll(values);
+        String json = JSON.writeValueAsString(next);
+        target.clear();
+        target.putAll(next);
+        offerEvent(event.apply(json));
+      }
+    } catch (Exception e) {
+      log.warn(
+          "{} update of run {} cannot be written as JSON and is ignored: {}",
+          what,
+          id,
+          e.toString());
+    }
+  }
+
+  @Override
+  public MetricDefinition defineMetric(String metric) {
+    String problem = MetricNames.problem(metric);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+    Definition d = definitions.computeIfAbsent(metric, Definition::new);
+    d.publish();
+    return d;
+  }
+
+  private final class Definition implements MetricDefinition {
+    private final String metric;
+    private Goal goal = Goal.NONE; // guarded by this
+    private SummaryMode mode = SummaryMode.DEFAULT; // guarded by this
+
+    Definition(String metric) {
+      this.metric = metric;
+    }
+
+    @Override
+    public String name() {
+      return metric;
+    }
+
+    @Override
+    public synchronized MetricDefinition goal(Goal goal) {
+      this.goal = java.util.Objects.requireNonNull(goal, "goal");
+      publish();
+      return this;
+    }
+
+    @Override
+    public synchronized MetricDefinition summary(SummaryMode summary) {
+      this.mode = java.util.Objects.requireNonNull(summary, "summary");
+      publish();
+      return this;
+    }
+
+    synchronized void publish() {
+      offerEvent(
+          new MetricDefined(
+              metric,
+              dev.runstream.schemas.avro.Goal.valueOf(goal.name()),
+              mode == SummaryMode.DEFAULT ? "" : mode.name().toLowerCase(Locale.ROOT)));
+    }
+  }
+
+  @Override
+  public List<String> tags() {
+    synchronized (stateLock) {
+      return List.copyOf(tags);
+    }
+  }
+
+  @Override
+  public void addTags(String... added) {
+    synchronized (stateLock) {
+      for (String tag : added) {
+        if (tag == null || tag.isBlank()) {
+          log.warn("run {}: a blank tag is ignored", id);
+        } else if (!tags.contains(tag)) {
+          tags.add(tag);
+        }
+      }
+      offerEvent(new TagsUpdated(new ArrayList<>(tags)));
+    }
+  }
+
+  @Override
+  public void removeTags(String... removed) {
+    synchronized (stateLock) {
+      tags.removeAll(List.of(removed));
+      offerEvent(new TagsUpdated(new ArrayList<>(tags)));
+    }
+  }
+
+  @Override
+  public void notes(String notes) {
+    if (notes == null) {
+      log.warn("run {}: null notes are ignored", id);
+      return;
+    }
+    offerEvent(new NotesUpdated(notes));
+  }
+
+  @Override
+  public void alert(String title, String text, AlertLevel level) {
+    try {
+      Severity severity =
+          switch (level == null ? AlertLevel.INFO : level) {
+            case INFO -> Severity.INFO;
+            case WARN -> Severity.WARNING;
+            case ERROR -> Severity.CRITICAL;
+          };
+      Alert alert =
+          Alert.newBuilder()
               .setRunId(id)
               .setEntity(options.entity())
               .setProject(options.project())
-              .setStep(step)
               .setTimestampMs(System.currentTimeMillis())
-              .setSequence(sequence.getAndIncrement())
-              .setNames(names)
-              .setValues(values)
+              .setRule("user")
+              .setSeverity(severity)
+              .setTitle(title == null ? "" : title)
+              .setMessage(text == null ? "" : text)
+              .setStep(nextStep.get() - 1)
               .build();
-      accepted.add(names.size());
-      enqueue(topics.metrics.name(), batch, names.size());
+      pipeline.offer(Pending.of(RecordKind.ALERT, alert, 0, -1));
     } catch (RuntimeException e) {
-      // The training loop must never see our failures.
-      warnRejected("unexpected error: " + e, metrics == null ? 1 : metrics.size());
-    }
-  }
-
-  private void warnRejected(String reason, int points) {
-    rejected.add(points);
-    log.warn("runstream rejected {} point(s) of run {}: {}", points, id, reason);
-  }
-
-  private void enqueue(String topic, SpecificRecord value, int points) {
-    if (!queue.offer(new Outgoing(topic, value, points))) {
-      failed.add(points);
-      log.warn(
-          "runstream queue of run {} is full ({} records); a record was not sent",
-          id,
-          options.queueCapacity());
-    }
-  }
-
-  private RunEvent event(SpecificRecord payload) {
-    return RunEvent.newBuilder()
-        .setRunId(id)
-        .setEntity(options.entity())
-        .setProject(options.project())
-        .setTimestampMs(System.currentTimeMillis())
-        .setSequence(sequence.getAndIncrement())
-        .setPayload(payload)
-        .build();
-  }
-
-  private void sendLoop() {
-    while (true) {
-      Outgoing next;
-      try {
-        next = queue.take();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-      if (next == STOP) {
-        return;
-      }
-      try {
-        producer.send(
-            new ProducerRecord<>(next.topic(), id, next.value()),
-            (metadata, error) -> {
-              if (error == null) {
-                sent.add(next.points());
-              } else {
-                failed.add(next.points());
-                log.warn("Kafka refused a record of run {}: {}", id, error.toString());
-              }
-            });
-      } catch (RuntimeException e) {
-        failed.add(next.points());
-        log.warn("cannot send a record of run {}: {}", id, e.toString());
-      }
+      log.warn("alert of run {} not sent: {}", id, e.toString());
     }
   }
 
   @Override
   public RunCounters counters() {
-    return new RunCounters(accepted.sum(), sent.sum(), rejected.sum(), failed.sum());
+    return new RunCounters(
+        accepted.sum(),
+        sent.sum(),
+        pipeline.spilled.sum(),
+        replayed.sum(),
+        rejected.sum(),
+        pipeline.durable.sum(),
+        pipeline.lost.sum());
+  }
+
+  @Override
+  public boolean flush(Duration timeout) {
+    return pipeline.flush(timeout);
   }
 
   @Override
@@ -278,57 +775,72 @@ public final class KafkaRun implements Run {
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
     } catch (IllegalStateException alreadyShuttingDown) {
-      // finish() called from the hook itself; nothing to remove
+      // finish() called while the JVM exits; the hook is this thread or already ran
     }
     complete(exitCode);
   }
 
   private void finishOnExit() {
     if (finished.compareAndSet(false, true)) {
-      log.warn("run {} was not finished by the program; finishing it at JVM exit", id);
-      complete(0);
+      int exitCode = ownerFailed ? 1 : 0;
+      log.warn(
+          "run {} was not finished by the program; finishing it at JVM exit as {}",
+          id,
+          exitCode == 0 ? "finished" : "failed (its training thread died on an exception)");
+      complete(exitCode);
     }
   }
 
   private void complete(int exitCode) {
-    heartbeat.shutdownNow();
-    enqueue(
-        topics.runs.name(),
-        event(
-            RunFinished.newBuilder().setExitCode(exitCode).setLastStep(nextStep.get() - 1).build()),
-        0);
-    Duration timeout = options.finishTimeout();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    try {
-      queue.put(STOP);
-      sender.join(timeout.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    scheduler.shutdownNow();
+    if (hasUncommitted) {
+      commitUncommitted();
     }
-    long remaining = Math.max(0, deadline - System.nanoTime());
-    producer.close(Duration.ofNanos(remaining));
+    offerEvent(
+        RunFinished.newBuilder().setExitCode(exitCode).setLastStep(nextStep.get() - 1).build());
+    Duration timeout = options.finishTimeout();
+    boolean closed = pipeline.close(timeout);
+    LIVE.remove(this);
+    directory.unlock();
     RunCounters c = counters();
-    long unsent = c.accepted() - c.sent() - c.failed();
-    if (unsent > 0 || c.failed() > 0) {
+    String where = directory.path().toString();
+    if (options.mode() == Mode.OFFLINE) {
+      log.info(
+          "run {} finished offline with exit code {}: {} points in {}; upload them with"
+              + " `runstream sync {}`",
+          id,
+          exitCode,
+          c.accepted() - c.lost(),
+          where,
+          where);
+    } else if (c.unsent() > 0 || !closed) {
       log.warn(
-          "run {} finished with exit code {}: {} of {} points acknowledged by Kafka, {} failed, {} not"
-              + " confirmed within {}",
+          "run {} finished with exit code {}: Kafka acknowledged {} of {} points within {}; the"
+              + " other {} are safe in {}: upload them with `runstream sync {}`",
           id,
           exitCode,
           c.sent(),
           c.accepted(),
-          c.failed(),
-          unsent,
-          timeout);
+          timeout,
+          c.unsent(),
+          where,
+          where);
     } else {
-      log.info("run {} finished with exit code {}: all {} points sent", id, exitCode, c.sent());
+      log.info(
+          "run {} finished with exit code {}: all {} points acknowledged by Kafka",
+          id,
+          exitCode,
+          c.sent());
+    }
+    if (c.lost() > 0) {
+      log.error("run {} lost {} points that the run directory refused", id, c.lost());
     }
   }
 
   private static String toJson(Map<String, Object> config) {
     try {
       return JSON.writeValueAsString(config);
-    } catch (JsonProcessingException e) {
+    } catch (IOException e) {
       throw new IllegalArgumentException("config cannot be written as JSON: " + e.getMessage(), e);
     }
   }

@@ -1,0 +1,222 @@
+package dev.runstream.sdk.internal;
+
+import dev.runstream.schemas.SchemaRegistry;
+import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.WireFormat;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends journal records to Kafka in the Confluent wire format and tracks what Kafka acknowledged.
+ *
+ * <p>Every send is tracked by sequence until acknowledged; {@link #ackedThrough()} is the highest
+ * sequence below which everything was acknowledged. A failed send (after the producer's own
+ * retries) stays unacknowledged; {@link #reset()} then aborts the producer, starts a new one and
+ * says from which sequence to send again, and which sequences below the old high-water mark need
+ * sending at all (Kafka acknowledged the others), so a recovery sends each record once.
+ *
+ * <p>{@link #send}, {@link #reset} and {@link #close} are called by one thread (the run's writer);
+ * acknowledgements arrive on the producer's I/O thread.
+ */
+final class Delivery {
+  private static final Logger log = LoggerFactory.getLogger(Delivery.class);
+
+  private final Supplier<Producer<String, byte[]>> producers;
+  private final SchemaRegistry registry;
+  private final Topics topics;
+  private final String runId;
+  private final LongAdder sent;
+  private final LongAdder replayed;
+  private final int[] schemaIds = new int[RecordKind.values().length];
+  private final ConcurrentSkipListSet<Long> unacked = new ConcurrentSkipListSet<>();
+  private final AtomicBoolean failed = new AtomicBoolean();
+  private Producer<String, byte[]> producer;
+  private volatile long highestSent;
+  private NavigableSet<Long> resend = new TreeSet<>();
+  private long resendThrough = -1;
+
+  Delivery(
+      Supplier<Producer<String, byte[]>> producers,
+      SchemaRegistry registry,
+      Topics topics,
+      String runId,
+      long ackedThrough,
+      LongAdder sent,
+      LongAdder replayed) {
+    this.producers = producers;
+    this.registry = registry;
+    this.topics = topics;
+    this.runId = runId;
+    this.sent = sent;
+    this.replayed = replayed;
+    this.highestSent = ackedThrough;
+    this.producer = producers.get();
+  }
+
+  /**
+   * The producer settings: safety first (idempotence, acks=all, so no duplicates from retries and
+   * nothing acknowledged before every in-sync replica has it), then throughput (lz4, a 10 ms linger
+   * and 256 KiB batches, which carry about 2,000 ten-metric batches each), and a short {@code
+   * max.block.ms} so that a broker that cannot be reached makes the writer fall back to the journal
+   * at once instead of waiting a minute for metadata.
+   */
+  static Map<String, Object> producerConfig(String bootstrap, Map<String, Object> overrides) {
+    Map<String, Object> props = new HashMap<>();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, "runstream-sdk");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+    props.putAll(overrides);
+    return props;
+  }
+
+  static Supplier<Producer<String, byte[]>> kafkaProducers(Map<String, Object> config) {
+    return () -> new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** Whether a send failed since the last {@link #reset()}. */
+  boolean failed() {
+    return failed.get();
+  }
+
+  /** The highest sequence up to which Kafka acknowledged everything sent. */
+  long ackedThrough() {
+    try {
+      return unacked.first() - 1;
+    } catch (java.util.NoSuchElementException empty) {
+      return highestSent;
+    }
+  }
+
+  /** Whether every record handed to {@link #send} was acknowledged. */
+  boolean idle() {
+    return unacked.isEmpty();
+  }
+
+  /**
+   * Whether {@code record} must be sent during a recovery: false for records Kafka already
+   * acknowledged before the failure.
+   */
+  boolean needsSending(JournalRecord record) {
+    return record.sequence() > resendThrough || resend.contains(record.sequence());
+  }
+
+  /** Notes a record that need not be sent again (Kafka acknowledged it before a failure). */
+  void skip(JournalRecord record) {
+    if (record.sequence() > highestSent) {
+      highestSent = record.sequence();
+    }
+  }
+
+  /**
+   * Hands a record to the producer.
+   *
+   * @return false if the producer refused it at once (no metadata or buffer full within {@code
+   *     max.block.ms}, or the registry is unreachable): the record stays on disk only
+   */
+  boolean send(JournalRecord record, boolean fromDisk) {
+    long sequence = record.sequence();
+    try {
+      byte[] value = wire(record);
+      unacked.add(sequence);
+      int points = record.points();
+      producer.send(
+          new ProducerRecord<>(record.kind().topic(topics), runId, value),
+          (metadata, error) -> {
+            if (error == null) {
+              unacked.remove(sequence);
+              sent.add(points);
+              if (fromDisk) {
+                replayed.add(points);
+              }
+            } else if (failed.compareAndSet(false, true)) {
+              log.warn(
+                  "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
+                      + " is sent again",
+                  sequence,
+                  runId,
+                  error.toString());
+            }
+          });
+      if (sequence > highestSent) {
+        highestSent = sequence;
+      }
+      return true;
+    } catch (RuntimeException e) {
+      unacked.remove(sequence);
+      log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
+      return false;
+    }
+  }
+
+  private byte[] wire(JournalRecord record) {
+    int kind = record.kind().ordinal();
+    int id = schemaIds[kind];
+    if (id == 0) {
+      id = registry.register(record.kind().topic(topics) + "-value", record.kind().schema);
+      schemaIds[kind] = id;
+    }
+    byte[] body = record.body();
+    byte[] value = new byte[5 + body.length];
+    value[0] = WireFormat.MAGIC_BYTE;
+    value[1] = (byte) (id >>> 24);
+    value[2] = (byte) (id >>> 16);
+    value[3] = (byte) (id >>> 8);
+    value[4] = (byte) id;
+    System.arraycopy(body, 0, value, 5, body.length);
+    return value;
+  }
+
+  /**
+   * Aborts the producer and everything in flight, and starts a new one.
+   *
+   * @return the lowest sequence to send again
+   */
+  long reset() {
+    try {
+      producer.close(Duration.ZERO);
+    } catch (RuntimeException e) {
+      log.debug("closing the failed producer of run {}: {}", runId, e.toString());
+    }
+    // After an abort every callback has run: what is left unacknowledged must be sent again.
+    resend = new TreeSet<>(unacked);
+    resendThrough = highestSent;
+    long from = resend.isEmpty() ? highestSent + 1 : resend.first();
+    unacked.clear();
+    highestSent = from - 1;
+    failed.set(false);
+    producer = producers.get();
+    return from;
+  }
+
+  /** Waits for in-flight records, at most {@code timeout}, and closes the producer. */
+  void close(Duration timeout) {
+    try {
+      producer.close(timeout);
+    } catch (RuntimeException e) {
+      log.warn("closing the producer of run {}: {}", runId, e.toString());
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package dev.runstream.sdk.internal;
+
+/**
+ * What a metric name may be: 1 to {@value #MAX_LENGTH} characters of letters, digits, spaces and
+ * {@code _-./:@#%+=()[]<>}, not starting or ending with a space. W&B-style sections ({@code
+ * train/loss}) and dotted names work; control characters, quotes and commas, which break CSV
+ * exports, shell use and SQL in dashboards, do not.
+ */
+final class MetricNames {
+  static final int MAX_LENGTH = 256;
+  private static final String PUNCTUATION = " _-./:@#%+=()[]<>";
+
+  private MetricNames() {}
+
+  /** Null when {@code name} is valid, else why not. */
+  static String problem(String name) {
+    if (name == null) {
+      return "a metric name is null";
+    }
+    int length = name.length();
+    if (length == 0 || name.isBlank()) {
+      return "a metric name is empty";
+    }
+    if (length > MAX_LENGTH) {
+      return "metric name '" + name.substring(0, 32) + "...' is longer than " + MAX_LENGTH;
+    }
+    if (name.charAt(0) == ' ' || name.charAt(length - 1) == ' ') {
+      return "metric name '" + name + "' starts or ends with a space";
+    }
+    for (int i = 0; i < length; i++) {
+      char c = name.charAt(i);
+      if (!Character.isLetterOrDigit(c) && PUNCTUATION.indexOf(c) < 0) {
+        return "metric name '"
+            + printable(name)
+            + "' has a forbidden character (U+"
+            + String.format("%04X", (int) c)
+            + ")";
+      }
+    }
+    return null;
+  }
+
+  private static String printable(String name) {
+    StringBuilder b = new StringBuilder(name.length());
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,153 @@
+package dev.runstream.sdk.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A run's own directory, {@code <directory>/run-<id>}:
+ *
+ * <ul>
+ *   <li>{@code run.json}: run id, entity, project, topic prefix, name; written once at init.
+ *   <li>{@code segment-<first sequence>.log}: the journal of every record ({@link JournalWriter}).
+ *   <li>{@code acked}: the highest sequence up to which Kafka acknowledged every record, a decimal
+ *       number; rewritten atomically (temporary file, then rename). It is a hint: if it is behind,
+ *       a replay or sync sends some records again, which is harmless because their identity (run
+ *       id, sequence) is the same.
+ *   <li>{@code run.lock}: locked while a process owns the run, so a sync does not race a live run.
+ * </ul>
+ */
+public final class RunDirectory {
+  static final String METADATA = "run.json";
+  static final String ACKED = "acked";
+  static final String LOCK = "run.lock";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path path;
+  private FileChannel lockChannel;
+  private FileLock lock;
+
+  private RunDirectory(Path path) {
+    this.path = path;
+  }
+
+  /** The directory of run {@code runId} under {@code parent}. */
+  static Path pathOf(Path parent, String runId) {
+    return parent.resolve("run-" + runId);
+  }
+
+  /** Opens (creating when needed) the run directory at {@code path}. */
+  static RunDirectory open(Path path) {
+    try {
+      Files.createDirectories(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create run directory " + path, e);
+    }
+    return new RunDirectory(path);
+  }
+
+  /** Whether {@code path} is a run directory (has {@code run.json}). */
+  static boolean exists(Path path) {
+    return Files.isRegularFile(path.resolve(METADATA));
+  }
+
+  Path path() {
+    return path;
+  }
+
+  /**
+   * Takes the directory's lock for this process.
+   *
+   * @return false if another process (or run in this JVM) holds it
+   */
+  boolean tryLock() {
+    try {
+      lockChannel =
+          FileChannel.open(path.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      lock = lockChannel.tryLock();
+      if (lock == null) {
+        lockChannel.close();
+        lockChannel = null;
+        return false;
+      }
+      return true;
+    } catch (OverlappingFileLockException e) {
+      closeQuietly();
+      return false;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lock run directory " + path, e);
+    }
+  }
+
+  void unlock() {
+    try {
+      if (lock != null) {
+        lock.release();
+      }
+    } catch (IOException e) {
+      // The lock goes with the channel anyway.
+    }
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    try {
+      if (lockChannel != null) {
+        lockChannel.close();
+      }
+    } catch (IOException e) {
+      // nothing to do: the OS releases the lock when the process ends
+    }
+    lockChannel = null;
+    lock = null;
+  }
+
+  void writeMetadata(Map<String, Object> metadata) {
+    try {
+      Path tmp = path.resolve(METADATA + ".tmp");
+      Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metadata));
+      Files.move(tmp, path.resolve(METADATA), StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + path.resolve(METADATA), e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  Map<String, Object> readMetadata() {
+    try {
+      return JSON.readValue(path.resolve(METADATA).toFile(), LinkedHashMap.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path.resolve(METADATA), e);
+    }
+  }
+
+  /** The highest sequence Kafka acknowledged with everything before it; -1 when none. */
+  long readAcked() {
+    Path file = path.resolve(ACKED);
+    if (!Files.exists(file)) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).strip());
+    } catch (IOException | NumberFormatException e) {
+      // A damaged hint only costs a longer replay.
+      return -1;
+    }
+  }
+
+  void writeAcked(long sequence) throws IOException {
+    Path tmp = path.resolve(ACKED + ".tmp");
+    Files.writeString(tmp, sequence + "\n", StandardCharsets.US_ASCII);
+    Files.move(tmp, path.resolve(ACKED), StandardCopyOption.ATOMIC_MOVE);
+  }
+}

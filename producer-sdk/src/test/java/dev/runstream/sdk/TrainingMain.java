@@ -1,0 +1,45 @@
+package dev.runstream.sdk;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A simulated training job for {@code RunstreamKillIT}: logs three metrics per step forever and
+ * prints {@code durable <points>} on stdout whenever more points are fsynced to the run directory.
+ * Arguments: bootstrap, registry URL, topic prefix, directory, run id.
+ */
+public final class TrainingMain {
+  private TrainingMain() {}
+
+  public static void main(String[] args) {
+    Run run =
+        Runstream.init(
+            RunOptions.builder("killed", Map.of())
+                .kafkaBootstrap(args[0])
+                .schemaRegistryUrl(args[1])
+                .topicPrefix(args[2])
+                .directory(Path.of(args[3]))
+                .runId(args[4])
+                .fsyncInterval(Duration.ofMillis(100))
+                .systemMetricsInterval(Duration.ZERO)
+                .build());
+    long reported = 0;
+    for (long step = 0; ; step++) {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("loss", 1.0 / (step + 1));
+      m.put("acc", step / (step + 1.0));
+      m.put("lr", 0.01);
+      run.log(m);
+      long durable = run.counters().durable();
+      if (durable > reported) {
+        reported = durable;
+        System.out.println("durable " + durable);
+        System.out.flush();
+      }
+      LockSupport.parkNanos(200_000); // a training step's worth of work
+    }
+  }
+}
