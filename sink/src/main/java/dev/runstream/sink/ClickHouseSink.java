@@ -133,7 +133,9 @@ public final class ClickHouseSink implements AutoCloseable {
         counters.deadLettered.sum(),
         counters.batches.sum(),
         counters.retries.sum(),
-        counters.failedFlushes.sum());
+        counters.failedFlushes.sum(),
+        counters.rollupRefreshes.sum(),
+        counters.rollupFailures.sum());
   }
 
   /** Whether the worker thread is running. */

@@ -8,10 +8,14 @@ import dev.runstream.sink.internal.ClickHouseHttp;
 import dev.runstream.sink.internal.ConfigFlattener;
 import dev.runstream.sink.internal.Json;
 import dev.runstream.sink.internal.RecordMapper;
+import dev.runstream.sink.internal.Rollups;
 import dev.runstream.sink.internal.Sql;
 import dev.runstream.sink.internal.Tables;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,6 +23,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.SortedMap;
+import java.util.StringJoiner;
 import java.util.TreeMap;
 
 /**
@@ -225,6 +230,561 @@ public final class RunQueries implements AutoCloseable {
               ordered));
     }
     return out;
+  }
+
+  // ---- the comparison API (issue 6) -----------------------------------------------------------
+
+  /**
+   * One page of the runs of {@link RunFilter#project()} that match {@code filter}, with their
+   * current config, tags and state, and the summary columns of {@link RunFilter#metrics()} (from
+   * the deduplicated rollups). Two queries: the page and the total count. Blocks.
+   */
+  public RunPage runs(RunFilter filter) {
+    Objects.requireNonNull(filter, "filter");
+    String p = Sql.literal(filter.project());
+    List<String> metrics = new ArrayList<>(filter.metrics());
+    RunSort sort = filter.sort();
+    if (sort.metric() != null && !metrics.contains(sort.metric())) {
+      metrics.add(sort.metric());
+    }
+    String from = "(" + runBase(p, "") + ")";
+    if (!metrics.isEmpty()) {
+      from =
+          "(SELECT * FROM "
+              + from
+              + " ANY LEFT JOIN ("
+              + metricColumns(p, metrics)
+              + ") USING run_id)";
+    }
+    List<String> where = new ArrayList<>();
+    if (!filter.tagsAll().isEmpty()) {
+      where.add("hasAll(cur_tags, " + array(filter.tagsAll()) + ")");
+    }
+    if (!filter.tagsAny().isEmpty()) {
+      where.add("hasAny(cur_tags, " + array(filter.tagsAny()) + ")");
+    }
+    if (!filter.states().isEmpty()) {
+      where.add(
+          "if(state = '', "
+              + Sql.literal(RunRecord.UNKNOWN_STATE)
+              + ", state) IN "
+              + Sql.literalList(filter.states()));
+    }
+    filter.startedFrom().ifPresent(t -> where.add("version >= " + Math.max(0, t.toEpochMilli())));
+    filter.startedBefore().ifPresent(t -> where.add("version < " + Math.max(0, t.toEpochMilli())));
+    filter.where().ifPresent(f -> where.add(f.toSql("cur_cfg_keys", "cur_cfg_values")));
+    String condition = where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where);
+    String page =
+        "SELECT * FROM "
+            + from
+            + condition
+            + " ORDER BY "
+            + orderBy(sort, filter)
+            + " LIMIT "
+            + filter.offset()
+            + ", "
+            + filter.limit();
+    List<RunRow> rows = new ArrayList<>();
+    for (JsonNode row : clickHouse.queryJson(page)) {
+      Map<String, MetricValue> values = new LinkedHashMap<>();
+      Map<String, MetricValue> found = metricValues(row, filter::goal);
+      for (String metric : filter.metrics()) {
+        if (found.containsKey(metric)) {
+          values.put(metric, found.get(metric));
+        }
+      }
+      rows.add(new RunRow(record(row), values));
+    }
+    long total =
+        Json.toLong(
+            clickHouse.queryJson("SELECT count() AS c FROM " + from + condition).get(0).get("c"));
+    return new RunPage(rows, total, filter.offset(), filter.limit());
+  }
+
+  /**
+   * The curves of {@code metric} for runs of {@code project} (all that logged it when {@code
+   * runIds} is empty), each downsampled to at most {@code maxPoints} buckets with the min, max and
+   * mean of the deduplicated points in each, so spikes stay visible. All runs share one bucket grid
+   * (bucket {@code b} holds steps {@code [b*w, (b+1)*w)}, {@code w} chosen from the longest run),
+   * so their buckets line up. Reads the rollups (at most 4 rows per bucket), or, when buckets are
+   * narrower than 4 steps, the deduplicated raw points. One or two queries; blocks.
+   *
+   * @param maxPoints at least 1
+   * @return one curve per run that logged the metric, by run id
+   */
+  public List<MetricCurve> curves(
+      String project, String metric, Collection<String> runIds, int maxPoints) {
+    if (maxPoints < 1) {
+      throw new IllegalArgumentException("maxPoints must be at least 1: " + maxPoints);
+    }
+    String scope =
+        "project = "
+            + Sql.literal(project)
+            + " AND metric = "
+            + Sql.literal(metric)
+            + (runIds.isEmpty()
+                ? ""
+                : " AND run_id IN " + Sql.literalList(new ArrayList<>(runIds)));
+    int top = Rollups.LEVELS.get(Rollups.LEVELS.size() - 1);
+    JsonNode range =
+        clickHouse
+            .queryJson(
+                "SELECT min(first_step) AS lo, max(last_step) AS hi, count() AS n FROM "
+                    + table(Tables.METRIC_ROLLUPS)
+                    + " FINAL WHERE "
+                    + scope
+                    + " AND width = "
+                    + top)
+            .get(0);
+    if (Json.toLong(range.get("n")) == 0) {
+      return List.of();
+    }
+    long lo = Math.max(0, Json.toLong(range.get("lo")));
+    long hi = Math.max(lo, Json.toLong(range.get("hi")));
+    long width = Math.max(1, ceilDiv(hi - lo + 1, maxPoints));
+    int level = Rollups.levelFor(width);
+    width = ceilDiv(width, level) * level;
+    while (hi / width - lo / width + 1 > maxPoints) {
+      width += level; // the grid starts at step 0, so the range may straddle one more bucket
+    }
+    String buckets;
+    if (level == 1) {
+      buckets =
+          "SELECT run_id, intDiv(step, "
+              + width
+              + ") AS b, min(step) AS fs, max(step) AS ls, minIf(v, isFinite(v)) AS mn,"
+              + " maxIf(v, isFinite(v)) AS mx, sumIf(v, isFinite(v)) AS sm,"
+              + " countIf(isFinite(v)) AS fin, count() AS pts FROM (SELECT run_id, step,"
+              + " argMax(value, seq) AS v FROM "
+              + table(Tables.METRICS)
+              + " WHERE "
+              + scope
+              + " GROUP BY run_id, step) GROUP BY run_id, b";
+    } else {
+      buckets =
+          "SELECT run_id, intDiv(bucket, "
+              + (width / level)
+              + ") AS b, min(first_step) AS fs, max(last_step) AS ls, minIf(min, finite > 0) AS mn,"
+              + " maxIf(max, finite > 0) AS mx, sum(sum) AS sm, sum(finite) AS fin,"
+              + " sum(points) AS pts FROM "
+              + table(Tables.METRIC_ROLLUPS)
+              + " FINAL WHERE "
+              + scope
+              + " AND width = "
+              + level
+              + " GROUP BY run_id, b";
+    }
+    // One row per run with parallel arrays: a tenth of the bytes of one row per bucket.
+    String sql =
+        "SELECT run_id, groupArray(fs) AS a_fs, groupArray(ls) AS a_ls, groupArray(mn) AS a_mn,"
+            + " groupArray(mx) AS a_mx, groupArray(sm) AS a_sm, groupArray(fin) AS a_fin,"
+            + " groupArray(pts) AS a_pts FROM ("
+            + buckets
+            + ") GROUP BY run_id ORDER BY run_id";
+    List<MetricCurve> out = new ArrayList<>();
+    for (JsonNode row : clickHouse.queryJson(sql)) {
+      List<Long> fs = Json.longs(row.get("a_fs"));
+      List<Long> ls = Json.longs(row.get("a_ls"));
+      List<Double> mn = Json.doubles(row.get("a_mn"));
+      List<Double> mx = Json.doubles(row.get("a_mx"));
+      List<Double> sm = Json.doubles(row.get("a_sm"));
+      List<Long> fin = Json.longs(row.get("a_fin"));
+      List<Long> pts = Json.longs(row.get("a_pts"));
+      List<CurvePoint> points = new ArrayList<>(fs.size());
+      for (int i = 0; i < fs.size(); i++) {
+        boolean finite = fin.get(i) > 0;
+        points.add(
+            new CurvePoint(
+                fs.get(i),
+                ls.get(i),
+                finite ? mn.get(i) : Double.NaN,
+                finite ? mx.get(i) : Double.NaN,
+                finite ? sm.get(i) / fin.get(i) : Double.NaN,
+                pts.get(i),
+                fin.get(i)));
+      }
+      points.sort(Comparator.comparingLong(CurvePoint::firstStep));
+      out.add(new MetricCurve(Json.text(row.get("run_id")), metric, width, points));
+    }
+    return out;
+  }
+
+  /** {@link #curves(String, String, Collection, int)} of every run that logged {@code metric}. */
+  public List<MetricCurve> curves(String project, String metric, int maxPoints) {
+    return curves(project, metric, List.of(), maxPoints);
+  }
+
+  /**
+   * The {@code k} runs of {@code project} with the best finite value of {@code metric} by {@code
+   * goal}, best first (ties by run id), with their current config. Two queries; blocks.
+   */
+  public List<LeaderboardEntry> leaderboard(String project, String metric, MetricGoal goal, int k) {
+    Objects.requireNonNull(goal, "goal");
+    if (k < 1) {
+      throw new IllegalArgumentException("k must be at least 1: " + k);
+    }
+    String p = Sql.literal(project);
+    String sql =
+        "SELECT run_id, best, best_step FROM ("
+            + perRunBest(p, metric, goal)
+            + ") ORDER BY best "
+            + (goal == MetricGoal.MINIMIZE ? "ASC" : "DESC")
+            + ", run_id LIMIT "
+            + k;
+    List<JsonNode> top = clickHouse.queryJson(sql);
+    if (top.isEmpty()) {
+      return List.of();
+    }
+    List<String> ids = new ArrayList<>();
+    top.forEach(r -> ids.add(Json.text(r.get("run_id"))));
+    Map<String, RunRecord> runs = new HashMap<>();
+    for (JsonNode row :
+        clickHouse.queryJson(runBase(p, " AND run_id IN " + Sql.literalList(ids)))) {
+      RunRecord r = record(row);
+      runs.put(r.id(), r);
+    }
+    List<LeaderboardEntry> out = new ArrayList<>();
+    for (JsonNode r : top) {
+      String id = Json.text(r.get("run_id"));
+      RunRecord run = runs.get(id);
+      out.add(
+          new LeaderboardEntry(
+              out.size() + 1,
+              id,
+              run == null ? "" : run.name(),
+              Json.toDouble(r.get("best")),
+              Json.toLong(r.get("best_step")),
+              run == null ? Map.of() : run.config()));
+    }
+    return out;
+  }
+
+  /** {@link #leaderboard(String, String, MetricGoal, int)} with {@link MetricGoal#infer}. */
+  public List<LeaderboardEntry> leaderboard(String project, String metric, int k) {
+    return leaderboard(project, metric, MetricGoal.infer(metric), k);
+  }
+
+  /**
+   * The effect of the hyperparameter {@code configKey} (a flattened key such as {@code
+   * optimizer.lr}) on {@code metric}: the runs of {@code project} grouped by their current value of
+   * the key, each group with the best, mean and worst of its runs' best values. Runs without the
+   * key or without a finite value are left out. Sorted best group first. One query; blocks.
+   */
+  public List<ConfigEffect> configEffect(
+      String project, String metric, String configKey, MetricGoal goal) {
+    Objects.requireNonNull(goal, "goal");
+    String p = Sql.literal(project);
+    String key = Sql.literal(configKey);
+    String values =
+        "SELECT run_id, argMax(values[indexOf(keys, "
+            + key
+            + ")], version) AS cfg_value, argMax(has(keys, "
+            + key
+            + "), version) AS has_key FROM "
+            + table(Tables.RUN_ATTRIBUTES)
+            + " WHERE project = "
+            + p
+            + " AND attribute = "
+            + Sql.literal(RecordMapper.ATTR_CONFIG)
+            + " GROUP BY run_id";
+    boolean min = goal == MetricGoal.MINIMIZE;
+    String sql =
+        "SELECT cfg_value, count() AS runs, "
+            + (min ? "min(best)" : "max(best)")
+            + " AS top, avg(best) AS mean, "
+            + (min ? "max(best)" : "min(best)")
+            + " AS worst, "
+            + (min ? "argMin(run_id, best)" : "argMax(run_id, best)")
+            + " AS top_run FROM (SELECT * FROM ("
+            + perRunBest(p, metric, goal)
+            + ") ANY INNER JOIN ("
+            + values
+            + ") USING run_id) WHERE has_key GROUP BY cfg_value ORDER BY top "
+            + (min ? "ASC" : "DESC")
+            + ", cfg_value";
+    List<ConfigEffect> out = new ArrayList<>();
+    for (JsonNode r : clickHouse.queryJson(sql)) {
+      out.add(
+          new ConfigEffect(
+              Json.text(r.get("cfg_value")),
+              Json.toLong(r.get("runs")),
+              Json.toDouble(r.get("top")),
+              Json.toDouble(r.get("mean")),
+              Json.toDouble(r.get("worst")),
+              Json.text(r.get("top_run"))));
+    }
+    return out;
+  }
+
+  /** {@link #configEffect(String, String, String, MetricGoal)} with {@link MetricGoal#infer}. */
+  public List<ConfigEffect> configEffect(String project, String metric, String configKey) {
+    return configEffect(project, metric, configKey, MetricGoal.infer(metric));
+  }
+
+  /**
+   * The alerts of {@code project}, or of one run of it when {@code runId} is not null, newest first
+   * (then by run, episode, raise before resolution), at most {@code limit}. Blocks.
+   */
+  public List<AlertRecord> alerts(String project, String runId, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1: " + limit);
+    }
+    String sql =
+        "SELECT * FROM "
+            + table(Tables.ALERTS)
+            + " FINAL WHERE project = "
+            + Sql.literal(project)
+            + (runId == null ? "" : " AND run_id = " + Sql.literal(runId))
+            + " ORDER BY time_ms DESC, run_id, episode_id, resolved LIMIT "
+            + limit;
+    List<AlertRecord> out = new ArrayList<>();
+    for (JsonNode r : clickHouse.queryJson(sql)) {
+      out.add(
+          new AlertRecord(
+              Json.text(r.get("run_id")),
+              Json.text(r.get("team")),
+              Json.text(r.get("project")),
+              Json.text(r.get("episode_id")),
+              Json.toLong(r.get("resolved")) != 0,
+              Instant.ofEpochMilli(Json.toLong(r.get("time_ms"))),
+              Json.text(r.get("rule")),
+              Json.text(r.get("severity")),
+              Json.text(r.get("title")),
+              Json.text(r.get("message")),
+              nullableText(r.get("metric")),
+              Json.toNullableLong(r.get("step")),
+              r.get("value") == null || r.get("value").isNull()
+                  ? null
+                  : Json.toDouble(r.get("value")),
+              r.get("baseline") == null || r.get("baseline").isNull()
+                  ? null
+                  : Json.toDouble(r.get("baseline"))));
+    }
+    return out;
+  }
+
+  /** The newest {@value #DEFAULT_ALERT_LIMIT} alerts of {@code project}. */
+  public List<AlertRecord> alerts(String project) {
+    return alerts(project, null, DEFAULT_ALERT_LIMIT);
+  }
+
+  /** Alerts returned by {@link #alerts(String)}: {@value}. */
+  public static final int DEFAULT_ALERT_LIMIT = 1000;
+
+  private static String nullableText(JsonNode node) {
+    return node == null || node.isNull() ? null : node.asText();
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return -Math.floorDiv(-a, b);
+  }
+
+  private static String array(Collection<String> values) {
+    StringJoiner j = new StringJoiner(", ", "[", "]");
+    values.forEach(v -> j.add(Sql.literal(v)));
+    return j.toString();
+  }
+
+  /** Per run: the best finite value of {@code metric} and its step, from the widest rollups. */
+  private String perRunBest(String projectLiteral, String metric, MetricGoal goal) {
+    boolean min = goal == MetricGoal.MINIMIZE;
+    return "SELECT run_id, "
+        + (min ? "minIf(min, finite > 0)" : "maxIf(max, finite > 0)")
+        + " AS best, "
+        + (min ? "argMinIf(min_step, min, finite > 0)" : "argMaxIf(max_step, max, finite > 0)")
+        + " AS best_step, sum(finite) AS fin FROM "
+        + table(Tables.METRIC_ROLLUPS)
+        + " FINAL WHERE project = "
+        + projectLiteral
+        + " AND metric = "
+        + Sql.literal(metric)
+        + " AND width = "
+        + Rollups.LEVELS.get(Rollups.LEVELS.size() - 1)
+        + " GROUP BY run_id HAVING fin > 0";
+  }
+
+  /** Per run: parallel arrays of each metric's best/final values, from the widest rollups. */
+  private String metricColumns(String projectLiteral, List<String> metrics) {
+    String perMetric =
+        "SELECT run_id, metric, minIf(min, finite > 0) AS b_min,"
+            + " argMinIf(min_step, min, finite > 0) AS b_min_step,"
+            + " maxIf(max, finite > 0) AS b_max, argMaxIf(max_step, max, finite > 0) AS b_max_step,"
+            + " argMax(last, last_step) AS b_final, max(last_step) AS b_final_step,"
+            + " sum(finite) AS b_finite, sum(points) AS b_points FROM "
+            + table(Tables.METRIC_ROLLUPS)
+            + " FINAL WHERE project = "
+            + projectLiteral
+            + " AND width = "
+            + Rollups.LEVELS.get(Rollups.LEVELS.size() - 1)
+            + " AND metric IN "
+            + Sql.literalList(metrics)
+            + " GROUP BY run_id, metric";
+    return "SELECT run_id, groupArray(metric) AS m_names, groupArray(b_min) AS m_min,"
+        + " groupArray(b_min_step) AS m_min_step, groupArray(b_max) AS m_max,"
+        + " groupArray(b_max_step) AS m_max_step, groupArray(b_final) AS m_final,"
+        + " groupArray(b_final_step) AS m_final_step, groupArray(b_finite) AS m_finite,"
+        + " groupArray(b_points) AS m_points FROM ("
+        + perMetric
+        + ") GROUP BY run_id";
+  }
+
+  private static String orderBy(RunSort sort, RunFilter filter) {
+    String dir = sort.descending() ? " DESC" : " ASC";
+    switch (sort.by()) {
+      case STARTED:
+        return "version" + dir + ", run_id";
+      case NAME:
+        return "name" + dir + ", run_id";
+      default:
+        break;
+    }
+    String m = Sql.literal(sort.metric());
+    String i = "indexOf(m_names, " + m + ")";
+    if (sort.by() == RunSort.By.FINAL) {
+      return "has(m_names, "
+          + m
+          + ") DESC, isNaN(m_final["
+          + i
+          + "]) ASC, m_final["
+          + i
+          + "]"
+          + dir
+          + ", run_id";
+    }
+    String column = filter.goal(sort.metric()) == MetricGoal.MINIMIZE ? "m_min" : "m_max";
+    return "(has(m_names, "
+        + m
+        + ") AND m_finite["
+        + i
+        + "] > 0) DESC, "
+        + column
+        + "["
+        + i
+        + "]"
+        + dir
+        + ", run_id";
+  }
+
+  private static Map<String, MetricValue> metricValues(
+      JsonNode row, java.util.function.Function<String, MetricGoal> goals) {
+    Map<String, MetricValue> out = new HashMap<>();
+    List<String> names = Json.strings(row.get("m_names"));
+    List<Double> mins = Json.doubles(row.get("m_min"));
+    List<Long> minSteps = Json.longs(row.get("m_min_step"));
+    List<Double> maxes = Json.doubles(row.get("m_max"));
+    List<Long> maxSteps = Json.longs(row.get("m_max_step"));
+    List<Double> finals = Json.doubles(row.get("m_final"));
+    List<Long> finalSteps = Json.longs(row.get("m_final_step"));
+    List<Long> finite = Json.longs(row.get("m_finite"));
+    List<Long> points = Json.longs(row.get("m_points"));
+    for (int i = 0; i < names.size(); i++) {
+      MetricGoal goal = goals.apply(names.get(i));
+      boolean any = finite.get(i) > 0;
+      boolean min = goal == MetricGoal.MINIMIZE;
+      out.put(
+          names.get(i),
+          new MetricValue(
+              finals.get(i),
+              finalSteps.get(i),
+              any ? (min ? mins.get(i) : maxes.get(i)) : Double.NaN,
+              any ? (min ? minSteps.get(i) : maxSteps.get(i)) : -1,
+              goal,
+              points.get(i)));
+    }
+    return out;
+  }
+
+  /**
+   * The runs of a project with their current config, tags and notes (latest of each in {@code
+   * run_attributes}) and state. ClickHouse 18.16 joins two tables per SELECT, so joins nest.
+   */
+  private String runBase(String projectLiteral, String runCondition) {
+    String runs =
+        "SELECT run_id, team, project, name, notes, tags, config_json, group_name, job_type,"
+            + " toUInt32(started_at) AS started, version FROM "
+            + table(Tables.RUNS)
+            + " FINAL WHERE project = "
+            + projectLiteral
+            + runCondition;
+    String config = Sql.literal(RecordMapper.ATTR_CONFIG);
+    String tags = Sql.literal(RecordMapper.ATTR_TAGS);
+    String notes = Sql.literal(RecordMapper.ATTR_NOTES);
+    String attributes =
+        "SELECT run_id, argMaxIf(keys, version, attribute = "
+            + config
+            + ") AS cur_cfg_keys, argMaxIf(values, version, attribute = "
+            + config
+            + ") AS cur_cfg_values, argMaxIf(text, version, attribute = "
+            + config
+            + ") AS cur_cfg_json, maxIf(version, attribute = "
+            + config
+            + ") AS cur_cfg_v, argMaxIf(keys, version, attribute = "
+            + tags
+            + ") AS cur_tags, maxIf(version, attribute = "
+            + tags
+            + ") AS cur_tags_v, argMaxIf(text, version, attribute = "
+            + notes
+            + ") AS cur_notes, maxIf(version, attribute = "
+            + notes
+            + ") AS cur_notes_v FROM "
+            + table(Tables.RUN_ATTRIBUTES)
+            + " WHERE project = "
+            + projectLiteral
+            + runCondition
+            + " GROUP BY run_id";
+    String withAttributes =
+        "SELECT * FROM (" + runs + ") ANY LEFT JOIN (" + attributes + ") USING run_id";
+    return "SELECT * FROM ("
+        + withAttributes
+        + ") ANY LEFT JOIN (SELECT run_id, state FROM "
+        + table(Tables.RUN_STATES)
+        + " FINAL WHERE project = "
+        + projectLiteral
+        + runCondition
+        + ") USING run_id";
+  }
+
+  /** A {@link RunRecord} from a {@link #runBase} row. */
+  private static RunRecord record(JsonNode row) {
+    boolean hasConfig = Json.toLong(row.get("cur_cfg_v")) > 0;
+    String configJson =
+        hasConfig ? Json.text(row.get("cur_cfg_json")) : Json.text(row.get("config_json"));
+    SortedMap<String, String> config = new TreeMap<>();
+    if (hasConfig) {
+      List<String> keys = Json.strings(row.get("cur_cfg_keys"));
+      List<String> values = Json.strings(row.get("cur_cfg_values"));
+      for (int i = 0; i < Math.min(keys.size(), values.size()); i++) {
+        config.put(keys.get(i), values.get(i));
+      }
+    } else {
+      try {
+        config = ConfigFlattener.flatten(configJson);
+      } catch (IllegalArgumentException e) {
+        config = new TreeMap<>();
+      }
+    }
+    List<String> tags =
+        Json.toLong(row.get("cur_tags_v")) > 0
+            ? Json.strings(row.get("cur_tags"))
+            : Json.strings(row.get("tags"));
+    String notes =
+        Json.toLong(row.get("cur_notes_v")) > 0
+            ? Json.text(row.get("cur_notes"))
+            : Json.text(row.get("notes"));
+    String state = Json.text(row.get("state"));
+    return new RunRecord(
+        Json.text(row.get("run_id")),
+        Json.text(row.get("team")),
+        Json.text(row.get("project")),
+        Json.text(row.get("name")),
+        notes,
+        tags,
+        config,
+        configJson,
+        Json.text(row.get("group_name")),
+        Json.text(row.get("job_type")),
+        Instant.ofEpochSecond(Json.toLong(row.get("started"))),
+        state.isEmpty() ? RunRecord.UNKNOWN_STATE : state);
   }
 
   @Override

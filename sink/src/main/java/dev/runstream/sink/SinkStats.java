@@ -11,6 +11,8 @@ import java.util.Map;
  * @param batches batches written and committed
  * @param retries attempts that failed with a retryable error and were tried again
  * @param failedFlushes batches held back because ClickHouse stayed unavailable after every attempt
+ * @param rollupRefreshes successful recomputations of the downsampled curves after an insert
+ * @param rollupFailures rollup recomputations ClickHouse rejected (not retryable); should stay 0
  */
 public record SinkStats(
     long recordsRead,
@@ -18,7 +20,9 @@ public record SinkStats(
     long deadLettered,
     long batches,
     long retries,
-    long failedFlushes) {
+    long failedFlushes,
+    long rollupRefreshes,
+    long rollupFailures) {
   public SinkStats {
     rowsWritten = Map.copyOf(rowsWritten);
   }

@@ -98,10 +98,17 @@ public final class ClickHouseHttp implements AutoCloseable {
     }
   }
 
-  /** Inserts RowBinary-encoded rows into {@code table} (database-qualified). Blocks. */
-  public void insertRowBinary(String table, byte[] rows) {
+  /**
+   * Inserts RowBinary-encoded rows into {@code table} (database-qualified). {@code columns} names
+   * the columns in the rows' order; null means every column in the table's order. Blocks.
+   */
+  public void insertRowBinary(String table, List<String> columns, byte[] rows) {
     try (InsertResponse ignored =
-        await(client.insert(table, new ByteArrayInputStream(rows), ClickHouseFormat.RowBinary))) {
+        await(
+            columns == null
+                ? client.insert(table, new ByteArrayInputStream(rows), ClickHouseFormat.RowBinary)
+                : client.insert(
+                    table, columns, new ByteArrayInputStream(rows), ClickHouseFormat.RowBinary))) {
       // the response carries only statistics
     } catch (Exception e) {
       throw rethrow(e);

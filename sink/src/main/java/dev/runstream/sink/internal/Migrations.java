@@ -4,41 +4,81 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Versioned schema migrations. Each migration is a list of idempotent statements ({@code IF NOT
- * EXISTS}); after they ran, a row (version, description, applied time) goes into {@code
- * schema_migrations}. Two sinks starting at once may both apply a migration: the statements are
- * idempotent and the bookkeeping table is a ReplacingMergeTree on version, read with FINAL, so that
- * race is harmless.
+ * Versioned schema migrations. Each migration is a list of idempotent steps; after they ran, a row
+ * (version, description, applied time) goes into {@code schema_migrations}. Two sinks starting at
+ * once may both apply a migration: every step is idempotent ({@code IF NOT EXISTS}, a column added
+ * only when {@code system.columns} lacks it, backfills into tables whose keys deduplicate) and the
+ * bookkeeping table is a ReplacingMergeTree on version, read with FINAL, so that race is harmless.
  *
  * <p>A shipped migration is never edited; a change is a new version appended to {@link #ALL}.
  */
 public final class Migrations {
-  /** One step of the schema. {@code statements} use {@code %1$s} for the quoted database. */
-  public record Migration(int version, String description, List<String> statements) {}
+  /** One idempotent change of the schema. */
+  public sealed interface Step permits Statement, AddColumn {}
+
+  /**
+   * A statement; {@code %1$s} is the quoted database, {@code %2$s} the type for short repeated
+   * strings and {@code %3$s} a codec clause for floats (see {@link ServerFeatures}).
+   */
+  public record Statement(String sql) implements Step {}
+
+  /**
+   * {@code ALTER TABLE ... ADD COLUMN}, skipped when the column exists (18.16 lacks IF NOT EXISTS).
+   */
+  public record AddColumn(String table, String column, String type) implements Step {}
+
+  /** One step of the schema. */
+  public record Migration(int version, String description, List<Step> steps) {}
 
   /** Every migration, by ascending version. */
-  public static final List<Migration> ALL =
-      List.of(
-          new Migration(
-              1,
-              "runs, run events, metrics, system metrics, run states, metric summaries, alerts",
-              List.of(
-                  Tables.CREATE_RUNS,
-                  Tables.CREATE_RUN_EVENTS,
-                  Tables.CREATE_METRICS.replace("%2$s", Tables.METRICS),
-                  Tables.CREATE_METRICS.replace("%2$s", Tables.SYSTEM_METRICS),
-                  Tables.CREATE_RUN_STATES,
-                  Tables.CREATE_METRIC_SUMMARIES,
-                  Tables.CREATE_ALERTS)));
+  public static final List<Migration> ALL = List.of(v1(), v2());
 
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
   private Migrations() {}
+
+  private static Migration v1() {
+    return new Migration(
+        1,
+        "runs, run events, metrics, system metrics, run states, metric summaries, alerts",
+        statements(
+            Tables.CREATE_RUNS,
+            Tables.CREATE_RUN_EVENTS,
+            Tables.CREATE_METRICS.replace("%2$s", Tables.METRICS),
+            Tables.CREATE_METRICS.replace("%2$s", Tables.SYSTEM_METRICS),
+            Tables.CREATE_RUN_STATES,
+            Tables.CREATE_METRIC_SUMMARIES,
+            Tables.CREATE_ALERTS));
+  }
+
+  private static Migration v2() {
+    List<Step> steps = new ArrayList<>();
+    for (List<String> c : Tables.ADD_COLUMNS_V2) {
+      steps.add(new AddColumn(c.get(0), c.get(1), c.get(2)));
+    }
+    steps.add(new Statement(Tables.CREATE_RUN_ATTRIBUTES));
+    steps.add(new Statement(Tables.CREATE_METRIC_ROLLUPS));
+    Tables.BACKFILL_RUN_ATTRIBUTES_V2.forEach(sql -> steps.add(new Statement(sql)));
+    Rollups.backfillStatements().forEach(sql -> steps.add(new Statement(sql)));
+    return new Migration(
+        2,
+        "run summary name/timestamps/user summary, metric goal/EMA/best, run attributes, rollups",
+        steps);
+  }
+
+  private static List<Step> statements(String... sql) {
+    List<Step> out = new ArrayList<>();
+    for (String s : sql) {
+      out.add(new Statement(s));
+    }
+    return out;
+  }
 
   /** The highest version in {@link #ALL}. */
   public static int latestVersion() {
@@ -52,6 +92,7 @@ public final class Migrations {
    */
   public static List<Integer> apply(ClickHouseHttp clickHouse, String database) {
     String db = Sql.identifier(database);
+    ServerFeatures features = ServerFeatures.detect(clickHouse);
     clickHouse.execute("CREATE DATABASE IF NOT EXISTS " + db);
     clickHouse.execute(String.format(Tables.CREATE_MIGRATIONS, db));
     Set<Integer> applied = new HashSet<>();
@@ -65,12 +106,13 @@ public final class Migrations {
         continue;
       }
       log.info(
-          "applying ClickHouse migration {} to {}: {}",
+          "applying ClickHouse migration {} to {} (server {}): {}",
           migration.version(),
           database,
+          features.version(),
           migration.description());
-      for (String statement : migration.statements()) {
-        clickHouse.execute(String.format(statement, db));
+      for (Step step : migration.steps()) {
+        run(clickHouse, database, db, features, step);
       }
       clickHouse.execute(
           "INSERT INTO "
@@ -83,5 +125,31 @@ public final class Migrations {
       done.add(migration.version());
     }
     return done;
+  }
+
+  private static void run(
+      ClickHouseHttp clickHouse, String database, String db, ServerFeatures f, Step step) {
+    if (step instanceof Statement s) {
+      clickHouse.execute(String.format(s.sql(), db, f.shortStringType(), f.floatCodec()));
+    } else if (step instanceof AddColumn a) {
+      String exists =
+          "SELECT count() AS c FROM system.columns WHERE database = "
+              + Sql.literal(database)
+              + " AND table = "
+              + Sql.literal(a.table())
+              + " AND name = "
+              + Sql.literal(a.column());
+      if (Json.toLong(clickHouse.queryJson(exists).get(0).get("c")) == 0) {
+        clickHouse.execute(
+            "ALTER TABLE "
+                + db
+                + "."
+                + Sql.identifier(a.table())
+                + " ADD COLUMN "
+                + Sql.identifier(a.column())
+                + " "
+                + Objects.requireNonNull(a.type()));
+      }
+    }
   }
 }

@@ -11,13 +11,17 @@ import dev.runstream.schemas.avro.ConfigUpdated;
 import dev.runstream.schemas.avro.Heartbeat;
 import dev.runstream.schemas.avro.MetricAggregate;
 import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.MetricDefined;
+import dev.runstream.schemas.avro.NotesUpdated;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunFinished;
 import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.RunSummary;
+import dev.runstream.schemas.avro.SummaryUpdated;
 import dev.runstream.schemas.avro.TagsUpdated;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -42,6 +46,16 @@ public final class RecordMapper {
   public static final String HEARTBEAT = "heartbeat";
   public static final String FINISHED = "finished";
   public static final String RESUMED = "resumed";
+  public static final String METRIC_DEFINED = "metric_defined";
+  public static final String SUMMARY_UPDATED = "summary_updated";
+  public static final String NOTES_UPDATED = "notes_updated";
+
+  /** Attributes of {@code run_attributes}: the current value of what a run may update. */
+  public static final String ATTR_CONFIG = "config";
+
+  public static final String ATTR_TAGS = "tags";
+  public static final String ATTR_NOTES = "notes";
+  public static final String ATTR_SUMMARY = "summary";
 
   private static final Logger log = LoggerFactory.getLogger(RecordMapper.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -108,6 +122,9 @@ public final class RecordMapper {
     if (payload instanceof RunStarted started) {
       kind = STARTED;
       out.add(runRow(event, started));
+      out.add(attribute(event, ATTR_CONFIG, config(event, started.getConfigJson())));
+      out.add(attribute(event, ATTR_TAGS, started.getTags(), List.of(), ""));
+      out.add(attribute(event, ATTR_NOTES, List.of(), List.of(), nullToEmpty(started.getNotes())));
       json.put("name", started.getName());
       json.put("notes", started.getNotes());
       ArrayNode tags = json.putArray("tags");
@@ -120,10 +137,25 @@ public final class RecordMapper {
     } else if (payload instanceof ConfigUpdated updated) {
       kind = CONFIG_UPDATED;
       json.put("configJson", updated.getConfigJson());
+      out.add(attribute(event, ATTR_CONFIG, config(event, updated.getConfigJson())));
     } else if (payload instanceof TagsUpdated updated) {
       kind = TAGS_UPDATED;
       ArrayNode tags = json.putArray("tags");
       updated.getTags().forEach(tags::add);
+      out.add(attribute(event, ATTR_TAGS, updated.getTags(), List.of(), ""));
+    } else if (payload instanceof NotesUpdated updated) {
+      kind = NOTES_UPDATED;
+      json.put("notes", updated.getNotes());
+      out.add(attribute(event, ATTR_NOTES, List.of(), List.of(), updated.getNotes()));
+    } else if (payload instanceof SummaryUpdated updated) {
+      kind = SUMMARY_UPDATED;
+      json.put("summaryJson", updated.getSummaryJson());
+      out.add(attribute(event, ATTR_SUMMARY, config(event, updated.getSummaryJson())));
+    } else if (payload instanceof MetricDefined defined) {
+      kind = METRIC_DEFINED;
+      json.put("name", defined.getName());
+      json.put("goal", defined.getGoal().name());
+      json.put("summary", defined.getSummary());
     } else if (payload instanceof Heartbeat heartbeat) {
       kind = HEARTBEAT;
       json.put("lastStep", heartbeat.getLastStep());
@@ -153,6 +185,55 @@ public final class RecordMapper {
     out.add(new EncodedRows(Tables.RUN_EVENTS, row.toByteArray(), 1));
     return out;
   }
+
+  /** A JSON object flattened, with its text; a text that is not an object keeps only the text. */
+  private record Flat(SortedMap<String, String> values, String json) {}
+
+  private static Flat config(RunEvent event, String json) {
+    try {
+      return new Flat(ConfigFlattener.flatten(json), json);
+    } catch (IllegalArgumentException e) {
+      log.warn(
+          "run {} sent a config or summary that is not a JSON object; storing it unflattened: {}",
+          event.getRunId(),
+          e.getMessage());
+      return new Flat(new TreeMap<>(), json);
+    }
+  }
+
+  private static EncodedRows attribute(RunEvent event, String attribute, Flat flat) {
+    return attribute(
+        event,
+        attribute,
+        new ArrayList<>(flat.values().keySet()),
+        new ArrayList<>(flat.values().values()),
+        flat.json());
+  }
+
+  /**
+   * A {@code run_attributes} row. The version orders events by time, then by sequence, so the
+   * latest update wins and a replayed event is the same row.
+   */
+  private static EncodedRows attribute(
+      RunEvent event, String attribute, List<String> keys, List<String> values, String text) {
+    long version =
+        Math.max(0L, event.getTimestampMs()) * ATTRIBUTE_SEQUENCE_SLOTS
+            + Math.min(Math.max(0L, event.getSequence()), ATTRIBUTE_SEQUENCE_SLOTS - 1);
+    RowBinary row =
+        new RowBinary(128)
+            .string(event.getEntity())
+            .string(event.getProject())
+            .string(event.getRunId())
+            .string(attribute)
+            .stringArray(keys)
+            .stringArray(values)
+            .string(text)
+            .uint64(version);
+    return new EncodedRows(Tables.RUN_ATTRIBUTES, row.toByteArray(), 1);
+  }
+
+  /** Sequence numbers per millisecond that order attribute updates: 2^20. */
+  static final long ATTRIBUTE_SEQUENCE_SLOTS = 1L << 20;
 
   private static EncodedRows runRow(RunEvent event, RunStarted started) {
     SortedMap<String, String> config;
@@ -212,7 +293,17 @@ public final class RecordMapper {
           .float64(values.get(i))
           .uint64(Math.max(0L, batch.getSequence()));
     }
-    return new EncodedRows(table, row.toByteArray(), names.size());
+    Map<Rollups.Series, Rollups.StepRange> touched = new HashMap<>();
+    if (Tables.METRICS.equals(table)) {
+      Rollups.StepRange range = new Rollups.StepRange(batch.getStep(), batch.getStep());
+      for (String name : names) {
+        Rollups.touch(
+            touched,
+            new Rollups.Series(batch.getEntity(), batch.getProject(), batch.getRunId(), name),
+            range);
+      }
+    }
+    return new EncodedRows(table, row.toByteArray(), names.size(), touched);
   }
 
   /** A {@code run_states} row and one {@code metric_summaries} row per metric. */
@@ -228,7 +319,11 @@ public final class RecordMapper {
             .nullableInt64(summary.getStartedMs())
             .nullableInt64(summary.getFinishedMs())
             .nullableInt32(summary.getExitCode())
-            .int64(summary.getLastSeenMs());
+            .int64(summary.getLastSeenMs())
+            .string(summary.getName())
+            .int64(summary.getLastMetricMs())
+            .int64(summary.getLastHeartbeatMs())
+            .string(summary.getSummaryJson());
     SortedMap<String, MetricAggregate> metrics = new TreeMap<>(summary.getMetrics());
     RowBinary rows = new RowBinary(64 + metrics.size() * 160);
     metrics.forEach(
@@ -251,7 +346,12 @@ public final class RecordMapper {
                 .int64(a.getLastStep())
                 .int64(a.getLastTimestampMs())
                 .int64(a.getNanCount())
-                .int64(a.getInfCount()));
+                .int64(a.getInfCount())
+                .float64(a.getEma())
+                .float64(a.getEmVar())
+                .nullableFloat64(a.getBest())
+                .int64(a.getBestStep())
+                .string(a.getGoal().name()));
     return List.of(
         new EncodedRows(Tables.RUN_STATES, state.toByteArray(), 1),
         new EncodedRows(Tables.METRIC_SUMMARIES, rows.toByteArray(), metrics.size()));

@@ -24,7 +24,9 @@ public final class RowBatch {
   public static final class TableRows {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(8192);
     private final List<Source> sources = new ArrayList<>();
+    private final Map<Rollups.Series, Rollups.StepRange> touched = new HashMap<>();
     private int rows;
+    private boolean inserted;
 
     public byte[] bytes() {
       return bytes.toByteArray();
@@ -36,6 +38,20 @@ public final class RowBatch {
 
     public List<Source> sources() {
       return sources;
+    }
+
+    /** The series whose rollups must be recomputed after these rows are in. */
+    public Map<Rollups.Series, Rollups.StepRange> touched() {
+      return touched;
+    }
+
+    /** Whether the rows are inserted and only the rollup refresh is pending. */
+    public boolean inserted() {
+      return inserted;
+    }
+
+    public void markInserted() {
+      inserted = true;
     }
   }
 
@@ -55,6 +71,7 @@ public final class RowBatch {
       TableRows t = tables.computeIfAbsent(e.table(), k -> new TableRows());
       t.bytes.write(e.bytes(), 0, e.bytes().length);
       t.rows += e.rows();
+      e.touched().forEach((series, range) -> Rollups.touch(t.touched, series, range));
       t.sources.add(source);
       rows += e.rows();
     }

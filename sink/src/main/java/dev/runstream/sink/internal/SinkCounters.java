@@ -12,6 +12,8 @@ public final class SinkCounters {
   public final LongAdder batches = new LongAdder();
   public final LongAdder retries = new LongAdder();
   public final LongAdder failedFlushes = new LongAdder();
+  public final LongAdder rollupRefreshes = new LongAdder();
+  public final LongAdder rollupFailures = new LongAdder();
   private final Map<String, LongAdder> rowsWritten = new ConcurrentHashMap<>();
 
   public void rowsWritten(String table, long rows) {

@@ -45,6 +45,12 @@ import org.slf4j.LoggerFactory;
  *                                       |             | remaining tables retried after a backoff
  * insert rejected (data error)          | dead-letter | that table's source records to the DLQ,
  *                                       |             | the rest of the batch goes on
+ * rollup refresh fails, retryable       | retry       | rows stay inserted, batch kept and not
+ *                                       |             | committed, only the refresh is retried
+ * rollup refresh rejected               | (logged)    | counted in rollupFailures; the stored
+ *                                       |             | records are not dead-lettered
+ * crash after insert, before commit     |             | batch read again: same rows (merged by
+ *                                       |             | the keys), same rollups recomputed
  * partitions revoked with a batch       |             | flush and commit; if that fails, drop the
  *                                       |             | batch and rewind kept partitions to its
  *                                       |             | first offsets
@@ -217,38 +223,22 @@ public final class SinkWorker implements Runnable {
     for (String table : new ArrayList<>(batch.pendingTables().keySet())) {
       RowBatch.TableRows rows = batch.pendingTables().get(table);
       try {
-        byte[] bytes = rows.bytes();
-        retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
-        counters.rowsWritten(table, rows.rows());
-        batch.markWritten(table);
+        if (!rows.inserted()) {
+          byte[] bytes = rows.bytes();
+          retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
+          counters.rowsWritten(table, rows.rows());
+          rows.markInserted();
+        }
       } catch (Exception e) {
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-        if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
-            || Thread.currentThread().isInterrupted()) {
-          counters.failedFlushes.increment();
-          flushBlocked = true;
-          pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
-          updatePause();
-          log.warn(
-              "cannot write {} rows to {}; pausing consumption and retrying in {} ms: {}",
-              rows.rows(),
-              table,
-              settings.pauseBackoff().toMillis(),
-              ErrorClassifier.reason(e));
+        if (!handleInsertFailure(table, rows, e)) {
           return false;
         }
-        log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
-        if (!deadLetter(
-            rows.sources(), "ClickHouse rejected insert into " + table + ": " + reason(e))) {
-          flushBlocked = true;
-          pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
-          updatePause();
-          return false;
-        }
-        batch.markWritten(table);
+        continue;
       }
+      if (!refreshRollups(table, rows)) {
+        return false;
+      }
+      batch.markWritten(table);
     }
     commit(batch.commitOffsets());
     counters.batches.increment();
@@ -256,6 +246,78 @@ public final class SinkWorker implements Runnable {
     flushBlocked = false;
     updatePause();
     return true;
+  }
+
+  /**
+   * Returns whether the batch may go on after {@code table}'s insert failed: false (batch kept,
+   * consumer paused) for a retryable failure or an unwritable dead-letter topic; true once the
+   * table's records are dead-lettered.
+   */
+  private boolean handleInsertFailure(String table, RowBatch.TableRows rows, Exception e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+    }
+    if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
+        || Thread.currentThread().isInterrupted()) {
+      holdBatch(table, rows, e);
+      return false;
+    }
+    log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
+    if (!deadLetter(
+        rows.sources(), "ClickHouse rejected insert into " + table + ": " + reason(e))) {
+      flushBlocked = true;
+      pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+      updatePause();
+      return false;
+    }
+    batch.markWritten(table);
+    return true;
+  }
+
+  /**
+   * Recomputes the rollups the table's rows touched. The rows are already in, so a retryable
+   * failure holds the batch (uncommitted) and only the refresh is tried again; a crash before it
+   * succeeds replays the batch, whose refresh recomputes the same buckets. A rejected refresh (a
+   * bug, not the data) is logged and counted rather than dead-lettering stored records.
+   */
+  private boolean refreshRollups(String table, RowBatch.TableRows rows) {
+    if (rows.touched().isEmpty()) {
+      return true;
+    }
+    try {
+      retry.run("rollups of " + table, () -> writer.refreshRollups(rows.touched()));
+      counters.rollupRefreshes.increment();
+      return true;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
+          || Thread.currentThread().isInterrupted()) {
+        holdBatch("rollups of " + table, rows, e);
+        return false;
+      }
+      counters.rollupFailures.increment();
+      log.error(
+          "ClickHouse rejected the rollup refresh of {} series; their curves stay stale until"
+              + " touched again",
+          rows.touched().size(),
+          e);
+      return true;
+    }
+  }
+
+  private void holdBatch(String what, RowBatch.TableRows rows, Exception e) {
+    counters.failedFlushes.increment();
+    flushBlocked = true;
+    pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+    updatePause();
+    log.warn(
+        "cannot write {} rows ({}); pausing consumption and retrying in {} ms: {}",
+        rows.rows(),
+        what,
+        settings.pauseBackoff().toMillis(),
+        ErrorClassifier.reason(e));
   }
 
   private static String reason(Exception e) {

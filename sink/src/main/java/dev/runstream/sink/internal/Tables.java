@@ -1,6 +1,7 @@
 package dev.runstream.sink.internal;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Table names and their DDL. The column order here is the order {@link RecordMapper} writes
@@ -24,10 +25,121 @@ public final class Tables {
   public static final String RUN_STATES = "run_states";
   public static final String METRIC_SUMMARIES = "metric_summaries";
   public static final String ALERTS = "alerts";
+  public static final String RUN_ATTRIBUTES = "run_attributes";
+  public static final String METRIC_ROLLUPS = "metric_rollups";
 
   /** Every data table, in a stable order. */
   public static final List<String> DATA_TABLES =
-      List.of(RUNS, RUN_EVENTS, METRICS, SYSTEM_METRICS, RUN_STATES, METRIC_SUMMARIES, ALERTS);
+      List.of(
+          RUNS,
+          RUN_EVENTS,
+          METRICS,
+          SYSTEM_METRICS,
+          RUN_STATES,
+          METRIC_SUMMARIES,
+          ALERTS,
+          RUN_ATTRIBUTES,
+          METRIC_ROLLUPS);
+
+  /**
+   * The columns the sink writes, per table, in the order {@link RecordMapper} encodes them. Inserts
+   * name their columns, so a column a later migration adds (with a default) does not break a sink
+   * of the previous version that is still running during a rolling upgrade.
+   */
+  public static final Map<String, List<String>> COLUMNS =
+      Map.of(
+          RUNS,
+          List.of(
+              "team",
+              "project",
+              "run_id",
+              "name",
+              "notes",
+              "tags",
+              "config_json",
+              "config_keys",
+              "config_values",
+              "group_name",
+              "job_type",
+              "env_keys",
+              "env_values",
+              "started_at",
+              "version"),
+          RUN_EVENTS,
+          List.of(
+              "team",
+              "project",
+              "run_id",
+              "sequence",
+              "kind",
+              "time",
+              "time_ms",
+              "exit_code",
+              "payload"),
+          METRICS,
+          List.of("team", "project", "run_id", "metric", "step", "time", "value", "seq"),
+          SYSTEM_METRICS,
+          List.of("team", "project", "run_id", "metric", "step", "time", "value", "seq"),
+          RUN_STATES,
+          List.of(
+              "team",
+              "project",
+              "run_id",
+              "state",
+              "updated_ms",
+              "started_ms",
+              "finished_ms",
+              "exit_code",
+              "last_seen_ms",
+              "name",
+              "last_metric_ms",
+              "last_heartbeat_ms",
+              "summary_json"),
+          METRIC_SUMMARIES,
+          List.of(
+              "team",
+              "project",
+              "run_id",
+              "metric",
+              "updated_ms",
+              "count",
+              "finite_count",
+              "sum",
+              "min",
+              "min_step",
+              "max",
+              "max_step",
+              "first",
+              "first_step",
+              "last",
+              "last_step",
+              "last_timestamp_ms",
+              "nan_count",
+              "inf_count",
+              "ema",
+              "em_var",
+              "best",
+              "best_step",
+              "goal"),
+          ALERTS,
+          List.of(
+              "team",
+              "project",
+              "run_id",
+              "episode_id",
+              "resolved",
+              "time",
+              "time_ms",
+              "rule",
+              "severity",
+              "title",
+              "message",
+              "metric",
+              "step",
+              "value",
+              "baseline"),
+          RUN_ATTRIBUTES,
+          List.of("team", "project", "run_id", "attribute", "keys", "values", "text", "version"));
 
   private Tables() {}
 
@@ -157,4 +269,81 @@ public final class Tables {
         value Nullable(Float64),
         baseline Nullable(Float64)
       ) ENGINE = ReplacingMergeTree() ORDER BY (team, project, run_id, episode_id, resolved, time)""";
+
+  // ---- migration 2 ----------------------------------------------------------------------------
+  // %1$s is the database, %2$s the type of short repeated strings (String on 18.16,
+  // LowCardinality(String) where the server has it), %3$s a float codec clause (empty on 18.16).
+
+  /** RunSummary fields added with the schema's second version: (table, column, type). */
+  static final List<List<String>> ADD_COLUMNS_V2 =
+      List.of(
+          List.of(RUN_STATES, "name", "String DEFAULT ''"),
+          List.of(RUN_STATES, "last_metric_ms", "Int64 DEFAULT 0"),
+          List.of(RUN_STATES, "last_heartbeat_ms", "Int64 DEFAULT 0"),
+          List.of(RUN_STATES, "summary_json", "String DEFAULT '{}'"),
+          List.of(METRIC_SUMMARIES, "ema", "Float64 DEFAULT 0"),
+          List.of(METRIC_SUMMARIES, "em_var", "Float64 DEFAULT 0"),
+          List.of(METRIC_SUMMARIES, "best", "Nullable(Float64)"),
+          List.of(METRIC_SUMMARIES, "best_step", "Int64 DEFAULT -1"),
+          List.of(METRIC_SUMMARIES, "goal", "String DEFAULT 'NONE'"));
+
+  // The current value of each mutable attribute of a run: 'config' (keys/values flattened, text the
+  // JSON), 'tags' (keys), 'notes' (text), 'summary' (keys/values flattened, text the JSON). Written
+  // from RunStarted and from every update event, so filters on config and tags see updates in SQL.
+  // version = event time in ms * 2^20 + the event's sequence (capped), so the latest event wins and
+  // a replayed event is the same row. One row per (run, attribute) after merges; read with FINAL.
+  static final String CREATE_RUN_ATTRIBUTES =
+      """
+      CREATE TABLE IF NOT EXISTS %1$s.run_attributes (
+        team %2$s,
+        project %2$s,
+        run_id String,
+        attribute %2$s,
+        keys Array(String),
+        values Array(String),
+        text String,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (team, project, run_id, attribute)""";
+
+  // Downsampled, deduplicated curves: per (metric, run) the points of each bucket of `width` steps
+  // (widths 4, 16, 64, 256: see Rollups), recomputed by the sink from the deduplicated points after
+  // every insert that touched the bucket. Because a bucket row is a function of the deduplicated
+  // points (not an increment), a replayed batch recomputes the same row: counts and means cannot
+  // double. ORDER BY starts with (team, project, metric, width): comparing one metric across
+  // thousands of runs reads one contiguous range. min/max are over finite values only (read them
+  // only where finite > 0); last is the value at last_step. The newest computation wins.
+  static final String CREATE_METRIC_ROLLUPS =
+      """
+      CREATE TABLE IF NOT EXISTS %1$s.metric_rollups (
+        team %2$s,
+        project %2$s,
+        metric %2$s,
+        width UInt32,
+        run_id String,
+        bucket Int64,
+        first_step Int64,
+        last_step Int64,
+        points UInt64,
+        finite UInt64,
+        sum Float64 %3$s,
+        min Float64 %3$s,
+        min_step Int64,
+        max Float64 %3$s,
+        max_step Int64,
+        last Float64 %3$s,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (team, project, metric, width, run_id, bucket)""";
+
+  /** Copies the config, tags and notes of runs stored before migration 2. */
+  static final List<String> BACKFILL_RUN_ATTRIBUTES_V2 =
+      List.of(
+          "INSERT INTO %1$s.run_attributes (team, project, run_id, attribute, keys, values, text,"
+              + " version) SELECT team, project, run_id, 'config', config_keys, config_values,"
+              + " config_json, version * 1048576 FROM %1$s.runs FINAL",
+          "INSERT INTO %1$s.run_attributes (team, project, run_id, attribute, keys, values, text,"
+              + " version) SELECT team, project, run_id, 'tags', tags, [], '', version * 1048576"
+              + " FROM %1$s.runs FINAL",
+          "INSERT INTO %1$s.run_attributes (team, project, run_id, attribute, keys, values, text,"
+              + " version) SELECT team, project, run_id, 'notes', [], [], notes, version * 1048576"
+              + " FROM %1$s.runs FINAL");
 }

@@ -53,7 +53,18 @@ class SinkWorkerTest {
     final List<String> inserts = new ArrayList<>();
     final Map<String, Integer> rows = new HashMap<>();
     final AtomicInteger failures = new AtomicInteger();
+    final List<Map<Rollups.Series, Rollups.StepRange>> refreshes = new ArrayList<>();
+    final AtomicInteger refreshFailures = new AtomicInteger();
     Exception failure = new ConnectException("ClickHouse is down");
+    Exception refreshFailure = new ConnectException("ClickHouse is down");
+
+    @Override
+    public void refreshRollups(Map<Rollups.Series, Rollups.StepRange> touched) throws Exception {
+      if (refreshFailures.getAndDecrement() > 0) {
+        throw refreshFailure;
+      }
+      refreshes.add(Map.copyOf(touched));
+    }
 
     @Override
     public void insert(String table, byte[] rowBinary, int count) throws Exception {
@@ -220,7 +231,20 @@ class SinkWorkerTest {
 
     assertThat(writer.inserts)
         .containsExactlyInAnyOrder(
-            Tables.RUNS, Tables.RUN_EVENTS, Tables.METRICS, Tables.RUN_STATES, Tables.ALERTS);
+            Tables.RUNS,
+            Tables.RUN_EVENTS,
+            Tables.RUN_ATTRIBUTES,
+            Tables.METRICS,
+            Tables.RUN_STATES,
+            Tables.ALERTS);
+    assertThat(writer.refreshes)
+        .as("one rollup refresh for the metrics, covering both steps of both series")
+        .containsExactly(
+            Map.of(
+                new Rollups.Series("team", "proj", "run-1", "loss"),
+                new Rollups.StepRange(1, 2),
+                new Rollups.Series("team", "proj", "run-1", "acc"),
+                new Rollups.StepRange(1, 2)));
     assertThat(writer.rows).containsEntry(Tables.METRICS, 4).containsEntry(Tables.RUNS, 1);
     assertThat(committed())
         .containsEntry(RUNS, new OffsetAndMetadata(1))
@@ -231,6 +255,49 @@ class SinkWorkerTest {
     assertThat(counters.batches.sum()).isEqualTo(1);
     assertThat(counters.rowsWritten()).containsEntry(Tables.METRICS, 4L);
     assertThat(counters.deadLettered.sum()).isZero();
+  }
+
+  @Test
+  void shouldRetryOnlyTheRollupRefreshWhenItFailsAfterTheInsert() {
+    produce(METRICS, metrics(1, 0.9));
+    writer.refreshFailures.set(3); // every attempt of the first flush
+
+    worker.pollOnce();
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(writer.inserts).containsExactly(Tables.METRICS);
+    assertThat(writer.refreshes).isEmpty();
+    assertThat(committed()).as("not committed before the rollups are right").isEmpty();
+    assertThat(consumer.paused()).containsExactlyInAnyOrderElementsOf(consumer.assignment());
+    assertThat(counters.failedFlushes.sum()).isEqualTo(1);
+
+    advance(PAUSE);
+    worker.pollOnce();
+
+    assertThat(writer.inserts)
+        .as("the rows are not inserted twice")
+        .containsExactly(Tables.METRICS);
+    assertThat(writer.refreshes).hasSize(1);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
+    assertThat(counters.rollupRefreshes.sum()).isEqualTo(1);
+    assertThat(counters.rollupFailures.sum()).isZero();
+  }
+
+  @Test
+  void shouldCountARejectedRollupRefreshAndCommitTheStoredRows() {
+    produce(METRICS, metrics(1, 0.9));
+    writer.refreshFailures.set(1);
+    writer.refreshFailure = new ServerException(62, "Syntax error", 500, "q");
+
+    worker.pollOnce();
+    advance(DELAY);
+    worker.pollOnce();
+
+    assertThat(writer.inserts).containsExactly(Tables.METRICS);
+    assertThat(counters.rollupFailures.sum()).isEqualTo(1);
+    assertThat(producer.history()).as("stored records are not dead-lettered").isEmpty();
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
   }
 
   @Test

@@ -1,0 +1,440 @@
+package dev.runstream.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.clickhouse.client.api.Client;
+import dev.runstream.deploy.LocalStack;
+import dev.runstream.deploy.junit.LocalStackExtension;
+import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.avro.ConfigUpdated;
+import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.RunEvent;
+import dev.runstream.schemas.avro.RunStarted;
+import dev.runstream.schemas.avro.RunState;
+import dev.runstream.schemas.avro.RunSummary;
+import dev.runstream.schemas.avro.Severity;
+import dev.runstream.schemas.avro.TagsUpdated;
+import dev.runstream.sink.internal.ClickHouseHttp;
+import dev.runstream.sink.internal.EncodedRows;
+import dev.runstream.sink.internal.RecordMapper;
+import dev.runstream.sink.internal.Rollups;
+import dev.runstream.sink.internal.TableWriter;
+import dev.runstream.sink.internal.Tables;
+import java.io.ByteArrayOutputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every query of the comparison API on seeded data with known answers, on the real ClickHouse
+ * 18.16. The data is written the way the sink writes it (the sink's row mapping, RowBinary inserts
+ * and rollup refreshes) twice over, so every answer is also checked to be unchanged by duplicates.
+ */
+@ExtendWith(LocalStackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class RunQueriesIT {
+  private static final long T0 = 1_700_000_000_000L;
+  private static final String P = "vision";
+  private static final String TRICKY = "it's ' tricky\\'); DROP TABLE runs; --";
+
+  private final LocalStack stack;
+  private final String database =
+      "itq_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+  private Client client;
+  private ClickHouseHttp http;
+  private RunQueries queries;
+
+  /** The deduplicated loss points of each run: what every answer is computed from. */
+  private final Map<String, TreeMap<Long, Double>> loss = new TreeMap<>();
+
+  RunQueriesIT(LocalStack stack) {
+    this.stack = stack;
+  }
+
+  @BeforeAll
+  void seed() throws Exception {
+    client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
+    http = new ClickHouseHttp(client, false);
+    assertThat(ClickHouseSchema.migrate(client, database)).containsExactly(1, 2);
+    queries = new RunQueries(client, database);
+    write(records());
+  }
+
+  @AfterAll
+  void drop() {
+    http.execute("DROP DATABASE IF EXISTS " + database);
+    queries.close();
+    client.close();
+  }
+
+  /** Runs r1..r4 of project vision, and one run of a project named like an injection. */
+  private List<Object> records() {
+    List<Object> out = new ArrayList<>();
+    out.add(
+        started("r1", P, "alpha", T0, List.of("baseline", "o'brien"), lr("0.001", "CIFAR-100")));
+    out.add(started("r2", P, "beta", T0 + 1000, List.of("baseline"), lr("0.01", "CIFAR-100")));
+    out.add(started("r3", P, "gamma", T0 + 2000, List.of("sweep"), lr("0.0001", "ImageNet")));
+    out.add(started("r4", P, TRICKY, T0 + 3000, List.of(), lr("0.001", "CIFAR-100'); DROP")));
+    out.add(started("x1", TRICKY, "x", T0, List.of(TRICKY), "{\"k\": \"" + "a'b" + "\"}"));
+    out.add(event("r2", P, T0 + 5000, 500, new ConfigUpdated(lr("0.005", "CIFAR-100"))));
+    out.add(event("r3", P, T0 + 6000, 600, new TagsUpdated(List.of("sweep", "best"))));
+    for (long step = 0; step < 100; step++) {
+      point("r1", step, step + 1, 1.0 / (step + 1), out);
+      point("r2", step, step + 1, step == 50 ? 100.0 : 2.0 / (step + 1), out);
+      if (step < 50) {
+        point("r3", step, step + 1, step == 10 ? Double.NaN : 0.5 + step * 0.01, out);
+      }
+    }
+    // Step 0 of r1 logged again: the higher sequence replaces the value.
+    point("r1", 0, 1000, 0.95, out);
+    point("x1", 0, 1, 7.0, out);
+    out.add(summary("r1", RunState.FINISHED, T0 + 9000));
+    out.add(summary("r2", RunState.RUNNING, T0 + 9000));
+    out.add(summary("r3", RunState.CRASHED, T0 + 9000));
+    out.add(alert("r3", T0 + 7000, "ep-1", "loss is NaN"));
+    out.add(alert("r2", T0 + 8000, "ep-2", "loss spiked"));
+    return out;
+  }
+
+  private static String lr(String lr, String dataset) {
+    return "{\"lr\": " + lr + ", \"dataset\": \"" + dataset.replace("\"", "\\\"") + "\"}";
+  }
+
+  private static RunEvent started(
+      String id, String project, String name, long t, List<String> tags, String config) {
+    return event(
+        id,
+        project,
+        t,
+        0,
+        RunStarted.newBuilder().setName(name).setTags(tags).setConfigJson(config).build());
+  }
+
+  private static RunEvent event(String id, String project, long t, long seq, Object payload) {
+    return RunEvent.newBuilder()
+        .setRunId(id)
+        .setEntity("acme")
+        .setProject(project)
+        .setTimestampMs(t)
+        .setSequence(seq)
+        .setPayload(payload)
+        .build();
+  }
+
+  private void point(String run, long step, long seq, double value, List<Object> out) {
+    out.add(
+        MetricBatch.newBuilder()
+            .setRunId(run)
+            .setEntity("acme")
+            .setProject(run.equals("x1") ? TRICKY : P)
+            .setStep(step)
+            .setTimestampMs(T0 + 10_000 + step)
+            .setSequence(seq)
+            .setNames(List.of("loss"))
+            .setValues(List.of(value))
+            .build());
+    if (!run.equals("x1")) {
+      loss.computeIfAbsent(run, r -> new TreeMap<>()).put(step, value);
+    }
+  }
+
+  private static RunSummary summary(String id, RunState state, long t) {
+    return RunSummary.newBuilder()
+        .setRunId(id)
+        .setEntity("acme")
+        .setProject(P)
+        .setState(state)
+        .setUpdatedMs(t)
+        .setName(id)
+        .setLastMetricMs(t - 10)
+        .setSummaryJson("{\"final\": 1}")
+        .build();
+  }
+
+  private static Alert alert(String run, long t, String episode, String title) {
+    return Alert.newBuilder()
+        .setRunId(run)
+        .setEntity("acme")
+        .setProject(P)
+        .setTimestampMs(t)
+        .setRule("divergence")
+        .setSeverity(Severity.WARNING)
+        .setTitle(title)
+        .setMessage(title + " at some step")
+        .setMetric("loss")
+        .setStep(50L)
+        .setValue(100.0)
+        .setEpisodeId(episode)
+        .build();
+  }
+
+  /** Writes the records as the sink does: rows per table, one insert each, then the rollups. */
+  private void write(List<Object> records) throws Exception {
+    Map<String, ByteArrayOutputStream> bytes = new LinkedHashMap<>();
+    Map<String, Integer> rows = new HashMap<>();
+    Map<Rollups.Series, Rollups.StepRange> touched = new HashMap<>();
+    for (Object r : records) {
+      List<EncodedRows> encoded;
+      if (r instanceof RunEvent e) {
+        encoded = RecordMapper.runEvent(e);
+      } else if (r instanceof MetricBatch b) {
+        encoded = List.of(RecordMapper.metricBatch(Tables.METRICS, b));
+      } else if (r instanceof RunSummary s) {
+        encoded = RecordMapper.runSummary(s);
+      } else {
+        encoded = List.of(RecordMapper.alert((Alert) r));
+      }
+      for (EncodedRows e : encoded) {
+        bytes.computeIfAbsent(e.table(), t -> new ByteArrayOutputStream()).write(e.bytes());
+        rows.merge(e.table(), e.rows(), Integer::sum);
+        e.touched().forEach((s, range) -> Rollups.touch(touched, s, range));
+      }
+    }
+    TableWriter writer = TableWriter.clickHouse(http, database);
+    for (Map.Entry<String, ByteArrayOutputStream> e : bytes.entrySet()) {
+      writer.insert(e.getKey(), e.getValue().toByteArray(), rows.get(e.getKey()));
+    }
+    writer.refreshRollups(touched);
+  }
+
+  private List<String> ids(RunPage page) {
+    return page.runs().stream().map(r -> r.run().id()).toList();
+  }
+
+  @Test
+  void shouldFilterRunsByTagsStateTimeAndConfigAndPageThem() {
+    assertThat(ids(queries.runs(RunFilter.builder(P).build())))
+        .containsExactly("r4", "r3", "r2", "r1");
+    assertThat(
+            ids(
+                queries.runs(
+                    RunFilter.builder(P)
+                        .where("lr < 0.01 and dataset = 'CIFAR-100'")
+                        .sort(RunSort.started(false))
+                        .build())))
+        .as("r2's lr was updated from 0.01 to 0.005")
+        .containsExactly("r1", "r2");
+    assertThat(ids(queries.runs(RunFilter.builder(P).where("dataset in ('ImageNet')").build())))
+        .containsExactly("r3");
+    assertThat(ids(queries.runs(RunFilter.builder(P).where("not dataset = 'CIFAR-100'").build())))
+        .containsExactly("r4", "r3");
+    assertThat(ids(queries.runs(RunFilter.builder(P).where("missing exists").build()))).isEmpty();
+    assertThat(ids(queries.runs(RunFilter.builder(P).tagsAll("baseline").build())))
+        .containsExactly("r2", "r1");
+    assertThat(ids(queries.runs(RunFilter.builder(P).tagsAny("best", "o'brien").build())))
+        .as("r3's tags were updated to include best")
+        .containsExactly("r3", "r1");
+    assertThat(ids(queries.runs(RunFilter.builder(P).states("CRASHED", "UNKNOWN").build())))
+        .containsExactly("r4", "r3");
+    assertThat(
+            ids(
+                queries.runs(
+                    RunFilter.builder(P)
+                        .startedBetween(
+                            Instant.ofEpochMilli(T0 + 500), Instant.ofEpochMilli(T0 + 2500))
+                        .build())))
+        .containsExactly("r3", "r2");
+
+    RunPage page =
+        queries.runs(
+            RunFilter.builder(P)
+                .metrics("loss")
+                .sort(RunSort.best("loss", MetricGoal.MINIMIZE))
+                .page(1, 2)
+                .build());
+    assertThat(ids(page)).containsExactly("r2", "r3");
+    assertThat(page.total()).isEqualTo(4);
+    assertThat(page.hasMore()).isTrue();
+    MetricValue r2 = page.runs().get(0).metrics().get("loss");
+    assertThat(r2).isEqualTo(new MetricValue(0.02, 99, 0.02, 99, MetricGoal.MINIMIZE, 100));
+    MetricValue r3 = page.runs().get(1).metrics().get("loss");
+    assertThat(r3.best()).isEqualTo(0.5);
+    assertThat(r3.bestStep()).isZero();
+    assertThat(r3.points()).isEqualTo(50);
+    assertThat(ids(queries.runs(RunFilter.builder(P).sort(RunSort.name(false)).build())))
+        .containsExactly("r1", "r2", "r3", "r4");
+
+    RunRow first =
+        queries
+            .runs(RunFilter.builder(P).sort(RunSort.started(false)).page(0, 1).build())
+            .runs()
+            .get(0);
+    assertThat(first.run().config())
+        .containsExactly(Map.entry("dataset", "CIFAR-100"), Map.entry("lr", "0.001"));
+    assertThat(first.run().tags()).containsExactly("baseline", "o'brien");
+    assertThat(first.run().state()).isEqualTo("FINISHED");
+    assertThat(first.metrics()).isEmpty();
+  }
+
+  @Test
+  void shouldDownsampleEveryCurveToAtMostNBucketsWithMinMaxMean() {
+    for (int maxPoints : List.of(10, 40, 500)) {
+      List<MetricCurve> curves = queries.curves(P, "loss", maxPoints);
+      assertThat(curves).extracting(MetricCurve::runId).containsExactly("r1", "r2", "r3");
+      long width = curves.get(0).bucketWidth();
+      for (MetricCurve curve : curves) {
+        assertThat(curve.points().size()).isLessThanOrEqualTo(maxPoints);
+        assertThat(curve.points())
+            .usingRecursiveFieldByFieldElementComparator(
+                org.assertj.core.api.recursive.comparison.RecursiveComparisonConfiguration.builder()
+                    .withComparatorForType(
+                        (a, b) -> a.equals(b) || Math.abs(a - b) < 1e-12 ? 0 : a.compareTo(b),
+                        Double.class)
+                    .build())
+            .as("run %s at %d points", curve.runId(), maxPoints)
+            .isEqualTo(expected(loss.get(curve.runId()), width));
+      }
+    }
+    MetricCurve r2 = queries.curves(P, "loss", List.of("r2"), 10).get(0);
+    assertThat(r2.bucketWidth()).isEqualTo(12);
+    assertThat(r2.points()).hasSize(9);
+    assertThat(r2.points().get(4).max()).as("the spike at step 50 stays visible").isEqualTo(100.0);
+    // Alone, r3 (steps 0..49) gets its own grid of 8 steps; step 10 is NaN.
+    MetricCurve r3 = queries.curves(P, "loss", List.of("r3"), 10).get(0);
+    assertThat(r3.bucketWidth()).isEqualTo(8);
+    CurvePoint nan = r3.points().get(1);
+    assertThat(nan.points()).isEqualTo(8);
+    assertThat(nan.finitePoints()).isEqualTo(7);
+    assertThat(nan.min()).isEqualTo(0.58);
+    assertThat(queries.curves(P, "no-such-metric", 10)).isEmpty();
+    assertThat(queries.curves(P, "loss", List.of("r1' OR '1'='1"), 10)).isEmpty();
+  }
+
+  /** Buckets of {@code width} steps computed in Java from the deduplicated points. */
+  private static List<CurvePoint> expected(TreeMap<Long, Double> points, long width) {
+    Map<Long, List<Map.Entry<Long, Double>>> buckets =
+        points.entrySet().stream()
+            .collect(
+                Collectors.groupingBy(e -> e.getKey() / width, TreeMap::new, Collectors.toList()));
+    List<CurvePoint> out = new ArrayList<>();
+    for (List<Map.Entry<Long, Double>> b : buckets.values()) {
+      List<Double> finite = b.stream().map(Map.Entry::getValue).filter(Double::isFinite).toList();
+      double sum = finite.stream().mapToDouble(Double::doubleValue).sum();
+      out.add(
+          new CurvePoint(
+              b.get(0).getKey(),
+              b.get(b.size() - 1).getKey(),
+              finite.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
+              finite.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
+              finite.isEmpty() ? Double.NaN : sum / finite.size(),
+              b.size(),
+              finite.size()));
+    }
+    return out;
+  }
+
+  @Test
+  void shouldRankRunsByTheirBestValueWithConfig() {
+    List<LeaderboardEntry> top = queries.leaderboard(P, "loss", 2);
+    assertThat(top).hasSize(2);
+    assertThat(top.get(0))
+        .isEqualTo(
+            new LeaderboardEntry(
+                1, "r1", "alpha", 0.01, 99, Map.of("dataset", "CIFAR-100", "lr", "0.001")));
+    assertThat(top.get(1).runId()).isEqualTo("r2");
+    assertThat(top.get(1).value()).isEqualTo(0.02);
+    assertThat(top.get(1).config()).containsEntry("lr", "0.005");
+    List<LeaderboardEntry> highest = queries.leaderboard(P, "loss", MetricGoal.MAXIMIZE, 1);
+    assertThat(highest).extracting(LeaderboardEntry::runId).containsExactly("r2");
+    assertThat(highest.get(0).value()).isEqualTo(100.0);
+    assertThat(highest.get(0).step()).isEqualTo(50);
+  }
+
+  @Test
+  void shouldGroupBestValuesByAHyperparameter() {
+    List<ConfigEffect> byDataset = queries.configEffect(P, "loss", "dataset");
+    assertThat(byDataset).hasSize(2);
+    ConfigEffect cifar = byDataset.get(0);
+    assertThat(cifar.value()).isEqualTo("CIFAR-100");
+    assertThat(cifar.runs()).isEqualTo(2);
+    assertThat(cifar.best()).isEqualTo(0.01);
+    assertThat(cifar.mean()).isCloseTo(0.015, within(1e-12));
+    assertThat(cifar.worst()).isEqualTo(0.02);
+    assertThat(cifar.bestRunId()).isEqualTo("r1");
+    assertThat(byDataset.get(1)).isEqualTo(new ConfigEffect("ImageNet", 1, 0.5, 0.5, 0.5, "r3"));
+    assertThat(queries.configEffect(P, "loss", "lr"))
+        .extracting(ConfigEffect::value)
+        .containsExactly("0.001", "0.005", "0.0001");
+    assertThat(queries.configEffect(P, "loss", "lr') OR ('1'='1")).isEmpty();
+  }
+
+  @Test
+  void shouldListAlertsOfAProjectOrARun() {
+    assertThat(queries.alerts(P))
+        .extracting(AlertRecord::runId, AlertRecord::title)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("r2", "loss spiked"),
+            org.assertj.core.groups.Tuple.tuple("r3", "loss is NaN"));
+    List<AlertRecord> r3 = queries.alerts(P, "r3", 10);
+    assertThat(r3).hasSize(1);
+    assertThat(r3.get(0).time()).isEqualTo(Instant.ofEpochMilli(T0 + 7000));
+    assertThat(r3.get(0).value()).isEqualTo(100.0);
+    assertThat(r3.get(0).baseline()).isNull();
+    assertThat(queries.alerts(P, "r3' OR '1'='1", 10)).isEmpty();
+  }
+
+  @Test
+  void shouldKeepQuotesInValuesOutOfTheQueries() {
+    RunPage tricky = queries.runs(RunFilter.builder(TRICKY).tagsAll(TRICKY).build());
+    assertThat(ids(tricky)).containsExactly("x1");
+    assertThat(tricky.runs().get(0).run().config()).containsExactly(Map.entry("k", "a'b"));
+    assertThat(ids(queries.runs(RunFilter.builder(TRICKY).where("k = 'a''b'").build())))
+        .containsExactly("x1");
+    assertThat(ids(queries.runs(RunFilter.builder(TRICKY).where("k = 'a\\'b'").build())))
+        .containsExactly("x1");
+    assertThat(
+            ids(
+                queries.runs(
+                    RunFilter.builder(P).where("dataset = 'CIFAR-100\\'); DROP'").build())))
+        .containsExactly("r4");
+    assertThat(ids(queries.runs(RunFilter.builder(P).where("`lr') OR ('1'='1` exists").build())))
+        .isEmpty();
+    assertThat(ids(queries.runs(RunFilter.builder(P).states("' OR 1=1 --").build()))).isEmpty();
+    assertThat(queries.runs(RunFilter.builder(P).build()).runs().get(0).run().name())
+        .isEqualTo(TRICKY);
+    assertThat(queries.leaderboard(TRICKY, "loss", 5))
+        .extracting(LeaderboardEntry::runId)
+        .containsExactly("x1");
+  }
+
+  @Test
+  void shouldGiveTheSameAnswersAfterEveryRecordWasWrittenAgain() throws Exception {
+    Function<RunQueries, String> everything =
+        q ->
+            List.of(
+                    q.runs(RunFilter.builder(P).metrics("loss").build()),
+                    q.runs(RunFilter.builder(P).where("lr < 0.01").build()),
+                    q.curves(P, "loss", 10),
+                    q.curves(P, "loss", 40),
+                    q.leaderboard(P, "loss", 3),
+                    q.configEffect(P, "loss", "dataset"),
+                    q.alerts(P),
+                    q.runs(P))
+                .toString();
+    String before = everything.apply(queries);
+    write(records()); // a replayed batch, or a run synced twice
+    String raw =
+        http.queryJson("SELECT count() AS c FROM " + database + ".metrics")
+            .get(0)
+            .get("c")
+            .asText();
+    assertThat(Long.parseLong(raw)).as("the duplicates are really stored").isGreaterThan(251);
+    assertThat(everything.apply(queries)).isEqualTo(before);
+  }
+}
