@@ -97,18 +97,38 @@ class RunstreamIT {
             options(stack, prefix)
                 .systemMetricsInterval(Duration.ZERO)
                 .finishTimeout(Duration.ofSeconds(60))
-                // Give up on the broker quickly, so the outage exercises spill and replay rather
-                // than only the producer's in-memory retries.
-                .kafkaProperty("delivery.timeout.ms", 4_000)
-                .kafkaProperty("request.timeout.ms", 2_000)
+                // A small producer buffer, so the outage fills it and exercises spill and replay
+                // rather than only the producer's in-memory retries.
+                .kafkaProperty("batch.size", 16_384)
+                .kafkaProperty("buffer.memory", 65_536)
+                .kafkaProperty("compression.type", "none")
                 .build());
+    try {
+      logThroughAnOutage(stack, run);
+    } finally {
+      run.finish();
+    }
+
+    RunCounters c = run.counters();
+    assertThat(c.accepted()).isEqualTo(12_000);
+    assertThat(c.sent()).isEqualTo(12_000);
+    assertThat(c.spilled()).isPositive();
+    assertThat(c.replayed()).isPositive();
+    assertThat(c.rejected()).isZero();
+    assertThat(c.lost()).isZero();
+    List<MetricBatch> batches =
+        readAll(stack, Topics.withPrefix(prefix).metrics.name(), MetricBatch.class, 6_000);
+    assertThat(batches).extracting(MetricBatch::getStep).containsExactlyElementsOf(range(6_000));
+  }
+
+  private static void logThroughAnOutage(LocalStack stack, Run run) {
     for (int step = 0; step < 200; step++) {
       run.log(metrics(step));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> run.counters().sent() == 400);
     try {
       stack.kafka().stop();
-      for (int step = 200; step < 500; step++) {
+      for (int step = 200; step < 6_000; step++) {
         run.log(metrics(step));
       }
       await().atMost(Duration.ofSeconds(60)).until(() -> run.counters().spilled() > 0);
@@ -116,19 +136,7 @@ class RunstreamIT {
     } finally {
       stack.kafka().start();
     }
-    await().atMost(Duration.ofSeconds(90)).until(() -> run.counters().sent() == 1000);
-    run.finish();
-
-    RunCounters c = run.counters();
-    assertThat(c.accepted()).isEqualTo(1000);
-    assertThat(c.sent()).isEqualTo(1000);
-    assertThat(c.spilled()).isPositive();
-    assertThat(c.replayed()).isPositive();
-    assertThat(c.rejected()).isZero();
-    assertThat(c.lost()).isZero();
-    List<MetricBatch> batches =
-        readAll(stack, Topics.withPrefix(prefix).metrics.name(), MetricBatch.class, 500);
-    assertThat(batches).extracting(MetricBatch::getStep).containsExactlyElementsOf(range(500));
+    await().atMost(Duration.ofSeconds(90)).until(() -> run.counters().sent() == 12_000);
   }
 
   @Test

@@ -8,7 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -43,9 +43,16 @@ final class Delivery {
   private final LongAdder sent;
   private final LongAdder replayed;
   private final int[] schemaIds = new int[RecordKind.values().length];
-  private final ConcurrentSkipListSet<Long> unacked = new ConcurrentSkipListSet<>();
+  private final ConcurrentSkipListMap<Long, Integer> unacked = new ConcurrentSkipListMap<>();
   private final AtomicBoolean failed = new AtomicBoolean();
   private Producer<String, byte[]> producer;
+
+  /** One call of send(): whether it returned, and what refused the record before it did. */
+  private static final class SendAttempt {
+    volatile boolean returned;
+    volatile Exception refused;
+  }
+
   private volatile long highestSent;
   private NavigableSet<Long> resend = new TreeSet<>();
   private long resendThrough = -1;
@@ -87,7 +94,10 @@ final class Delivery {
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
-    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+    // Never give up on a record the producer holds: its retries keep the run's order and, with
+    // idempotence, write each record once, however long the outage. What does not fit in
+    // buffer.memory stays in the journal (send() fails after max.block.ms) and is replayed after.
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
     props.putAll(overrides);
     return props;
   }
@@ -104,7 +114,7 @@ final class Delivery {
   /** The highest sequence up to which Kafka acknowledged everything sent. */
   long ackedThrough() {
     try {
-      return unacked.first() - 1;
+      return unacked.firstKey() - 1;
     } catch (java.util.NoSuchElementException empty) {
       return highestSent;
     }
@@ -140,8 +150,12 @@ final class Delivery {
     long sequence = record.sequence();
     try {
       byte[] value = wire(record);
-      unacked.add(sequence);
       int points = record.points();
+      unacked.put(sequence, points);
+      // KafkaProducer reports a full buffer or missing metadata after max.block.ms through the
+      // callback, called before send() returns, not by throwing: such a record was refused, not
+      // lost in flight, and must wait on disk like one refused by an exception.
+      SendAttempt attempt = new SendAttempt();
       producer.send(
           new ProducerRecord<>(record.kind().topic(topics), runId, value),
           (metadata, error) -> {
@@ -151,6 +165,8 @@ final class Delivery {
               if (fromDisk) {
                 replayed.add(points);
               }
+            } else if (!attempt.returned) {
+              attempt.refused = error;
             } else if (failed.compareAndSet(false, true)) {
               log.warn(
                   "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
@@ -160,6 +176,16 @@ final class Delivery {
                   error.toString());
             }
           });
+      attempt.returned = true;
+      if (attempt.refused != null) {
+        unacked.remove(sequence);
+        log.debug(
+            "Kafka refused record {} of run {} at once: {}",
+            sequence,
+            runId,
+            attempt.refused.toString());
+        return false;
+      }
       if (sequence > highestSent) {
         highestSent = sequence;
       }
@@ -195,20 +221,31 @@ final class Delivery {
    * @return the lowest sequence to send again
    */
   long reset() {
+    return resetCountingPoints()[0];
+  }
+
+  /**
+   * {@link #reset()}, also returning (second element) the metric points that must be sent again.
+   */
+  long[] resetCountingPoints() {
     try {
       producer.close(Duration.ZERO);
     } catch (RuntimeException e) {
       log.debug("closing the failed producer of run {}: {}", runId, e.toString());
     }
     // After an abort every callback has run: what is left unacknowledged must be sent again.
-    resend = new TreeSet<>(unacked);
+    resend = new TreeSet<>(unacked.keySet());
+    long points = 0;
+    for (int p : unacked.values()) {
+      points += p;
+    }
     resendThrough = highestSent;
     long from = resend.isEmpty() ? highestSent + 1 : resend.first();
     unacked.clear();
     highestSent = from - 1;
     failed.set(false);
     producer = producers.get();
-    return from;
+    return new long[] {from, points};
   }
 
   /** Waits for in-flight records, at most {@code timeout}, and closes the producer. */

@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -94,6 +95,7 @@ final class RecordPipeline {
   private long backoffMs = MIN_BACKOFF_MS;
   private long lastPersistedAck = Long.MIN_VALUE;
   private volatile boolean stopRequested;
+  private volatile boolean parked;
   private volatile long stopDeadlineNanos;
 
   /** A byte buffer whose array the encoder's output can be read from without a copy. */
@@ -148,6 +150,9 @@ final class RecordPipeline {
   /** Hands a record to the writer. Never blocks beyond journaling the queue when it is full. */
   void offer(Pending pending) {
     if (queue.offer(pending)) {
+      if (parked) {
+        LockSupport.unpark(writer);
+      }
       return;
     }
     List<Pending> batch = new ArrayList<>(queue.size() + 1);
@@ -221,15 +226,25 @@ final class RecordPipeline {
     try {
       while (true) {
         long waitMs = waitMillis(nextSyncNanos);
-        Pending first = waitMs > 0 ? queue.poll(waitMs, TimeUnit.MILLISECONDS) : queue.poll();
+        if (waitMs > 0 && queue.isEmpty()) {
+          parked = true;
+          // Re-check after announcing the park: an offer in between either is seen here or sees
+          // parked and unparks us.
+          if (queue.isEmpty()) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMs));
+          }
+          parked = false;
+          if (Thread.interrupted()) {
+            throw new InterruptedException();
+          }
+        }
         batch.clear();
         markers.clear();
-        if (first != null) {
-          batch.add(first);
-          queue.drainTo(batch, DRAIN - 1);
-        }
         List<JournalRecord> live;
         synchronized (lock) {
+          // Taking from the queue only under the lock keeps journal order equal to queue order
+          // even when a caller journals an overflowing queue itself.
+          queue.drainTo(batch, DRAIN);
           live = journalAll(batch, false, markers);
           flushJournal();
           if (!markers.isEmpty()) {
@@ -385,7 +400,11 @@ final class RecordPipeline {
   }
 
   private void recover() {
-    long from = delivery.reset();
+    long[] reset = delivery.resetCountingPoints();
+    long from = reset[0];
+    // What Kafka did not acknowledge now waits on disk for the replay: spilled, like records
+    // journalled while Kafka was unreachable.
+    spilled.add(reset[1]);
     synchronized (lock) {
       if (!behind || from < replayFrom) {
         replayFrom = from;

@@ -328,6 +328,7 @@ class KafkaRunTest {
 
     List<MetricBatch> resent = batches().subList(4, batches().size());
     assertThat(resent).extracting(MetricBatch::getStep).containsExactly(1L, 2L, 3L);
+    assertThat(run.counters().spilled()).isEqualTo(3);
     assertThat(run.counters().replayed()).isEqualTo(3);
     assertThat(run.counters().sent()).isEqualTo(4);
   }

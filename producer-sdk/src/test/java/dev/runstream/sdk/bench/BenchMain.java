@@ -1,0 +1,71 @@
+package dev.runstream.sdk.bench;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs the SDK's benchmarks briefly and prints each against its baseline measured in the same run
+ * (these machines are shared and noisy, so only ratios mean something). Arguments: {@code log},
+ * {@code delivery} or nothing for both.
+ */
+public final class BenchMain {
+  private BenchMain() {}
+
+  public static void main(String[] args) throws RunnerException {
+    String which = args.length > 0 ? args[0] : "all";
+    if (!which.equals("delivery")) {
+      for (int threads : new int[] {1, 8}) {
+        Options o =
+            new OptionsBuilder()
+                .include(LogBenchmark.class.getName())
+                .threads(threads)
+                .forks(1)
+                .warmupIterations(2)
+                .warmupTime(TimeValue.seconds(2))
+                .measurementIterations(3)
+                .measurementTime(TimeValue.seconds(3))
+                .build();
+        Map<String, Double> r = scores(new Runner(o).run());
+        double sdk = r.get("sdkLog");
+        double base = r.get("baselineQueueHandOff");
+        System.out.printf(
+            "log() of a 10-metric map, %d thread(s): sdk %.0f points/s, baseline hand-off %.0f"
+                + " points/s, ratio %.2f (goal on 1 thread: >= 1,000,000 points/s)%n",
+            threads, sdk, base, sdk / base);
+      }
+    }
+    if (!which.equals("log")) {
+      Options o =
+          new OptionsBuilder()
+              .include(DeliveryBenchmark.class.getName())
+              .forks(1)
+              .warmupIterations(2)
+              .measurementIterations(5)
+              .build();
+      Map<String, Double> r = scores(new Runner(o).run());
+      // SingleShotTime with OperationsPerInvocation gives seconds per point.
+      double sdk = 1 / r.get("sdkRun");
+      double base = 1 / r.get("baselineRawProducer");
+      System.out.printf(
+          "delivered to the local broker: sdk %.0f points/s, raw producer %.0f points/s, ratio"
+              + " %.2f (goal >= 0.50)%n",
+          sdk, base, sdk / base);
+    }
+  }
+
+  private static Map<String, Double> scores(Collection<RunResult> results) {
+    Map<String, Double> scores = new HashMap<>();
+    for (RunResult r : results) {
+      String label = r.getParams().getBenchmark();
+      scores.put(label.substring(label.lastIndexOf('.') + 1), r.getPrimaryResult().getScore());
+    }
+    return scores;
+  }
+}

@@ -1,0 +1,151 @@
+package dev.runstream.sdk.bench;
+
+import dev.runstream.deploy.LocalStack;
+import dev.runstream.schemas.AvroSerializer;
+import dev.runstream.schemas.SerdeConfig;
+import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.sdk.Run;
+import dev.runstream.sdk.RunOptions;
+import dev.runstream.sdk.Runstream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Metric points delivered to the local broker (acknowledged with acks=all) per second: a whole SDK
+ * run (log, journal, send, finish) against the floor, a raw {@link KafkaProducer} with the same
+ * settings sending the same batches already serialized. One invocation moves {@value #POINTS}
+ * points.
+ */
+@BenchmarkMode(org.openjdk.jmh.annotations.Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@State(Scope.Benchmark)
+public class DeliveryBenchmark {
+  static final int BATCHES = 20_000;
+  static final int POINTS = BATCHES * 10;
+
+  LocalStack stack;
+  Path dir;
+  List<byte[]> serialized;
+  KafkaProducer<String, byte[]> raw;
+  String prefix;
+
+  @Setup(Level.Trial)
+  public void setUp() throws IOException {
+    stack = LocalStack.builder().withClickHouse(false).start();
+    dir = Files.createTempDirectory("runstream-bench");
+    prefix = "bench-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    AvroSerializer<MetricBatch> serializer =
+        new AvroSerializer<>(SerdeConfig.registry(stack.schemaRegistryUrl()));
+    serialized = new ArrayList<>(BATCHES);
+    for (int step = 0; step < BATCHES; step++) {
+      MetricBatch b =
+          new MetricBatch(
+              "raw",
+              "default",
+              "bench",
+              (long) step,
+              System.currentTimeMillis(),
+              (long) step,
+              names(),
+              values(step));
+      serialized.add(serializer.serialize(prefix + "metrics", b));
+    }
+    Map<String, Object> props = new HashMap<>();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+    raw = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws IOException {
+    raw.close();
+    stack.close();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  private static List<String> names() {
+    List<String> names = new ArrayList<>(10);
+    for (int i = 0; i < 10; i++) {
+      names.add("metric_" + i);
+    }
+    return names;
+  }
+
+  private static List<Double> values(long step) {
+    List<Double> values = new ArrayList<>(10);
+    for (int i = 0; i < 10; i++) {
+      values.add(i + 1.0 / (step + 1));
+    }
+    return values;
+  }
+
+  /** The floor: pre-serialized batches through a raw producer, then flush (all acknowledged). */
+  @Benchmark
+  @OperationsPerInvocation(POINTS)
+  public void baselineRawProducer() {
+    String topic = prefix + "metrics";
+    for (byte[] value : serialized) {
+      raw.send(new ProducerRecord<>(topic, "raw", value));
+    }
+    raw.flush();
+  }
+
+  /** A whole run: init, log every batch, finish (returns when Kafka acknowledged everything). */
+  @Benchmark
+  @OperationsPerInvocation(POINTS)
+  public long sdkRun() {
+    Run run =
+        Runstream.init(
+            RunOptions.builder("bench", Map.of())
+                .kafkaBootstrap(stack.kafkaBootstrap())
+                .schemaRegistryUrl(stack.schemaRegistryUrl())
+                .topicPrefix(prefix)
+                .directory(dir)
+                .systemMetricsInterval(Duration.ZERO)
+                .build());
+    Map<String, Double> m = new LinkedHashMap<>();
+    for (int step = 0; step < BATCHES; step++) {
+      for (int i = 0; i < 10; i++) {
+        m.put("metric_" + i, i + 1.0 / (step + 1));
+      }
+      run.log(m);
+    }
+    run.finish();
+    if (run.counters().sent() != POINTS) {
+      throw new IllegalStateException("not everything was acknowledged: " + run.counters());
+    }
+    return run.counters().sent();
+  }
+}
