@@ -135,7 +135,9 @@ public final class ClickHouseSink implements AutoCloseable {
         counters.retries.sum(),
         counters.failedFlushes.sum(),
         counters.rollupRefreshes.sum(),
-        counters.rollupFailures.sum());
+        counters.rollupFailures.sum(),
+        counters.bufferedRows(),
+        counters.maxBufferedRows());
   }
 
   /** Whether the worker thread is running. */

@@ -58,6 +58,8 @@ public final class SinkConfig {
   public static final String ENV_CLICKHOUSE_PASSWORD = "CLICKHOUSE_PASSWORD";
   public static final String ENV_CLICKHOUSE_DATABASE = "CLICKHOUSE_DATABASE";
   public static final String ENV_GROUP_ID = "RUNSTREAM_SINK_GROUP_ID";
+  public static final String ENV_BATCH_MAX_ROWS = "RUNSTREAM_SINK_BATCH_MAX_ROWS";
+  public static final String ENV_BATCH_MAX_DELAY_MS = "RUNSTREAM_SINK_BATCH_MAX_DELAY_MS";
 
   private final String bootstrapServers;
   private final String schemaRegistryUrl;
@@ -95,8 +97,9 @@ public final class SinkConfig {
   /**
    * Reads {@value #ENV_KAFKA_BOOTSTRAP}, {@value #ENV_SCHEMA_REGISTRY_URL}, {@value
    * #ENV_CLICKHOUSE_URL} (required) and {@value #ENV_TOPIC_PREFIX}, {@value #ENV_CLICKHOUSE_USER},
-   * {@value #ENV_CLICKHOUSE_PASSWORD}, {@value #ENV_CLICKHOUSE_DATABASE}, {@value #ENV_GROUP_ID}
-   * (optional) from the process environment.
+   * {@value #ENV_CLICKHOUSE_PASSWORD}, {@value #ENV_CLICKHOUSE_DATABASE}, {@value #ENV_GROUP_ID},
+   * {@value #ENV_BATCH_MAX_ROWS}, {@value #ENV_BATCH_MAX_DELAY_MS} (optional) from the process
+   * environment.
    *
    * @throws IllegalArgumentException naming the variable that is missing or invalid
    */
@@ -130,7 +133,22 @@ public final class SinkConfig {
     if (env.get(ENV_GROUP_ID) != null) {
       b.groupId(env.get(ENV_GROUP_ID));
     }
+    if (env.get(ENV_BATCH_MAX_ROWS) != null) {
+      b.batchMaxRows(integer(env, ENV_BATCH_MAX_ROWS));
+    }
+    if (env.get(ENV_BATCH_MAX_DELAY_MS) != null) {
+      b.batchMaxDelayMillis(integer(env, ENV_BATCH_MAX_DELAY_MS));
+    }
     return b.build();
+  }
+
+  private static int integer(Map<String, String> env, String name) {
+    try {
+      return Integer.parseInt(env.get(name).strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "environment variable " + name + " must be an integer: '" + env.get(name) + "'", e);
+    }
   }
 
   private static String require(Map<String, String> env, String name) {

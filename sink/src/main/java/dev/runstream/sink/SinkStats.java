@@ -13,6 +13,10 @@ import java.util.Map;
  * @param failedFlushes batches held back because ClickHouse stayed unavailable after every attempt
  * @param rollupRefreshes successful recomputations of the downsampled curves after an insert
  * @param rollupFailures rollup recomputations ClickHouse rejected (not retryable); should stay 0
+ * @param bufferedRows rows decoded and not yet written, now
+ * @param maxBufferedRows the most rows ever buffered at once: stays near {@link
+ *     SinkConfig#batchMaxRows()} because the consumer pauses instead of buffering while ClickHouse
+ *     is down
  */
 public record SinkStats(
     long recordsRead,
@@ -22,7 +26,9 @@ public record SinkStats(
     long retries,
     long failedFlushes,
     long rollupRefreshes,
-    long rollupFailures) {
+    long rollupFailures,
+    long bufferedRows,
+    long maxBufferedRows) {
   public SinkStats {
     rowsWritten = Map.copyOf(rowsWritten);
   }

@@ -363,6 +363,15 @@ class ClickHouseSinkIT {
     ClickHouseSink first = startSink("sink-" + id);
     await().atMost(DEADLINE).until(() -> first.stats().recordsRead() == 11);
     await().atMost(DEADLINE).until(() -> count("alerts") == 1 && count("metric_summaries") == 1);
+    // Every table of the batch, not only some, must be written before the answers are taken.
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                first.stats().bufferedRows() == 0
+                    && queries.runs("nlp").size() == 1
+                    && queries.runs("nlp").get(0).state().equals("FINISHED")
+                    && queries.runs("nlp").get(0).tags().contains("best"));
     List<RunRecord> runs = queries.runs("nlp");
     Map<String, NavigableMap<Long, Double>> points = queries.points("run-b");
     Map<String, MetricSummaryRow> summaries = queries.summaries("run-b");
@@ -395,26 +404,42 @@ class ClickHouseSinkIT {
   }
 
   @Test
-  void shouldDeadLetterAPoisonRecordAndIngestTheRest() throws Exception {
-    byte[] poison = new byte[64];
-    new Random(42).nextBytes(poison);
-    poison[0] = 0x7f; // not the wire format's magic byte
+  void shouldDeadLetterPoisonRecordsWithTheirReasonsAndIngestTheRest() throws Exception {
+    byte[] garbage = new byte[64];
+    new Random(42).nextBytes(garbage);
+    garbage[0] = 0x7f; // not the wire format's magic byte
+    // The wire format, naming a schema id the registry does not have.
+    byte[] unknownSchema = {0, 0x7f, 0x7f, 0x7f, 0x7f, 2, 4, 6};
+    // Valid Avro that violates the contract: two names, one value.
+    MetricBatch mismatched =
+        MetricBatch.newBuilder()
+            .setRunId("run-c")
+            .setProject("rl")
+            .setStep(99)
+            .setTimestampMs(1)
+            .setNames(List.of("loss", "accuracy"))
+            .setValues(List.of(1.0))
+            .build();
     produceRun("run-c", "rl", "ppo");
+    send(topics.metrics.name(), "run-c", mismatched);
     try (KafkaProducer<byte[], byte[]> raw =
         new KafkaProducer<>(
             Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()),
             new ByteArraySerializer(),
             new ByteArraySerializer())) {
-      raw.send(
-              new ProducerRecord<>(
-                  topics.metrics.name(), "run-c".getBytes(StandardCharsets.UTF_8), poison))
-          .get(30, TimeUnit.SECONDS);
+      for (byte[] poison : List.of(garbage, unknownSchema)) {
+        raw.send(
+                new ProducerRecord<>(
+                    topics.metrics.name(), "run-c".getBytes(StandardCharsets.UTF_8), poison))
+            .get(30, TimeUnit.SECONDS);
+      }
     }
     ClickHouseSink sink = startSink("sink-" + id);
 
-    await().atMost(DEADLINE).until(() -> sink.stats().deadLettered() == 1);
+    await().atMost(DEADLINE).until(() -> sink.stats().deadLettered() == 3);
     await().atMost(DEADLINE).until(() -> sink.stats().rowsWritten("metrics") == 10);
     assertThat(queries.points("run-c").get("loss")).hasSize(5);
+    assertThat(sink.isRunning()).isTrue();
 
     try (KafkaConsumer<byte[], byte[]> dlq =
         new KafkaConsumer<>(
@@ -434,15 +459,21 @@ class ClickHouseSinkIT {
           .until(
               () -> {
                 dlq.poll(Duration.ofMillis(200)).forEach(dead::add);
-                return !dead.isEmpty();
+                return dead.size() >= 3;
               });
-      ConsumerRecord<byte[], byte[]> record = dead.get(0);
-      assertThat(record.value()).isEqualTo(poison);
-      assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo("run-c");
-      assertThat(header(record, SinkWorker.ERROR_HEADER)).contains("magic byte");
-      assertThat(header(record, SinkWorker.SOURCE_TOPIC_HEADER)).isEqualTo(topics.metrics.name());
-      assertThat(header(record, SinkWorker.SOURCE_PARTITION_HEADER)).matches("\\d+");
-      assertThat(header(record, SinkWorker.SOURCE_OFFSET_HEADER)).matches("\\d+");
+      Map<String, ConsumerRecord<byte[], byte[]>> byReason = new java.util.HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> record : dead) {
+        assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo("run-c");
+        assertThat(header(record, SinkWorker.SOURCE_TOPIC_HEADER)).isEqualTo(topics.metrics.name());
+        assertThat(header(record, SinkWorker.SOURCE_PARTITION_HEADER)).matches("\\d+");
+        assertThat(header(record, SinkWorker.SOURCE_OFFSET_HEADER)).matches("\\d+");
+        byReason.put(header(record, SinkWorker.ERROR_HEADER), record);
+      }
+      assertThat(byReason.keySet())
+          .anySatisfy(reason -> assertThat(reason).contains("magic byte"))
+          .anySatisfy(reason -> assertThat(reason).contains("schema id 2139062143"))
+          .anySatisfy(reason -> assertThat(reason).contains("2 names but 1 values"));
+      assertThat(dead).extracting(ConsumerRecord::value).contains(garbage, unknownSchema);
     }
   }
 

@@ -72,8 +72,13 @@ class SinkConfigTest {
     env.put("SCHEMA_REGISTRY_URL", "http://registry:8080/apis/ccompat/v7");
     env.put("CLICKHOUSE_URL", "http://ch:8123");
     env.put("RUNSTREAM_TOPIC_PREFIX", "team-a.runstream.");
+    env.put("RUNSTREAM_SINK_BATCH_MAX_ROWS", "500");
+    env.put("RUNSTREAM_SINK_BATCH_MAX_DELAY_MS", "250");
 
     SinkConfig config = SinkConfig.fromEnv(env);
+
+    assertThat(config.batchMaxRows()).isEqualTo(500);
+    assertThat(config.batchMaxDelay()).isEqualTo(java.time.Duration.ofMillis(250));
 
     assertThat(config.bootstrapServers()).isEqualTo("k1:9092,k2:9092");
     assertThat(config.schemaRegistryUrl()).isEqualTo("http://registry:8080/apis/ccompat/v7");
@@ -91,6 +96,10 @@ class SinkConfigTest {
     env.put("RUNSTREAM_TOPIC_PREFIX", "bad/prefix");
     assertThatThrownBy(() -> SinkConfig.fromEnv(env))
         .hasMessageContaining("RUNSTREAM_TOPIC_PREFIX");
+    env.remove("RUNSTREAM_TOPIC_PREFIX");
+    env.put("RUNSTREAM_SINK_BATCH_MAX_ROWS", "many");
+    assertThatThrownBy(() -> SinkConfig.fromEnv(env))
+        .hasMessageContaining("RUNSTREAM_SINK_BATCH_MAX_ROWS");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.runstream.sink.internal;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Live counters of one sink; written by its worker, read from any thread. */
@@ -15,6 +16,22 @@ public final class SinkCounters {
   public final LongAdder rollupRefreshes = new LongAdder();
   public final LongAdder rollupFailures = new LongAdder();
   private final Map<String, LongAdder> rowsWritten = new ConcurrentHashMap<>();
+  private final AtomicLong bufferedRows = new AtomicLong();
+  private final AtomicLong maxBufferedRows = new AtomicLong();
+
+  /** Records the rows buffered now (worker thread only) and the high-water mark. */
+  public void buffered(long rows) {
+    bufferedRows.set(rows);
+    maxBufferedRows.accumulateAndGet(rows, Math::max);
+  }
+
+  public long bufferedRows() {
+    return bufferedRows.get();
+  }
+
+  public long maxBufferedRows() {
+    return maxBufferedRows.get();
+  }
 
   public void rowsWritten(String table, long rows) {
     rowsWritten.computeIfAbsent(table, t -> new LongAdder()).add(rows);

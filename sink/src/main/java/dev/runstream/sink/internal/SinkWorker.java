@@ -165,8 +165,10 @@ public final class SinkWorker implements Runnable {
         updatePause();
       }
     }
+    counters.buffered(batch.rows());
     if (flushDue()) {
       flushAndCommit();
+      counters.buffered(batch.rows());
     }
   }
 

@@ -331,6 +331,7 @@ class SinkWorkerTest {
     produce(METRICS, metrics(2, 0.8));
     worker.pollOnce();
     assertThat(counters.recordsRead.sum()).isEqualTo(1);
+    assertThat(counters.maxBufferedRows()).as("only the held batch is in memory").isEqualTo(2);
     assertThat(writer.inserts).as("no new attempt before the backoff").isEmpty();
 
     advance(PAUSE);
