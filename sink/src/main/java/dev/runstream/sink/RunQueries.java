@@ -13,6 +13,7 @@ import dev.runstream.sink.internal.Sql;
 import dev.runstream.sink.internal.Tables;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -374,38 +375,46 @@ public final class RunQueries implements AutoCloseable {
               + level
               + " GROUP BY run_id, b";
     }
-    // One row per run with parallel arrays: a tenth of the bytes of one row per bucket.
+    // One row per run with parallel arrays, read as RowBinary: thousands of runs times hundreds
+    // of buckets parse several times faster than as JSON. The casts pin the types the reader
+    // expects.
     String sql =
-        "SELECT run_id, groupArray(fs) AS a_fs, groupArray(ls) AS a_ls, groupArray(mn) AS a_mn,"
-            + " groupArray(mx) AS a_mx, groupArray(sm) AS a_sm, groupArray(fin) AS a_fin,"
-            + " groupArray(pts) AS a_pts FROM ("
+        "SELECT run_id, groupArray(toInt64(fs)), groupArray(toInt64(ls)),"
+            + " groupArray(toFloat64(mn)), groupArray(toFloat64(mx)), groupArray(toFloat64(sm)),"
+            + " groupArray(toUInt64(fin)), groupArray(toUInt64(pts)) FROM ("
             + buckets
             + ") GROUP BY run_id ORDER BY run_id";
     List<MetricCurve> out = new ArrayList<>();
-    for (JsonNode row : clickHouse.queryJson(sql)) {
-      List<Long> fs = Json.longs(row.get("a_fs"));
-      List<Long> ls = Json.longs(row.get("a_ls"));
-      List<Double> mn = Json.doubles(row.get("a_mn"));
-      List<Double> mx = Json.doubles(row.get("a_mx"));
-      List<Double> sm = Json.doubles(row.get("a_sm"));
-      List<Long> fin = Json.longs(row.get("a_fin"));
-      List<Long> pts = Json.longs(row.get("a_pts"));
-      List<CurvePoint> points = new ArrayList<>(fs.size());
-      for (int i = 0; i < fs.size(); i++) {
-        boolean finite = fin.get(i) > 0;
-        points.add(
-            new CurvePoint(
-                fs.get(i),
-                ls.get(i),
-                finite ? mn.get(i) : Double.NaN,
-                finite ? mx.get(i) : Double.NaN,
-                finite ? sm.get(i) / fin.get(i) : Double.NaN,
-                pts.get(i),
-                fin.get(i)));
-      }
-      points.sort(Comparator.comparingLong(CurvePoint::firstStep));
-      out.add(new MetricCurve(Json.text(row.get("run_id")), metric, width, points));
-    }
+    long bucketWidth = width;
+    clickHouse.queryRowBinary(
+        sql,
+        in -> {
+          while (in.hasMore()) {
+            String runId = in.string();
+            long[] fs = in.int64Array();
+            long[] ls = in.int64Array();
+            double[] mn = in.float64Array();
+            double[] mx = in.float64Array();
+            double[] sm = in.float64Array();
+            long[] fin = in.int64Array();
+            long[] pts = in.int64Array();
+            CurvePoint[] points = new CurvePoint[fs.length];
+            for (int i = 0; i < fs.length; i++) {
+              boolean finite = fin[i] > 0;
+              points[i] =
+                  new CurvePoint(
+                      fs[i],
+                      ls[i],
+                      finite ? mn[i] : Double.NaN,
+                      finite ? mx[i] : Double.NaN,
+                      finite ? sm[i] / fin[i] : Double.NaN,
+                      pts[i],
+                      fin[i]);
+            }
+            Arrays.sort(points, Comparator.comparingLong(CurvePoint::firstStep));
+            out.add(new MetricCurve(runId, metric, bucketWidth, Arrays.asList(points)));
+          }
+        });
     return out;
   }
 

@@ -98,6 +98,26 @@ public final class ClickHouseHttp implements AutoCloseable {
     }
   }
 
+  /** Reads a RowBinary answer; may throw {@link IOException}. */
+  @FunctionalInterface
+  public interface RowBinaryHandler {
+    void read(RowBinaryReader reader) throws IOException;
+  }
+
+  /**
+   * Runs {@code select} (without a FORMAT clause) and hands its RowBinary answer to {@code handler}
+   * as it streams in; the caller knows the column types (cast them in the SELECT). Blocks.
+   */
+  public void queryRowBinary(String select, RowBinaryHandler handler) {
+    try (QueryResponse response = await(client.query(select + "\nFORMAT RowBinary"))) {
+      handler.read(new RowBinaryReader(response.getInputStream()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read ClickHouse answer: " + e.getMessage(), e);
+    } catch (Exception e) {
+      throw rethrow(e);
+    }
+  }
+
   /**
    * Inserts RowBinary-encoded rows into {@code table} (database-qualified). {@code columns} names
    * the columns in the rows' order; null means every column in the table's order. Blocks.

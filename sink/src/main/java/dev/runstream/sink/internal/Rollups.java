@@ -1,6 +1,7 @@
 package dev.runstream.sink.internal;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,8 +32,14 @@ public final class Rollups {
   /** Bucket widths in steps, finest first; each is 4 times the previous. */
   public static final List<Integer> LEVELS = List.of(4, 16, 64, 256);
 
-  /** Series per statement: keeps each refresh statement well under 18.16's max_query_size. */
-  static final int SERIES_PER_STATEMENT = 200;
+  /**
+   * Series per statement: about 40 bytes each, so a statement stays well under 18.16's
+   * max_query_size (256 KiB).
+   */
+  static final int SERIES_PER_STATEMENT = 1000;
+
+  /** Steps by which series of one statement may lie apart beyond twice their own ranges. */
+  static final long CLOSE_STEPS = 1024;
 
   private static final String COLUMNS =
       "team, project, metric, width, run_id, bucket, first_step, last_step, points, finite, sum,"
@@ -78,11 +85,11 @@ public final class Rollups {
     if (touched.isEmpty()) {
       return out;
     }
-    List<List<Map.Entry<Series, StepRange>>> chunks = chunks(touched);
+    List<Chunk> chunks = chunks(touched);
     long version = nextVersion();
     int below = 1;
     for (int level : LEVELS) {
-      for (List<Map.Entry<Series, StepRange>> chunk : chunks) {
+      for (Chunk chunk : chunks) {
         out.add(levelSql(db, level, below, where(chunk, level, below), version));
       }
       below = level;
@@ -90,8 +97,11 @@ public final class Rollups {
     return out;
   }
 
-  /** Statements that build every level from all points already stored (migration 2). */
-  static List<String> backfillStatements() {
+  /**
+   * Statements that build every level from all points already stored (migration 2); {@code %1$s} is
+   * the quoted database, formatted like every migration statement.
+   */
+  public static List<String> backfillStatements() {
     List<String> out = new ArrayList<>();
     int below = 1;
     for (int level : LEVELS) {
@@ -149,69 +159,97 @@ public final class Rollups {
     return "INSERT INTO " + db + "." + Tables.METRIC_ROLLUPS + " (" + COLUMNS + ") " + select;
   }
 
+  /** Series of one team and project whose touched steps lie close together. */
+  private record Chunk(String team, String project, List<Series> series, long min, long max) {}
+
   /**
-   * The rows of {@code chunk} that feed the buckets of {@code level}: for raw points the steps of
-   * every touched bucket, for a lower level its buckets inside them. Both the bucket condition and
-   * a plain range on the key column are given, so the primary index narrows the read.
+   * The rows of {@code chunk} that feed the buckets of {@code level}: its series (one {@code IN}
+   * over a set, which the server checks by hash and uses for the primary index, instead of an OR
+   * per series, whose index analysis grows with the table) in the chunk's step range widened to
+   * whole buckets. Recomputing a bucket that was not touched gives the same row again, so the
+   * shared range costs reads, never correctness. Both the bucket condition and a plain range on the
+   * key column are given, so the primary index narrows the read.
    */
-  private static String where(List<Map.Entry<Series, StepRange>> chunk, int level, int below) {
-    StringJoiner or = new StringJoiner(" OR ");
-    for (Map.Entry<Series, StepRange> e : chunk) {
-      Series s = e.getKey();
-      long lo = e.getValue().min() / level;
-      long hi = e.getValue().max() / level;
-      String column = below == 1 ? "step" : "bucket";
-      int factor = level / below;
-      // Bucket b at `level` holds lower keys k with intDiv(k, factor) = b: k in (b*f - f, b*f + f).
-      long from = lo * factor - (factor - 1);
-      long to = hi * factor + (factor - 1);
-      or.add(
-          "(team = "
-              + Sql.literal(s.team())
-              + " AND project = "
-              + Sql.literal(s.project())
-              + " AND metric = "
-              + Sql.literal(s.metric())
-              + " AND run_id = "
-              + Sql.literal(s.runId())
-              + " AND "
-              + column
-              + " BETWEEN "
-              + from
-              + " AND "
-              + to
-              + " AND intDiv("
-              + column
-              + ", "
-              + factor
-              + ") BETWEEN "
-              + lo
-              + " AND "
-              + hi
-              + ")");
+  private static String where(Chunk chunk, int level, int below) {
+    StringJoiner set = new StringJoiner(", ", "(", ")");
+    for (Series s : chunk.series()) {
+      set.add("(" + Sql.literal(s.runId()) + ", " + Sql.literal(s.metric()) + ")");
     }
-    return or.toString();
+    if (chunk.series().size() == 1) {
+      // "IN ((a, b))" would read as one tuple of two values: repeat the element instead.
+      Series s = chunk.series().get(0);
+      set.add("(" + Sql.literal(s.runId()) + ", " + Sql.literal(s.metric()) + ")");
+    }
+    long lo = chunk.min() / level;
+    long hi = chunk.max() / level;
+    String column = below == 1 ? "step" : "bucket";
+    int factor = level / below;
+    // Bucket b at `level` holds lower keys k with intDiv(k, factor) = b: k in (b*f - f, b*f + f).
+    long from = lo * factor - (factor - 1);
+    long to = hi * factor + (factor - 1);
+    return "team = "
+        + Sql.literal(chunk.team())
+        + " AND project = "
+        + Sql.literal(chunk.project())
+        + " AND (run_id, metric) IN "
+        + set
+        + " AND "
+        + column
+        + " BETWEEN "
+        + from
+        + " AND "
+        + to
+        + " AND intDiv("
+        + column
+        + ", "
+        + factor
+        + ") BETWEEN "
+        + lo
+        + " AND "
+        + hi;
   }
 
-  private static List<List<Map.Entry<Series, StepRange>>> chunks(Map<Series, StepRange> touched) {
-    // Sorted, so a statement's series are neighbours in the table's order.
-    TreeMap<String, Map.Entry<Series, StepRange>> sorted = new TreeMap<>();
+  /**
+   * Groups the touched series by team and project, then by step range: runs logging at similar
+   * steps (the usual case: a batch holds the latest steps of many runs) share a statement, while a
+   * series far from the others (a resumed run, a backfill) gets its own, so no statement reads much
+   * more than was touched.
+   */
+  private static List<Chunk> chunks(Map<Series, StepRange> touched) {
+    TreeMap<String, List<Map.Entry<Series, StepRange>>> byProject = new TreeMap<>();
     for (Map.Entry<Series, StepRange> e : touched.entrySet()) {
-      Series s = e.getKey();
-      sorted.put(
-          s.team() + '\u0000' + s.project() + '\u0000' + s.metric() + '\u0000' + s.runId(), e);
+      String key = e.getKey().team() + '\u0000' + e.getKey().project();
+      byProject.computeIfAbsent(key, k -> new ArrayList<>()).add(e);
     }
-    List<List<Map.Entry<Series, StepRange>>> out = new ArrayList<>();
-    List<Map.Entry<Series, StepRange>> current = new ArrayList<>();
-    for (Map.Entry<Series, StepRange> e : sorted.values()) {
-      current.add(e);
-      if (current.size() == SERIES_PER_STATEMENT) {
-        out.add(current);
-        current = new ArrayList<>();
+    List<Chunk> out = new ArrayList<>();
+    for (List<Map.Entry<Series, StepRange>> entries : byProject.values()) {
+      entries.sort(
+          Comparator.comparingLong((Map.Entry<Series, StepRange> e) -> e.getValue().min())
+              .thenComparing(e -> e.getKey().runId())
+              .thenComparing(e -> e.getKey().metric()));
+      Series first = entries.get(0).getKey();
+      List<Series> current = new ArrayList<>();
+      long min = 0;
+      long max = 0;
+      for (Map.Entry<Series, StepRange> e : entries) {
+        StepRange r = e.getValue();
+        if (!current.isEmpty()) {
+          long width = max - min + 1;
+          long merged = Math.max(max, r.max()) - min + 1;
+          boolean close = merged <= 2 * Math.max(width, r.max() - r.min() + 1) + CLOSE_STEPS;
+          if (current.size() == SERIES_PER_STATEMENT || !close) {
+            out.add(new Chunk(first.team(), first.project(), List.copyOf(current), min, max));
+            current = new ArrayList<>();
+          }
+        }
+        if (current.isEmpty()) {
+          min = r.min();
+          max = r.max();
+        }
+        current.add(e.getKey());
+        max = Math.max(max, r.max());
       }
-    }
-    if (!current.isEmpty()) {
-      out.add(current);
+      out.add(new Chunk(first.team(), first.project(), List.copyOf(current), min, max));
     }
     return out;
   }

@@ -222,6 +222,8 @@ public final class SinkWorker implements Runnable {
    * consumer, when a table could not be written for a retryable reason.
    */
   boolean flushAndCommit() {
+    long started = nanoTime.getAsLong();
+    int rowsInBatch = batch.rows();
     for (String table : new ArrayList<>(batch.pendingTables().keySet())) {
       RowBatch.TableRows rows = batch.pendingTables().get(table);
       try {
@@ -242,8 +244,16 @@ public final class SinkWorker implements Runnable {
       }
       batch.markWritten(table);
     }
+    long written = nanoTime.getAsLong();
     commit(batch.commitOffsets());
     counters.batches.increment();
+    if (log.isDebugEnabled()) {
+      log.debug(
+          "batch of {} rows written in {} ms, committed in {} ms",
+          rowsInBatch,
+          TimeUnit.NANOSECONDS.toMillis(written - started),
+          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - written));
+    }
     batch.clear();
     flushBlocked = false;
     updatePause();
@@ -287,7 +297,12 @@ public final class SinkWorker implements Runnable {
       return true;
     }
     try {
+      long started = nanoTime.getAsLong();
       retry.run("rollups of " + table, () -> writer.refreshRollups(rows.touched()));
+      log.debug(
+          "rollups of {} series refreshed in {} ms",
+          rows.touched().size(),
+          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started));
       counters.rollupRefreshes.increment();
       return true;
     } catch (Exception e) {

@@ -32,7 +32,8 @@ class RollupsTest {
     assertThat(sql.get(0))
         .contains("FROM `db`.metrics WHERE")
         .contains("argMax(value, seq)")
-        .contains("run_id = 'r\\'1'")
+        .contains("team = 't' AND project = 'p'")
+        .contains("(run_id, metric) IN (('r\\'1', 'loss'), ('r\\'1', 'loss'))")
         .contains("step BETWEEN 1 AND 71 AND intDiv(step, 4) BETWEEN 1 AND 17");
     assertThat(sql.get(1))
         .contains("FROM `db`.metric_rollups FINAL WHERE width = 4 AND")
@@ -42,14 +43,31 @@ class RollupsTest {
   }
 
   @Test
-  void shouldSplitManySeriesIntoStatementsOfBoundedSize() {
+  void shouldSplitSeriesByProjectBySizeAndByDistantStepRanges() {
     Map<Rollups.Series, Rollups.StepRange> touched = new HashMap<>();
-    for (int i = 0; i < Rollups.SERIES_PER_STATEMENT * 2 + 1; i++) {
-      touched.put(new Rollups.Series("t", "p", "run-" + i, "loss"), new Rollups.StepRange(0, 9));
+    for (int i = 0; i < Rollups.SERIES_PER_STATEMENT + 1; i++) {
+      touched.put(
+          new Rollups.Series("t", "p", "run-" + i, "loss"), new Rollups.StepRange(100, 120));
     }
+    touched.put(new Rollups.Series("t", "other", "x", "loss"), new Rollups.StepRange(100, 120));
+    touched.put(
+        new Rollups.Series("t", "p", "resumed", "loss"), new Rollups.StepRange(900_000, 900_010));
     List<String> sql = Rollups.refreshStatements("`db`", touched);
-    assertThat(sql).hasSize(3 * Rollups.LEVELS.size());
-    assertThat(sql).allSatisfy(s -> assertThat(s.length()).isLessThan(100_000));
+
+    // p: 1,000 series, then 1 more, then the distant one; other: one.
+    assertThat(sql).hasSize(4 * Rollups.LEVELS.size());
+    List<String> raw = sql.subList(0, 4);
+    assertThat(raw).allSatisfy(s -> assertThat(s.length()).isLessThan(100_000));
+    assertThat(raw)
+        .filteredOn(s -> s.contains("'resumed'"))
+        .singleElement()
+        .satisfies(
+            s ->
+                assertThat(s).contains("step BETWEEN 899997 AND 900011").doesNotContain("'run-1'"));
+    assertThat(raw)
+        .filteredOn(s -> s.contains("'other'"))
+        .singleElement()
+        .satisfies(s -> assertThat(s).doesNotContain("'run-1'"));
     assertThat(Rollups.refreshStatements("`db`", Map.of())).isEmpty();
   }
 

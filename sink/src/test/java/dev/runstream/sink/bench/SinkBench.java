@@ -1,0 +1,484 @@
+package dev.runstream.sink.bench;
+
+import com.clickhouse.client.api.Client;
+import dev.runstream.deploy.LocalStack;
+import dev.runstream.schemas.AvroSerializer;
+import dev.runstream.schemas.SerdeConfig;
+import dev.runstream.schemas.TopicSetup;
+import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.RunEvent;
+import dev.runstream.schemas.avro.RunStarted;
+import dev.runstream.sink.ClickHouseSchema;
+import dev.runstream.sink.ClickHouseSink;
+import dev.runstream.sink.LeaderboardEntry;
+import dev.runstream.sink.MetricCurve;
+import dev.runstream.sink.RunQueries;
+import dev.runstream.sink.SinkConfig;
+import dev.runstream.sink.internal.ClickHouseHttp;
+import dev.runstream.sink.internal.EncodedRows;
+import dev.runstream.sink.internal.RecordMapper;
+import dev.runstream.sink.internal.Rollups;
+import dev.runstream.sink.internal.TableWriter;
+import dev.runstream.sink.internal.Tables;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Benchmarks of the sink, run by hand (never by {@code verify}); each prints our figure beside a
+ * baseline measured in the same run on the same stack, because the machine is shared and noisy.
+ *
+ * <ul>
+ *   <li>{@code ingest [points]}: metric points per second from a pre-filled topic into ClickHouse,
+ *       our sink (Avro, exactly-once answers, rollups) against ClickHouse's Kafka table engine with
+ *       a materialized view reading the same points as JSONEachRow into the same table layout.
+ *   <li>{@code query [runs] [steps]}: 1,000 runs x 10,000 steps of one metric (10 M points, 1 % of
+ *       them stored twice): the downsampled comparison of all runs to 500 points each and the
+ *       top-10 leaderboard through {@link RunQueries}, against the same answers computed from the
+ *       raw points with read-time deduplication; medians of 7 runs after a warm-up.
+ * </ul>
+ *
+ * See sink/README.md for the command and the figures.
+ */
+public final class SinkBench {
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+  private static final int METRICS_PER_LOG = 16;
+  private static final int REPEATS = 7;
+
+  private SinkBench() {}
+
+  public static void main(String[] args) throws Exception {
+    String what = args.length > 0 ? args[0] : "query";
+    if (what.equals("ingest")) {
+      int points = args.length > 1 ? Integer.parseInt(args[1]) : 1 << 21;
+      try (LocalStack stack = LocalStack.start()) {
+        ingest(stack, points);
+      }
+    } else if (what.equals("query")) {
+      int runs = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+      int steps = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
+      try (LocalStack stack =
+          LocalStack.builder().withKafka(false).withSchemaRegistry(false).start()) {
+        query(stack, runs, steps);
+      }
+    } else {
+      System.out.println("usage: SinkBench ingest [points] | query [runs] [steps]");
+    }
+  }
+
+  // ---- ingest ---------------------------------------------------------------------------------
+
+  private static void ingest(LocalStack stack, int points) throws Exception {
+    int records = points / METRICS_PER_LOG;
+    int runs = 100;
+    System.out.printf(
+        "ingest: %,d points (%,d log() records of %d metrics, %d runs)%n",
+        (long) records * METRICS_PER_LOG, records, METRICS_PER_LOG, runs);
+    Client client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
+    try (ClickHouseHttp http = new ClickHouseHttp(client, true)) {
+      long total = (long) records * METRICS_PER_LOG;
+
+      // Baseline: the Kafka engine and a materialized view into the same layout.
+      String engineDb = "bench_engine";
+      String jsonTopic = "bench.points.json";
+      createTopic(stack, jsonTopic);
+      // The engine's librdkafka gives up on a topic whose partitions have no leader yet and looks
+      // again only minutes later: make sure the topic takes writes before attaching the engine.
+      try (KafkaProducer<String, String> json = jsonProducer(stack)) {
+        json.send(new ProducerRecord<>(jsonTopic, "prime", "{}")).get();
+      }
+      http.execute("DROP DATABASE IF EXISTS " + engineDb);
+      ClickHouseSchema.migrate(client, engineDb);
+      http.execute(
+          "CREATE TABLE "
+              + engineDb
+              + ".kafka_points (team String, project String, run_id String, metric String,"
+              + " step Int64, time DateTime, value Float64, seq UInt64) ENGINE = Kafka('"
+              + stack.kafkaBootstrap()
+              + "', '"
+              + jsonTopic
+              + "', 'bench-engine', 'JSONEachRow')");
+      http.execute(
+          "CREATE MATERIALIZED VIEW "
+              + engineDb
+              + ".points_mv TO "
+              + engineDb
+              + ".metrics AS SELECT * FROM "
+              + engineDb
+              + ".kafka_points");
+      // The engine's new group starts at the latest offset: let it join and commit with one row,
+      // then stop it (DETACH the view) while the topic is filled, so both read a pre-filled topic.
+      try (KafkaProducer<String, String> json = jsonProducer(stack)) {
+        // It writes a block when 1,048,576 rows are read or the topic was idle for a while, so
+        // one row, then silence, until it lands (resent in case the group joined after it).
+        for (int attempt = 1; count(http, engineDb, "project = 'warm'") == 0; attempt++) {
+          if (attempt > 8) {
+            throw new IllegalStateException("the Kafka engine did not start consuming");
+          }
+          json.send(
+                  new ProducerRecord<>(
+                      jsonTopic,
+                      "warm",
+                      jsonRow(0, 0, "warm", 0.0).replace("\"bench\"", "\"warm\"")))
+              .get();
+          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+          while (System.nanoTime() < until && count(http, engineDb, "project = 'warm'") == 0) {
+            TimeUnit.MILLISECONDS.sleep(200); // a benchmark's polling interval
+          }
+        }
+      }
+      http.execute("DETACH TABLE " + engineDb + ".points_mv");
+      long produceStart = System.nanoTime();
+      try (KafkaProducer<String, String> json = jsonProducer(stack)) {
+        for (int r = 0; r < records; r++) {
+          int run = r % runs;
+          int step = r / runs;
+          StringBuilder rows = new StringBuilder(METRICS_PER_LOG * 140);
+          for (int m = 0; m < METRICS_PER_LOG; m++) {
+            rows.append(jsonRow(run, step, "m" + m, value(run, step, m))).append('\n');
+          }
+          json.send(new ProducerRecord<>(jsonTopic, runId(run), rows.toString()));
+        }
+      }
+      System.out.printf(
+          "  filled the JSON topic in %.1f s%n", (System.nanoTime() - produceStart) / 1e9);
+      long t0 = System.nanoTime();
+      http.execute(
+          "ATTACH MATERIALIZED VIEW "
+              + engineDb
+              + ".points_mv TO "
+              + engineDb
+              + ".metrics AS SELECT * FROM "
+              + engineDb
+              + ".kafka_points");
+      awaitCount(http, engineDb, total, Duration.ofMinutes(10));
+      double engineSeconds = (System.nanoTime() - t0) / 1e9;
+      http.execute("DROP TABLE " + engineDb + ".points_mv");
+      http.execute("DROP TABLE " + engineDb + ".kafka_points");
+
+      // Ours: the same points as Avro MetricBatch records on a pre-filled metrics topic.
+      Topics topics = Topics.withPrefix("bench.");
+      try (Admin admin = admin(stack)) {
+        TopicSetup.ensure(admin, topics, TopicSetup.DEFAULT_PARTITIONS, (short) 1);
+      }
+      produceStart = System.nanoTime();
+      try (KafkaProducer<String, SpecificRecord> avro = avroProducer(stack)) {
+        for (int run = 0; run < runs; run++) {
+          avro.send(new ProducerRecord<>(topics.runs.name(), runId(run), started(run)));
+        }
+        List<String> names = new ArrayList<>();
+        for (int m = 0; m < METRICS_PER_LOG; m++) {
+          names.add("m" + m);
+        }
+        for (int r = 0; r < records; r++) {
+          int run = r % runs;
+          int step = r / runs;
+          List<Double> values = new ArrayList<>(METRICS_PER_LOG);
+          for (int m = 0; m < METRICS_PER_LOG; m++) {
+            values.add(value(run, step, m));
+          }
+          avro.send(
+              new ProducerRecord<>(
+                  topics.metrics.name(),
+                  runId(run),
+                  MetricBatch.newBuilder()
+                      .setRunId(runId(run))
+                      .setEntity("acme")
+                      .setProject("bench")
+                      .setStep(step)
+                      .setTimestampMs(1_700_000_000_000L + step * 1000L)
+                      .setSequence(step + 1)
+                      .setNames(names)
+                      .setValues(values)
+                      .build()));
+        }
+      }
+      System.out.printf(
+          "  filled the Avro topic in %.1f s%n", (System.nanoTime() - produceStart) / 1e9);
+      List<String> lines = new ArrayList<>();
+      for (int batchRows : new int[] {SinkConfig.DEFAULT_BATCH_MAX_ROWS, 200_000}) {
+        String db = "bench_sink_" + batchRows;
+        http.execute("DROP DATABASE IF EXISTS " + db);
+        ClickHouseSchema.migrate(client, db);
+        t0 = System.nanoTime();
+        try (ClickHouseSink sink =
+            ClickHouseSink.start(
+                SinkConfig.builder()
+                    .bootstrapServers(stack.kafkaBootstrap())
+                    .schemaRegistryUrl(stack.schemaRegistryUrl())
+                    .clickHouseUrl(stack.clickhouseUrl())
+                    .database(db)
+                    .topics(topics)
+                    .groupId("bench-sink-" + batchRows)
+                    .batchMaxRows(batchRows)
+                    .build())) {
+          awaitCount(http, db, total, Duration.ofMinutes(10));
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          // The counters move after the commit that follows the insert.
+          while (sink.stats().bufferedRows() > 0 || sink.stats().batches() == 0) {
+            TimeUnit.MILLISECONDS.sleep(50);
+          }
+          lines.add(
+              String.format(
+                  Locale.ROOT,
+                  "  %-58s %,12.0f points/s  ratio %.2f  (%.1f s; %d batches, rollups refreshed"
+                      + " %d times)",
+                  "runstream sink, batchMaxRows " + batchRows + ", Avro, rollups",
+                  total / seconds,
+                  (total / seconds) / (total / engineSeconds),
+                  seconds,
+                  sink.stats().batches(),
+                  sink.stats().rollupRefreshes()));
+        }
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "  %-58s %,12.0f points/s  ratio 1.00  (%.1f s)%n",
+          "baseline: Kafka engine + MV, JSONEachRow",
+          total / engineSeconds,
+          engineSeconds);
+      lines.forEach(System.out::println);
+    }
+  }
+
+  private static long count(ClickHouseHttp http, String db, String where) {
+    return Long.parseLong(
+        http.queryJson("SELECT count() AS c FROM " + db + ".metrics WHERE " + where)
+            .get(0)
+            .get("c")
+            .asText());
+  }
+
+  /** Waits until {@code atLeast} rows of project bench are in {@code db}'s metrics. */
+  private static long awaitCount(ClickHouseHttp http, String db, long atLeast, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      long count = count(http, db, "project = 'bench'");
+      if (count >= atLeast) {
+        return count;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(db + ".metrics has " + count + " of " + atLeast + " rows");
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // a benchmark's polling interval, not test synchronisation
+    }
+  }
+
+  private static double value(int run, int step, int metric) {
+    return (run + 1.0) / (step + 1.0) + metric * 0.001;
+  }
+
+  private static String runId(int run) {
+    return String.format("run-%05d", run);
+  }
+
+  private static String jsonRow(int run, int step, String metric, double value) {
+    return "{\"team\":\"acme\",\"project\":\"bench\",\"run_id\":\""
+        + runId(run)
+        + "\",\"metric\":\""
+        + metric
+        + "\",\"step\":"
+        + step
+        + ",\"time\":\""
+        + TIME.format(Instant.ofEpochMilli(1_700_000_000_000L + step * 1000L))
+        + "\",\"value\":"
+        + value
+        + ",\"seq\":"
+        + (step + 1)
+        + "}";
+  }
+
+  private static RunEvent started(int run) {
+    return RunEvent.newBuilder()
+        .setRunId(runId(run))
+        .setEntity("acme")
+        .setProject("bench")
+        .setTimestampMs(1_700_000_000_000L + run)
+        .setPayload(
+            RunStarted.newBuilder()
+                .setName("run " + run)
+                .setConfigJson("{\"lr\": " + (run % 10) * 0.001 + ", \"seed\": " + run + "}")
+                .build())
+        .build();
+  }
+
+  private static Admin admin(LocalStack stack) {
+    return Admin.create(
+        Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()));
+  }
+
+  private static void createTopic(LocalStack stack, String topic) throws Exception {
+    try (Admin admin = admin(stack)) {
+      if (!admin.listTopics().names().get().contains(topic)) {
+        admin
+            .createTopics(List.of(new NewTopic(topic, TopicSetup.DEFAULT_PARTITIONS, (short) 1)))
+            .all()
+            .get();
+      }
+    }
+  }
+
+  private static Map<String, Object> producerProps(LocalStack stack) {
+    return Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        stack.kafkaBootstrap(),
+        ProducerConfig.LINGER_MS_CONFIG,
+        20,
+        ProducerConfig.BATCH_SIZE_CONFIG,
+        256 * 1024,
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+        false,
+        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION,
+        1);
+  }
+
+  private static KafkaProducer<String, String> jsonProducer(LocalStack stack) {
+    return new KafkaProducer<>(
+        producerProps(stack), new StringSerializer(), new StringSerializer());
+  }
+
+  private static KafkaProducer<String, SpecificRecord> avroProducer(LocalStack stack) {
+    return new KafkaProducer<>(
+        producerProps(stack),
+        new StringSerializer(),
+        new AvroSerializer<>(SerdeConfig.registry(stack.schemaRegistryUrl())));
+  }
+
+  // ---- query ----------------------------------------------------------------------------------
+
+  private static void query(LocalStack stack, int runs, int steps) throws Exception {
+    long points = (long) runs * steps;
+    System.out.printf(
+        "query: %,d runs x %,d steps = %,d points of one metric%n", runs, steps, points);
+    String db = "bench_query";
+    Client client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
+    try (ClickHouseHttp http = new ClickHouseHttp(client, true);
+        RunQueries queries = new RunQueries(client, db)) {
+      http.execute("DROP DATABASE IF EXISTS " + db);
+      // Points are loaded with INSERT SELECT (10 M through Kafka would take minutes here), then
+      // rolled up by migration 2's backfill statements, the same SQL the sink runs per batch.
+      ClickHouseSchema.migrate(client, db);
+      long t0 = System.nanoTime();
+      writeRuns(http, db, runs);
+      String insertPoints =
+          "INSERT INTO "
+              + db
+              + ".metrics (team, project, run_id, metric, step, time, value, seq) SELECT 'acme',"
+              + " 'bench', concat('run-', substring(toString(100000 + intDiv(number, %1$d)), 2)),"
+              + " 'loss', number %% %1$d, toDateTime(1700000000 + number %% %1$d),"
+              + " (intDiv(number, %1$d) + 1) / (number %% %1$d + 1) + (cityHash64(number) %% 1000)"
+              + " / 1e6, number %% %1$d + 1 FROM numbers(%2$d) %3$s";
+      http.execute(String.format(Locale.ROOT, insertPoints, steps, points, ""));
+      // 1 % of the points stored a second time, as a replayed batch would.
+      http.execute(
+          String.format(Locale.ROOT, insertPoints, steps, points, "WHERE number % 100 = 0"));
+      for (String sql : Rollups.backfillStatements()) {
+        http.execute(String.format(sql, "`" + db + "`", "String", ""));
+      }
+      System.out.printf(
+          "  loaded and rolled up in %.1f s; rollup rows: %s%n",
+          (System.nanoTime() - t0) / 1e9,
+          http.queryJson(
+                  "SELECT groupArray(concat(toString(width), ':', toString(c))) AS w FROM (SELECT"
+                      + " width, count() AS c FROM "
+                      + db
+                      + ".metric_rollups GROUP BY width ORDER BY width)")
+              .get(0)
+              .get("w"));
+
+      String rawCurves =
+          "SELECT run_id, groupArray(b) AS bs, groupArray(mn) AS mns, groupArray(mx) AS mxs,"
+              + " groupArray(av) AS avs FROM (SELECT run_id, intDiv(step, 20) AS b, min(v) AS mn,"
+              + " max(v) AS mx, avg(v) AS av FROM (SELECT run_id, step, argMax(value, seq) AS v"
+              + " FROM "
+              + db
+              + ".metrics WHERE project = 'bench' AND metric = 'loss' GROUP BY run_id, step)"
+              + " GROUP BY run_id, b) GROUP BY run_id";
+      String rawLeaderboard =
+          "SELECT run_id, min(v) AS best FROM (SELECT run_id, step, argMax(value, seq) AS v FROM "
+              + db
+              + ".metrics WHERE project = 'bench' AND metric = 'loss' GROUP BY run_id, step)"
+              + " GROUP BY run_id ORDER BY best LIMIT 10";
+      String finalCurves =
+          "SELECT run_id, groupArray(b) AS bs, groupArray(mn) AS mns FROM (SELECT run_id,"
+              + " intDiv(step, 20) AS b, min(value) AS mn, max(value) AS mx, avg(value) AS av FROM "
+              + db
+              + ".metrics FINAL WHERE project = 'bench' AND metric = 'loss' GROUP BY run_id, b)"
+              + " GROUP BY run_id";
+
+      List<MetricCurve> curves = queries.curves("bench", "loss", 500);
+      List<LeaderboardEntry> top = queries.leaderboard("bench", "loss", 10);
+      System.out.printf(
+          "  curves: %d runs, %d points each (bucket %d steps); leaderboard #1 %s at %.6f%n",
+          curves.size(),
+          curves.get(0).points().size(),
+          curves.get(0).bucketWidth(),
+          top.get(0).runId(),
+          top.get(0).value());
+
+      double curvesMs = median(() -> queries.curves("bench", "loss", 500).size());
+      double rawCurvesMs = median(() -> http.queryJson(rawCurves).size());
+      double finalCurvesMs = median(() -> http.queryJson(finalCurves).size());
+      double topMs = median(() -> queries.leaderboard("bench", "loss", 10).size());
+      double rawTopMs = median(() -> http.queryJson(rawLeaderboard).size());
+      System.out.printf(Locale.ROOT, "  medians of %d runs (goal: < 500 ms each)%n", REPEATS);
+      row("curves of all runs, <= 500 points each: RunQueries.curves", curvesMs, rawCurvesMs);
+      row("  baseline: raw points, argMax dedup, 500 buckets", rawCurvesMs, rawCurvesMs);
+      row("  baseline: raw points with FINAL, 500 buckets", finalCurvesMs, rawCurvesMs);
+      row("leaderboard top 10 with config: RunQueries.leaderboard", topMs, rawTopMs);
+      row("  baseline: raw points, argMax dedup, min per run", rawTopMs, rawTopMs);
+      http.execute("DROP DATABASE IF EXISTS " + db);
+    }
+  }
+
+  private static void writeRuns(ClickHouseHttp http, String db, int runs) throws Exception {
+    TableWriter writer = TableWriter.clickHouse(http, db);
+    Map<String, ByteArrayOutputStream> bytes = new java.util.HashMap<>();
+    Map<String, Integer> rows = new java.util.HashMap<>();
+    for (int run = 0; run < runs; run++) {
+      for (EncodedRows e : RecordMapper.runEvent(started(run))) {
+        bytes.computeIfAbsent(e.table(), t -> new ByteArrayOutputStream()).write(e.bytes());
+        rows.merge(e.table(), e.rows(), Integer::sum);
+      }
+    }
+    for (String table : List.of(Tables.RUNS, Tables.RUN_EVENTS, Tables.RUN_ATTRIBUTES)) {
+      writer.insert(table, bytes.get(table).toByteArray(), rows.get(table));
+    }
+  }
+
+  private static double median(Supplier<Integer> query) {
+    query.get(); // warm-up
+    double[] ms = new double[REPEATS];
+    for (int i = 0; i < REPEATS; i++) {
+      long t0 = System.nanoTime();
+      query.get();
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(ms);
+    return ms[REPEATS / 2];
+  }
+
+  private static void row(String what, double ms, double baselineMs) {
+    System.out.printf(Locale.ROOT, "  %-60s %8.1f ms  ratio %.2f%n", what, ms, ms / baselineMs);
+  }
+}
