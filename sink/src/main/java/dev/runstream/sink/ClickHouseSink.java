@@ -91,7 +91,8 @@ public final class ClickHouseSink implements AutoCloseable {
             topics.deadLetters,
             config.batchMaxRows(),
             config.batchMaxDelay(),
-            MAX_BACKOFF);
+            MAX_BACKOFF,
+            config.rollupInterval());
     this.worker =
         new SinkWorker(
             consumer,

@@ -34,6 +34,12 @@ public final class SinkConfig {
   /** Longest time a record waits in a batch unless set: 1 second. */
   public static final Duration DEFAULT_BATCH_MAX_DELAY = Duration.ofSeconds(1);
 
+  /**
+   * Longest time inserted batches wait for one shared rollup refresh before their offsets are
+   * committed, unless set: 2 seconds.
+   */
+  public static final Duration DEFAULT_ROLLUP_INTERVAL = Duration.ofSeconds(2);
+
   /** Replication factor of topics the sink creates when missing, unless set: {@value}. */
   public static final short DEFAULT_REPLICATION_FACTOR = 1;
 
@@ -60,6 +66,7 @@ public final class SinkConfig {
   public static final String ENV_GROUP_ID = "RUNSTREAM_SINK_GROUP_ID";
   public static final String ENV_BATCH_MAX_ROWS = "RUNSTREAM_SINK_BATCH_MAX_ROWS";
   public static final String ENV_BATCH_MAX_DELAY_MS = "RUNSTREAM_SINK_BATCH_MAX_DELAY_MS";
+  public static final String ENV_ROLLUP_INTERVAL_MS = "RUNSTREAM_SINK_ROLLUP_INTERVAL_MS";
 
   private final String bootstrapServers;
   private final String schemaRegistryUrl;
@@ -71,6 +78,7 @@ public final class SinkConfig {
   private final String groupId;
   private final int batchMaxRows;
   private final Duration batchMaxDelay;
+  private final Duration rollupInterval;
   private final short replicationFactor;
   private final int insertAttempts;
 
@@ -85,6 +93,7 @@ public final class SinkConfig {
     this.groupId = b.groupId;
     this.batchMaxRows = b.batchMaxRows;
     this.batchMaxDelay = b.batchMaxDelay;
+    this.rollupInterval = b.rollupInterval;
     this.replicationFactor = b.replicationFactor;
     this.insertAttempts = b.insertAttempts;
   }
@@ -98,8 +107,8 @@ public final class SinkConfig {
    * Reads {@value #ENV_KAFKA_BOOTSTRAP}, {@value #ENV_SCHEMA_REGISTRY_URL}, {@value
    * #ENV_CLICKHOUSE_URL} (required) and {@value #ENV_TOPIC_PREFIX}, {@value #ENV_CLICKHOUSE_USER},
    * {@value #ENV_CLICKHOUSE_PASSWORD}, {@value #ENV_CLICKHOUSE_DATABASE}, {@value #ENV_GROUP_ID},
-   * {@value #ENV_BATCH_MAX_ROWS}, {@value #ENV_BATCH_MAX_DELAY_MS} (optional) from the process
-   * environment.
+   * {@value #ENV_BATCH_MAX_ROWS}, {@value #ENV_BATCH_MAX_DELAY_MS}, {@value
+   * #ENV_ROLLUP_INTERVAL_MS} (optional) from the process environment.
    *
    * @throws IllegalArgumentException naming the variable that is missing or invalid
    */
@@ -138,6 +147,9 @@ public final class SinkConfig {
     }
     if (env.get(ENV_BATCH_MAX_DELAY_MS) != null) {
       b.batchMaxDelayMillis(integer(env, ENV_BATCH_MAX_DELAY_MS));
+    }
+    if (env.get(ENV_ROLLUP_INTERVAL_MS) != null) {
+      b.rollupInterval(Duration.ofMillis(integer(env, ENV_ROLLUP_INTERVAL_MS)));
     }
     return b.build();
   }
@@ -207,6 +219,15 @@ public final class SinkConfig {
     return batchMaxDelay;
   }
 
+  /**
+   * How long inserted batches may wait for one shared refresh of the downsampled curves before
+   * their offsets are committed; default 2 s. Longer means fewer refreshes (higher ingest rate),
+   * curves that lag by up to this long, and more records read again after a crash.
+   */
+  public Duration rollupInterval() {
+    return rollupInterval;
+  }
+
   /** Replication factor of topics created at start-up; default 1. */
   public short replicationFactor() {
     return replicationFactor;
@@ -240,6 +261,8 @@ public final class SinkConfig {
         + batchMaxRows
         + ", batchMaxDelay="
         + batchMaxDelay
+        + ", rollupInterval="
+        + rollupInterval
         + "}";
   }
 
@@ -255,6 +278,7 @@ public final class SinkConfig {
     private String groupId = DEFAULT_GROUP_ID;
     private int batchMaxRows = DEFAULT_BATCH_MAX_ROWS;
     private Duration batchMaxDelay = DEFAULT_BATCH_MAX_DELAY;
+    private Duration rollupInterval = DEFAULT_ROLLUP_INTERVAL;
     private short replicationFactor = DEFAULT_REPLICATION_FACTOR;
     private int insertAttempts = DEFAULT_INSERT_ATTEMPTS;
 
@@ -356,6 +380,17 @@ public final class SinkConfig {
     /** {@link #batchMaxDelay(Duration)} in milliseconds. */
     public Builder batchMaxDelayMillis(long millis) {
       return batchMaxDelay(Duration.ofMillis(millis));
+    }
+
+    /** Default 2 s; zero refreshes after every batch; not negative. */
+    public Builder rollupInterval(Duration rollupInterval) {
+      Objects.requireNonNull(rollupInterval, "rollupInterval");
+      if (rollupInterval.isNegative()) {
+        throw new IllegalArgumentException(
+            "rollupInterval must not be negative: " + rollupInterval);
+      }
+      this.rollupInterval = rollupInterval;
+      return this;
     }
 
     /** Default {@value #DEFAULT_REPLICATION_FACTOR}; at least 1. */

@@ -229,6 +229,20 @@ class SinkResilienceIT {
   /** Every stored point, every curve and the leaderboard equal what was logged. */
   private void assertEverythingExactlyOnce() {
     assertThat(distinctPoints()).isEqualTo(2L * RUNS * STEPS);
+    // Curves follow the points within the sink's rollup interval (2 s by default).
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                Long.parseLong(
+                        http.queryJson(
+                                "SELECT sum(points) AS c FROM "
+                                    + database
+                                    + ".metric_rollups FINAL WHERE width = 256")
+                            .get(0)
+                            .get("c")
+                            .asText())
+                    == 2L * RUNS * STEPS);
     for (int run = 0; run < RUNS; run++) {
       Map<String, NavigableMap<Long, Double>> points = queries.points(runId(run));
       assertThat(points.keySet()).containsExactly("acc", "loss");

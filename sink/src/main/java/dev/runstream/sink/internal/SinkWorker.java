@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -45,8 +47,10 @@ import org.slf4j.LoggerFactory;
  *                                       |             | remaining tables retried after a backoff
  * insert rejected (data error)          | dead-letter | that table's source records to the DLQ,
  *                                       |             | the rest of the batch goes on
- * rollup refresh fails, retryable       | retry       | rows stay inserted, batch kept and not
+ * rollup refresh fails, retryable       | retry       | rows stay inserted, offsets not
  *                                       |             | committed, only the refresh is retried
+ * rollup refresh not yet due            |             | batches inserted, offsets held until one
+ *                                       |             | refresh (every rollupInterval) covers all
  * rollup refresh rejected               | (logged)    | counted in rollupFailures; the stored
  *                                       |             | records are not dead-lettered
  * crash after insert, before commit     |             | batch read again: same rows (merged by
@@ -73,7 +77,18 @@ public final class SinkWorker implements Runnable {
       String deadLetterTopic,
       int batchMaxRows,
       Duration batchMaxDelay,
-      Duration pauseBackoff) {}
+      Duration pauseBackoff,
+      Duration rollupInterval) {
+    /** Settings that refresh rollups after every batch. */
+    public Settings(
+        Collection<String> topics,
+        String deadLetterTopic,
+        int batchMaxRows,
+        Duration batchMaxDelay,
+        Duration pauseBackoff) {
+      this(topics, deadLetterTopic, batchMaxRows, batchMaxDelay, pauseBackoff, Duration.ZERO);
+    }
+  }
 
   private final Consumer<byte[], byte[]> consumer;
   private final Producer<byte[], byte[]> deadLetters;
@@ -85,6 +100,13 @@ public final class SinkWorker implements Runnable {
   private final LongSupplier nanoTime;
 
   private final RowBatch batch = new RowBatch();
+  // Batches whose rows are inserted but whose rollups are not refreshed yet: their offsets wait
+  // here, uncommitted, so one refresh serves every batch of a rollup interval (a live run touches
+  // the same buckets batch after batch). A crash replays them all; the refresh is idempotent.
+  private final Map<Rollups.Series, Rollups.StepRange> unrefreshed = new HashMap<>();
+  private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+  private final Map<TopicPartition, Long> uncommittedFirst = new HashMap<>();
+  private long uncommittedSinceNanos;
   private volatile boolean stopping;
   // When paused, no partition is fetched until this time; flushBlocked keeps them paused until the
   // pending batch is written.
@@ -135,14 +157,14 @@ public final class SinkWorker implements Runnable {
         throw e;
       }
     } finally {
-      if (!batch.isEmpty()) {
-        if (!flushAndCommit()) {
+      if (!batch.isEmpty() || !uncommitted.isEmpty()) {
+        if (!flushAndCommit(true)) {
           log.warn(
               "stopping with an unwritten batch of {} rows; its records stay uncommitted and will"
                   + " be read again",
               batch.rows());
           // Forget it, so closing the consumer (which revokes the partitions) does not try again.
-          batch.clear();
+          forgetPending();
         }
       }
     }
@@ -206,12 +228,15 @@ public final class SinkWorker implements Runnable {
   }
 
   private boolean flushDue() {
-    if (batch.isEmpty()) {
+    if (batch.isEmpty() && uncommitted.isEmpty()) {
       return false;
     }
     long now = nanoTime.getAsLong();
     if (flushBlocked) {
       return now - pausedUntilNanos >= 0;
+    }
+    if (batch.isEmpty()) {
+      return now - uncommittedSinceNanos >= settings.rollupInterval().toNanos();
     }
     return batch.rows() >= settings.batchMaxRows()
         || now - batch.startedNanos() >= settings.batchMaxDelay().toNanos();
@@ -222,6 +247,15 @@ public final class SinkWorker implements Runnable {
    * consumer, when a table could not be written for a retryable reason.
    */
   boolean flushAndCommit() {
+    return flushAndCommit(false);
+  }
+
+  /**
+   * Inserts the batch's rows, then refreshes the rollups and commits once the rollup interval
+   * passed since the oldest uncommitted batch (at once when {@code force}, on stop and on
+   * revocation). Returns false, pausing the consumer, when something must be tried again.
+   */
+  boolean flushAndCommit(boolean force) {
     long started = nanoTime.getAsLong();
     int rowsInBatch = batch.rows();
     for (String table : new ArrayList<>(batch.pendingTables().keySet())) {
@@ -239,22 +273,51 @@ public final class SinkWorker implements Runnable {
         }
         continue;
       }
-      if (!refreshRollups(table, rows)) {
-        return false;
-      }
+      rows.touched().forEach((series, range) -> Rollups.touch(unrefreshed, series, range));
       batch.markWritten(table);
     }
-    long written = nanoTime.getAsLong();
-    commit(batch.commitOffsets());
-    counters.batches.increment();
-    if (log.isDebugEnabled()) {
+    if (!batch.isEmpty()) {
+      if (uncommitted.isEmpty()) {
+        uncommittedSinceNanos = nanoTime.getAsLong();
+      }
+      uncommitted.putAll(batch.commitOffsets());
+      batch.firstOffsets().forEach(uncommittedFirst::putIfAbsent);
+      counters.batches.increment();
       log.debug(
-          "batch of {} rows written in {} ms, committed in {} ms",
+          "batch of {} rows inserted in {} ms",
           rowsInBatch,
-          TimeUnit.NANOSECONDS.toMillis(written - started),
-          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - written));
+          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started));
+      batch.clear();
     }
+    return completePending(force);
+  }
+
+  private void forgetPending() {
     batch.clear();
+    uncommitted.clear();
+    uncommittedFirst.clear();
+    unrefreshed.clear();
+  }
+
+  /** Refreshes the rollups of the uncommitted batches and commits them, when due. */
+  private boolean completePending(boolean force) {
+    if (uncommitted.isEmpty()) {
+      flushBlocked = false;
+      updatePause();
+      return true;
+    }
+    long age = nanoTime.getAsLong() - uncommittedSinceNanos;
+    if (!force && !unrefreshed.isEmpty() && age < settings.rollupInterval().toNanos()) {
+      flushBlocked = false;
+      updatePause();
+      return true; // deferred: the next batches' series join this refresh
+    }
+    if (!refreshRollups()) {
+      return false;
+    }
+    commit(new HashMap<>(uncommitted));
+    uncommitted.clear();
+    uncommittedFirst.clear();
     flushBlocked = false;
     updatePause();
     return true;
@@ -271,7 +334,7 @@ public final class SinkWorker implements Runnable {
     }
     if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
         || Thread.currentThread().isInterrupted()) {
-      holdBatch(table, rows, e);
+      holdBatch("insert into " + table, rows.rows(), e);
       return false;
     }
     log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
@@ -287,52 +350,53 @@ public final class SinkWorker implements Runnable {
   }
 
   /**
-   * Recomputes the rollups the table's rows touched. The rows are already in, so a retryable
-   * failure holds the batch (uncommitted) and only the refresh is tried again; a crash before it
-   * succeeds replays the batch, whose refresh recomputes the same buckets. A rejected refresh (a
-   * bug, not the data) is logged and counted rather than dead-lettering stored records.
+   * Recomputes the rollups the uncommitted batches touched. The rows are already in, so a retryable
+   * failure holds the offsets (uncommitted, consumer paused) and only the refresh is tried again; a
+   * crash before it succeeds replays the batches, whose refresh recomputes the same buckets. A
+   * rejected refresh (a bug, not the data) is logged and counted rather than dead-lettering stored
+   * records.
    */
-  private boolean refreshRollups(String table, RowBatch.TableRows rows) {
-    if (rows.touched().isEmpty()) {
+  private boolean refreshRollups() {
+    if (unrefreshed.isEmpty()) {
       return true;
     }
     try {
       long started = nanoTime.getAsLong();
-      retry.run("rollups of " + table, () -> writer.refreshRollups(rows.touched()));
+      retry.run("rollup refresh", () -> writer.refreshRollups(unrefreshed));
+      counters.rollupRefreshes.increment();
       log.debug(
           "rollups of {} series refreshed in {} ms",
-          rows.touched().size(),
+          unrefreshed.size(),
           TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started));
-      counters.rollupRefreshes.increment();
-      return true;
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
           || Thread.currentThread().isInterrupted()) {
-        holdBatch("rollups of " + table, rows, e);
+        holdBatch("rollup refresh", unrefreshed.size(), e);
         return false;
       }
       counters.rollupFailures.increment();
       log.error(
           "ClickHouse rejected the rollup refresh of {} series; their curves stay stale until"
               + " touched again",
-          rows.touched().size(),
+          unrefreshed.size(),
           e);
-      return true;
     }
+    unrefreshed.clear();
+    return true;
   }
 
-  private void holdBatch(String what, RowBatch.TableRows rows, Exception e) {
+  private void holdBatch(String what, int count, Exception e) {
     counters.failedFlushes.increment();
     flushBlocked = true;
     pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
     updatePause();
     log.warn(
-        "cannot write {} rows ({}); pausing consumption and retrying in {} ms: {}",
-        rows.rows(),
+        "cannot complete {} ({} rows or series); pausing consumption and retrying in {} ms: {}",
         what,
+        count,
         settings.pauseBackoff().toMillis(),
         ErrorClassifier.reason(e));
   }
@@ -341,7 +405,7 @@ public final class SinkWorker implements Runnable {
     return ErrorClassifier.reason(e);
   }
 
-  private void commit(Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> o) {
+  private void commit(Map<TopicPartition, OffsetAndMetadata> o) {
     for (int attempt = 1; ; attempt++) {
       try {
         consumer.commitSync(o);
@@ -429,6 +493,9 @@ public final class SinkWorker implements Runnable {
     } else if (!batch.isEmpty()) {
       long due = batch.startedNanos() + settings.batchMaxDelay().toNanos();
       wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, due - now)));
+    } else if (!uncommitted.isEmpty()) {
+      long due = uncommittedSinceNanos + settings.rollupInterval().toNanos();
+      wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, due - now)));
     }
     return Math.max(wait, 1);
   }
@@ -436,10 +503,10 @@ public final class SinkWorker implements Runnable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if (batch.isEmpty()) {
+      if (batch.isEmpty() && uncommitted.isEmpty()) {
         return;
       }
-      if (!flushAndCommit()) {
+      if (!flushAndCommit(true)) {
         dropBatch(partitions);
       }
     }
@@ -447,7 +514,7 @@ public final class SinkWorker implements Runnable {
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       // The group moved on without us: committing is no longer possible.
-      if (!batch.isEmpty()) {
+      if (!batch.isEmpty() || !uncommitted.isEmpty()) {
         dropBatch(partitions);
       }
     }
@@ -460,14 +527,17 @@ public final class SinkWorker implements Runnable {
     }
 
     private void dropBatch(Collection<TopicPartition> leaving) {
-      // Partitions we keep must be read again from the batch's start, or its rows would be lost.
-      for (Map.Entry<TopicPartition, Long> first : batch.firstOffsets().entrySet()) {
+      // Partitions we keep must be read again from the start of the oldest uncommitted batch, or
+      // its rows (or its rollups) would be lost.
+      Map<TopicPartition, Long> firsts = new HashMap<>(batch.firstOffsets());
+      firsts.putAll(uncommittedFirst);
+      for (Map.Entry<TopicPartition, Long> first : firsts.entrySet()) {
         if (!leaving.contains(first.getKey()) && consumer.assignment().contains(first.getKey())) {
           consumer.seek(first.getKey(), first.getValue());
         }
       }
       log.warn("dropped an unwritten batch of {} rows on rebalance", batch.rows());
-      batch.clear();
+      forgetPending();
       flushBlocked = false;
     }
   }

@@ -232,6 +232,10 @@ public final class SinkBench {
                     .batchMaxRows(batchRows)
                     .build())) {
           awaitCount(http, db, total, Duration.ofMinutes(10));
+          // Done when the curves are: every point counted in the widest rollups.
+          while (rolledUp(http, db) < total) {
+            TimeUnit.MILLISECONDS.sleep(50);
+          }
           double seconds = (System.nanoTime() - t0) / 1e9;
           // The counters move after the commit that follows the insert.
           while (sink.stats().bufferedRows() > 0 || sink.stats().batches() == 0) {
@@ -242,7 +246,7 @@ public final class SinkBench {
                   Locale.ROOT,
                   "  %-58s %,12.0f points/s  ratio %.2f  (%.1f s; %d batches, rollups refreshed"
                       + " %d times)",
-                  "runstream sink, batchMaxRows " + batchRows + ", Avro, rollups",
+                  "runstream sink, batchMaxRows " + batchRows + ", until rollups done",
                   total / seconds,
                   (total / seconds) / (total / engineSeconds),
                   seconds,
@@ -263,6 +267,17 @@ public final class SinkBench {
   private static long count(ClickHouseHttp http, String db, String where) {
     return Long.parseLong(
         http.queryJson("SELECT count() AS c FROM " + db + ".metrics WHERE " + where)
+            .get(0)
+            .get("c")
+            .asText());
+  }
+
+  private static long rolledUp(ClickHouseHttp http, String db) {
+    return Long.parseLong(
+        http.queryJson(
+                "SELECT sum(points) AS c FROM "
+                    + db
+                    + ".metric_rollups FINAL WHERE width = 256 AND project = 'bench'")
             .get(0)
             .get("c")
             .asText());

@@ -116,6 +116,10 @@ class SinkWorkerTest {
   }
 
   private SinkWorker newWorker(int maxRows) {
+    return newWorker(maxRows, Duration.ZERO);
+  }
+
+  private SinkWorker newWorker(int maxRows, Duration rollupInterval) {
     SinkWorker w =
         new SinkWorker(
             consumer,
@@ -133,7 +137,8 @@ class SinkWorkerTest {
                 TOPICS.deadLetters,
                 maxRows,
                 DELAY,
-                PAUSE),
+                PAUSE,
+                rollupInterval),
             counters,
             now::get);
     w.subscribe();
@@ -282,6 +287,47 @@ class SinkWorkerTest {
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
     assertThat(counters.rollupRefreshes.sum()).isEqualTo(1);
     assertThat(counters.rollupFailures.sum()).isZero();
+  }
+
+  @Test
+  void shouldShareOneRollupRefreshAmongTheBatchesOfAnIntervalAndCommitOnlyAfterIt() {
+    worker = newWorker(2, Duration.ofSeconds(5));
+    produce(METRICS, metrics(1, 0.9));
+    worker.pollOnce(); // full: inserted, refresh deferred
+    produce(METRICS, metrics(2, 0.8));
+    worker.pollOnce(); // full again
+
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
+    assertThat(writer.refreshes).isEmpty();
+    assertThat(committed()).as("no commit before the rollups are right").isEmpty();
+    assertThat(consumer.paused()).as("deferring is not pausing").isEmpty();
+
+    advance(Duration.ofSeconds(5));
+    worker.pollOnce();
+
+    assertThat(writer.refreshes)
+        .containsExactly(
+            Map.of(
+                new Rollups.Series("team", "proj", "run-1", "loss"),
+                new Rollups.StepRange(1, 2),
+                new Rollups.Series("team", "proj", "run-1", "acc"),
+                new Rollups.StepRange(1, 2)));
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+    assertThat(counters.batches.sum()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldRefreshAndCommitDeferredBatchesOnStop() {
+    worker = newWorker(2, Duration.ofMinutes(1));
+    produce(METRICS, metrics(1, 0.9));
+    worker.pollOnce();
+    assertThat(committed()).isEmpty();
+
+    worker.requestStop();
+    worker.run();
+
+    assertThat(writer.refreshes).hasSize(1);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
   }
 
   @Test
