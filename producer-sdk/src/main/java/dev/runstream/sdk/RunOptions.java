@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * What {@link Runstream#init(RunOptions)} needs to know about a run and where to send it. Build one
@@ -46,7 +47,13 @@ import java.util.TreeMap;
  *       {@code RUNSTREAM_FSYNC_INTERVAL}, {@code RUNSTREAM_FINISH_TIMEOUT}</td><td>durations:
  *       seconds ({@code 10}, {@code 0.5}) or ISO-8601 ({@code PT10S})</td></tr>
  *   <tr><td>{@code RUNSTREAM_QUEUE_CAPACITY}</td><td>queue capacity</td></tr>
+ *   <tr><td>{@code RUNSTREAM_GPU_TAG}</td><td>{@code true} to tag the run with its GPU model</td></tr>
+ *   <tr><td>{@code RUNSTREAM_KAFKA_PROPERTIES}</td><td>producer properties over runstream's own,
+ *       as {@code key=value,key=value}</td></tr>
  * </table>
+ *
+ * <p>A variable that is set but invalid makes {@link #builder(String)} throw an {@link
+ * IllegalArgumentException} naming the variable; a blank variable counts as unset.
  *
  * <p>Immutable and thread-safe.
  */
@@ -291,27 +298,10 @@ public final class RunOptions {
 
     private Builder(String project, Map<String, String> env) {
       this.project = requireText(project, "project");
-      this.entity = env.getOrDefault("RUNSTREAM_ENTITY", DEFAULT_ENTITY);
-      this.name = blankToNull(env.get("RUNSTREAM_NAME"));
-      this.notes = blankToNull(env.get("RUNSTREAM_NOTES"));
-      String envTags = env.get("RUNSTREAM_TAGS");
-      if (envTags != null) {
-        for (String tag : envTags.split(",")) {
-          if (!tag.isBlank() && !tags.contains(tag.strip())) {
-            tags.add(tag.strip());
-          }
-        }
-        tagsFromEnvironment = true;
-      }
-      this.group = blankToNull(env.get("RUNSTREAM_RUN_GROUP"));
-      this.jobType = blankToNull(env.get("RUNSTREAM_JOB_TYPE"));
-      if (env.get("RUNSTREAM_RUN_ID") != null) {
-        runId(env.get("RUNSTREAM_RUN_ID"));
-      }
-      this.resume = parseEnum(Resume.class, env, "RUNSTREAM_RESUME", Resume.NEVER);
-      this.mode = parseEnum(Mode.class, env, "RUNSTREAM_MODE", Mode.ONLINE);
-      this.directory =
-          env.get("RUNSTREAM_DIR") != null ? Path.of(env.get("RUNSTREAM_DIR")) : DEFAULT_DIRECTORY;
+      this.entity = DEFAULT_ENTITY;
+      this.resume = Resume.NEVER;
+      this.mode = Mode.ONLINE;
+      this.directory = DEFAULT_DIRECTORY;
       this.kafkaBootstrap =
           firstOf(env, DEFAULT_KAFKA_BOOTSTRAP, "RUNSTREAM_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP");
       this.schemaRegistryUrl =
@@ -320,24 +310,70 @@ public final class RunOptions {
               DEFAULT_SCHEMA_REGISTRY_URL,
               "RUNSTREAM_SCHEMA_REGISTRY_URL",
               "SCHEMA_REGISTRY_URL");
-      this.topicPrefix = env.getOrDefault("RUNSTREAM_TOPIC_PREFIX", DEFAULT_TOPIC_PREFIX);
-      this.heartbeatInterval =
-          parseDuration(env, "RUNSTREAM_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL);
-      this.systemMetricsInterval =
-          parseDuration(env, "RUNSTREAM_SYSTEM_METRICS_INTERVAL", DEFAULT_SYSTEM_METRICS_INTERVAL);
-      this.fsyncInterval = parseDuration(env, "RUNSTREAM_FSYNC_INTERVAL", DEFAULT_FSYNC_INTERVAL);
-      this.finishTimeout = parseDuration(env, "RUNSTREAM_FINISH_TIMEOUT", DEFAULT_FINISH_TIMEOUT);
+      this.topicPrefix = DEFAULT_TOPIC_PREFIX;
+      this.heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+      this.systemMetricsInterval = DEFAULT_SYSTEM_METRICS_INTERVAL;
+      this.fsyncInterval = DEFAULT_FSYNC_INTERVAL;
+      this.finishTimeout = DEFAULT_FINISH_TIMEOUT;
       this.queueCapacity = DEFAULT_QUEUE_CAPACITY;
-      if (env.get("RUNSTREAM_QUEUE_CAPACITY") != null) {
-        try {
-          queueCapacity(Integer.parseInt(env.get("RUNSTREAM_QUEUE_CAPACITY").strip()));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(
-              "RUNSTREAM_QUEUE_CAPACITY is not a number: " + env.get("RUNSTREAM_QUEUE_CAPACITY"));
-        }
+      // Each variable goes through its setter, so it is checked like an explicit argument and a
+      // mistake stops start-up with a message naming the variable.
+      fromEnv(env, "RUNSTREAM_ENTITY", this::entity);
+      fromEnv(env, "RUNSTREAM_NAME", this::name);
+      fromEnv(env, "RUNSTREAM_NOTES", this::notes);
+      fromEnv(
+          env,
+          "RUNSTREAM_TAGS",
+          v -> {
+            for (String tag : v.split(",")) {
+              if (!tag.isBlank() && !tags.contains(tag.strip())) {
+                tags.add(tag.strip());
+              }
+            }
+            tagsFromEnvironment = true;
+          });
+      fromEnv(env, "RUNSTREAM_RUN_GROUP", this::group);
+      fromEnv(env, "RUNSTREAM_JOB_TYPE", this::jobType);
+      fromEnv(env, "RUNSTREAM_RUN_ID", this::runId);
+      fromEnv(env, "RUNSTREAM_RESUME", v -> resume(parseEnum(Resume.class, v)));
+      fromEnv(env, "RUNSTREAM_MODE", v -> mode(parseEnum(Mode.class, v)));
+      fromEnv(env, "RUNSTREAM_DIR", v -> directory(Path.of(v)));
+      fromEnv(env, "RUNSTREAM_TOPIC_PREFIX", this::topicPrefix);
+      fromEnv(env, "RUNSTREAM_HEARTBEAT_INTERVAL", v -> heartbeatInterval(parseDuration(v)));
+      fromEnv(
+          env, "RUNSTREAM_SYSTEM_METRICS_INTERVAL", v -> systemMetricsInterval(parseDuration(v)));
+      fromEnv(env, "RUNSTREAM_FSYNC_INTERVAL", v -> fsyncInterval(parseDuration(v)));
+      fromEnv(env, "RUNSTREAM_FINISH_TIMEOUT", v -> finishTimeout(parseDuration(v)));
+      fromEnv(env, "RUNSTREAM_QUEUE_CAPACITY", v -> queueCapacity(parseInt(v)));
+      fromEnv(env, "RUNSTREAM_GPU_TAG", v -> gpuTag(parseBoolean(v)));
+      fromEnv(
+          env,
+          "RUNSTREAM_KAFKA_PROPERTIES",
+          v -> {
+            for (String pair : v.split(",")) {
+              if (pair.isBlank()) {
+                continue;
+              }
+              int eq = pair.indexOf('=');
+              if (eq <= 0) {
+                throw new IllegalArgumentException(
+                    "expected comma-separated key=value pairs, got '" + pair.strip() + "'");
+              }
+              kafkaProperty(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+            }
+          });
+      fromEnv(env, "RUNSTREAM_CONFIG_FILE", v -> configFile(Path.of(v)));
+    }
+
+    private static void fromEnv(Map<String, String> env, String key, Consumer<String> setter) {
+      String value = env.get(key);
+      if (value == null || value.isBlank()) {
+        return;
       }
-      if (env.get("RUNSTREAM_CONFIG_FILE") != null) {
-        configFile(Path.of(env.get("RUNSTREAM_CONFIG_FILE")));
+      try {
+        setter.accept(value.strip());
+      } catch (IllegalArgumentException | UncheckedIOException e) {
+        throw new IllegalArgumentException(key + "=" + value + ": " + e.getMessage(), e);
       }
     }
 
@@ -558,11 +594,19 @@ public final class RunOptions {
     /**
      * Checks the settings together.
      *
-     * @throws IllegalArgumentException when {@link Resume#MUST} has no run id
+     * @throws IllegalArgumentException when {@link Resume#MUST} has no run id, or a config value
+     *     cannot be written as JSON
      */
     public RunOptions build() {
       if (resume == Resume.MUST && runId == null) {
         throw new IllegalArgumentException("resume MUST needs a runId");
+      }
+      try {
+        // The config travels as JSON: find a value that cannot be written now, not at init.
+        JSON.writeValueAsString(config);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException(
+            "config cannot be written as JSON: " + e.getOriginalMessage(), e);
       }
       return new RunOptions(this);
     }
@@ -583,10 +627,6 @@ public final class RunOptions {
       return value;
     }
 
-    private static String blankToNull(String value) {
-      return value == null || value.isBlank() ? null : value;
-    }
-
     private static String firstOf(Map<String, String> env, String fallback, String... keys) {
       for (String key : keys) {
         String value = env.get(key);
@@ -597,31 +637,35 @@ public final class RunOptions {
       return fallback;
     }
 
-    private static <E extends Enum<E>> E parseEnum(
-        Class<E> type, Map<String, String> env, String key, E fallback) {
-      String value = env.get(key);
-      if (value == null || value.isBlank()) {
-        return fallback;
-      }
+    private static <E extends Enum<E>> E parseEnum(Class<E> type, String value) {
       try {
         return Enum.valueOf(type, value.strip().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            key
-                + " must be one of "
-                + List.of(type.getEnumConstants()).toString().toLowerCase(Locale.ROOT)
-                + ": "
-                + value,
+            "must be one of "
+                + List.of(type.getEnumConstants()).toString().toLowerCase(Locale.ROOT),
             e);
       }
     }
 
-    /** Seconds ({@code 10}, {@code 0.5}) or ISO-8601 ({@code PT10S}). */
-    static Duration parseDuration(Map<String, String> env, String key, Duration fallback) {
-      String value = env.get(key);
-      if (value == null || value.isBlank()) {
-        return fallback;
+    private static int parseInt(String value) {
+      try {
+        return Integer.parseInt(value.strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("not a whole number", e);
       }
+    }
+
+    private static boolean parseBoolean(String value) {
+      return switch (value.strip().toLowerCase(Locale.ROOT)) {
+        case "true", "1", "yes", "on" -> true;
+        case "false", "0", "no", "off" -> false;
+        default -> throw new IllegalArgumentException("must be true or false");
+      };
+    }
+
+    /** Seconds ({@code 10}, {@code 0.5}) or ISO-8601 ({@code PT10S}). */
+    static Duration parseDuration(String value) {
       String v = value.strip();
       try {
         if (v.startsWith("P") || v.startsWith("p")) {
@@ -629,8 +673,7 @@ public final class RunOptions {
         }
         return Duration.ofNanos(Math.round(Double.parseDouble(v) * 1e9));
       } catch (NumberFormatException | DateTimeParseException e) {
-        throw new IllegalArgumentException(
-            key + " is not a duration in seconds or ISO-8601: " + value, e);
+        throw new IllegalArgumentException("not a duration in seconds or ISO-8601", e);
       }
     }
   }

@@ -96,8 +96,8 @@ public final class KafkaRun implements Run {
   private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
 
   /** What {@link #start} found in the run directory of an earlier process of this run. */
-  record Previous(long nextSequence, long nextStep, long ackedThrough) {
-    static final Previous NONE = new Previous(0, 0, -1);
+  record Previous(long nextSequence, long nextStep, long ackedThrough, String name) {
+    static final Previous NONE = new Previous(0, 0, -1, null);
   }
 
   KafkaRun(
@@ -109,7 +109,10 @@ public final class KafkaRun implements Run {
       SchemaRegistry registry) {
     this.options = options;
     this.id = id;
-    this.name = options.name() != null ? options.name() : RunNames.newDisplayName();
+    this.name =
+        options.name() != null
+            ? options.name()
+            : previous.name() != null ? previous.name() : RunNames.newDisplayName();
     this.topics = Topics.withPrefix(options.topicPrefix());
     this.directory = directory;
     this.resumed = previous != Previous.NONE;
@@ -219,7 +222,14 @@ public final class KafkaRun implements Run {
       throw new UncheckedIOException("cannot read the journal in " + directory.path(), e);
     }
     long acked = Math.min(directory.readAcked(), lastSequence);
-    return new Previous(lastSequence + 1, lastStep + 1, acked);
+    Object name = null;
+    try {
+      name = directory.readMetadata().get("name");
+    } catch (UncheckedIOException e) {
+      // run.json unreadable: the resumed run gets a new display name, nothing else depends on it
+    }
+    return new Previous(
+        lastSequence + 1, lastStep + 1, acked, name instanceof String s && !s.isBlank() ? s : null);
   }
 
   private Map<String, Object> metadata() {
@@ -259,7 +269,10 @@ public final class KafkaRun implements Run {
       long every = options.systemMetricsInterval().toMillis();
       // A random first delay, so that many jobs started together do not sample in lockstep.
       long first = ThreadLocalRandom.current().nextLong(Math.max(1, every / 2)) + every / 2;
-      SystemMetrics system = new SystemMetrics(directory.path());
+      // GPUs are sampled only when nvidia-smi listed some at init: a machine whose nvidia-smi
+      // has no driver or no device logs neither GPU metrics nor errors.
+      SystemMetrics system =
+          new SystemMetrics(directory.path(), environment.containsKey("gpu_count"));
       scheduler.scheduleAtFixedRate(
           () -> sampleSystem(system), first, every, TimeUnit.MILLISECONDS);
     }
@@ -464,11 +477,13 @@ public final class KafkaRun implements Run {
       }
       long step;
       if (explicitStep >= 0) {
-        step = explicitStep;
-        nextStep.accumulateAndGet(explicitStep + 1, Math::max);
         if (hasUncommitted) {
+          // As W&B does: what commit=false gathered belongs to the current step and is committed
+          // there before the step moves on.
           commitUncommitted();
         }
+        step = explicitStep;
+        nextStep.accumulateAndGet(explicitStep + 1, Math::max);
       } else if (hasUncommitted) {
         synchronized (stateLock) {
           // Values given now win over values added earlier with commit=false.

@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * disk ({@code system.disk.percent}, {@code system.disk.read_mb}, {@code system.disk.write_mb} of
  * this process since the run started), network ({@code system.network.sent_mb}, {@code
  * system.network.recv_mb} of all non-loopback interfaces since the run started) and, when {@code
- * nvidia-smi} exists, every GPU ({@link NvidiaSmi#parseSample}). Linux-only sources ({@code /proc})
- * are skipped elsewhere. A source that fails is left out of the sample; {@code nvidia-smi} failing
- * once is logged once and not asked again.
+ * nvidia-smi} listed GPUs at init, every GPU ({@link NvidiaSmi#parseSample}). Linux-only sources
+ * ({@code /proc}) are skipped elsewhere. A source that fails is left out of the sample; {@code
+ * nvidia-smi} failing once is logged once and not asked again.
  *
  * <p>Called from one scheduler thread; not thread-safe.
  */
@@ -36,14 +36,18 @@ final class SystemMetrics {
   private final long[] ioStart;
   private final long[] netStart;
 
-  SystemMetrics(Path disk) {
+  /**
+   * @param disk a path on the disk whose usage is reported (the run directory)
+   * @param gpus whether to ask {@code nvidia-smi} for GPU metrics (it listed GPUs at init)
+   */
+  SystemMetrics(Path disk, boolean gpus) {
     this.disk = disk;
     this.os =
         ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.OperatingSystemMXBean sun
             ? sun
             : null;
-    this.gpus = Commands.onPath("nvidia-smi").isPresent();
+    this.gpus = gpus;
     this.ioStart = processIo();
     this.netStart = network();
   }

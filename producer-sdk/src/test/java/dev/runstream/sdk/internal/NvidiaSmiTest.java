@@ -59,13 +59,20 @@ class NvidiaSmiTest {
 
   @Test
   void shouldSampleSystemMetricsWithoutGpusAndWithoutErrors() {
-    Map<String, Double> m = new SystemMetrics(java.nio.file.Path.of(".")).sample();
+    Map<String, Double> m = new SystemMetrics(java.nio.file.Path.of("."), false).sample();
     assertThat(m)
         .containsKeys(
             "system.cpu.percent",
+            "system.process.cpu.percent",
             "system.memory.percent",
+            "system.memory.used_mb",
+            "system.process.rss_mb",
             "system.jvm.heap_used_mb",
-            "system.disk.percent");
+            "system.disk.percent",
+            "system.disk.read_mb",
+            "system.disk.write_mb",
+            "system.network.recv_mb",
+            "system.network.sent_mb");
     assertThat(m.keySet()).noneMatch(k -> k.startsWith("system.gpu."));
   }
 
