@@ -83,7 +83,11 @@ public interface Run extends AutoCloseable {
 
   /**
    * Declares how metric {@code name} is judged and summarised, e.g. {@code
-   * run.defineMetric("val_loss").goal(Goal.MINIMIZE).summary(SummaryMode.MIN)}.
+   * run.defineMetric("val_loss").goal(Goal.MINIMIZE).summary(SummaryMode.MIN)}. Publishes the
+   * definition at once and again on every setter; does not block.
+   *
+   * @throws IllegalArgumentException when {@code name} is not a valid metric name (a mistake in the
+   *     program, found at its first run, unlike a bad value inside the training loop)
    */
   MetricDefinition defineMetric(String name);
 

@@ -144,6 +144,142 @@ class RunOptionsTest {
   }
 
   @Test
+  void shouldTakeNestedConfigFromMapsAndAJsonFile() throws Exception {
+    Path json =
+        Files.writeString(
+            dir.resolve("hp.json"),
+            "{\"optimizer\": {\"name\": \"adam\", \"betas\": [0.9, 0.999]}, \"epochs\": 3}");
+    RunOptions o =
+        RunOptions.builder("p", Map.of())
+            .config(Map.of("model", Map.of("layers", 4, "heads", Map.of("count", 8))))
+            .configFile(json)
+            .build();
+    assertThat(o.config())
+        .containsEntry("model", Map.of("layers", 4, "heads", Map.of("count", 8)))
+        .containsEntry("optimizer", Map.of("name", "adam", "betas", List.of(0.9, 0.999)))
+        .containsEntry("epochs", 3);
+    assertThatThrownBy(
+            () ->
+                RunOptions.builder("p", Map.of())
+                    .configFile(Files.writeString(dir.resolve("list.json"), "[1, 2]")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("list.json")
+        .hasMessageContaining("not a JSON object");
+  }
+
+  @Test
+  void shouldRefuseAConfigValueThatCannotBeWrittenAsJsonWhenBuilt() {
+    RunOptions.Builder b = RunOptions.builder("p", Map.of()).config("optimizer", new Object());
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("config cannot be written as JSON");
+  }
+
+  @Test
+  void shouldTakeGpuTagAndKafkaPropertiesFromTheEnvironment() {
+    RunOptions o =
+        RunOptions.builder(
+                "p",
+                Map.of(
+                    "RUNSTREAM_GPU_TAG",
+                    "true",
+                    "RUNSTREAM_KAFKA_PROPERTIES",
+                    "linger.ms=50, compression.type=zstd"))
+            .build();
+    assertThat(o.gpuTag()).isTrue();
+    assertThat(o.kafkaProperties())
+        .containsEntry("linger.ms", "50")
+        .containsEntry("compression.type", "zstd");
+    assertThat(RunOptions.builder("p", Map.of()).build().gpuTag()).isFalse();
+  }
+
+  @Test
+  void shouldLetEveryExplicitArgumentWinOverItsVariable() {
+    Map<String, String> env =
+        Map.ofEntries(
+            Map.entry("RUNSTREAM_NAME", "env-name"),
+            Map.entry("RUNSTREAM_NOTES", "env notes"),
+            Map.entry("RUNSTREAM_RUN_GROUP", "env-group"),
+            Map.entry("RUNSTREAM_JOB_TYPE", "env-job"),
+            Map.entry("RUNSTREAM_RUN_ID", "env-id"),
+            Map.entry("RUNSTREAM_RESUME", "must"),
+            Map.entry("RUNSTREAM_DIR", "env-dir"),
+            Map.entry("RUNSTREAM_SCHEMA_REGISTRY_URL", "http://env"),
+            Map.entry("RUNSTREAM_TOPIC_PREFIX", "env."),
+            Map.entry("RUNSTREAM_HEARTBEAT_INTERVAL", "5"),
+            Map.entry("RUNSTREAM_SYSTEM_METRICS_INTERVAL", "5"),
+            Map.entry("RUNSTREAM_FSYNC_INTERVAL", "5"),
+            Map.entry("RUNSTREAM_FINISH_TIMEOUT", "5"),
+            Map.entry("RUNSTREAM_QUEUE_CAPACITY", "5"),
+            Map.entry("RUNSTREAM_GPU_TAG", "yes"),
+            Map.entry("RUNSTREAM_KAFKA_PROPERTIES", "linger.ms=50"));
+    RunOptions o =
+        RunOptions.builder("p", env)
+            .name("mine")
+            .notes("my notes")
+            .group("my-group")
+            .jobType("eval")
+            .runId("my-id")
+            .resume(Resume.ALLOW)
+            .directory(dir)
+            .schemaRegistryUrl("http://mine")
+            .topicPrefix("mine.")
+            .heartbeatInterval(Duration.ofSeconds(1))
+            .systemMetricsInterval(Duration.ZERO)
+            .fsyncInterval(Duration.ofSeconds(2))
+            .finishTimeout(Duration.ofSeconds(3))
+            .queueCapacity(7)
+            .gpuTag(false)
+            .kafkaProperty("linger.ms", 1)
+            .config("lr", 0.5)
+            .build();
+    assertThat(o.name()).isEqualTo("mine");
+    assertThat(o.notes()).isEqualTo("my notes");
+    assertThat(o.group()).isEqualTo("my-group");
+    assertThat(o.jobType()).isEqualTo("eval");
+    assertThat(o.runId()).isEqualTo("my-id");
+    assertThat(o.resume()).isEqualTo(Resume.ALLOW);
+    assertThat(o.directory()).isEqualTo(dir);
+    assertThat(o.schemaRegistryUrl()).isEqualTo("http://mine");
+    assertThat(o.topicPrefix()).isEqualTo("mine.");
+    assertThat(o.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(o.systemMetricsInterval()).isZero();
+    assertThat(o.fsyncInterval()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(o.finishTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(o.queueCapacity()).isEqualTo(7);
+    assertThat(o.gpuTag()).isFalse();
+    assertThat(o.kafkaProperties()).containsEntry("linger.ms", 1);
+  }
+
+  @Test
+  void shouldNameTheVariableWhoseValueIsOutOfRange() {
+    assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_HEARTBEAT_INTERVAL", "0")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RUNSTREAM_HEARTBEAT_INTERVAL")
+        .hasMessageContaining("must be positive");
+    assertThatThrownBy(
+            () -> RunOptions.builder("p", Map.of("RUNSTREAM_SYSTEM_METRICS_INTERVAL", "-1")))
+        .hasMessageContaining("RUNSTREAM_SYSTEM_METRICS_INTERVAL");
+    assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_QUEUE_CAPACITY", "0")))
+        .hasMessageContaining("RUNSTREAM_QUEUE_CAPACITY");
+    assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_RUN_ID", "a b")))
+        .hasMessageContaining("RUNSTREAM_RUN_ID");
+    assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_GPU_TAG", "maybe")))
+        .hasMessageContaining("RUNSTREAM_GPU_TAG");
+    assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_KAFKA_PROPERTIES", "acks")))
+        .hasMessageContaining("RUNSTREAM_KAFKA_PROPERTIES");
+    assertThatThrownBy(
+            () ->
+                RunOptions.builder(
+                    "p", Map.of("RUNSTREAM_CONFIG_FILE", dir.resolve("gone.json").toString())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RUNSTREAM_CONFIG_FILE");
+    // A blank variable is unset, not an error.
+    assertThat(RunOptions.builder("p", Map.of("RUNSTREAM_ENTITY", " ")).build().entity())
+        .isEqualTo(RunOptions.DEFAULT_ENTITY);
+  }
+
+  @Test
   void shouldAcceptEverythingAndSendNothingWhenDisabled() {
     Run run = Runstream.init(RunOptions.builder("p", Map.of("RUNSTREAM_MODE", "disabled")).build());
     run.log(Map.of("loss", 1.0));

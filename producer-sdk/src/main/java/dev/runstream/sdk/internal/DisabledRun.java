@@ -11,6 +11,8 @@ import dev.runstream.sdk.RunSummary;
 import dev.runstream.sdk.SummaryMode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +113,7 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
   }
 
   @Override
-  public synchronized RunConfig config() {
+  public RunConfig config() {
     return new RunConfig() {
       @Override
       public RunConfig set(String key, Object value) {
@@ -123,8 +125,10 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
 
       @Override
       public RunConfig update(Map<String, ?> values) {
-        synchronized (DisabledRun.this) {
-          config.putAll(values);
+        if (values != null) {
+          synchronized (DisabledRun.this) {
+            config.putAll(values);
+          }
         }
         return this;
       }
@@ -132,7 +136,7 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
       @Override
       public Map<String, Object> asMap() {
         synchronized (DisabledRun.this) {
-          return Map.copyOf(config);
+          return Collections.unmodifiableMap(new LinkedHashMap<>(config));
         }
       }
     };
@@ -151,8 +155,10 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
 
       @Override
       public RunSummary update(Map<String, ?> values) {
-        synchronized (DisabledRun.this) {
-          summary.putAll(values);
+        if (values != null) {
+          synchronized (DisabledRun.this) {
+            summary.putAll(values);
+          }
         }
         return this;
       }
@@ -160,7 +166,7 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
       @Override
       public Map<String, Object> asMap() {
         synchronized (DisabledRun.this) {
-          return Map.copyOf(summary);
+          return Collections.unmodifiableMap(new LinkedHashMap<>(summary));
         }
       }
     };
@@ -168,6 +174,10 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
 
   @Override
   public MetricDefinition defineMetric(String metric) {
+    String problem = MetricNames.problem(metric);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
     return new MetricDefinition() {
       @Override
       public String name() {
@@ -193,6 +203,9 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
 
   @Override
   public void addTags(String... added) {
+    if (added == null) {
+      return;
+    }
     for (String t : added) {
       if (t != null && !t.isBlank() && !tags.contains(t)) {
         tags.add(t);
@@ -202,7 +215,9 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
 
   @Override
   public void removeTags(String... removed) {
-    tags.removeAll(List.of(removed));
+    if (removed != null) {
+      tags.removeAll(Arrays.asList(removed));
+    }
   }
 
   @Override

@@ -41,7 +41,7 @@ final class EnvironmentInfo {
     return env;
   }
 
-  private static void git(File dir, Map<String, String> env) {
+  static void git(File dir, Map<String, String> env) {
     if (Commands.onPath("git").isEmpty()) {
       return;
     }

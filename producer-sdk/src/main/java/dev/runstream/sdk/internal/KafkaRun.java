@@ -34,6 +34,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -411,7 +412,7 @@ public final class KafkaRun implements Run {
         return;
       }
       if (metrics == null) {
-        reject("metrics are null", "null", 1);
+        reject("metrics are null", "<null map>", 1);
         return;
       }
       synchronized (stateLock) {
@@ -462,7 +463,7 @@ public final class KafkaRun implements Run {
         return;
       }
       if (metrics == null) {
-        reject("metrics are null", "null", 1);
+        reject("metrics are null", "<null map>", 1);
         return;
       }
       int n = metrics.size();
@@ -538,7 +539,7 @@ public final class KafkaRun implements Run {
   private Double validated(String key, Object value) {
     String problem = MetricNames.problem(key);
     if (problem != null) {
-      reject(problem, String.valueOf(key), 1);
+      reject(problem, key, 1);
       return null;
     }
     if (value instanceof Number number) {
@@ -554,11 +555,16 @@ public final class KafkaRun implements Run {
   }
 
   private static int size(Map<String, ?> metrics) {
-    return metrics == null || metrics.isEmpty() ? 1 : metrics.size();
+    try {
+      return metrics == null || metrics.isEmpty() ? 1 : metrics.size();
+    } catch (RuntimeException e) {
+      return 1; // a broken map: count the call, never throw from the rejection itself
+    }
   }
 
-  private void reject(String reason, String key, int points) {
+  private void reject(String reason, String name, int points) {
     rejected.add(points);
+    String key = name == null ? "<null name>" : name;
     // One warning per key: a bad name inside a training loop must not flood the log.
     if (warned.size() < MAX_WARNED_KEYS && warned.add(key)) {
       log.warn(
@@ -709,6 +715,9 @@ public final class KafkaRun implements Run {
 
   @Override
   public void addTags(String... added) {
+    if (added == null) {
+      return;
+    }
     synchronized (stateLock) {
       for (String tag : added) {
         if (tag == null || tag.isBlank()) {
@@ -723,8 +732,12 @@ public final class KafkaRun implements Run {
 
   @Override
   public void removeTags(String... removed) {
+    if (removed == null) {
+      return;
+    }
     synchronized (stateLock) {
-      tags.removeAll(List.of(removed));
+      // Arrays.asList, not List.of: a null among the arguments must not throw into the program.
+      tags.removeAll(Arrays.asList(removed));
       offerEvent(new TagsUpdated(new ArrayList<>(tags)));
     }
   }

@@ -8,6 +8,7 @@ import dev.runstream.schemas.AvroDeserializer;
 import dev.runstream.schemas.InMemorySchemaRegistry;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.ConfigUpdated;
+import dev.runstream.schemas.avro.Heartbeat;
 import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.MetricDefined;
 import dev.runstream.schemas.avro.NotesUpdated;
@@ -449,7 +450,9 @@ class KafkaRunTest {
                 KafkaRun.start(
                     options().runId("nope").resume(Resume.MUST).build(), factory, registry))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("cannot be resumed");
+        .hasMessageContaining("run nope cannot be resumed")
+        .hasMessageContaining("no run directory " + dir.resolve("run-nope"));
+    assertThat(dir.resolve("run-nope")).doesNotExist();
   }
 
   @Test
@@ -472,6 +475,134 @@ class KafkaRunTest {
             registry);
     assertThat(run.id()).matches("[0-9a-z]{8}");
     assertThat(run.name()).matches("[a-z]+-[a-z]+-\\d+");
+  }
+
+  @Test
+  void shouldCommitUncommittedMetricsAtTheirOwnStepBeforeAnExplicitStep() {
+    start(options());
+    run.log("loss", 1.0); // step 0
+    run.log(Map.of("acc", 0.5), false); // gathered at step 1
+    run.log(Map.of("loss", 0.2), 10);
+    run.log(Map.of("loss", 0.1));
+    run.finish();
+
+    List<MetricBatch> b = batches();
+    assertThat(b).extracting(MetricBatch::getStep).containsExactly(0L, 1L, 10L, 11L);
+    assertThat(b.get(1).getNames()).containsExactly("acc");
+    assertThat(b.get(2).getNames()).containsExactly("loss");
+  }
+
+  @Test
+  void shouldAnnounceGroupAndJobType() {
+    start(options().group("sweep-7").jobType("eval"));
+    run.finish();
+
+    RunStarted started = (RunStarted) payloads().get(0);
+    assertThat(started.getGroup()).isEqualTo("sweep-7");
+    assertThat(started.getJobType()).isEqualTo("eval");
+  }
+
+  @Test
+  void shouldSendHeartbeatsWithTheLastStepWhileTheRunLives() {
+    start(options().heartbeatInterval(Duration.ofMillis(50)));
+    run.log("loss", 1.0);
+    run.log("loss", 0.5);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                payloads().stream()
+                    .filter(Heartbeat.class::isInstance)
+                    .anyMatch(h -> ((Heartbeat) h).getLastStep() == 1));
+    run.finish();
+    long before = payloads().stream().filter(Heartbeat.class::isInstance).count();
+    assertThat(payloads().get(payloads().size() - 1)).isInstanceOf(RunFinished.class);
+    assertThat(payloads().stream().filter(Heartbeat.class::isInstance).count()).isEqualTo(before);
+  }
+
+  @Test
+  void shouldWarnOnceNamingTheKeyAndCountEveryRejection() {
+    start(options());
+    String warnings =
+        capturingStandardError(
+            () -> {
+              for (int i = 0; i < 3; i++) {
+                run.log(ordered("lr", "high", "loss", 1.0, "bad,name", 2.0));
+              }
+            });
+    run.finish();
+
+    assertThat(run.counters().rejected()).isEqualTo(6);
+    assertThat(run.counters().accepted()).isEqualTo(3);
+    assertThat(warnings.lines().filter(l -> l.contains("WARN")).toList())
+        .hasSize(2)
+        .anySatisfy(l -> assertThat(l).contains("'lr'", "non-numeric", "java.lang.String"))
+        .anySatisfy(l -> assertThat(l).contains("'bad,name'", "forbidden character"));
+  }
+
+  @Test
+  void shouldNeverThrowIntoTheCallerWhateverItPasses() {
+    start(options());
+    Map<String, Object> throwing =
+        new java.util.AbstractMap<>() {
+          @Override
+          public java.util.Set<Entry<String, Object>> entrySet() {
+            throw new IllegalStateException("a broken map");
+          }
+        };
+    run.log(throwing);
+    run.log(throwing, 3);
+    run.log(throwing, false);
+    run.log((String) null, 1.0);
+    run.log((Map<String, ?>) null, false);
+    run.addTags((String[]) null);
+    run.removeTags("x", null);
+    run.notes(null);
+    run.alert(null, null, null);
+    run.config().update(null);
+    run.summary().update(null);
+    run.finish();
+
+    assertThat(run.counters().rejected()).isEqualTo(5);
+    assertThat(run.counters().accepted()).isZero();
+  }
+
+  @Test
+  void shouldKeepTheNameOfTheRunItResumes() {
+    start(options());
+    run.log("loss", 1.0);
+    run.finish();
+
+    start(
+        RunOptions.builder("tinyllm", Map.of())
+            .runId("run1")
+            .resume(Resume.ALLOW)
+            .directory(dir)
+            .systemMetricsInterval(Duration.ZERO));
+    assertThat(run.name()).isEqualTo("test1");
+    assertThat(run.step()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldStartANewRunWhenResumeAllowsItAndNothingExists() {
+    start(options().runId("fresh").resume(Resume.ALLOW));
+    assertThat(run.resumed()).isFalse();
+    assertThat(run.step()).isZero();
+    run.finish();
+    assertThat(payloads().get(0)).isInstanceOf(RunStarted.class);
+  }
+
+  /** Runs {@code body} while standard error (where slf4j-simple writes) is captured. */
+  static String capturingStandardError(Runnable body) {
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      body.run();
+    } finally {
+      System.setErr(original);
+    }
+    return captured.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   static List<Long> steps(int n) {

@@ -1,0 +1,61 @@
+package dev.runstream.sdk;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A training program run in a child JVM by the lifecycle tests: an offline run that ends in one of
+ * several ways. Arguments: scenario, directory, run id, and for {@code sample} a file whose
+ * appearance tells it to finish.
+ *
+ * <ul>
+ *   <li>{@code forget}: logs 10 steps and returns from main without finishing the run.
+ *   <li>{@code crash}: logs 10 steps and dies on an uncaught exception.
+ *   <li>{@code sample}: logs a step with the GPU tag on and system metrics every 100 ms, and
+ *       finishes once the stop file appears (at most after a minute).
+ * </ul>
+ */
+public final class LifecycleMain {
+  private LifecycleMain() {}
+
+  public static void main(String[] args) {
+    String scenario = args[0];
+    RunOptions.Builder options =
+        RunOptions.builder("lifecycle", Map.of())
+            .mode(Mode.OFFLINE)
+            .directory(Path.of(args[1]))
+            .runId(args[2])
+            .systemMetricsInterval(Duration.ZERO);
+    if (scenario.equals("sample")) {
+      options.gpuTag(true).systemMetricsInterval(Duration.ofMillis(100));
+    }
+    Run run = Runstream.init(options.build());
+    switch (scenario) {
+      case "forget" -> {
+        for (int step = 0; step < 10; step++) {
+          run.log("loss", 1.0 / (step + 1));
+        }
+      }
+      case "crash" -> {
+        for (int step = 0; step < 10; step++) {
+          run.log("loss", 1.0 / (step + 1));
+        }
+        throw new IllegalStateException("the loss diverged");
+      }
+      case "sample" -> {
+        run.log("loss", 1.0);
+        Path stop = Path.of(args[3]);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (!Files.exists(stop) && System.nanoTime() < deadline) {
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        run.finish();
+      }
+      default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+    }
+  }
+}
