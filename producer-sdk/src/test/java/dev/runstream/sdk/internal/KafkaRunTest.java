@@ -28,6 +28,7 @@ import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.SummaryMode;
 import dev.runstream.sdk.SyncOptions;
 import dev.runstream.sdk.SyncResult;
+import dev.runstream.sdk.TestLogs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -524,7 +525,7 @@ class KafkaRunTest {
   void shouldWarnOnceNamingTheKeyAndCountEveryRejection() {
     start(options());
     String warnings =
-        capturingStandardError(
+        TestLogs.capturingStandardError(
             () -> {
               for (int i = 0; i < 3; i++) {
                 run.log(ordered("lr", "high", "loss", 1.0, "bad,name", 2.0));
@@ -590,19 +591,6 @@ class KafkaRunTest {
     assertThat(run.step()).isZero();
     run.finish();
     assertThat(payloads().get(0)).isInstanceOf(RunStarted.class);
-  }
-
-  /** Runs {@code body} while standard error (where slf4j-simple writes) is captured. */
-  static String capturingStandardError(Runnable body) {
-    java.io.PrintStream original = System.err;
-    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-    try {
-      body.run();
-    } finally {
-      System.setErr(original);
-    }
-    return captured.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   static List<Long> steps(int n) {
