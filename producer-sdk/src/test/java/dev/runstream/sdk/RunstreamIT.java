@@ -77,7 +77,7 @@ class RunstreamIT {
     run.alert("slow epoch", "epoch 3 took twice as long", AlertLevel.WARN);
     Topics topics = Topics.withPrefix(prefix);
     // Sampled every 200 ms while the run lives: read one before finishing.
-    List<MetricBatch> system = readAll(stack, topics.system.name(), MetricBatch.class, 1);
+    List<MetricBatch> system = read(stack, topics.system.name(), MetricBatch.class, 1, false);
     run.finish();
 
     assertThat(run.counters()).isEqualTo(new RunCounters(1000, 1000, 0, 0, 0, 1000, 0));
@@ -398,6 +398,16 @@ class RunstreamIT {
   /** Reads the topic from the start until at least {@code atLeast} records, then 1 s of quiet. */
   private static <T extends SpecificRecord> List<T> readAll(
       LocalStack stack, String topic, Class<T> type, int atLeast) {
+    return read(stack, topic, type, atLeast, true);
+  }
+
+  /**
+   * Reads the topic from the start until at least {@code atLeast} records and, if {@code quiet}, 1
+   * s without more (a topic still being written, like the system topic of a live run, is never
+   * quiet).
+   */
+  private static <T extends SpecificRecord> List<T> read(
+      LocalStack stack, String topic, Class<T> type, int atLeast, boolean quiet) {
     Deserializer<T> values =
         new AvroDeserializer<>(type, SerdeConfig.registry(stack.schemaRegistryUrl()));
     List<T> read = new ArrayList<>();
@@ -409,7 +419,11 @@ class RunstreamIT {
                 ConsumerConfig.GROUP_ID_CONFIG,
                 "it-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                "earliest"),
+                "earliest",
+                // A topic the SDK has not created yet is unknown to the consumer until its next
+                // metadata refresh (5 minutes by default).
+                ConsumerConfig.METADATA_MAX_AGE_CONFIG,
+                500),
             new StringDeserializer(),
             values)) {
       consumer.subscribe(List.of(topic));
@@ -422,7 +436,8 @@ class RunstreamIT {
                   read.add(r.value());
                   quietSince[0] = System.nanoTime();
                 }
-                return read.size() >= atLeast && System.nanoTime() - quietSince[0] > 1_000_000_000L;
+                return read.size() >= atLeast
+                    && (!quiet || System.nanoTime() - quietSince[0] > 1_000_000_000L);
               });
     }
     return read;
