@@ -4,6 +4,10 @@ package dev.runstream.sdk;
  * A snapshot of what a run did with the points logged to it. Counts metric points (one per
  * name-value pair of {@code log()}), not calls, and not system metrics or lifecycle events.
  *
+ * <p>A resumed run ({@link Resume}) first delivers what its earlier process left unacknowledged in
+ * the run directory: those points count in {@code sent} and {@code replayed} (not in {@code
+ * accepted}), so {@code sent} may exceed {@code accepted} there.
+ *
  * @param accepted points taken by {@code log()}
  * @param sent points Kafka acknowledged (each point once, whether sent live or replayed)
  * @param spilled points that were written only to the run directory because Kafka was unreachable,

@@ -1,6 +1,7 @@
 package dev.runstream.sdk;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.runstream.deploy.LocalStack;
@@ -12,6 +13,7 @@ import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunFinished;
+import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.Severity;
 import java.io.BufferedReader;
@@ -176,6 +178,71 @@ class RunstreamIT {
     List<MetricBatch> batches =
         readAll(stack, Topics.withPrefix(prefix).metrics.name(), MetricBatch.class, 100);
     assertThat(batches).extracting(MetricBatch::getStep).containsExactlyElementsOf(range(100));
+  }
+
+  @Test
+  void shouldResumeAfterTheLastStepAndSendWhatKafkaNeverGotFirst(LocalStack stack) {
+    String prefix = prefix();
+    String id = "resumed-" + prefix.substring(7, 15);
+    Run first =
+        Runstream.init(
+            options(stack, prefix)
+                .runId(id)
+                .name("resumable")
+                .mode(Mode.OFFLINE)
+                .systemMetricsInterval(Duration.ZERO)
+                .build());
+    for (int step = 0; step < 50; step++) {
+      first.log(metrics(step));
+    }
+    first.finish(1); // the job died; nothing of it reached Kafka
+
+    assertThatThrownBy(() -> Runstream.init(options(stack, prefix).runId(id).build()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already exists");
+    assertThatThrownBy(
+            () ->
+                Runstream.init(options(stack, prefix).runId(id + "-x").resume(Resume.MUST).build()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("cannot be resumed");
+
+    Run second =
+        Runstream.init(
+            options(stack, prefix)
+                .runId(id)
+                .resume(Resume.ALLOW)
+                .systemMetricsInterval(Duration.ZERO)
+                .build());
+    assertThat(second.resumed()).isTrue();
+    assertThat(second.name()).isEqualTo("resumable");
+    assertThat(second.step()).isEqualTo(50);
+    for (int i = 0; i < 50; i++) {
+      second.log(metrics(second.step()));
+    }
+    second.finish();
+
+    // This process delivered the earlier process's 100 points (replayed) and its own 100.
+    assertThat(second.counters().accepted()).isEqualTo(100);
+    assertThat(second.counters().sent()).isEqualTo(200);
+    assertThat(second.counters().replayed()).isGreaterThanOrEqualTo(100);
+    Topics topics = Topics.withPrefix(prefix);
+    List<MetricBatch> batches = readAll(stack, topics.metrics.name(), MetricBatch.class, 100);
+    assertThat(batches).extracting(MetricBatch::getStep).containsExactlyElementsOf(range(100));
+    assertThat(batches).extracting(MetricBatch::getSequence).isSorted().doesNotHaveDuplicates();
+    List<Object> payloads =
+        readAll(stack, topics.runs.name(), RunEvent.class, 4).stream()
+            .map(e -> (Object) e.getPayload())
+            .toList();
+    assertThat(payloads.get(0)).isInstanceOf(RunStarted.class);
+    assertThat(payloads)
+        .filteredOn(RunResumed.class::isInstance)
+        .singleElement()
+        .extracting(p -> ((RunResumed) p).getFromStep())
+        .isEqualTo(50L);
+    assertThat(payloads)
+        .filteredOn(RunFinished.class::isInstance)
+        .extracting(p -> ((RunFinished) p).getExitCode())
+        .containsExactly(1, 0);
   }
 
   @Test
