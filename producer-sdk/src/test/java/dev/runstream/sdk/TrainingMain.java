@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A simulated training job for {@code RunstreamKillIT}: logs three metrics per step forever and
+ * A simulated training job for {@code RunstreamIT}'s kill -9 test: logs three metrics per step and
  * prints {@code durable <points>} on stdout whenever more points are fsynced to the run directory.
  * Arguments: bootstrap, registry URL, topic prefix, directory, run id.
  */
