@@ -36,6 +36,8 @@ import java.util.function.Consumer;
  *   <tr><td>{@code RUNSTREAM_RUN_GROUP}, {@code RUNSTREAM_JOB_TYPE}</td><td>group, job type</td></tr>
  *   <tr><td>{@code RUNSTREAM_RUN_ID}, {@code RUNSTREAM_RESUME}</td><td>run id; never, allow or
  *       must</td></tr>
+ *   <tr><td>{@code RUNSTREAM_RESUME_LOOKUP_TIMEOUT}</td><td>how long {@code init} may read Kafka
+ *       to find a run it resumes (a duration; {@code 0} turns the lookup off)</td></tr>
  *   <tr><td>{@code RUNSTREAM_MODE}</td><td>online, offline or disabled</td></tr>
  *   <tr><td>{@code RUNSTREAM_DIR}</td><td>the directory of run directories</td></tr>
  *   <tr><td>{@code RUNSTREAM_CONFIG_FILE}</td><td>a JSON or {@code .properties} config file</td></tr>
@@ -92,6 +94,13 @@ public final class RunOptions {
   /** How long {@code finish()} waits for everything logged to reach Kafka: 30 seconds. */
   public static final Duration DEFAULT_FINISH_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * How long {@code init} may spend asking Kafka about a run id it was given, online: 10 seconds.
+   * Within it, {@link Resume#ALLOW} and {@link Resume#MUST} find the run's last step, highest
+   * sequence and name, and {@link Resume#NEVER} checks that the id is new.
+   */
+  public static final Duration DEFAULT_RESUME_LOOKUP_TIMEOUT = Duration.ofSeconds(10);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String project;
@@ -116,6 +125,7 @@ public final class RunOptions {
   private final Duration systemMetricsInterval;
   private final Duration fsyncInterval;
   private final boolean gpuTag;
+  private final Duration resumeLookupTimeout;
 
   private RunOptions(Builder b) {
     this.project = b.project;
@@ -140,6 +150,7 @@ public final class RunOptions {
     this.systemMetricsInterval = b.systemMetricsInterval;
     this.fsyncInterval = b.fsyncInterval;
     this.gpuTag = b.gpuTag;
+    this.resumeLookupTimeout = b.resumeLookupTimeout;
   }
 
   /** Starts options for a run of {@code project}, with defaults from the process environment. */
@@ -270,6 +281,15 @@ public final class RunOptions {
     return gpuTag;
   }
 
+  /**
+   * How long {@code init} may read Kafka to find a run id it was given (online only); {@link
+   * Duration#ZERO} when it only looks at the local run directory. Default {@link
+   * #DEFAULT_RESUME_LOOKUP_TIMEOUT}.
+   */
+  public Duration resumeLookupTimeout() {
+    return resumeLookupTimeout;
+  }
+
   /** Builds {@link RunOptions}; each setter validates its argument. Not thread-safe. */
   public static final class Builder {
     private final String project;
@@ -295,6 +315,7 @@ public final class RunOptions {
     private Duration systemMetricsInterval;
     private Duration fsyncInterval;
     private boolean gpuTag;
+    private Duration resumeLookupTimeout;
 
     private Builder(String project, Map<String, String> env) {
       this.project = requireText(project, "project");
@@ -316,6 +337,7 @@ public final class RunOptions {
       this.fsyncInterval = DEFAULT_FSYNC_INTERVAL;
       this.finishTimeout = DEFAULT_FINISH_TIMEOUT;
       this.queueCapacity = DEFAULT_QUEUE_CAPACITY;
+      this.resumeLookupTimeout = DEFAULT_RESUME_LOOKUP_TIMEOUT;
       // Each variable goes through its setter, so it is checked like an explicit argument and a
       // mistake stops start-up with a message naming the variable.
       fromEnv(env, "RUNSTREAM_ENTITY", this::entity);
@@ -336,6 +358,7 @@ public final class RunOptions {
       fromEnv(env, "RUNSTREAM_JOB_TYPE", this::jobType);
       fromEnv(env, "RUNSTREAM_RUN_ID", this::runId);
       fromEnv(env, "RUNSTREAM_RESUME", v -> resume(parseEnum(Resume.class, v)));
+      fromEnv(env, "RUNSTREAM_RESUME_LOOKUP_TIMEOUT", v -> resumeLookupTimeout(parseDuration(v)));
       fromEnv(env, "RUNSTREAM_MODE", v -> mode(parseEnum(Mode.class, v)));
       fromEnv(env, "RUNSTREAM_DIR", v -> directory(Path.of(v)));
       fromEnv(env, "RUNSTREAM_TOPIC_PREFIX", this::topicPrefix);
@@ -508,6 +531,23 @@ public final class RunOptions {
     /** What to do when the run id exists; default {@link Resume#NEVER}. */
     public Builder resume(Resume resume) {
       this.resume = Objects.requireNonNull(resume, "resume");
+      return this;
+    }
+
+    /**
+     * How long {@code init} may read Kafka, online, to find what it holds of the run id given with
+     * {@link #runId}: its last step, highest sequence and name for {@link Resume#ALLOW} and {@link
+     * Resume#MUST}, whether it exists at all for {@link Resume#NEVER}. {@code init} blocks for at
+     * most this long (plus a second to close the consumer). Default {@link
+     * #DEFAULT_RESUME_LOOKUP_TIMEOUT}; {@link Duration#ZERO} turns the lookup off, so that only the
+     * local run directory counts, as in offline mode.
+     */
+    public Builder resumeLookupTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "resumeLookupTimeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("resumeLookupTimeout must not be negative: " + timeout);
+      }
+      this.resumeLookupTimeout = timeout;
       return this;
     }
 

@@ -25,12 +25,18 @@ public final class Runstream {
   /**
    * Starts a run: makes its directory {@code <directory>/run-<id>} (unless {@link Mode#DISABLED}),
    * announces it with its name, notes, tags, config and environment (or, when resumed, where it
-   * resumes), and starts its background writer, heartbeat and system-metrics sampler. Does not wait
-   * for Kafka: an unreachable broker only means the records wait in the run directory.
+   * resumes), and starts its background writer, heartbeat and system-metrics sampler. Sending does
+   * not wait for Kafka: an unreachable broker only means the records wait in the run directory.
+   *
+   * <p>Online, when the program gave a {@link RunOptions#runId()}, {@code init} first reads back
+   * from Kafka what it holds of that run, blocking for at most {@link
+   * RunOptions#resumeLookupTimeout()} (default 10 s): a resumed run continues after the last step
+   * and the highest sequence that reached Kafka, even on a machine without its run directory, and
+   * {@link Resume#NEVER} refuses an id Kafka already has.
    *
    * @throws IllegalStateException when {@link RunOptions#resume()} forbids the start (the id exists
-   *     with {@link Resume#NEVER}, or does not with {@link Resume#MUST}), or another process uses
-   *     the run directory
+   *     with {@link Resume#NEVER}; with {@link Resume#MUST}, it exists neither in a run directory
+   *     nor in Kafka, or Kafka cannot be asked), or another process uses the run directory
    * @throws java.io.UncheckedIOException when the run directory cannot be made
    */
   public static Run init(RunOptions options) {

@@ -1,6 +1,7 @@
 package dev.runstream.sdk.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runstream.schemas.HttpSchemaRegistryClient;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.Topics;
@@ -96,9 +97,18 @@ public final class KafkaRun implements Run {
   private final List<String> tags; // guarded by stateLock
   private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
 
-  /** What {@link #start} found in the run directory of an earlier process of this run. */
-  record Previous(long nextSequence, long nextStep, long ackedThrough, String name) {
-    static final Previous NONE = new Previous(0, 0, -1, null);
+  /** How long the lookup waits for one schema from the registry. */
+  private static final Duration LOOKUP_REGISTRY_TIMEOUT = Duration.ofSeconds(2);
+
+  /**
+   * Where an earlier process of this run left off, from its run directory and from Kafka.
+   *
+   * @param ackedThrough the highest sequence through which the local journal needs no replay
+   * @param resumed whether there was an earlier process at all
+   */
+  record Previous(
+      long nextSequence, long nextStep, long ackedThrough, String name, boolean resumed) {
+    static final Previous NONE = new Previous(0, 0, -1, null, false);
   }
 
   KafkaRun(
@@ -116,7 +126,7 @@ public final class KafkaRun implements Run {
             : previous.name() != null ? previous.name() : RunNames.newDisplayName();
     this.topics = Topics.withPrefix(options.topicPrefix());
     this.directory = directory;
-    this.resumed = previous != Previous.NONE;
+    this.resumed = previous.resumed();
     this.firstStep = previous.nextStep();
     this.nextStep = new AtomicLong(previous.nextStep());
     this.environment = Collections.unmodifiableMap(EnvironmentInfo.capture());
@@ -154,8 +164,10 @@ public final class KafkaRun implements Run {
   }
 
   /**
-   * Starts a run as {@code options} say: checks the resume policy against the run directory, makes
-   * the directory, announces the run and starts its threads.
+   * Starts a run as {@code options} say: checks the resume policy against the run directory and,
+   * online with a given run id, against what Kafka holds of the run; makes the directory, announces
+   * the run and starts its threads. Blocks for at most {@link RunOptions#resumeLookupTimeout()}
+   * (plus a second) on Kafka.
    *
    * @throws IllegalStateException when the resume policy forbids this start, or the directory is
    *     used by another process
@@ -164,21 +176,51 @@ public final class KafkaRun implements Run {
   public static KafkaRun start(RunOptions options) {
     Supplier<Producer<String, byte[]>> producers = null;
     SchemaRegistry registry = null;
+    RunLookup lookup = null;
     if (options.mode() == Mode.ONLINE) {
       producers =
           Delivery.kafkaProducers(
               Delivery.producerConfig(options.kafkaBootstrap(), options.kafkaProperties()));
       registry = SerdeConfig.registry(options.schemaRegistryUrl());
+      Duration budget = options.resumeLookupTimeout();
+      if (!budget.isZero()) {
+        // Its own registry client, with a timeout that fits the lookup's budget.
+        SchemaRegistry lookupRegistry =
+            new HttpSchemaRegistryClient(
+                options.schemaRegistryUrl(),
+                budget.compareTo(LOOKUP_REGISTRY_TIMEOUT) < 0 ? budget : LOOKUP_REGISTRY_TIMEOUT);
+        lookup =
+            new KafkaRunLookup(
+                options.kafkaBootstrap(),
+                options.kafkaProperties(),
+                Topics.withPrefix(options.topicPrefix()),
+                lookupRegistry,
+                budget);
+      }
     }
-    return start(options, producers, registry);
+    return start(options, producers, registry, lookup);
   }
 
+  /** {@link #start(RunOptions)} with the run directory as the only record of earlier processes. */
   static KafkaRun start(
       RunOptions options, Supplier<Producer<String, byte[]>> producers, SchemaRegistry registry) {
+    return start(options, producers, registry, null);
+  }
+
+  /**
+   * @param lookup asks Kafka about the run, or null when only the run directory counts (offline, or
+   *     the lookup turned off)
+   */
+  static KafkaRun start(
+      RunOptions options,
+      Supplier<Producer<String, byte[]>> producers,
+      SchemaRegistry registry,
+      RunLookup lookup) {
     String id = options.runId() != null ? options.runId() : RunNames.newRunId();
     Path path = RunDirectory.pathOf(options.directory(), id);
     boolean exists = RunDirectory.exists(path);
-    if (exists && options.resume() == Resume.NEVER) {
+    Resume resume = options.resume();
+    if (exists && resume == Resume.NEVER) {
       throw new IllegalStateException(
           "run "
               + id
@@ -186,26 +228,204 @@ public final class KafkaRun implements Run {
               + path
               + "; resume it with Resume.ALLOW or choose another run id");
     }
-    if (!exists && options.resume() == Resume.MUST) {
-      throw new IllegalStateException(
-          "run " + id + " cannot be resumed: there is no run directory " + path);
+    RunHistory kafka = null;
+    // A generated id is new by construction: only an id the program chose can name an old run.
+    if (lookup != null && options.runId() != null) {
+      kafka =
+          lookup.find(
+              id,
+              resume == Resume.NEVER ? BackwardScan.Goal.EXISTS : BackwardScan.Goal.RESUME,
+              resume != Resume.NEVER && options.name() == null && !exists);
     }
+    checkResume(options, id, path, exists, kafka);
     RunDirectory directory = RunDirectory.open(path);
     if (!directory.tryLock()) {
       throw new IllegalStateException(
           "run directory " + path + " is in use by another process or run");
     }
     try {
-      Previous previous = exists ? scan(directory) : Previous.NONE;
+      Previous local = exists ? scan(directory) : Previous.NONE;
+      Previous previous = resume == Resume.NEVER ? local : merge(local, exists, kafka);
       KafkaRun run = new KafkaRun(options, id, directory, previous, producers, registry);
       if (!exists) {
         directory.writeMetadata(run.metadata());
+      }
+      if (kafka != null && resume != Resume.NEVER) {
+        run.explain(kafka, local, exists);
       }
       run.begin();
       return run;
     } catch (RuntimeException e) {
       directory.unlock();
       throw e;
+    }
+  }
+
+  /** Enforces the resume policy; warns where it lets a start go on without knowing enough. */
+  private static void checkResume(
+      RunOptions options, String id, Path path, boolean exists, RunHistory kafka) {
+    Resume resume = options.resume();
+    if (kafka == null) {
+      if (!exists && resume == Resume.MUST) {
+        throw new IllegalStateException(
+            "run "
+                + id
+                + " cannot be resumed: there is no run directory "
+                + path
+                + (options.mode() == Mode.OFFLINE
+                    ? " (an offline run is resumed from its run directory only)"
+                    : options.mode() == Mode.ONLINE && options.resumeLookupTimeout().isZero()
+                        ? " (and Kafka was not asked: resumeLookupTimeout is 0)"
+                        : ""));
+      }
+      return;
+    }
+    String budget = "within resumeLookupTimeout " + options.resumeLookupTimeout();
+    String kafkaAt = "Kafka at " + options.kafkaBootstrap();
+    switch (resume) {
+      case NEVER -> {
+        if (kafka.found()) {
+          throw new IllegalStateException(
+              "run "
+                  + id
+                  + " already exists in Kafka (topics "
+                  + options.topicPrefix()
+                  + "*); resume it with Resume.ALLOW or choose another run id");
+        }
+        if (kafka.outcome() != RunHistory.Outcome.ABSENT) {
+          log.warn(
+              "runstream could not check {} that run id {} is new in {} ({}); starting it anyway."
+                  + " If the id was used before, both runs' points are kept under it and the"
+                  + " later sequence wins where their steps meet",
+              budget,
+              id,
+              kafkaAt,
+              kafka.detail());
+        }
+      }
+      case MUST -> {
+        switch (kafka.outcome()) {
+          case FOUND -> {}
+          case ABSENT -> {
+            if (!exists) {
+              throw new IllegalStateException(
+                  "run "
+                      + id
+                      + " cannot be resumed: "
+                      + kafkaAt
+                      + " has no record of it in "
+                      + options.topicPrefix()
+                      + "runs, and there is no run directory "
+                      + path);
+            }
+          }
+          case UNKNOWN -> {
+            if (!exists) {
+              throw new IllegalStateException(
+                  "run "
+                      + id
+                      + " cannot be resumed: there is no run directory "
+                      + path
+                      + ", and "
+                      + kafkaAt
+                      + " gave no record of it "
+                      + budget
+                      + " ("
+                      + kafka.detail()
+                      + "); raise resumeLookupTimeout (RUNSTREAM_RESUME_LOOKUP_TIMEOUT) or copy"
+                      + " the run directory here");
+            }
+          }
+          case UNREACHABLE ->
+              throw new IllegalStateException(
+                  "run "
+                      + id
+                      + " cannot be resumed: "
+                      + kafkaAt
+                      + " could not be asked where the run left off "
+                      + budget
+                      + " ("
+                      + kafka.detail()
+                      + ")"
+                      + (exists
+                          ? "; Resume.ALLOW would continue from the run directory " + path
+                          : "; there is no run directory " + path + " either"));
+        }
+      }
+      case ALLOW -> {}
+    }
+  }
+
+  /** The later of where the run directory and Kafka say the run left off. */
+  static Previous merge(Previous local, boolean localExists, RunHistory kafka) {
+    if (kafka == null || !kafka.found()) {
+      return local;
+    }
+    long nextSequence = Math.max(local.nextSequence(), kafka.lastSequence() + 1);
+    long nextStep = Math.max(local.nextStep(), kafka.lastStep() + 1);
+    // Without a run directory there is nothing to replay; with one, its own records after its
+    // acknowledged mark are still sent first (they keep their lower sequences).
+    long acked = localExists ? local.ackedThrough() : nextSequence - 1;
+    String name = local.name() != null ? local.name() : kafka.name();
+    return new Previous(nextSequence, nextStep, acked, name, true);
+  }
+
+  /** Logs what the lookup leaves uncertain about this resumed (or new) run, and what follows. */
+  private void explain(RunHistory kafka, Previous local, boolean localExists) {
+    String budget = "within resumeLookupTimeout " + options.resumeLookupTimeout();
+    String kafkaAt = "Kafka at " + options.kafkaBootstrap();
+    String where =
+        localExists
+            ? "continuing from the run directory " + directory.path() + " at step " + firstStep
+            : "starting it at step 0 as a new run";
+    switch (kafka.outcome()) {
+      case FOUND -> {
+        if (!kafka.complete()) {
+          log.warn(
+              "run {}: {} was not read back far enough {} ({}); continuing at step {} and"
+                  + " sequence {}, after the newest records found. If the run had gone further,"
+                  + " this process's points meet its earlier ones at the same steps downstream,"
+                  + " where the higher sequence wins",
+              id,
+              kafkaAt,
+              budget,
+              kafka.detail(),
+              firstStep,
+              pipeline.nextSequence());
+        }
+        if (options.name() == null && !localExists && kafka.name() == null) {
+          log.info(
+              "run {}: its display name was not found in Kafka {}; this process calls it {}, and"
+                  + " what was stored downstream keeps the name it started with",
+              id,
+              budget,
+              name);
+        }
+        if (kafka.project() != null && !kafka.project().equals(options.project())
+            || kafka.entity() != null && !kafka.entity().equals(options.entity())) {
+          log.warn(
+              "run {} exists in Kafka under team {} and project {}; this process logs it under"
+                  + " team {} and project {}",
+              id,
+              kafka.entity(),
+              kafka.project(),
+              options.entity(),
+              options.project());
+        }
+      }
+      case ABSENT -> {}
+      case UNKNOWN, UNREACHABLE ->
+          log.warn(
+              "runstream could not find out from {} {} where run {} left off ({}); {}. If the run"
+                  + " already logged to Kafka from another machine, this process's points at the"
+                  + " steps it logged there lose to the earlier points downstream (same run,"
+                  + " metric and step: the higher sequence wins) and its curves mix both. Use"
+                  + " Resume.MUST to refuse to start instead, or raise resumeLookupTimeout",
+              kafkaAt,
+              budget,
+              id,
+              kafka.detail(),
+              where);
     }
   }
 
@@ -230,7 +450,11 @@ public final class KafkaRun implements Run {
       // run.json unreadable: the resumed run gets a new display name, nothing else depends on it
     }
     return new Previous(
-        lastSequence + 1, lastStep + 1, acked, name instanceof String s && !s.isBlank() ? s : null);
+        lastSequence + 1,
+        lastStep + 1,
+        acked,
+        name instanceof String s && !s.isBlank() ? s : null,
+        true);
   }
 
   private Map<String, Object> metadata() {
