@@ -31,6 +31,7 @@ class RunOptionsTest {
     assertThat(o.systemMetricsInterval()).isEqualTo(Duration.ofSeconds(10));
     assertThat(o.fsyncInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(o.heartbeatInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(o.resumeLookupTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(o.name()).isNull();
     assertThat(o.runId()).isNull();
   }
@@ -61,6 +62,7 @@ class RunOptionsTest {
             Map.entry("RUNSTREAM_SYSTEM_METRICS_INTERVAL", "PT2S"),
             Map.entry("RUNSTREAM_FSYNC_INTERVAL", "0.25"),
             Map.entry("RUNSTREAM_FINISH_TIMEOUT", "60"),
+            Map.entry("RUNSTREAM_RESUME_LOOKUP_TIMEOUT", "2.5"),
             Map.entry("RUNSTREAM_QUEUE_CAPACITY", "1024"));
     RunOptions o = RunOptions.builder("p", env).build();
 
@@ -82,6 +84,7 @@ class RunOptionsTest {
     assertThat(o.systemMetricsInterval()).isEqualTo(Duration.ofSeconds(2));
     assertThat(o.fsyncInterval()).isEqualTo(Duration.ofMillis(250));
     assertThat(o.finishTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(o.resumeLookupTimeout()).isEqualTo(Duration.ofMillis(2500));
     assertThat(o.queueCapacity()).isEqualTo(1024);
   }
 
@@ -210,6 +213,7 @@ class RunOptionsTest {
             Map.entry("RUNSTREAM_SYSTEM_METRICS_INTERVAL", "5"),
             Map.entry("RUNSTREAM_FSYNC_INTERVAL", "5"),
             Map.entry("RUNSTREAM_FINISH_TIMEOUT", "5"),
+            Map.entry("RUNSTREAM_RESUME_LOOKUP_TIMEOUT", "5"),
             Map.entry("RUNSTREAM_QUEUE_CAPACITY", "5"),
             Map.entry("RUNSTREAM_GPU_TAG", "yes"),
             Map.entry("RUNSTREAM_KAFKA_PROPERTIES", "linger.ms=50"));
@@ -228,6 +232,7 @@ class RunOptionsTest {
             .systemMetricsInterval(Duration.ZERO)
             .fsyncInterval(Duration.ofSeconds(2))
             .finishTimeout(Duration.ofSeconds(3))
+            .resumeLookupTimeout(Duration.ZERO)
             .queueCapacity(7)
             .gpuTag(false)
             .kafkaProperty("linger.ms", 1)
@@ -246,6 +251,7 @@ class RunOptionsTest {
     assertThat(o.systemMetricsInterval()).isZero();
     assertThat(o.fsyncInterval()).isEqualTo(Duration.ofSeconds(2));
     assertThat(o.finishTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(o.resumeLookupTimeout()).isZero();
     assertThat(o.queueCapacity()).isEqualTo(7);
     assertThat(o.gpuTag()).isFalse();
     assertThat(o.kafkaProperties()).containsEntry("linger.ms", 1);
@@ -262,6 +268,10 @@ class RunOptionsTest {
         .hasMessageContaining("RUNSTREAM_SYSTEM_METRICS_INTERVAL");
     assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_QUEUE_CAPACITY", "0")))
         .hasMessageContaining("RUNSTREAM_QUEUE_CAPACITY");
+    assertThatThrownBy(
+            () -> RunOptions.builder("p", Map.of("RUNSTREAM_RESUME_LOOKUP_TIMEOUT", "-2")))
+        .hasMessageContaining("RUNSTREAM_RESUME_LOOKUP_TIMEOUT")
+        .hasMessageContaining("resumeLookupTimeout must not be negative");
     assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_RUN_ID", "a b")))
         .hasMessageContaining("RUNSTREAM_RUN_ID");
     assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_GPU_TAG", "maybe")))

@@ -230,7 +230,8 @@ public final class KafkaRun implements Run {
     }
     RunHistory kafka = null;
     // A generated id is new by construction: only an id the program chose can name an old run.
-    if (lookup != null && options.runId() != null) {
+    // Offline, nothing is asked of Kafka.
+    if (lookup != null && options.runId() != null && options.mode() == Mode.ONLINE) {
       kafka =
           lookup.find(
               id,
