@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
+import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.MetricBatch;
@@ -24,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,8 +43,20 @@ class ResumeFromKafkaIT {
   @TempDir Path secondMachine;
   @TempDir Path thirdMachine;
 
-  private static String prefix() {
-    return "resume-it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+  /**
+   * A new team prefix whose topics exist, as in a deployment (the processor and the sink create
+   * them). Left to auto-creation, a partition's leadership can move under the run's idempotent
+   * producer, which then retries OUT_OF_ORDER_SEQUENCE_NUMBER for as long as this test waits.
+   */
+  private static String prefix(LocalStack stack) {
+    String prefix = "resume-it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    try (Admin admin =
+        Admin.create(
+            Map.<String, Object>of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+      TopicSetup.ensure(admin, Topics.withPrefix(prefix), TopicSetup.DEFAULT_PARTITIONS, (short) 1);
+    }
+    return prefix;
   }
 
   private static RunOptions.Builder options(LocalStack stack, String prefix, Path directory) {
@@ -98,7 +113,7 @@ class ResumeFromKafkaIT {
   @Test
   void shouldContinueAfterTheLastStepThatReachedKafkaWhenTheRunDirectoryIsGone(LocalStack stack)
       throws IOException {
-    String prefix = prefix();
+    String prefix = prefix(stack);
     Topics topics = Topics.withPrefix(prefix);
     String id = "preempted-" + prefix.substring(10, 18);
     Run first =
@@ -161,7 +176,7 @@ class ResumeFromKafkaIT {
 
   @Test
   void shouldResumeWithMustARunThatExistsOnlyInKafka(LocalStack stack) {
-    String prefix = prefix();
+    String prefix = prefix(stack);
     Topics topics = Topics.withPrefix(prefix);
     String id = "must-" + prefix.substring(10, 18);
     Run first = Runstream.init(options(stack, prefix, firstMachine).runId(id).build());
@@ -206,7 +221,7 @@ class ResumeFromKafkaIT {
 
   @Test
   void shouldRefuseToResumeAnIdKafkaDoesNotHaveWhenResumeIsMust(LocalStack stack) {
-    String prefix = prefix();
+    String prefix = prefix(stack);
     // Another run, so that the team's topics exist and hold records.
     Run other = Runstream.init(options(stack, prefix, firstMachine).runId("someone-else").build());
     other.log(metrics(0));
@@ -232,7 +247,7 @@ class ResumeFromKafkaIT {
 
   @Test
   void shouldRefuseANewRunWhoseIdKafkaHasWhenResumeIsNever(LocalStack stack) {
-    String prefix = prefix();
+    String prefix = prefix(stack);
     String id = "taken-" + prefix.substring(10, 18);
     Run first = Runstream.init(options(stack, prefix, firstMachine).runId(id).build());
     first.log(metrics(0));
@@ -251,7 +266,7 @@ class ResumeFromKafkaIT {
     assertThat(secondMachine.resolve("run-" + id)).doesNotExist();
 
     // Another team's topics (another prefix) do not hold it: there the id is new.
-    String otherPrefix = prefix();
+    String otherPrefix = prefix(stack);
     Run elsewhere = Runstream.init(options(stack, otherPrefix, secondMachine).runId(id).build());
     assertThat(elsewhere.resumed()).isFalse();
     elsewhere.finish();
@@ -268,7 +283,7 @@ class ResumeFromKafkaIT {
     }
     String nowhere = "127.0.0.1:" + closedPort;
     RunOptions.Builder unreachable =
-        options(stack, prefix(), secondMachine)
+        options(stack, "unreachable.", secondMachine)
             .kafkaBootstrap(nowhere)
             .resumeLookupTimeout(Duration.ofSeconds(2))
             .finishTimeout(Duration.ofSeconds(1));

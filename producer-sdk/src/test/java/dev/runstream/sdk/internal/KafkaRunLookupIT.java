@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.schemas.SerdeConfig;
+import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
 import dev.runstream.sdk.Run;
 import dev.runstream.sdk.RunOptions;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -37,6 +40,22 @@ class KafkaRunLookupIT {
 
   private static String prefix() {
     return "lookup-it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+  }
+
+  /**
+   * A new team prefix whose topics exist, as in a deployment: left to auto-creation, a partition's
+   * leadership can move under the run's idempotent producer, which then retries
+   * OUT_OF_ORDER_SEQUENCE_NUMBER for as long as the test waits.
+   */
+  private static String prefixWithTopics(LocalStack stack) {
+    String prefix = prefix();
+    try (Admin admin =
+        Admin.create(
+            Map.<String, Object>of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+      TopicSetup.ensure(admin, Topics.withPrefix(prefix), TopicSetup.DEFAULT_PARTITIONS, (short) 1);
+    }
+    return prefix;
   }
 
   /** A finished run of {@code steps} steps; returns the highest sequence it journalled. */
@@ -101,7 +120,7 @@ class KafkaRunLookupIT {
   @Test
   void shouldReadBackPastOtherRunsToTheRunAndNotBelowItsLastEvent(LocalStack stack)
       throws IOException {
-    String prefix = prefix();
+    String prefix = prefixWithTopics(stack);
     Topics topics = Topics.withPrefix(prefix);
     String id = "busy-" + prefix.substring(10, 18);
     long lastSequence = logRun(stack, prefix, id, 30);
@@ -129,7 +148,7 @@ class KafkaRunLookupIT {
 
   @Test
   void shouldTellWhetherARunExistsFromItsLifecyclePartition(LocalStack stack) throws IOException {
-    String prefix = prefix();
+    String prefix = prefixWithTopics(stack);
     String id = "exists-" + prefix.substring(10, 18);
     logRun(stack, prefix, id, 3);
     KafkaRunLookup lookup = lookup(stack, prefix, stack.kafkaBootstrap());
