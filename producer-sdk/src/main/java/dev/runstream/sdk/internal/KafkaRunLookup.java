@@ -9,6 +9,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -137,11 +138,16 @@ final class KafkaRunLookup implements RunLookup {
       }
     }
     RunHistory result = scan.result();
-    log.debug(
-        "looked run {} up in Kafka in {} ms: {}",
+    log.info(
+        "looked run {} up in Kafka at {} in {} ms: {}, last step {}, highest sequence {}{}; {}",
         runId,
+        bootstrap,
         (System.nanoTime() - started) / 1_000_000,
-        result);
+        result.outcome().name().toLowerCase(Locale.ROOT),
+        result.lastStep(),
+        result.lastSequence(),
+        result.complete() ? "" : " (not finished within " + budget + ")",
+        result.detail());
     return result;
   }
 
