@@ -95,6 +95,8 @@ final class KafkaRunLookup implements RunLookup {
     // Retention may delete the start of a window while it is read: go on from what is left.
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10_000);
+    // Windows are read whole: larger fetches mean fewer round trips per window.
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
     long budgetMs = Math.max(1, budget.toMillis());
     props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(budgetMs, 60_000));
     props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(budgetMs, 30_000));

@@ -1,7 +1,9 @@
 package dev.runstream.sdk.bench;
 
+import java.io.IOException;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -13,14 +15,19 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the SDK's benchmarks briefly and prints each against its baseline measured in the same run
  * (these machines are shared and noisy, so only ratios mean something). Arguments: {@code log},
- * {@code delivery} or nothing for both.
+ * {@code delivery}, {@code lookup} (not JMH: {@link LookupBench}) or nothing for all three.
  */
 public final class BenchMain {
   private BenchMain() {}
 
-  public static void main(String[] args) throws RunnerException {
+  public static void main(String[] args) throws RunnerException, IOException {
     String which = args.length > 0 ? args[0] : "all";
-    if (!which.equals("delivery")) {
+    if (!List.of("all", "log", "delivery", "lookup").contains(which)) {
+      throw new IllegalArgumentException(
+          "benchmark must be all, log, delivery or lookup, not '" + which + "'");
+    }
+    boolean all = which.equals("all");
+    if (all || which.equals("log")) {
       for (int threads : new int[] {1, 8}) {
         Options o =
             new OptionsBuilder()
@@ -41,7 +48,7 @@ public final class BenchMain {
             threads, sdk, base, sdk / base);
       }
     }
-    if (!which.equals("log")) {
+    if (all || which.equals("delivery")) {
       Options o =
           new OptionsBuilder()
               .include(DeliveryBenchmark.class.getName())
@@ -57,6 +64,9 @@ public final class BenchMain {
           "delivered to the local broker: sdk %.0f points/s, raw producer %.0f points/s, ratio"
               + " %.2f (goal >= 0.50)%n",
           sdk, base, sdk / base);
+    }
+    if (all || which.equals("lookup")) {
+      LookupBench.run();
     }
   }
 
