@@ -538,9 +538,9 @@ public final class RunOptions {
      * How long {@code init} may read Kafka, online, to find what it holds of the run id given with
      * {@link #runId}: its last step, highest sequence and name for {@link Resume#ALLOW} and {@link
      * Resume#MUST}, whether it exists at all for {@link Resume#NEVER}. {@code init} blocks for at
-     * most this long (plus a second to close the consumer). Default {@link
-     * #DEFAULT_RESUME_LOOKUP_TIMEOUT}; {@link Duration#ZERO} turns the lookup off, so that only the
-     * local run directory counts, as in offline mode.
+     * most this long, plus up to a second to close the consumer and 2 s once if the schema registry
+     * does not answer. Default {@link #DEFAULT_RESUME_LOOKUP_TIMEOUT}; {@link Duration#ZERO} turns
+     * the lookup off, so that only the local run directory counts, as in offline mode.
      */
     public Builder resumeLookupTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "resumeLookupTimeout");

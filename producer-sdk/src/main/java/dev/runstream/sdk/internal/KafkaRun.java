@@ -97,8 +97,12 @@ public final class KafkaRun implements Run {
   private final List<String> tags; // guarded by stateLock
   private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
 
-  /** How long the lookup waits for one schema from the registry. */
+  /** How long the resume lookup waits for one schema from the registry. */
   private static final Duration LOOKUP_REGISTRY_TIMEOUT = Duration.ofSeconds(2);
+
+  // One registry client per URL for the resume lookup, with a timeout that suits its budget (the
+  // shared clients wait 10 s); clients cache schemas, so later inits rarely ask the registry.
+  private static final Map<String, SchemaRegistry> LOOKUP_REGISTRIES = new ConcurrentHashMap<>();
 
   /**
    * Where an earlier process of this run left off, from its run directory and from Kafka.
@@ -184,11 +188,10 @@ public final class KafkaRun implements Run {
       registry = SerdeConfig.registry(options.schemaRegistryUrl());
       Duration budget = options.resumeLookupTimeout();
       if (!budget.isZero()) {
-        // Its own registry client, with a timeout that fits the lookup's budget.
         SchemaRegistry lookupRegistry =
-            new HttpSchemaRegistryClient(
+            LOOKUP_REGISTRIES.computeIfAbsent(
                 options.schemaRegistryUrl(),
-                budget.compareTo(LOOKUP_REGISTRY_TIMEOUT) < 0 ? budget : LOOKUP_REGISTRY_TIMEOUT);
+                url -> new HttpSchemaRegistryClient(url, LOOKUP_REGISTRY_TIMEOUT));
         lookup =
             new KafkaRunLookup(
                 options.kafkaBootstrap(),
