@@ -80,6 +80,9 @@ final class KafkaRunLookup implements RunLookup {
   static Map<String, Object> consumerConfig(
       String bootstrap, Map<String, Object> producerProperties, Duration budget) {
     Map<String, Object> props = new HashMap<>();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "runstream-sdk-resume");
+    // The producer's overrides win over the defaults above, as they do for the producer itself.
     Set<String> consumerKeys = ConsumerConfig.configNames();
     producerProperties.forEach(
         (k, v) -> {
@@ -87,8 +90,6 @@ final class KafkaRunLookup implements RunLookup {
             props.put(k, v);
           }
         });
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "runstream-sdk-resume");
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
