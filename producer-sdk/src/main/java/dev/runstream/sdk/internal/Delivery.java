@@ -5,8 +5,10 @@ import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.WireFormat;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.NavigableSet;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,6 +47,7 @@ final class Delivery {
   private final int[] schemaIds = new int[RecordKind.values().length];
   private final ConcurrentSkipListMap<Long, Integer> unacked = new ConcurrentSkipListMap<>();
   private final AtomicBoolean failed = new AtomicBoolean();
+  private final Set<String> topicsWithMetadata = new HashSet<>();
   private Producer<String, byte[]> producer;
 
   /** One call of send(): whether it returned, and what refused the record before it did. */
@@ -155,9 +158,11 @@ final class Delivery {
       // KafkaProducer reports a full buffer or missing metadata after max.block.ms through the
       // callback, called before send() returns, not by throwing: such a record was refused, not
       // lost in flight, and must wait on disk like one refused by an exception.
+      String topic = record.kind().topic(topics);
+      awaitPartitions(topic);
       SendAttempt attempt = new SendAttempt();
       producer.send(
-          new ProducerRecord<>(record.kind().topic(topics), runId, value),
+          new ProducerRecord<>(topic, runId, value),
           (metadata, error) -> {
             if (error == null) {
               unacked.remove(sequence);
@@ -194,6 +199,24 @@ final class Delivery {
       unacked.remove(sequence);
       log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
       return false;
+    }
+  }
+
+  /**
+   * Before the first record to a topic, waits (at most {@code max.block.ms}) until the producer
+   * knows the topic's partitions and leaders. Sending into a topic that the first send auto-creates
+   * lets two in-flight batches race the partition's creation: the first fails with
+   * NOT_LEADER_OR_FOLLOWER, the second is appended, and the first then fails with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER on every retry (KAFKA-15591), so the run stalls until finish()
+   * leaves it for sync. A leader named in metadata has applied the partition, so nothing races.
+   *
+   * @throws org.apache.kafka.common.errors.TimeoutException if the topic is not known in time: the
+   *     record stays on disk like any other refused record
+   */
+  private void awaitPartitions(String topic) {
+    if (!topicsWithMetadata.contains(topic)) {
+      producer.partitionsFor(topic);
+      topicsWithMetadata.add(topic);
     }
   }
 
@@ -244,6 +267,7 @@ final class Delivery {
     unacked.clear();
     highestSent = from - 1;
     failed.set(false);
+    topicsWithMetadata.clear();
     producer = producers.get();
     return new long[] {from, points};
   }

@@ -302,6 +302,25 @@ class KafkaRunTest {
   }
 
   @Test
+  void shouldSendNothingToATopicBeforeItsPartitionsAreKnown() {
+    MockProducer<String, byte[]> noMetadata =
+        new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+    noMetadata.partitionsForException = new TimeoutException("topic not present in metadata");
+    producers.add(noMetadata);
+    run = KafkaRun.start(options().build(), () -> producers.get(0), registry);
+    for (int i = 0; i < 10; i++) {
+      run.log(Map.of("loss", (double) i));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> run.counters().spilled() == 10);
+    assertThat(noMetadata.history()).isEmpty();
+
+    noMetadata.partitionsForException = null; // the topic exists now
+    await().atMost(Duration.ofSeconds(10)).until(() -> run.counters().sent() == 10);
+    run.finish();
+    assertThat(batches()).extracting(MetricBatch::getStep).containsExactlyElementsOf(steps(10));
+  }
+
+  @Test
   void shouldResendOnlyWhatKafkaDidNotAcknowledgeAfterADeliveryFailure() {
     List<MockProducer<String, byte[]>> made = new CopyOnWriteArrayList<>();
     Supplier<Producer<String, byte[]>> manual =
