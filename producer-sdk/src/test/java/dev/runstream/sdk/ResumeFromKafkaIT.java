@@ -292,7 +292,9 @@ class ResumeFromKafkaIT {
             () -> Runstream.init(unreachable.runId("cut-off").resume(Resume.MUST).build()))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(
-            "run cut-off cannot be resumed: Kafka at "
+            "run cut-off cannot be resumed: there is no run directory "
+                + secondMachine.resolve("run-cut-off")
+                + ", and Kafka at "
                 + nowhere
                 + " could not be asked where the run left off within resumeLookupTimeout PT2S");
     assertThat(secondMachine.resolve("run-cut-off")).doesNotExist();

@@ -323,7 +323,9 @@ public final class KafkaRun implements Run {
                       + path);
             }
           }
-          case UNKNOWN -> {
+          case UNKNOWN, UNREACHABLE -> {
+            // With a run directory the run is known to exist and where it left off here is
+            // known: a training job is not stopped by a Kafka blip; explain() warns instead.
             if (!exists) {
               throw new IllegalStateException(
                   "run "
@@ -332,7 +334,9 @@ public final class KafkaRun implements Run {
                       + path
                       + ", and "
                       + kafkaAt
-                      + " gave no record of it "
+                      + (kafka.outcome() == RunHistory.Outcome.UNREACHABLE
+                          ? " could not be asked where the run left off "
+                          : " gave no record of it ")
                       + budget
                       + " ("
                       + kafka.detail()
@@ -340,20 +344,6 @@ public final class KafkaRun implements Run {
                       + " the run directory here");
             }
           }
-          case UNREACHABLE ->
-              throw new IllegalStateException(
-                  "run "
-                      + id
-                      + " cannot be resumed: "
-                      + kafkaAt
-                      + " could not be asked where the run left off "
-                      + budget
-                      + " ("
-                      + kafka.detail()
-                      + ")"
-                      + (exists
-                          ? "; Resume.ALLOW would continue from the run directory " + path
-                          : "; there is no run directory " + path + " either"));
         }
       }
       case ALLOW -> {}
@@ -423,8 +413,8 @@ public final class KafkaRun implements Run {
               "runstream could not find out from {} {} where run {} left off ({}); {}. If the run"
                   + " already logged to Kafka from another machine, this process's points at the"
                   + " steps it logged there lose to the earlier points downstream (same run,"
-                  + " metric and step: the higher sequence wins) and its curves mix both. Use"
-                  + " Resume.MUST to refuse to start instead, or raise resumeLookupTimeout",
+                  + " metric and step: the higher sequence wins) and its curves mix both. Raise"
+                  + " resumeLookupTimeout, or copy the newest run directory here",
               kafkaAt,
               budget,
               id,
