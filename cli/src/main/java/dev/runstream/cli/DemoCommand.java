@@ -70,15 +70,14 @@ final class DemoCommand implements Callable<Integer> {
     try (LocalStack stack = LocalStack.start()) {
       out.println(stack.describe());
       out.printf("(up in %.1f s)%n", stack.startupTime().toMillis() / 1000.0);
-      try (Pipeline pipeline = Pipeline.start(stack, stack.dataDir().resolve("processor-state"))) {
-        out.println("Stream processor and sink are running.");
-        simulateAndCompare(
-            out,
-            new Endpoints(
-                stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()));
-        out.printf("%nStopping the processor, the sink and the local stack.%n");
-        out.flush();
-      }
+      // Closed by the stack before its servers stop, also when Ctrl-C ends the demo.
+      stack.closeFirst(Pipeline.start(stack, stack.dataDir().resolve("processor-state")));
+      out.println("Stream processor and sink are running.");
+      simulateAndCompare(
+          out,
+          new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()));
+      out.printf("%nStopping the processor, the sink and the local stack.%n");
+      out.flush();
     }
     out.println("Done.");
     return 0;

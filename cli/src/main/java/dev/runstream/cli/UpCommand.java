@@ -66,9 +66,10 @@ final class UpCommand implements Callable<Integer> {
     out.println("Starting the local stack, the stream processor and the sink...");
     out.flush();
     LocalStack stack = LocalStack.start();
-    Pipeline pipeline;
     try {
-      pipeline = Pipeline.start(stack, stack.dataDir().resolve("processor-state"));
+      // The stack closes the pipeline before it stops Kafka, on close() and on Ctrl-C alike: the
+      // processor's last transaction and the sink's last commit need the broker.
+      stack.closeFirst(Pipeline.start(stack, stack.dataDir().resolve("processor-state")));
     } catch (RuntimeException e) {
       stack.close();
       throw e;
@@ -85,8 +86,7 @@ final class UpCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   try {
-                    pipeline.close();
-                    stack.close();
+                    stack.close(); // waits for the stack's own hook if that began first
                   } finally {
                     StackState.delete(env, pid);
                     stopped.countDown();

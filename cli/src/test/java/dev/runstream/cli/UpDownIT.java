@@ -33,7 +33,7 @@ class UpDownIT {
   }
 
   @Test
-  void upDetachedServesADemoAndDownStopsEverything(@TempDir Path home) {
+  void upDetachedServesADemoAndDownStopsEverything(@TempDir Path home) throws Exception {
     Map<String, String> env = new HashMap<>(System.getenv());
     env.keySet().removeAll(List.of("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CLICKHOUSE_URL"));
     env.put("RUNSTREAM_HOME", home.toString());
@@ -62,6 +62,13 @@ class UpDownIT {
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> assertThat(servers).noneMatch(ProcessHandle::isAlive));
     assertThat(Files.exists(home.resolve("up.properties"))).isFalse();
+    // The processor and the sink stopped while Kafka still answered, then the servers stopped.
+    String log = Files.readString(home.resolve("up.log"));
+    assertThat(log).contains("runstream sink stopped", "local stack stopped");
+    assertThat(log.indexOf("runstream sink stopped"))
+        .as(log)
+        .isLessThan(log.indexOf("local stack stopped"));
+    assertThat(log).doesNotContain("could not be established");
     assertThat(run(env, "down").out()).contains("nothing to stop");
   }
 }
