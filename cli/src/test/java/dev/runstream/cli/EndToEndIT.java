@@ -171,11 +171,6 @@ class EndToEndIT {
       assertThat(row.metrics().get("loss").finalValue()).isEqualTo(loss.lastEntry().getValue());
       assertThat(row.metrics().get("loss").best()).isEqualTo(min(loss));
     }
-    String table =
-        dev.runstream.cli.demo.DemoReport.sideBySide(
-            compared, List.of("acc", "loss"), Map.of(compared.get(0).runId(), "FINISHED"));
-    assertThat(table.lines()).hasSize(RUNS + 2);
-    assertThat(table).contains("test1 ", "test10", "CIFAR-100", "best loss", "FINISHED");
   }
 
   private static long stepOf(TreeMap<Long, Double> points, double value) {

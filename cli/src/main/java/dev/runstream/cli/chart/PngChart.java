@@ -41,11 +41,27 @@ public final class PngChart {
    */
   public static void write(List<Series> series, String title, int width, int height, Path file)
       throws IOException {
-    ImageIO.write(draw(series, title, width, height), "png", file.toFile());
+    write(series, title, width, height, false, file);
   }
 
-  /** Draws {@code series} into a new image. */
+  /**
+   * Like {@link #write(List, String, int, int, Path)}; with {@code ignoreOutliers}, values far
+   * outside the others are left off the chart (see {@link TerminalChart}).
+   */
+  public static void write(
+      List<Series> series, String title, int width, int height, boolean ignoreOutliers, Path file)
+      throws IOException {
+    ImageIO.write(draw(series, title, width, height, ignoreOutliers), "png", file.toFile());
+  }
+
+  /** Draws {@code series} into a new image, scaled to fit every value. */
   public static BufferedImage draw(List<Series> series, String title, int width, int height) {
+    return draw(series, title, width, height, false);
+  }
+
+  /** Draws {@code series} into a new image, leaving outliers off the chart if asked. */
+  public static BufferedImage draw(
+      List<Series> series, String title, int width, int height, boolean ignoreOutliers) {
     if (width < 200 || height < 150) {
       throw new IllegalArgumentException("a PNG chart needs at least 200×150 pixels");
     }
@@ -61,12 +77,13 @@ public final class PngChart {
       Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
       g.setFont(font);
       FontMetrics fm = g.getFontMetrics();
-      int legendWidth = legendWidth(series, fm);
+      Bounds bounds = Bounds.of(series, ignoreOutliers);
+      List<String> legend = series.stream().map(s -> s.label() + s.legendNote(bounds)).toList();
+      int legendWidth = legendWidth(legend, fm, width);
       int left = 70;
       int top = 40;
       int right = width - legendWidth - 20;
       int bottom = height - 45;
-      Bounds bounds = Bounds.of(series);
 
       g.setColor(new Color(0x333333));
       g.setFont(font.deriveFont(Font.BOLD, 14f));
@@ -75,6 +92,8 @@ public final class PngChart {
       drawAxes(g, fm, bounds, left, top, right, bottom);
 
       g.setStroke(new BasicStroke(1.8f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+      // Lines towards values off the chart leave it at the edge of the plot area.
+      g.setClip(left, top, right - left + 1, bottom - top + 1);
       for (int s = 0; s < series.size(); s++) {
         g.setColor(color(s));
         Path2D.Double path = new Path2D.Double();
@@ -95,7 +114,8 @@ public final class PngChart {
         }
         g.draw(path);
       }
-      drawLegend(g, fm, series, right + 20, top);
+      g.setClip(null);
+      drawLegend(g, fm, legend, right + 20, top);
     } finally {
       g.dispose();
     }
@@ -130,22 +150,23 @@ public final class PngChart {
         "Step", (left + right) / 2 - fm.stringWidth("Step") / 2, bottom + 2 * fm.getHeight() + 6);
   }
 
-  private static int legendWidth(List<Series> series, FontMetrics fm) {
+  // At most 40 % of the picture, so the plot keeps the larger part.
+  private static int legendWidth(List<String> legend, FontMetrics fm, int width) {
     int widest = 0;
-    for (Series s : series) {
-      widest = Math.max(widest, fm.stringWidth(s.label()));
+    for (String entry : legend) {
+      widest = Math.max(widest, fm.stringWidth(entry));
     }
-    return Math.min(260, widest + 40);
+    return Math.min(width * 2 / 5, widest + 40);
   }
 
-  private static void drawLegend(Graphics2D g, FontMetrics fm, List<Series> series, int x, int y) {
+  private static void drawLegend(Graphics2D g, FontMetrics fm, List<String> legend, int x, int y) {
     int lineHeight = fm.getHeight() + 4;
-    for (int s = 0; s < series.size(); s++) {
+    for (int s = 0; s < legend.size(); s++) {
       int rowY = y + s * lineHeight;
       g.setColor(color(s));
       g.fillRect(x, rowY + fm.getAscent() / 2 - 1, 18, 4);
       g.setColor(new Color(0x333333));
-      g.drawString(series.get(s).label(), x + 26, rowY + fm.getAscent());
+      g.drawString(legend.get(s), x + 26, rowY + fm.getAscent());
     }
   }
 }
