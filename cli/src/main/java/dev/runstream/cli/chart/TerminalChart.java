@@ -117,9 +117,12 @@ public final class TerminalChart {
   }
 
   private static void dot(int[][] cells, int[][] owner, int s, int x, int y) {
+    if (x < 0 || y < 0) {
+      return; // off the chart (and -1 / 4 would be row 0)
+    }
     int row = y / 4;
     int col = x / 2;
-    if (row < 0 || row >= cells.length || col < 0 || col >= cells[0].length) {
+    if (row >= cells.length || col >= cells[0].length) {
       return;
     }
     cells[row][col] |= DOT_BITS[y % 4][x % 2];
