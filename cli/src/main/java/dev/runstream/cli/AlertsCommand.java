@@ -163,15 +163,19 @@ final class AlertsCommand implements Callable<Integer> {
                     key(alert.runId(), alert.episodeId(), alert.resolved(), alert.time()))) {
               return;
             }
-            String name =
-                names.computeIfAbsent(
-                    alert.runId(),
-                    id ->
-                        lookup.find(List.of(id)).stream()
-                            .map(RunLookup.Found::name)
-                            .findFirst()
-                            .orElse(""));
-            lines.print(alert, name);
+            String name = names.get(alert.runId());
+            if (name == null) {
+              // A new run may not be in ClickHouse yet: show its id, and ask again next time.
+              name =
+                  lookup.find(List.of(alert.runId())).stream()
+                      .map(RunLookup.Found::name)
+                      .findFirst()
+                      .orElse(null);
+              if (name != null) {
+                names.put(alert.runId(), name);
+              }
+            }
+            lines.print(alert, name == null ? "" : name);
           },
           problem -> {
             spec.commandLine().getErr().println("runstream: " + problem);

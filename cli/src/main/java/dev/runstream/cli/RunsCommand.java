@@ -96,6 +96,11 @@ final class RunsCommand implements Runnable {
                 + " prefix is optional).")
     String where;
 
+    /** Checks the conditions before any server is asked, so a typo is an argument error. */
+    void validate(CommandSpec spec) {
+      builder(spec, project == null ? "" : project);
+    }
+
     /** A filter builder with these conditions, for {@code project}. */
     RunFilter.Builder builder(CommandSpec spec, String project) {
       RunFilter.Builder builder = RunFilter.builder(project);

@@ -108,6 +108,7 @@ final class RunsCompareCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     int[] size = validate();
+    filter.validate(spec);
     List<String> compared =
         metrics.isEmpty() ? List.of("loss") : List.copyOf(new LinkedHashSet<>(metrics));
     String metric = compared.get(0);

@@ -83,6 +83,7 @@ final class RunsListCommand implements Callable<Integer> {
           spec.commandLine(), "--limit must be 1 to " + RunFilter.MAX_LIMIT + ": " + limit);
     }
     RunSort order = RunsCommand.parseSort(spec, sort);
+    filter.validate(spec);
     try (RunQueries queries = Servers.locate(runs.cli.env()).queries()) {
       List<String> columns = new ArrayList<>(new LinkedHashSet<>(metrics));
       RunPage page = queries.runs(build(order, columns));

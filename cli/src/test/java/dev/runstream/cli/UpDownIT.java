@@ -50,10 +50,15 @@ class UpDownIT {
     assertThat(again.exit()).isEqualTo(1);
     assertThat(again.err()).contains("already up (pid " + pid + ")");
 
-    Result demo = run(env, "demo", "--runs", "2");
+    Result demo = run(env, "demo");
     assertThat(demo.exit()).as(demo.out() + demo.err()).isZero();
     assertThat(demo.out())
-        .contains("Using the stack of `runstream up`", "Runs side by side", "test2");
+        .contains(
+            "Using the stack of `runstream up`", "The runs side by side", "Where to look next")
+        .doesNotContain("Stopping the processor, the sink and the local stack");
+    Result list = run(env, "runs", "list", "--project", "demo", "--format", "csv");
+    assertThat(list.exit()).as(list.out() + list.err()).isZero();
+    assertThat(list.out().lines()).hasSize(1 + 10);
 
     Result down = run(env, "down");
     assertThat(down.exit()).as(down.out() + down.err()).isZero();
