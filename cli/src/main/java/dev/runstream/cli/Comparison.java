@@ -36,8 +36,9 @@ final class Comparison {
    * @param value which of its values
    */
   record Column(String metric, Value value) {
-    String header(boolean shortStep) {
-      return value == Value.BEST_STEP && shortStep ? "step" : value.prefix + metric;
+    /** {@code final loss}; in a table a step column reads {@code best step}, after its value. */
+    String header(boolean table) {
+      return value == Value.BEST_STEP && table ? "best step" : value.prefix + metric;
     }
   }
 

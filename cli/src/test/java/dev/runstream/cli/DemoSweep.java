@@ -121,6 +121,27 @@ final class DemoSweep {
           .write(env);
       CliRunner.Result demo = CliRunner.run(env, "demo");
       assertThat(demo.exit()).as("%s", demo).isZero();
+      // Against `runstream up` the demo does not wait for the crash; the tests want every state
+      // final, so they wait for the processor to call the crashed run crashed.
+      try (RunQueries queries =
+          RunQueries.connect(
+              stack.clickhouseUrl(),
+              SinkConfig.DEFAULT_CLICKHOUSE_USER,
+              SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD,
+              SinkConfig.DEFAULT_DATABASE)) {
+        String crashing =
+            DemoRun.grid().stream()
+                .filter(r -> r.fate() == DemoRun.Fate.CRASHES)
+                .findFirst()
+                .orElseThrow()
+                .name();
+        eventually(
+            () ->
+                assertThat(queries.runs(DemoRun.PROJECT))
+                    .filteredOn(r -> r.name().equals(crashing))
+                    .extracting(RunRecord::state)
+                    .containsOnly("CRASHED"));
+      }
       sweep = new DemoSweep(stack, home, demo);
     }
     return sweep;

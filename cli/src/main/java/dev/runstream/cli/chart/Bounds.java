@@ -1,12 +1,15 @@
 package dev.runstream.cli.chart;
 
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The step and value ranges a chart shows. */
 record Bounds(long minStep, long maxStep, double minValue, double maxValue) {
-  /** Below this many finite values every value is shown: too few to call any an outlier. */
-  private static final int MIN_VALUES_FOR_OUTLIERS = 20;
+  /** A run is off the chart when it reaches this many times the others' range beyond them. */
+  private static final double OUTLIER_RANGES = 3;
+
+  /** How far past the others a chart with runs off it ends, in the others' range. */
+  private static final double HEADROOM = 0.5;
 
   /** The ranges that fit every finite point of {@code series}. */
   static Bounds of(List<Series> series) {
@@ -14,55 +17,61 @@ record Bounds(long minStep, long maxStep, double minValue, double maxValue) {
   }
 
   /**
-   * The ranges of {@code series}. With {@code ignoreOutliers}, the value range ends where the
-   * values stop being plausible, as TensorBoard's "ignore outliers in chart scaling" does: values
-   * more than the 5th-to-95th-percentile spread beyond those percentiles are left off the chart, so
-   * one diverging run does not flatten every other curve into a line along the bottom. The step
-   * range always covers every finite point.
+   * The ranges of {@code series}. With {@code ignoreOutliers}, a few series (at most a fifth of
+   * them, at least one) that reach more than three times the others' value range beyond it, as a
+   * diverging loss does, are left to run off the chart, which then ends half that range past the
+   * others: one run blowing up to 1e4 does not flatten every other curve into a line along the
+   * bottom. Otherwise, and always for the step range, every finite point fits.
    */
   static Bounds of(List<Series> series, boolean ignoreOutliers) {
     long minStep = Long.MAX_VALUE;
     long maxStep = Long.MIN_VALUE;
-    int count = 0;
+    List<double[]> ranges = new ArrayList<>(); // min and max of each series with a finite value
     for (Series s : series) {
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
       for (var point : s.points().entrySet()) {
-        if (Double.isFinite(point.getValue())) {
+        double v = point.getValue();
+        if (Double.isFinite(v)) {
           minStep = Math.min(minStep, point.getKey());
           maxStep = Math.max(maxStep, point.getKey());
-          count++;
+          min = Math.min(min, v);
+          max = Math.max(max, v);
         }
       }
+      if (min <= max) {
+        ranges.add(new double[] {min, max});
+      }
     }
-    if (count == 0) {
+    if (ranges.isEmpty()) {
       return new Bounds(0, 1, 0, 1);
     }
-    double[] values = new double[count];
-    int i = 0;
-    for (Series s : series) {
-      for (double v : s.points().values()) {
-        if (Double.isFinite(v)) {
-          values[i++] = v;
+    int n = ranges.size();
+    double[] minima = ranges.stream().mapToDouble(r -> r[0]).sorted().toArray();
+    double[] maxima = ranges.stream().mapToDouble(r -> r[1]).sorted().toArray();
+    double minValue = minima[0];
+    double maxValue = maxima[n - 1];
+    if (ignoreOutliers && n >= 2) {
+      int few = Math.max(1, n / 5);
+      double high = maxima[n - 1 - few]; // the highest of the others
+      double low = minima[few]; // the lowest of the others
+      double range = high - low;
+      if (range > 0) {
+        // The chart still fits every series that is not off it.
+        double highFence = high + OUTLIER_RANGES * range;
+        if (maxValue > highFence) {
+          maxValue = high + HEADROOM * range;
+          for (double max : maxima) {
+            maxValue = max <= highFence ? Math.max(maxValue, max) : maxValue;
+          }
         }
-      }
-    }
-    Arrays.sort(values);
-    double low = Double.NEGATIVE_INFINITY;
-    double high = Double.POSITIVE_INFINITY;
-    if (ignoreOutliers && count >= MIN_VALUES_FOR_OUTLIERS) {
-      double p05 = values[(int) Math.floor(0.05 * (count - 1))];
-      double p95 = values[(int) Math.ceil(0.95 * (count - 1))];
-      double spread = p95 - p05;
-      if (spread > 0) {
-        low = p05 - spread;
-        high = p95 + spread;
-      }
-    }
-    double minValue = Double.POSITIVE_INFINITY;
-    double maxValue = Double.NEGATIVE_INFINITY;
-    for (double v : values) {
-      if (v >= low && v <= high) {
-        minValue = Math.min(minValue, v);
-        maxValue = Math.max(maxValue, v);
+        double lowFence = low - OUTLIER_RANGES * range;
+        if (minValue < lowFence) {
+          minValue = low - HEADROOM * range;
+          for (double min : minima) {
+            minValue = min >= lowFence ? Math.min(minValue, min) : minValue;
+          }
+        }
       }
     }
     if (minStep == maxStep) {

@@ -124,22 +124,22 @@ public final class PngChart {
 
   private static void drawAxes(
       Graphics2D g, FontMetrics fm, Bounds bounds, int left, int top, int right, int bottom) {
-    for (int i = 0; i <= TICKS; i++) {
-      int y = bottom - i * (bottom - top) / TICKS;
-      double value = bounds.minValue() + i * (bounds.maxValue() - bounds.minValue()) / TICKS;
+    for (double value : Ticks.between(bounds.minValue(), bounds.maxValue(), TICKS)) {
+      int y = (int) Math.round(bottom - bounds.y(value) * (bottom - top));
       g.setColor(new Color(0xeeeeee));
       g.drawLine(left, y, right, y);
       g.setColor(new Color(0x666666));
-      String label = TerminalChart.format(value);
+      String label = Ticks.label(value);
       g.drawString(label, left - 8 - fm.stringWidth(label), y + fm.getAscent() / 2 - 1);
-
-      int x = left + i * (right - left) / TICKS;
-      long step =
-          bounds.minStep() + Math.round(i * (double) (bounds.maxStep() - bounds.minStep()) / TICKS);
+    }
+    java.util.Set<Long> steps = new java.util.TreeSet<>(); // whole steps only, each once
+    Ticks.between(bounds.minStep(), bounds.maxStep(), TICKS).forEach(t -> steps.add(Math.round(t)));
+    for (long s : steps) {
+      int x = (int) Math.round(left + bounds.x(s) * (right - left));
       g.setColor(new Color(0xeeeeee));
       g.drawLine(x, top, x, bottom);
       g.setColor(new Color(0x666666));
-      String stepLabel = Long.toString(step);
+      String stepLabel = Long.toString(s);
       g.drawString(stepLabel, x - fm.stringWidth(stepLabel) / 2, bottom + fm.getAscent() + 6);
     }
     g.setColor(new Color(0x999999));

@@ -118,7 +118,10 @@ class ChartsTest {
     String clipped = TerminalChart.render(series, 60, 10, false, true);
     String full = TerminalChart.render(series, 60, 10, false, false);
 
-    assertThat(clipped.lines().findFirst().orElseThrow()).matches(" *2\\.000 ┤.*");
+    double top = Double.parseDouble(clipped.lines().findFirst().orElseThrow().split("┤")[0].trim());
+    assertThat(top)
+        .as("the top of the chart: above the healthy runs, far below 1e6")
+        .isBetween(2.0, 4.0);
     assertThat(clipped).contains("  ━━ blew-up (off the chart)\n", "  ━━ healthy1\n");
     assertThat(full.lines().findFirst().orElseThrow()).matches(" *1\\.00e\\+06 ┤.*");
     assertThat(full).contains("  ━━ blew-up\n");
@@ -149,10 +152,15 @@ class ChartsTest {
 
     BufferedImage image = PngChart.draw(series, "loss", 800, 400, true);
 
-    long healthy = countPixels(image, PngChart.color(0).getRGB() & 0xffffff, 70, 40, 500, 200);
-    assertThat(healthy)
-        .as("the healthy curve rises into the upper half, not flat at the bottom")
-        .isGreaterThan(100);
+    int highest = Integer.MAX_VALUE;
+    for (int y = 40; y < 355 && highest == Integer.MAX_VALUE; y++) {
+      if (countPixels(image, PngChart.color(0).getRGB() & 0xffffff, 70, y, 500, y + 1) > 0) {
+        highest = y;
+      }
+    }
+    assertThat(highest)
+        .as("the healthy curve's start is in the upper half, not flat at the bottom")
+        .isLessThan((40 + 355) / 2);
     long outside = countPixels(image, PngChart.color(5).getRGB() & 0xffffff, 0, 0, 800, 39);
     assertThat(outside).as("nothing is drawn above the plot area").isZero();
   }
