@@ -98,14 +98,14 @@ class RunsCompareIT {
     BufferedImage image = ImageIO.read(png.toFile());
     assertThat(image.getWidth()).isEqualTo(900);
     assertThat(image.getHeight()).isEqualTo(450);
-    // The plot area lies between the value labels (70 px) and the legend, below the title: both
-    // lines cross it from the first step to the last.
+    // The plot area lies between the value labels (70 px) and the legend, and between the title
+    // (40 px) and the step labels (45 px from the bottom).
     int[] colours = {PngChart.color(0).getRGB(), PngChart.color(1).getRGB()};
     int[] columns = new int[2];
     long inked = 0;
     for (int x = 75; x < 500; x++) {
       boolean[] seen = new boolean[2];
-      for (int y = 45; y < 450 - 50; y++) {
+      for (int y = 40; y <= 450 - 45 + 1; y++) {
         int rgb = image.getRGB(x, y);
         if ((rgb & 0xffffff) != 0xffffff && (rgb & 0xffffff) != 0xeeeeee) {
           inked++;
