@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  runstream alerts",
       "  runstream alerts --project demo --limit 50",
-      "  runstream alerts --run lr0.5-bs32-cnn",
+      "  runstream alerts --run cnn-lr0.5-bs32",
       "  runstream alerts --follow",
       "  runstream alerts --follow --format json | jq .message"
     },

@@ -42,6 +42,10 @@ final class Comparison {
     }
   }
 
+  /** States a chart's legend names, since they explain why a curve ends early or runs away. */
+  private static final java.util.Set<String> ENDED_BADLY =
+      java.util.Set.of("FAILED", "CRASHED", "UNRESPONSIVE");
+
   /** Lines of a terminal chart: {@value}. */
   static final int CHART_HEIGHT = 16;
 
@@ -103,7 +107,8 @@ final class Comparison {
   /**
    * Each run's curve of {@code metric}, downsampled on the server to at most {@code maxPoints}
    * buckets, each drawn at its middle step with its mean; a bucket without a finite value (the run
-   * logged NaN there) is a gap. Labelled with the run's name (and id where names repeat).
+   * logged NaN there) is a gap. Labelled with the run's name (and id where names repeat), and its
+   * state when it failed, crashed or went silent.
    */
   static List<Series> series(
       RunQueries queries, String project, String metric, List<RunRow> rows, int maxPoints) {
@@ -119,6 +124,9 @@ final class Comparison {
       String label = RunsCommand.nameOrId(row.run());
       if (names.get(label) > 1) {
         label += " (" + row.run().id() + ")";
+      }
+      if (ENDED_BADLY.contains(row.run().state())) {
+        label += ", " + row.run().state().toLowerCase(java.util.Locale.ROOT);
       }
       TreeMap<Long, Double> values = new TreeMap<>();
       MetricCurve curve = curves.get(row.run().id());

@@ -70,7 +70,7 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  runstream demo",
       "  runstream demo --png loss.png",
-      "  runstream up --detach && runstream demo && runstream runs list --project demo"
+      "  runstream up --detach && runstream demo"
     },
     mixinStandardHelpOptions = true)
 final class DemoCommand implements Callable<Integer> {

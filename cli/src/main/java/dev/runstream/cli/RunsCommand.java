@@ -30,9 +30,9 @@ import picocli.CommandLine.ParentCommand;
       "",
       "Examples:",
       "  runstream runs list --project demo --sort -best.val_acc",
-      "  runstream runs show lr0.03-bs32-resnet",
+      "  runstream runs show resnet-lr0.03-bs32",
       "  runstream runs compare --project demo --top 5 --metric loss --png loss.png",
-      "  runstream runs config lr0.03-bs32-resnet --format args"
+      "  runstream runs config resnet-lr0.03-bs32 --format args"
     },
     mixinStandardHelpOptions = true,
     subcommands = {

@@ -45,9 +45,9 @@ import picocli.CommandLine.Spec;
           + " readable; --full-range scales the chart to every value.",
       "",
       "Examples:",
-      "  runstream runs compare lr0.03-bs32-resnet lr0.03-bs32-cnn",
-      "  runstream runs compare --project demo --top 10 --metric loss --png loss.png",
-      "  runstream runs compare --project demo --tag baseline --metric val_acc --metric loss",
+      "  runstream runs compare resnet-lr0.03-bs32 lr0.03-bs32-cnn",
+      "  runstream runs compare --project demo --top 10 --png loss.png",
+      "  runstream runs compare --project demo --tag baseline --metric val_acc",
       "  runstream runs compare --project demo --format json > compare.json"
     },
     mixinStandardHelpOptions = true)

@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
           + " a POSIX shell where needed.",
       "",
       "Examples:",
-      "  runstream runs config lr0.03-bs32-resnet > config.json",
-      "  java -jar train.jar $(runstream runs config lr0.03-bs32-resnet --format args)"
+      "  runstream runs config resnet-lr0.03-bs32 > config.json",
+      "  java -jar train.jar $(runstream runs config 3f9a2c1b --format args)"
     },
     mixinStandardHelpOptions = true)
 final class RunsConfigCommand implements Callable<Integer> {

@@ -35,8 +35,8 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  runstream runs list --project demo",
       "  runstream runs list --project demo --tag baseline --state FINISHED",
-      "  runstream runs list --project demo --where \"config.learning_rate < 0.01\""
-          + " --sort -summary.val_acc",
+      "  runstream runs list --project demo --sort -summary.val_acc",
+      "  runstream runs list --project demo --where \"config.learning_rate < 0.01\"",
       "  runstream runs list --project demo --metric loss --format csv > runs.csv"
     },
     mixinStandardHelpOptions = true)

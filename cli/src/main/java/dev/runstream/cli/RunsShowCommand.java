@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
       "RUN is a run id or, when unique, a run name.",
       "",
       "Examples:",
-      "  runstream runs show 3f9a2c1b7d",
-      "  runstream runs show lr0.03-bs32-resnet --format json"
+      "  runstream runs show 3f9a2c1b",
+      "  runstream runs show resnet-lr0.03-bs32 --format json"
     },
     mixinStandardHelpOptions = true)
 final class RunsShowCommand implements Callable<Integer> {

@@ -39,9 +39,9 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Examples:",
-      "  runstream sync runstream/run-3f9a2c1b7d",
+      "  runstream sync runstream/run-3f9a2c1b",
       "  runstream sync runstream/",
-      "  KAFKA_BOOTSTRAP=kafka:9092 SCHEMA_REGISTRY_URL=http://registry:8081 runstream sync runs/"
+      "  KAFKA_BOOTSTRAP=kafka:9092 runstream sync runs/"
     },
     mixinStandardHelpOptions = true)
 final class SyncCommand implements Callable<Integer> {
@@ -83,8 +83,9 @@ final class SyncCommand implements Callable<Integer> {
     Terminal terminal = cli.terminal();
     int failed = 0;
     long sentTotal = 0;
+    int width = runDirs.stream().mapToInt(d -> label(d).length()).max().orElse(0);
     for (Path dir : runDirs) {
-      String label = label(dir);
+      String label = String.format("%-" + width + "s", label(dir));
       if (terminal.interactive()) {
         out.print("\r" + label + "  " + ProgressBar.render(0, 1, BAR_WIDTH));
         out.flush();

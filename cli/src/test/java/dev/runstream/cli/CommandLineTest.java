@@ -44,6 +44,17 @@ class CommandLineTest {
       String usage = command.getUsageMessage();
       assertThat(usage).as(command.getCommandName()).containsPattern("Examples?:\\n  runstream ");
       assertThat(usage).as(command.getCommandName()).contains("--help");
+      // Every example fits on one line of the help, so it can be copied as it is.
+      String examples = usage.substring(usage.indexOf("xample"));
+      examples
+          .lines()
+          .skip(1)
+          .filter(l -> !l.isBlank())
+          .forEach(
+              l ->
+                  assertThat(l)
+                      .as("an example of %s", command.getCommandName())
+                      .matches("  (runstream|java|[A-Z_]+=\\S+ runstream) .*"));
     }
     CliRunner.Result help = CliRunner.run(env(), "runs", "compare", "--help");
     assertThat(help.exit()).isZero();

@@ -81,7 +81,8 @@ class DemoCommandIT {
     }
     // The chart, with the diverging run off the top.
     assertThat(section(out, "loss by step", "Alerts the stream processor raised"))
-        .contains("━━ " + diverging.name() + " (off the chart, NaN from step");
+        .contains("━━ " + diverging.name() + ", failed (off the chart, NaN from step")
+        .contains("━━ " + crashing.name() + ", crashed\n");
     // The alerts, from ClickHouse.
     String alerts = section(out, "Alerts the stream processor raised:", "Where to look next");
     assertThat(alerts)

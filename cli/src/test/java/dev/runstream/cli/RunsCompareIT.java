@@ -92,7 +92,7 @@ class RunsCompareIT {
             .getKey();
     assertThat(compare.out())
         .contains("  ━━ " + good + "\n")
-        .contains("  ━━ " + diverged + " (off the chart, NaN from step " + firstNaN + ")\n")
+        .contains("  ━━ " + diverged + ", failed (off the chart, NaN from step " + firstNaN + ")\n")
         .contains("Wrote the loss chart to " + png + " (900x450).");
 
     BufferedImage image = ImageIO.read(png.toFile());
