@@ -105,6 +105,7 @@ final class DemoCommand implements Callable<Integer> {
   Duration timeout;
 
   private PrintWriter out;
+  private LocalStack ownStack; // the demo's own stack, or null when it uses `runstream up`'s
 
   @Override
   public Integer call() throws Exception {
@@ -128,6 +129,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println("Starting the local stack: Kafka, schema registry, ClickHouse...");
     out.flush();
     try (LocalStack stack = LocalStack.start()) {
+      ownStack = stack;
       out.println(stack.describe());
       out.printf("(up in %.1f s)%n", stack.startupTime().toMillis() / 1000.0);
       out.flush();
@@ -276,9 +278,13 @@ final class DemoCommand implements Callable<Integer> {
             });
     try {
       List<Future<?>> futures = new ArrayList<>();
+      // The crashing run first: its JVM takes a few seconds to start.
+      List<Integer> order = new ArrayList<>();
       for (int i = 0; i < trained.size(); i++) {
-        int index = i;
-        Trained run = trained.get(i);
+        order.add(trained.get(i).spec.fate() == DemoRun.Fate.CRASHES ? 0 : order.size(), i);
+      }
+      for (int index : order) {
+        Trained run = trained.get(index);
         futures.add(
             pool.submit(
                 () -> {
@@ -322,6 +328,10 @@ final class DemoCommand implements Callable<Integer> {
                 .schemaRegistryUrl(endpoints.schemaRegistryUrl())
                 .directory(runsDir)
                 .build());
+    if (ownStack != null) {
+      // On Ctrl-C the stack finishes the run before it stops Kafka, so the run's end is sent.
+      ownStack.closeFirst(run);
+    }
     t.runId = run.id();
     t.directory = run.directory().orElse(null);
     ourRuns.put(run.id(), t.spec.name());
