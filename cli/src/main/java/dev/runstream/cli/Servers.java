@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -111,11 +113,18 @@ final class Servers {
     }
     String url = clickhouseUrl();
     try {
+      // Whether the sink's tables are there: a question that also shows the server answers.
+      String sql =
+          "SELECT count() FROM system.tables WHERE database = "
+              + RunLookup.literal(database())
+              + " AND name = 'runs'";
       HttpRequest request =
           HttpRequest.newBuilder(
                   URI.create(
                       RunLookup.withCredentials(
-                          url + "/?query=SELECT%201", clickhouseUser(), clickhousePassword())))
+                          url + "/?query=" + URLEncoder.encode(sql, StandardCharsets.UTF_8),
+                          clickhouseUser(),
+                          clickhousePassword())))
               .timeout(PROBE_TIMEOUT)
               .GET()
               .build();
@@ -126,6 +135,14 @@ final class Servers {
             url,
             SinkConfig.ENV_CLICKHOUSE_URL,
             "HTTP " + response.statusCode() + ": " + firstLine(response.body()));
+      }
+      if (response.body().strip().equals("0")) {
+        throw new CliException(
+            "ClickHouse at "
+                + url
+                + " has no runstream tables in database "
+                + database()
+                + " yet: the sink creates them when it starts (`runstream up` runs one)");
       }
     } catch (IOException | IllegalArgumentException e) {
       throw notAnswering("ClickHouse", url, SinkConfig.ENV_CLICKHOUSE_URL, describe(e));

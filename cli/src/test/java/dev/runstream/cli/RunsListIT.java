@@ -189,4 +189,20 @@ class RunsListIT {
         .asString()
         .endsWith(",NaN," + Numbers.format(sweep.best(diverged, "loss")));
   }
+
+  @Test
+  void aClickHouseWithoutTheSinksTablesIsAnErrorThatSaysWhy() {
+    java.util.Map<String, String> env = new java.util.HashMap<>(sweep.serverEnv);
+    env.put("CLICKHOUSE_DATABASE", "nothing_here");
+
+    CliRunner.Result list = CliRunner.run(env, "runs", "list", "--project", "demo");
+
+    assertThat(list.exit()).isEqualTo(1);
+    assertThat(list.err())
+        .isEqualTo(
+            "runstream: ClickHouse at "
+                + sweep.stack.clickhouseUrl()
+                + " has no runstream tables in database nothing_here yet: the sink creates them"
+                + " when it starts (`runstream up` runs one)\n");
+  }
 }
