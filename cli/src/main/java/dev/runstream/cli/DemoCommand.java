@@ -547,24 +547,36 @@ final class DemoCommand implements Callable<Integer> {
             .findFirst()
             .orElseThrow()
             .runId;
-    out.printf(
-        "%nWhere to look next%s:%n",
-        ownProcessor
-            ? " (start `runstream up --detach` first, then `runstream demo` again: this demo's stack and its runs are deleted when it ends)"
-            : "");
-    out.printf(
-        "  runstream runs list --project %s --tag %s --sort -best.val_acc%n",
-        DemoRun.PROJECT, sweep);
-    out.printf(
-        "  runstream runs compare --project %s --tag %s --top 5 --metric val_acc --png val_acc.png%n",
-        DemoRun.PROJECT, sweep);
-    out.printf(
-        "  runstream runs show %s          # %s, the best run%n",
-        best.run().id(), best.run().name());
-    out.printf("  runstream runs config %s --format args%n", best.run().id());
-    out.printf("  runstream alerts --run %s --format json%n", diverged);
-    out.printf("  runstream sync %s             # safe to repeat: nothing new to send%n", runsDir);
-    out.printf("  runstream alerts --follow%n");
+    if (ownProcessor) {
+      // This stack and its runs are deleted when the demo ends: say how to keep them.
+      out.printf(
+          "%nWhere to look next: this demo's stack and its runs are deleted when it ends. Keep"
+              + " them with%n  runstream up --detach && runstream demo%nthen:%n");
+      out.printf("  runstream runs list --project %s --sort -best.val_acc%n", DemoRun.PROJECT);
+      out.printf(
+          "  runstream runs compare --project %s --top 5 --metric val_acc --png val_acc.png%n",
+          DemoRun.PROJECT);
+      out.printf("  runstream runs show %s%n", best.run().name());
+      out.printf("  runstream runs config %s --format args%n", best.run().name());
+      out.printf("  runstream alerts --follow%n");
+      out.printf("  runstream down%n");
+    } else {
+      out.printf("%nWhere to look next:%n");
+      out.printf(
+          "  runstream runs list --project %s --tag %s --sort -best.val_acc%n",
+          DemoRun.PROJECT, sweep);
+      out.printf(
+          "  runstream runs compare --project %s --tag %s --top 5 --metric val_acc --png"
+              + " val_acc.png%n",
+          DemoRun.PROJECT, sweep);
+      out.printf(
+          "  runstream runs show %s          # %s, the best run%n",
+          best.run().id(), best.run().name());
+      out.printf("  runstream runs config %s --format args%n", best.run().id());
+      out.printf("  runstream alerts --run %s --format json%n", diverged);
+      out.printf("  runstream sync %s   # safe to repeat: nothing new to send%n", runsDir);
+      out.printf("  runstream alerts --follow%n");
+    }
     out.flush();
   }
 

@@ -89,7 +89,12 @@ class DemoCommandIT {
         .containsPattern("CRITICAL\\s+divergence\\s+" + diverging.name())
         .containsPattern("CRITICAL\\s+non-finite\\s+" + diverging.name())
         .containsPattern("CRITICAL\\s+crashed\\s+" + crashing.name());
-    assertThat(out).contains("runstream runs compare --project demo --tag sweep-", "Done.");
+    assertThat(out)
+        .contains(
+            "this demo's stack and its runs are deleted when it ends. Keep them with\n"
+                + "  runstream up --detach && runstream demo\n",
+            "  runstream runs compare --project demo --top 5 --metric val_acc --png val_acc.png\n",
+            "Done.");
 
     BufferedImage image = ImageIO.read(png.toFile());
     assertThat(image.getWidth()).isEqualTo(1100);
