@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /** Runs side by side, as {@code runs compare} and the demo show them: a table and a chart. */
@@ -43,8 +45,7 @@ final class Comparison {
   }
 
   /** States a chart's legend names, since they explain why a curve ends early or runs away. */
-  private static final java.util.Set<String> ENDED_BADLY =
-      java.util.Set.of("FAILED", "CRASHED", "UNRESPONSIVE");
+  private static final Set<String> ENDED_BADLY = Set.of("FAILED", "CRASHED", "UNRESPONSIVE");
 
   /** Lines of a terminal chart: {@value}. */
   static final int CHART_HEIGHT = 16;
@@ -126,7 +127,7 @@ final class Comparison {
         label += " (" + row.run().id() + ")";
       }
       if (ENDED_BADLY.contains(row.run().state())) {
-        label += ", " + row.run().state().toLowerCase(java.util.Locale.ROOT);
+        label += ", " + row.run().state().toLowerCase(Locale.ROOT);
       }
       TreeMap<Long, Double> values = new TreeMap<>();
       MetricCurve curve = curves.get(row.run().id());

@@ -1,5 +1,7 @@
 package dev.runstream.cli;
 
+import java.util.Locale;
+
 /** A one-line progress bar: {@code ██████████░░░░░░░░░░ 50%}. */
 final class ProgressBar {
   private ProgressBar() {}
@@ -13,6 +15,6 @@ final class ProgressBar {
     int full = (int) Math.round(fraction * width);
     return "█".repeat(full)
         + "░".repeat(width - full)
-        + String.format(java.util.Locale.ROOT, " %3d%%", Math.round(fraction * 100));
+        + String.format(Locale.ROOT, " %3d%%", Math.round(fraction * 100));
   }
 }

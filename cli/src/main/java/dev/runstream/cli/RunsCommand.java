@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /** {@code runstream runs}: the commands that read runs back from ClickHouse. */
 @Command(
@@ -43,7 +44,7 @@ import picocli.CommandLine.ParentCommand;
     })
 final class RunsCommand implements Runnable {
   @ParentCommand RunstreamCli cli;
-  @picocli.CommandLine.Spec CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public void run() {

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -168,7 +169,7 @@ final class RunsCompareCommand implements Callable<Integer> {
     if (points < 2) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--points must be at least 2");
     }
-    String[] wh = pngSize.toLowerCase(java.util.Locale.ROOT).split("x");
+    String[] wh = pngSize.toLowerCase(Locale.ROOT).split("x");
     try {
       int[] size = {Integer.parseInt(wh[0].trim()), Integer.parseInt(wh[1].trim())};
       if (wh.length != 2 || size[0] < 300 || size[1] < 200 || size[0] > 8000 || size[1] > 8000) {

@@ -8,6 +8,7 @@ import dev.runstream.sink.RunRow;
 import dev.runstream.sink.RunSort;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +92,7 @@ final class RunsListCommand implements Callable<Integer> {
         // Nothing asked for: show what the newest listed run logged, as W&B's table does.
         String newest =
             page.runs().stream()
-                .max(java.util.Comparator.comparing(r -> r.run().startedAt()))
+                .max(Comparator.comparing(r -> r.run().startedAt()))
                 .orElseThrow()
                 .run()
                 .id();

@@ -9,7 +9,9 @@ import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -192,7 +194,7 @@ class RunsListIT {
 
   @Test
   void aClickHouseWithoutTheSinksTablesIsAnErrorThatSaysWhy() {
-    java.util.Map<String, String> env = new java.util.HashMap<>(sweep.serverEnv);
+    Map<String, String> env = new HashMap<>(sweep.serverEnv);
     env.put("CLICKHOUSE_DATABASE", "nothing_here");
 
     CliRunner.Result list = CliRunner.run(env, "runs", "list", "--project", "demo");

@@ -11,7 +11,9 @@ import dev.runstream.sdk.Runstream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -45,7 +47,7 @@ class SyncIT {
                 .name("offline-run")
                 .mode(Mode.OFFLINE)
                 .directory(dir)
-                .systemMetricsInterval(java.time.Duration.ZERO)
+                .systemMetricsInterval(Duration.ZERO)
                 .build())) {
       runId = run.id();
       for (long step = 0; step < STEPS; step++) {
@@ -79,7 +81,7 @@ class SyncIT {
     assertThat(again.out())
         .contains(
             "0 records sent (0 points), "
-                + String.format(java.util.Locale.ROOT, "%,d", records)
+                + String.format(Locale.ROOT, "%,d", records)
                 + " already in Kafka");
     assertThat(sweep.queries.points(runId).get("loss")).isEqualTo(logged);
   }

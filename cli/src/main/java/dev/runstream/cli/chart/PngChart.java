@@ -11,6 +11,8 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import javax.imageio.ImageIO;
 
 /**
@@ -132,7 +134,7 @@ public final class PngChart {
       String label = Ticks.label(value);
       g.drawString(label, left - 8 - fm.stringWidth(label), y + fm.getAscent() / 2 - 1);
     }
-    java.util.Set<Long> steps = new java.util.TreeSet<>(); // whole steps only, each once
+    Set<Long> steps = new TreeSet<>(); // whole steps only, each once
     Ticks.between(bounds.minStep(), bounds.maxStep(), TICKS).forEach(t -> steps.add(Math.round(t)));
     for (long s : steps) {
       int x = (int) Math.round(left + bounds.x(s) * (right - left));

@@ -1,6 +1,7 @@
 package dev.runstream.cli.chart;
 
 import java.util.Collections;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,7 +29,7 @@ public record Series(String label, NavigableMap<Long, Double> points) {
   public Optional<Long> firstNonFiniteStep() {
     return points.entrySet().stream()
         .filter(e -> !Double.isFinite(e.getValue()))
-        .map(java.util.Map.Entry::getKey)
+        .map(Map.Entry::getKey)
         .findFirst();
   }
 

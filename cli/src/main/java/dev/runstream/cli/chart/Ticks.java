@@ -3,6 +3,7 @@ package dev.runstream.cli.chart;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** Round axis ticks, as people label axes: 0, 0.5, 1.0, 1.5 rather than 0.1548, 0.9040, 1.653. */
 final class Ticks {
@@ -44,7 +45,7 @@ final class Ticks {
     }
     double abs = Math.abs(value);
     if (abs < 1e-3 || abs >= 1e6) {
-      return String.format(java.util.Locale.ROOT, "%.1e", value);
+      return String.format(Locale.ROOT, "%.1e", value);
     }
     return new BigDecimal(Double.toString(value)).stripTrailingZeros().toPlainString();
   }

@@ -1,5 +1,7 @@
 package dev.runstream.cli.demo;
 
+import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +40,7 @@ public record DemoRun(
    * with a learning rate too large for it (diverges) and a ResNet whose process dies (crashes).
    */
   public static List<DemoRun> grid() {
-    List<DemoRun> runs = new java.util.ArrayList<>();
+    List<DemoRun> runs = new ArrayList<>();
     for (String architecture : List.of("ResNet", "CNN")) {
       for (double lr : List.of(0.03, 0.003)) {
         for (int batch : List.of(32, 128)) {
@@ -55,7 +57,7 @@ public record DemoRun(
     String name =
         architecture.toLowerCase(Locale.ROOT)
             + "-lr"
-            + new java.math.BigDecimal(Double.toString(lr)).stripTrailingZeros().toPlainString()
+            + new BigDecimal(Double.toString(lr)).stripTrailingZeros().toPlainString()
             + "-bs"
             + batch;
     return new DemoRun(name, lr, batch, architecture, fate);

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -43,7 +45,7 @@ class ChartsTest {
   void pngOfNothingFiniteIsStillAValidPicture() {
     BufferedImage image =
         PngChart.draw(
-            List.of(new Series("nan-run", new TreeMap<>(java.util.Map.of(0L, Double.NaN)))),
+            List.of(new Series("nan-run", new TreeMap<>(Map.of(0L, Double.NaN)))),
             "loss",
             300,
             200);
@@ -105,7 +107,7 @@ class ChartsTest {
 
   @Test
   void aRunThatBlowsUpIsDrawnOffTheTopSoTheOthersStayReadable() {
-    List<Series> series = new java.util.ArrayList<>();
+    List<Series> series = new ArrayList<>();
     for (int i = 1; i <= 5; i++) {
       series.add(curve("healthy" + i, 1.0 + i / 5.0, -1));
     }
@@ -139,7 +141,7 @@ class ChartsTest {
 
   @Test
   void pngLeavesOutliersOffTheChartButKeepsEveryLineInside() {
-    List<Series> series = new java.util.ArrayList<>();
+    List<Series> series = new ArrayList<>();
     series.add(curve("healthy", 2.0, -1));
     for (int i = 1; i <= 4; i++) {
       series.add(curve("other" + i, 1.0 + i / 5.0, -1));
