@@ -15,6 +15,7 @@ public enum OutputFormat {
 
   private static final ObjectMapper JSON_MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON_LINE_MAPPER = new ObjectMapper();
 
   /**
    * Renders rows of cells under {@code headers}. JSON gives an array of objects keyed by header;
@@ -53,6 +54,15 @@ public enum OutputFormat {
   public static String json(Object value) {
     try {
       return JSON_MAPPER.writeValueAsString(value) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code value} as JSON on one line, followed by a newline: JSON Lines, for streams. */
+  public static String jsonLine(Object value) {
+    try {
+      return JSON_LINE_MAPPER.writeValueAsString(value) + "\n";
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("cannot write JSON: " + e.getMessage(), e);
     }

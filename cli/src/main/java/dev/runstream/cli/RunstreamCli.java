@@ -5,23 +5,44 @@ import java.util.Objects;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code runstream} command. */
+/**
+ * The {@code runstream} command. Exit codes: 0 done, 1 failed (the message says why and what to
+ * do), 2 wrong arguments (with the usage of the command).
+ */
 @Command(
     name = "runstream",
     description = "Experiment tracking for ML training on Kafka and ClickHouse.",
     mixinStandardHelpOptions = true,
     version = "runstream 0.1.0",
+    footer = {
+      "",
+      "Servers: KAFKA_BOOTSTRAP, SCHEMA_REGISTRY_URL and CLICKHOUSE_URL name them; otherwise the"
+          + " commands use the stack of `runstream up`.",
+      "",
+      "Examples:",
+      "  runstream demo",
+      "  runstream up --detach",
+      "  runstream runs list --project demo",
+      "  runstream runs compare --project demo --top 5 --png loss.png",
+      "  runstream alerts --follow",
+      "  runstream down"
+    },
     subcommands = {
       UpCommand.class,
       DownCommand.class,
       DemoCommand.class,
+      RunsCommand.class,
+      SyncCommand.class,
+      AlertsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RunstreamCli {
   private final Map<String, String> env;
+  private final Terminal terminal;
 
-  private RunstreamCli(Map<String, String> env) {
+  private RunstreamCli(Map<String, String> env, Terminal terminal) {
     this.env = Map.copyOf(env);
+    this.terminal = terminal;
   }
 
   /** The environment the commands read ({@code CLICKHOUSE_URL}, {@code RUNSTREAM_HOME}, …). */
@@ -29,9 +50,15 @@ public final class RunstreamCli {
     return env;
   }
 
+  /** Where the output goes: a terminal a person watches, or a pipe. */
+  Terminal terminal() {
+    return terminal;
+  }
+
   /** Runs the command line and exits with its exit code. */
   public static void main(String[] args) {
-    System.exit(newCommandLine(System.getenv()).execute(args));
+    Map<String, String> env = System.getenv();
+    System.exit(newCommandLine(env, Terminal.detect(env)).execute(args));
   }
 
   /** The command line with every subcommand, reading the process's environment. */
@@ -39,12 +66,33 @@ public final class RunstreamCli {
     return newCommandLine(System.getenv());
   }
 
-  /** The command line with every subcommand, reading {@code env} instead of the process's. */
+  /**
+   * The command line with every subcommand, reading {@code env} instead of the process's, writing
+   * plain output (no colours, no progress redrawn in place).
+   */
   public static CommandLine newCommandLine(Map<String, String> env) {
-    CommandLine commandLine = new CommandLine(new RunstreamCli(Objects.requireNonNull(env, "env")));
+    return newCommandLine(env, Terminal.plain());
+  }
+
+  static CommandLine newCommandLine(Map<String, String> env, Terminal terminal) {
+    CommandLine commandLine =
+        new CommandLine(new RunstreamCli(Objects.requireNonNull(env, "env"), terminal));
+    commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    // A ParameterException a command throws is an argument error, like picocli's own: usage and 2.
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
-          cmd.getErr().println("runstream: " + e.getMessage());
+          if (e instanceof CliException) {
+            cmd.getErr().println("runstream: " + e.getMessage());
+          } else {
+            // Not foreseen: say what it was, so a bug report has something to go on.
+            cmd.getErr().println("runstream: " + e);
+            if (env.containsKey("RUNSTREAM_DEBUG")) {
+              e.printStackTrace(cmd.getErr());
+            } else {
+              cmd.getErr().println("(set RUNSTREAM_DEBUG=1 for the stack trace)");
+            }
+          }
+          cmd.getErr().flush();
           return 1;
         });
     return commandLine;

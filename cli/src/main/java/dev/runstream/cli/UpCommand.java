@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Starts the local stack (Kafka, schema registry, ClickHouse), the stream processor and the"
           + " sink, prints where everything listens, and runs until Ctrl-C (or `runstream down`"
-          + " with --detach)."
+          + " with --detach). The processor and the sink read their usual environment variables"
+          + " (RUNSTREAM_CRASHED_AFTER_MS, RUNSTREAM_WEBHOOK_URLS, RUNSTREAM_DETECTORS_FILE, ...)."
     },
     footer = {
       "",
@@ -66,9 +68,12 @@ final class UpCommand implements Callable<Integer> {
     out.println("Starting the local stack, the stream processor and the sink...");
     out.flush();
     LocalStack stack = LocalStack.start();
-    Pipeline pipeline;
     try {
-      pipeline = Pipeline.start(stack, stack.dataDir().resolve("processor-state"));
+      // The stack closes the pipeline before it stops Kafka, on close() and on Ctrl-C alike: the
+      // processor's last transaction and the sink's last commit need the broker.
+      stack.closeFirst(
+          Pipeline.start(
+              stack, env, stack.dataDir().resolve("processor-state"), UnaryOperator.identity()));
     } catch (RuntimeException e) {
       stack.close();
       throw e;
@@ -85,8 +90,7 @@ final class UpCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   try {
-                    pipeline.close();
-                    stack.close();
+                    stack.close(); // waits for the stack's own hook if that began first
                   } finally {
                     StackState.delete(env, pid);
                     stopped.countDown();
@@ -160,7 +164,7 @@ final class UpCommand implements Callable<Integer> {
         Point a training job at it:
           export KAFKA_BOOTSTRAP=%s
           export SCHEMA_REGISTRY_URL=%s
-        Then try: runstream demo; runstream runs list --project tinyllm
+        Then try: runstream demo, runstream runs list --project demo, runstream alerts --follow
         """,
         state.pid(),
         e.kafkaBootstrap(),

@@ -3,42 +3,116 @@ package dev.runstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.runstream.cli.chart.PngChart;
+import dev.runstream.cli.demo.DemoRun;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's first command, as a user runs it: its own stack, the pipeline, simulated runs, the
- * table read back from ClickHouse, and nothing left running afterwards.
+ * The README's first command, as a user runs it on a machine with nothing running: its own stack,
+ * the pipeline, the sweep with a diverging and a crashing run, the table and chart read back from
+ * ClickHouse, the alerts, a PNG, and nothing left running afterwards.
  */
-@Timeout(300)
+@Timeout(400)
 class DemoCommandIT {
 
   @Test
-  void demoPrintsTheRunsSideBySideAndStopsEverything() {
-    CommandLine cli = RunstreamCli.newCommandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
+  void demoTrainsTheSweepShowsWhatHappenedAndStopsEverything(@TempDir Path dir) throws Exception {
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.keySet().removeAll(List.of("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CLICKHOUSE_URL"));
+    env.put("RUNSTREAM_HOME", dir.resolve("home").toString()); // no `runstream up` there
+    Path png = dir.resolve("loss.png");
 
-    int exit = cli.execute("demo", "--runs", "3");
+    CliRunner.Result demo = CliRunner.run(env, "demo", "--png", png.toString());
 
-    String printed = out.toString();
-    assertThat(exit).as("stdout:%n%s%nstderr:%n%s", printed, err).isZero();
-    assertThat(printed).contains("Runs side by side", "final loss", "best acc", "Done.");
-    for (String name : new String[] {"test1", "test2", "test3"}) {
-      assertThat(printed)
-          .containsPattern("(?m)^\\S+\\s+" + name + "\\s+FINISHED\\s+tag1,tag2\\s+CNN");
+    assertThat(demo.exit()).as("%s", demo).isZero();
+    String out = demo.out();
+    DemoRun diverging = only(DemoRun.Fate.DIVERGES);
+    DemoRun crashing = only(DemoRun.Fate.CRASHES);
+    // Progress while the runs train: each run's end, as it happens.
+    assertThat(out)
+        .containsPattern(
+            "(?m)^  "
+                + diverging.name()
+                + "\\s+diverged: loss NaN at step \\d+, stopped with exit"
+                + " code 1$")
+        .containsPattern(
+            "(?m)^  "
+                + crashing.name()
+                + "\\s+crashed: its process died at step "
+                + (int) (300 * DemoRun.CRASH_AT - 1)
+                + " without finishing$")
+        .containsPattern("(?m)^  \\.\\.\\. [0-9,]+ of 3,000 steps logged, \\d+ of 10 runs ended$");
+    // The alerts, live from Kafka while the runs train.
+    assertThat(out)
+        .containsPattern(
+            "(?m)^  alert  CRITICAL  divergence  " + diverging.name() + ": loss diverged")
+        .containsPattern("(?m)^  alert  CRITICAL  crashed\\s+" + crashing.name() + ": ");
+    // The comparison table: every run with the state its fate gives it.
+    String table = section(out, "best validation accuracy first:", "loss by step");
+    for (DemoRun run : DemoRun.grid()) {
+      String state =
+          switch (run.fate()) {
+            case FINISHES -> "FINISHED";
+            case DIVERGES -> "FAILED";
+            case CRASHES -> "CRASHED";
+          };
+      assertThat(table)
+          .containsPattern(
+              "(?m)^"
+                  + Pattern.quote(run.name())
+                  + "\\s+"
+                  + state
+                  + "\\s+"
+                  + run.architecture()
+                  + "\\s+"
+                  + run.batchSize()
+                  + "\\s+");
     }
-    Matcher dataDir = Pattern.compile("data dir\\s+(\\S+)").matcher(printed);
+    // The chart, with the diverging run off the top.
+    assertThat(section(out, "loss by step", "Alerts the stream processor raised"))
+        .contains("━━ " + diverging.name() + ", failed (off the chart, NaN from step")
+        .contains("━━ " + crashing.name() + ", crashed\n");
+    // The alerts, from ClickHouse.
+    String alerts = section(out, "Alerts the stream processor raised:", "Where to look next");
+    assertThat(alerts)
+        .containsPattern("CRITICAL\\s+divergence\\s+" + diverging.name())
+        .containsPattern("CRITICAL\\s+non-finite\\s+" + diverging.name())
+        .containsPattern("CRITICAL\\s+crashed\\s+" + crashing.name());
+    assertThat(out)
+        .contains(
+            "this demo's stack and its runs are deleted when it ends. Keep them with\n"
+                + "  runstream up --detach && runstream demo\n",
+            "  runstream runs compare --project demo --top 5 --metric val_acc --png val_acc.png\n",
+            "Done.");
+
+    BufferedImage image = ImageIO.read(png.toFile());
+    assertThat(image.getWidth()).isEqualTo(1100);
+    assertThat(image.getHeight()).isEqualTo(550);
+    for (int s = 0; s < DemoRun.grid().size(); s++) {
+      int rgb = PngChart.color(s).getRGB();
+      long pixels = 0;
+      for (int y = 40; y < 505; y++) {
+        for (int x = 70; x < 600; x++) {
+          pixels += image.getRGB(x, y) == rgb ? 1 : 0;
+        }
+      }
+      assertThat(pixels).as("pixels of series %d in the plot area", s).isGreaterThan(20);
+    }
+
+    Matcher dataDir = Pattern.compile("data dir\\s+(\\S+)").matcher(out);
     assertThat(dataDir.find()).as("the demo names its data directory").isTrue();
-    String dir = dataDir.group(1);
+    String stackDir = dataDir.group(1);
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
@@ -46,20 +120,32 @@ class DemoCommandIT {
                 assertThat(
                         ProcessHandle.allProcesses()
                             .map(p -> p.info().commandLine().orElse(""))
-                            .filter(c -> c.contains(dir)))
-                    .as("processes of the demo's stack")
+                            .filter(c -> c.contains(stackDir) || c.contains("CrashingRun")))
+                    .as("processes of the demo")
                     .isEmpty());
+    assertThat(Path.of(stackDir)).doesNotExist();
   }
 
   @Test
   void badArgumentsGiveAMessageAndANonZeroExit() {
-    CommandLine cli = RunstreamCli.newCommandLine();
-    StringWriter err = new StringWriter();
-    cli.setErr(new PrintWriter(err, true));
+    CliRunner.Result words = CliRunner.run(Map.of(), "demo", "--steps", "many");
+    assertThat(words.exit()).isEqualTo(2);
+    assertThat(words.err()).contains("--steps", "many");
 
-    assertThat(cli.execute("demo", "--runs", "zero")).isNotZero();
-    assertThat(err.toString()).contains("--runs");
-    assertThat(cli.execute("demo", "--runs", "0")).isNotZero();
-    assertThat(err.toString()).contains("at least 1");
+    CliRunner.Result few = CliRunner.run(Map.of(), "demo", "--steps", "10");
+    assertThat(few.exit()).isEqualTo(2);
+    assertThat(few.err()).contains("--steps must be at least 200");
+  }
+
+  private static DemoRun only(DemoRun.Fate fate) {
+    return DemoRun.grid().stream().filter(r -> r.fate() == fate).findFirst().orElseThrow();
+  }
+
+  private static String section(String out, String from, String to) {
+    int start = out.indexOf(from);
+    int end = out.indexOf(to, start);
+    assertThat(start).as("'%s' in:%n%s", from, out).isNotNegative();
+    assertThat(end).as("'%s' after '%s' in:%n%s", to, from, out).isGreaterThan(start);
+    return out.substring(start, end);
   }
 }

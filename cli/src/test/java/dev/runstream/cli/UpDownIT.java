@@ -33,7 +33,7 @@ class UpDownIT {
   }
 
   @Test
-  void upDetachedServesADemoAndDownStopsEverything(@TempDir Path home) {
+  void upDetachedServesADemoAndDownStopsEverything(@TempDir Path home) throws Exception {
     Map<String, String> env = new HashMap<>(System.getenv());
     env.keySet().removeAll(List.of("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CLICKHOUSE_URL"));
     env.put("RUNSTREAM_HOME", home.toString());
@@ -50,10 +50,15 @@ class UpDownIT {
     assertThat(again.exit()).isEqualTo(1);
     assertThat(again.err()).contains("already up (pid " + pid + ")");
 
-    Result demo = run(env, "demo", "--runs", "2");
+    Result demo = run(env, "demo");
     assertThat(demo.exit()).as(demo.out() + demo.err()).isZero();
     assertThat(demo.out())
-        .contains("Using the stack of `runstream up`", "Runs side by side", "test2");
+        .contains(
+            "Using the stack of `runstream up`", "The runs side by side", "Where to look next")
+        .doesNotContain("Stopping the processor, the sink and the local stack");
+    Result list = run(env, "runs", "list", "--project", "demo", "--format", "csv");
+    assertThat(list.exit()).as(list.out() + list.err()).isZero();
+    assertThat(list.out().lines()).hasSize(1 + 10);
 
     Result down = run(env, "down");
     assertThat(down.exit()).as(down.out() + down.err()).isZero();
@@ -62,6 +67,13 @@ class UpDownIT {
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> assertThat(servers).noneMatch(ProcessHandle::isAlive));
     assertThat(Files.exists(home.resolve("up.properties"))).isFalse();
+    // The processor and the sink stopped while Kafka still answered, then the servers stopped.
+    String log = Files.readString(home.resolve("up.log"));
+    assertThat(log).contains("runstream sink stopped", "local stack stopped");
+    assertThat(log.indexOf("runstream sink stopped"))
+        .as(log)
+        .isLessThan(log.indexOf("local stack stopped"));
+    assertThat(log).doesNotContain("could not be established");
     assertThat(run(env, "down").out()).contains("nothing to stop");
   }
 }

@@ -14,7 +14,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,7 +59,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>No server outlives the JVM that started it: each runs under a watchdog that stops it when this
  * JVM exits, even by {@code kill -9}. {@link #close()} (also run by a shutdown hook) stops them
- * sooner.
+ * sooner. Clients of the servers that must shut down while the servers still answer (a Kafka
+ * Streams application committing its last transaction, a consumer committing offsets) are
+ * registered with {@link #closeFirst(AutoCloseable)}: both {@code close()} and the shutdown hook
+ * close them before any server is stopped, so Ctrl-C stops everything in order.
  *
  * <p>Instances are thread-safe.
  */
@@ -71,10 +76,15 @@ public final class LocalStack implements AutoCloseable {
   private final ManagedServer schemaRegistry;
   private final ManagedServer clickhouse;
   private final AtomicBoolean closed = new AtomicBoolean();
+  // Guarded by itself; closed is set under the same lock, so nothing is added once closing began.
+  private final Deque<AutoCloseable> dependents = new ArrayDeque<>();
+  // Completed when the thread that won `closed` has stopped everything; other closers wait on it.
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final Thread shutdownHook;
   private volatile Duration startupTime = Duration.ZERO;
 
-  private LocalStack(
+  // Package-private for tests that check the order of shutdown with servers that are not processes.
+  LocalStack(
       Path dataDir,
       boolean keepDataDir,
       ManagedServer kafka,
@@ -227,13 +237,43 @@ public final class LocalStack implements AutoCloseable {
   }
 
   /**
-   * Stops every server this stack started (concurrently, gracefully, forcibly after the shutdown
-   * timeout) and deletes the data directory unless it is kept. Blocks until done. Idempotent;
-   * external servers are left alone.
+   * Registers {@code dependent}, something that talks to this stack's servers, to be closed before
+   * they stop: {@link #close()} and the JVM shutdown hook close every registered dependent first,
+   * the last registered first, then stop the servers. A dependent's failure to close is logged and
+   * does not keep the servers running. Dependents should bound their own {@code close()}, since the
+   * servers wait for it. If the stack is already closing, {@code dependent} is closed at once.
+   * Thread-safe.
+   *
+   * @param dependent what to close before the servers stop
+   * @param <T> its type
+   * @return {@code dependent}, for {@code Pipeline p = stack.closeFirst(Pipeline.start(stack))}
+   */
+  public <T extends AutoCloseable> T closeFirst(T dependent) {
+    Objects.requireNonNull(dependent, "dependent");
+    synchronized (dependents) {
+      if (!closed.get()) {
+        dependents.push(dependent);
+        return dependent;
+      }
+    }
+    closeQuietly(dependent);
+    return dependent;
+  }
+
+  /**
+   * Closes every {@linkplain #closeFirst(AutoCloseable) dependent} (last registered first), then
+   * stops every server this stack started (concurrently, gracefully, forcibly after the shutdown
+   * timeout) and deletes the data directory unless it is kept. Blocks until done, also when another
+   * thread (such as the shutdown hook) is already closing the stack. Idempotent; external servers
+   * are left alone.
+   *
+   * @throws LocalStackException if a server could not be stopped (only in the thread that did the
+   *     stopping)
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
+    if (!beginClosing()) {
+      awaitStopped();
       return;
     }
     try {
@@ -241,20 +281,72 @@ public final class LocalStack implements AutoCloseable {
     } catch (IllegalStateException e) {
       // The JVM is already shutting down (we may be running in the hook).
     }
-    stopAll();
+    shutDown();
   }
 
-  private void closeFromHook() {
-    if (closed.compareAndSet(false, true)) {
-      LOG.info("JVM shutting down: stopping the local stack in {}", dataDir);
+  // Package-private so tests can run what the shutdown hook runs.
+  void closeFromHook() {
+    if (!beginClosing()) {
+      awaitStopped();
+      return;
+    }
+    LOG.info("JVM shutting down: stopping the local stack in {}", dataDir);
+    shutDown();
+  }
+
+  /** Marks the stack closing; true for the one caller that must then do the work. */
+  private boolean beginClosing() {
+    synchronized (dependents) {
+      return closed.compareAndSet(false, true);
+    }
+  }
+
+  private void awaitStopped() {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        stopped.get();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // finish waiting: the caller was promised a stopped stack
+      } catch (ExecutionException e) {
+        break; // the closing thread reports its own failure
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void shutDown() {
+    try {
+      List<AutoCloseable> toClose;
+      synchronized (dependents) {
+        toClose = new ArrayList<>(dependents); // a pushed deque iterates last-registered first
+        dependents.clear();
+      }
+      toClose.forEach(LocalStack::closeQuietly);
       stopAll();
+    } finally {
+      stopped.complete(null);
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable dependent) {
+    try {
+      dependent.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.warn("interrupted while closing {} before the stack", dependent, e);
+    } catch (Exception e) {
+      LOG.warn("closing {} before the stack failed; stopping the servers anyway", dependent, e);
     }
   }
 
   private void stopAll() {
     List<CompletableFuture<Void>> stops = new ArrayList<>();
     for (ManagedServer server : servers()) {
-      if (server instanceof ProcessServer) {
+      if (!server.isExternal()) {
         stops.add(runAsync("stop-" + server.name(), server::stop));
       }
     }

@@ -11,6 +11,8 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import javax.imageio.ImageIO;
 
 /**
@@ -41,11 +43,27 @@ public final class PngChart {
    */
   public static void write(List<Series> series, String title, int width, int height, Path file)
       throws IOException {
-    ImageIO.write(draw(series, title, width, height), "png", file.toFile());
+    write(series, title, width, height, false, file);
   }
 
-  /** Draws {@code series} into a new image. */
+  /**
+   * Like {@link #write(List, String, int, int, Path)}; with {@code ignoreOutliers}, values far
+   * outside the others are left off the chart (see {@link TerminalChart}).
+   */
+  public static void write(
+      List<Series> series, String title, int width, int height, boolean ignoreOutliers, Path file)
+      throws IOException {
+    ImageIO.write(draw(series, title, width, height, ignoreOutliers), "png", file.toFile());
+  }
+
+  /** Draws {@code series} into a new image, scaled to fit every value. */
   public static BufferedImage draw(List<Series> series, String title, int width, int height) {
+    return draw(series, title, width, height, false);
+  }
+
+  /** Draws {@code series} into a new image, leaving outliers off the chart if asked. */
+  public static BufferedImage draw(
+      List<Series> series, String title, int width, int height, boolean ignoreOutliers) {
     if (width < 200 || height < 150) {
       throw new IllegalArgumentException("a PNG chart needs at least 200×150 pixels");
     }
@@ -61,12 +79,13 @@ public final class PngChart {
       Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
       g.setFont(font);
       FontMetrics fm = g.getFontMetrics();
-      int legendWidth = legendWidth(series, fm);
+      Bounds bounds = Bounds.of(series, ignoreOutliers);
+      List<String> legend = series.stream().map(s -> s.label() + s.legendNote(bounds)).toList();
+      int legendWidth = legendWidth(legend, fm, width);
       int left = 70;
       int top = 40;
       int right = width - legendWidth - 20;
       int bottom = height - 45;
-      Bounds bounds = Bounds.of(series);
 
       g.setColor(new Color(0x333333));
       g.setFont(font.deriveFont(Font.BOLD, 14f));
@@ -75,6 +94,8 @@ public final class PngChart {
       drawAxes(g, fm, bounds, left, top, right, bottom);
 
       g.setStroke(new BasicStroke(1.8f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+      // Lines towards values off the chart leave it at the edge of the plot area.
+      g.setClip(left, top, right - left + 1, bottom - top + 1);
       for (int s = 0; s < series.size(); s++) {
         g.setColor(color(s));
         Path2D.Double path = new Path2D.Double();
@@ -95,7 +116,8 @@ public final class PngChart {
         }
         g.draw(path);
       }
-      drawLegend(g, fm, series, right + 20, top);
+      g.setClip(null);
+      drawLegend(g, fm, legend, right + 20, top);
     } finally {
       g.dispose();
     }
@@ -104,22 +126,22 @@ public final class PngChart {
 
   private static void drawAxes(
       Graphics2D g, FontMetrics fm, Bounds bounds, int left, int top, int right, int bottom) {
-    for (int i = 0; i <= TICKS; i++) {
-      int y = bottom - i * (bottom - top) / TICKS;
-      double value = bounds.minValue() + i * (bounds.maxValue() - bounds.minValue()) / TICKS;
+    for (double value : Ticks.between(bounds.minValue(), bounds.maxValue(), TICKS)) {
+      int y = (int) Math.round(bottom - bounds.y(value) * (bottom - top));
       g.setColor(new Color(0xeeeeee));
       g.drawLine(left, y, right, y);
       g.setColor(new Color(0x666666));
-      String label = TerminalChart.format(value);
+      String label = Ticks.label(value);
       g.drawString(label, left - 8 - fm.stringWidth(label), y + fm.getAscent() / 2 - 1);
-
-      int x = left + i * (right - left) / TICKS;
-      long step =
-          bounds.minStep() + Math.round(i * (double) (bounds.maxStep() - bounds.minStep()) / TICKS);
+    }
+    Set<Long> steps = new TreeSet<>(); // whole steps only, each once
+    Ticks.between(bounds.minStep(), bounds.maxStep(), TICKS).forEach(t -> steps.add(Math.round(t)));
+    for (long s : steps) {
+      int x = (int) Math.round(left + bounds.x(s) * (right - left));
       g.setColor(new Color(0xeeeeee));
       g.drawLine(x, top, x, bottom);
       g.setColor(new Color(0x666666));
-      String stepLabel = Long.toString(step);
+      String stepLabel = Long.toString(s);
       g.drawString(stepLabel, x - fm.stringWidth(stepLabel) / 2, bottom + fm.getAscent() + 6);
     }
     g.setColor(new Color(0x999999));
@@ -130,22 +152,23 @@ public final class PngChart {
         "Step", (left + right) / 2 - fm.stringWidth("Step") / 2, bottom + 2 * fm.getHeight() + 6);
   }
 
-  private static int legendWidth(List<Series> series, FontMetrics fm) {
+  // At most 40 % of the picture, so the plot keeps the larger part.
+  private static int legendWidth(List<String> legend, FontMetrics fm, int width) {
     int widest = 0;
-    for (Series s : series) {
-      widest = Math.max(widest, fm.stringWidth(s.label()));
+    for (String entry : legend) {
+      widest = Math.max(widest, fm.stringWidth(entry));
     }
-    return Math.min(260, widest + 40);
+    return Math.min(width * 2 / 5, widest + 40);
   }
 
-  private static void drawLegend(Graphics2D g, FontMetrics fm, List<Series> series, int x, int y) {
+  private static void drawLegend(Graphics2D g, FontMetrics fm, List<String> legend, int x, int y) {
     int lineHeight = fm.getHeight() + 4;
-    for (int s = 0; s < series.size(); s++) {
+    for (int s = 0; s < legend.size(); s++) {
       int rowY = y + s * lineHeight;
       g.setColor(color(s));
       g.fillRect(x, rowY + fm.getAscent() / 2 - 1, 18, 4);
       g.setColor(new Color(0x333333));
-      g.drawString(series.get(s).label(), x + 26, rowY + fm.getAscent());
+      g.drawString(legend.get(s), x + 26, rowY + fm.getAscent());
     }
   }
 }

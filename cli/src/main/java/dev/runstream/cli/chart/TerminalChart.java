@@ -20,15 +20,25 @@ public final class TerminalChart {
 
   /**
    * Renders {@code series} as {@code height} lines of a {@code width}-column plot area, with the
-   * value axis labels at the left, the step range below, and a legend.
+   * value axis labels at the left, the step range below, and a legend; values scaled to fit all.
    *
    * @param color whether to use ANSI colours
    */
   public static String render(List<Series> series, int width, int height, boolean color) {
+    return render(series, width, height, color, false);
+  }
+
+  /**
+   * Like {@link #render(List, int, int, boolean)}; with {@code ignoreOutliers}, values far outside
+   * the others (a diverging run) are drawn off the top or bottom so the rest stay readable, and the
+   * legend says which series left the chart.
+   */
+  public static String render(
+      List<Series> series, int width, int height, boolean color, boolean ignoreOutliers) {
     if (width < 10 || height < 3) {
       throw new IllegalArgumentException("a chart needs at least 10 columns and 3 lines");
     }
-    Bounds bounds = Bounds.of(series);
+    Bounds bounds = Bounds.of(series, ignoreOutliers);
     int dotsX = width * 2;
     int dotsY = height * 4;
     int[][] cells = new int[height][width];
@@ -83,11 +93,12 @@ public final class TerminalChart {
         .append('\n');
     for (int s = 0; s < series.size(); s++) {
       String mark = color ? COLORS[s % COLORS.length] + "━━" + RESET : "━━";
-      out.append("  ").append(mark).append(' ').append(series.get(s).label());
-      if (!series.get(s).hasFinite()) {
-        out.append(" (no finite values)");
-      }
-      out.append('\n');
+      out.append("  ")
+          .append(mark)
+          .append(' ')
+          .append(series.get(s).label())
+          .append(series.get(s).legendNote(bounds))
+          .append('\n');
     }
     return out.toString();
   }
@@ -106,9 +117,12 @@ public final class TerminalChart {
   }
 
   private static void dot(int[][] cells, int[][] owner, int s, int x, int y) {
+    if (x < 0 || y < 0) {
+      return; // off the chart (and -1 / 4 would be row 0)
+    }
     int row = y / 4;
     int col = x / 2;
-    if (row < 0 || row >= cells.length || col < 0 || col >= cells[0].length) {
+    if (row >= cells.length || col >= cells[0].length) {
       return;
     }
     cells[row][col] |= DOT_BITS[y % 4][x % 2];

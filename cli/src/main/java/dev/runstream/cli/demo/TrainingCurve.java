@@ -8,8 +8,8 @@ import java.util.Random;
  * A simulated training run's metrics, step by step: loss falls exponentially towards a floor set by
  * the architecture, faster with a larger learning rate and a smaller batch, drops again when the
  * learning rate is decayed, and is as noisy as a minibatch estimate is. Accuracy mirrors it. A
- * learning rate past {@link #DIVERGENCE_LR} makes the loss blow up and finally turn NaN, as a real
- * run's does.
+ * learning rate from {@link #DIVERGENCE_LR} up makes the loss fall at first, then, from 30 % of the
+ * steps, grow by 12 % a step until it turns NaN, as a real run's does.
  */
 public final class TrainingCurve {
   /** Learning rates from here up diverge. */
@@ -43,7 +43,7 @@ public final class TrainingCurve {
     if (step > steps * 0.6) {
       loss = floor * 0.85 + (loss - floor * 0.85) * 0.6; // learning-rate decay
     }
-    if (learningRate >= DIVERGENCE_LR && step > 30) {
+    if (learningRate >= DIVERGENCE_LR && step > steps * 0.3) {
       divergence *= 1.12;
       loss *= divergence;
     }

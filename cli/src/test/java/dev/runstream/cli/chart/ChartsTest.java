@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -43,7 +45,7 @@ class ChartsTest {
   void pngOfNothingFiniteIsStillAValidPicture() {
     BufferedImage image =
         PngChart.draw(
-            List.of(new Series("nan-run", new TreeMap<>(java.util.Map.of(0L, Double.NaN)))),
+            List.of(new Series("nan-run", new TreeMap<>(Map.of(0L, Double.NaN)))),
             "loss",
             300,
             200);
@@ -63,7 +65,7 @@ class ChartsTest {
     assertThat(chart.chars().filter(c -> c >= 0x2801 && c <= 0x28ff).count()).isGreaterThan(60);
     assertThat(lines.get(11)).contains("step 0").endsWith("49");
     assertThat(lines.get(12)).isEqualTo("  ━━ test1");
-    assertThat(lines.get(13)).isEqualTo("  ━━ diverged");
+    assertThat(lines.get(13)).isEqualTo("  ━━ diverged (NaN from step 25)");
     assertThat(chart).doesNotContain("\u001b[");
   }
 
@@ -101,5 +103,67 @@ class ChartsTest {
       }
     }
     return true;
+  }
+
+  @Test
+  void aRunThatBlowsUpIsDrawnOffTheTopSoTheOthersStayReadable() {
+    List<Series> series = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      series.add(curve("healthy" + i, 1.0 + i / 5.0, -1));
+    }
+    TreeMap<Long, Double> blowUp = new TreeMap<>();
+    for (long step = 0; step < 50; step++) {
+      blowUp.put(step, step < 45 ? 2.0 * Math.exp(-step / 10.0) : Math.pow(10, step - 43));
+    }
+    series.add(new Series("blew-up", blowUp));
+
+    String clipped = TerminalChart.render(series, 60, 10, false, true);
+    String full = TerminalChart.render(series, 60, 10, false, false);
+
+    double top = Double.parseDouble(clipped.lines().findFirst().orElseThrow().split("┤")[0].trim());
+    assertThat(top)
+        .as("the top of the chart: above the healthy runs, far below 1e6")
+        .isBetween(2.0, 4.0);
+    assertThat(clipped).contains("  ━━ blew-up (off the chart)\n", "  ━━ healthy1\n");
+    assertThat(full.lines().findFirst().orElseThrow()).matches(" *1\\.00e\\+06 ┤.*");
+    assertThat(full).contains("  ━━ blew-up\n");
+  }
+
+  @Test
+  void fewValuesAreAlwaysShownInFull() {
+    TreeMap<Long, Double> points = new TreeMap<>();
+    for (long step = 0; step < 10; step++) {
+      points.put(step, step == 9 ? 1000.0 : 1.0);
+    }
+    Bounds bounds = Bounds.of(List.of(new Series("few", points)), true);
+    assertThat(bounds.maxValue()).isEqualTo(1000.0);
+  }
+
+  @Test
+  void pngLeavesOutliersOffTheChartButKeepsEveryLineInside() {
+    List<Series> series = new ArrayList<>();
+    series.add(curve("healthy", 2.0, -1));
+    for (int i = 1; i <= 4; i++) {
+      series.add(curve("other" + i, 1.0 + i / 5.0, -1));
+    }
+    TreeMap<Long, Double> blowUp = new TreeMap<>();
+    for (long step = 0; step < 50; step++) {
+      blowUp.put(step, step < 45 ? 1.0 : Math.pow(10, step - 43));
+    }
+    series.add(new Series("blew-up", blowUp));
+
+    BufferedImage image = PngChart.draw(series, "loss", 800, 400, true);
+
+    int highest = Integer.MAX_VALUE;
+    for (int y = 40; y < 355 && highest == Integer.MAX_VALUE; y++) {
+      if (countPixels(image, PngChart.color(0).getRGB() & 0xffffff, 70, y, 500, y + 1) > 0) {
+        highest = y;
+      }
+    }
+    assertThat(highest)
+        .as("the healthy curve's start is in the upper half, not flat at the bottom")
+        .isLessThan((40 + 355) / 2);
+    long outside = countPixels(image, PngChart.color(5).getRGB() & 0xffffff, 0, 0, 800, 39);
+    assertThat(outside).as("nothing is drawn above the plot area").isZero();
   }
 }

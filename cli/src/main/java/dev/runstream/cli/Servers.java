@@ -1,0 +1,264 @@
+package dev.runstream.cli;
+
+import dev.runstream.schemas.Topics;
+import dev.runstream.sink.RunQueries;
+import dev.runstream.sink.SinkConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The servers a command talks to: {@code KAFKA_BOOTSTRAP}, {@code SCHEMA_REGISTRY_URL} and {@code
+ * CLICKHOUSE_URL} when set, else those of the running {@code runstream up}. Each is checked when a
+ * command first needs it, so that an error names the server that did not answer, its address, where
+ * that address came from, and what to do.
+ *
+ * <p>Not thread-safe; one per command.
+ */
+final class Servers {
+  static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+
+  // HTTP/1.1 only: ClickHouse 18.16 does not understand the h2c upgrade the default client sends.
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(PROBE_TIMEOUT)
+          .build();
+
+  private final Map<String, String> env;
+  private final Optional<StackState> up;
+  private boolean clickHouseChecked;
+
+  private Servers(Map<String, String> env, Optional<StackState> up) {
+    this.env = env;
+    this.up = up;
+  }
+
+  /** The servers named by {@code env}, or of a live {@code runstream up}. Checks nothing yet. */
+  static Servers locate(Map<String, String> env) {
+    return new Servers(env, StackState.readLive(env));
+  }
+
+  /** ClickHouse's HTTP URL, without trailing slash. */
+  String clickhouseUrl() {
+    return address(
+        SinkConfig.ENV_CLICKHOUSE_URL, "ClickHouse", up.map(s -> s.endpoints().clickhouseUrl()));
+  }
+
+  /** Kafka's bootstrap servers. */
+  String kafkaBootstrap() {
+    return address(
+        SinkConfig.ENV_KAFKA_BOOTSTRAP, "Kafka", up.map(s -> s.endpoints().kafkaBootstrap()));
+  }
+
+  /** The schema registry's Confluent-compatible base URL. */
+  String schemaRegistryUrl() {
+    return address(
+        SinkConfig.ENV_SCHEMA_REGISTRY_URL,
+        "the schema registry",
+        up.map(s -> s.endpoints().schemaRegistryUrl()));
+  }
+
+  /**
+   * The ClickHouse database the sink writes to ({@code CLICKHOUSE_DATABASE}, default runstream).
+   */
+  String database() {
+    return nonBlank(SinkConfig.ENV_CLICKHOUSE_DATABASE).orElse(SinkConfig.DEFAULT_DATABASE);
+  }
+
+  String clickhouseUser() {
+    return nonBlank(SinkConfig.ENV_CLICKHOUSE_USER).orElse(SinkConfig.DEFAULT_CLICKHOUSE_USER);
+  }
+
+  String clickhousePassword() {
+    return env.getOrDefault(
+        SinkConfig.ENV_CLICKHOUSE_PASSWORD, SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD);
+  }
+
+  /** The team's topics ({@code RUNSTREAM_TOPIC_PREFIX}, default {@code runstream.}). */
+  Topics topics() {
+    String prefix = nonBlank(SinkConfig.ENV_TOPIC_PREFIX).orElse(Topics.DEFAULT_PREFIX);
+    try {
+      return Topics.withPrefix(prefix);
+    } catch (IllegalArgumentException e) {
+      throw new CliException(SinkConfig.ENV_TOPIC_PREFIX + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Queries over ClickHouse, after checking that it answers. The caller closes them. */
+  RunQueries queries() {
+    requireClickHouse();
+    return RunQueries.connect(clickhouseUrl(), clickhouseUser(), clickhousePassword(), database());
+  }
+
+  /** The lookups {@link RunQueries} lacks, after checking that ClickHouse answers. */
+  RunLookup lookup() {
+    requireClickHouse();
+    return new RunLookup(HTTP, clickhouseUrl(), clickhouseUser(), clickhousePassword(), database());
+  }
+
+  /** Checks that ClickHouse answers {@code SELECT 1}. */
+  void requireClickHouse() {
+    if (clickHouseChecked) {
+      return;
+    }
+    String url = clickhouseUrl();
+    try {
+      // Whether the sink's tables are there: a question that also shows the server answers.
+      String sql =
+          "SELECT count() FROM system.tables WHERE database = "
+              + RunLookup.literal(database())
+              + " AND name = 'runs'";
+      HttpRequest request =
+          HttpRequest.newBuilder(
+                  URI.create(
+                      RunLookup.withCredentials(
+                          url + "/?query=" + URLEncoder.encode(sql, StandardCharsets.UTF_8),
+                          clickhouseUser(),
+                          clickhousePassword())))
+              .timeout(PROBE_TIMEOUT)
+              .GET()
+              .build();
+      HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw notAnswering(
+            "ClickHouse",
+            url,
+            SinkConfig.ENV_CLICKHOUSE_URL,
+            "HTTP " + response.statusCode() + ": " + firstLine(response.body()));
+      }
+      if (response.body().strip().equals("0")) {
+        throw new CliException(
+            "ClickHouse at "
+                + url
+                + " has no runstream tables in database "
+                + database()
+                + " yet: the sink creates them when it starts (`runstream up` runs one)");
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw notAnswering("ClickHouse", url, SinkConfig.ENV_CLICKHOUSE_URL, describe(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted while checking ClickHouse at " + url, e);
+    }
+    clickHouseChecked = true;
+  }
+
+  /** Checks that one of Kafka's bootstrap servers accepts a connection. */
+  void requireKafka() {
+    String bootstrap = kafkaBootstrap();
+    String last = "no address in it";
+    for (String server : bootstrap.split(",")) {
+      String hostPort = server.trim();
+      int colon = hostPort.lastIndexOf(':');
+      if (colon <= 0) {
+        last = "'" + hostPort + "' is not host:port";
+        continue;
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(
+            new InetSocketAddress(
+                hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))),
+            (int) PROBE_TIMEOUT.toMillis());
+        return;
+      } catch (IOException | IllegalArgumentException e) {
+        last = describe(e);
+      }
+    }
+    throw notAnswering("Kafka", bootstrap, SinkConfig.ENV_KAFKA_BOOTSTRAP, last);
+  }
+
+  /** Checks that the schema registry lists its subjects. */
+  void requireSchemaRegistry() {
+    String url = schemaRegistryUrl();
+    try {
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(url + "/subjects"))
+              .timeout(PROBE_TIMEOUT)
+              .GET()
+              .build();
+      HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw notAnswering(
+            "the schema registry",
+            url,
+            SinkConfig.ENV_SCHEMA_REGISTRY_URL,
+            "HTTP " + response.statusCode() + " for /subjects: " + firstLine(response.body()));
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw notAnswering(
+          "the schema registry", url, SinkConfig.ENV_SCHEMA_REGISTRY_URL, describe(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted while checking the schema registry at " + url, e);
+    }
+  }
+
+  private String address(String variable, String server, Optional<String> fromUp) {
+    Optional<String> configured = nonBlank(variable);
+    if (configured.isPresent()) {
+      return stripSlash(configured.get());
+    }
+    if (fromUp.isPresent() && fromUp.get() != null && !fromUp.get().isBlank()) {
+      return stripSlash(fromUp.get());
+    }
+    throw new CliException(
+        "no "
+            + server
+            + " to talk to: no runstream stack is running and "
+            + variable
+            + " is not set. Start the local stack with `runstream up --detach`, or set "
+            + variable
+            + " to your server.");
+  }
+
+  private CliException notAnswering(String server, String address, String variable, String why) {
+    String source;
+    String todo;
+    if (nonBlank(variable).isPresent()) {
+      source = "from " + variable;
+      todo = "Start that server, or point " + variable + " at one that runs.";
+    } else {
+      StackState state = up.orElseThrow();
+      source = "from `runstream up`, pid " + state.pid();
+      todo =
+          "The stack of `runstream up` is not healthy"
+              + (state.log().isBlank() ? "" : " (its log: " + state.log() + ")")
+              + "; restart it with `runstream down && runstream up --detach`.";
+    }
+    return new CliException(
+        server + " did not answer at " + address + " (" + source + "): " + why + ". " + todo);
+  }
+
+  private Optional<String> nonBlank(String variable) {
+    String value = env.get(variable);
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+  }
+
+  private static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  static String describe(Exception e) {
+    String message = e.getMessage();
+    if (e instanceof java.net.ConnectException
+        || e instanceof java.net.http.HttpConnectTimeoutException) {
+      return message == null || message.isBlank() ? "connection refused" : message;
+    }
+    return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+  }
+
+  private static String firstLine(String body) {
+    String line = body == null ? "" : body.strip().lines().findFirst().orElse("");
+    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+  }
+}
