@@ -27,6 +27,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
   /** Timeout of each HTTP request: {@value} seconds. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
+  // A register answered 409 is looked up and tried again this many times in all.
+  private static final int MAX_REGISTER_ATTEMPTS = 3;
   private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -68,15 +70,50 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
     if (cached != null) {
       return cached;
     }
-    JsonNode response =
-        send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema), subject);
+    int id = registerOrLookUp(subject, schema);
+    ids.put(schema, id);
+    schemasById.putIfAbsent(id, schema);
+    return id;
+  }
+
+  /**
+   * Registers {@code schema}, or finds its id when the registry answers 409. Apicurio answers 409
+   * ("artifact already exists") to all but one of several clients that create a subject's first
+   * version at the same moment, as runs started together do; Confluent's registry answers 409 for
+   * an incompatible schema. Asking whether the schema is registered under the subject tells the two
+   * apart: a schema that is there has an id, one that is not was refused.
+   */
+  private int registerOrLookUp(String subject, Schema schema) {
+    String body = schemaBody(schema);
+    SchemaRegistryException conflict = null;
+    for (int attempt = 0; attempt < MAX_REGISTER_ATTEMPTS; attempt++) {
+      try {
+        return idOf(
+            send("POST", "/subjects/" + encode(subject) + "/versions", body, subject), subject);
+      } catch (SchemaRegistryException e) {
+        if (e.status() != 409) {
+          throw e;
+        }
+        conflict = e;
+      }
+      try {
+        return idOf(send("POST", "/subjects/" + encode(subject), body, subject), subject);
+      } catch (SchemaRegistryException e) {
+        if (e.status() != 404) {
+          throw e;
+        }
+        // Not registered yet: the other client's version may still be on its way in; try again.
+      }
+    }
+    throw conflict;
+  }
+
+  private int idOf(JsonNode response, String subject) {
     int id = response.path("id").asInt(-1);
     if (id < 0) {
       throw new SchemaRegistryException(
           "registry at " + baseUrl + " answered without an id for subject " + subject, 200);
     }
-    ids.put(schema, id);
-    schemasById.putIfAbsent(id, schema);
     return id;
   }
 

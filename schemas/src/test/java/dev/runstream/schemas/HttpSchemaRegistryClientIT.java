@@ -10,11 +10,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The hand-written registry client and serdes against a real registry (Apicurio's ccompat API). */
@@ -44,6 +52,55 @@ class HttpSchemaRegistryClientIT {
     HttpSchemaRegistryClient fresh = new HttpSchemaRegistryClient(url); // no cache
     assertThat(fresh.schemaById(id)).isEqualTo(v1());
     assertThat(fresh.register(subject, v1())).as("same schema, same id").isEqualTo(id);
+  }
+
+  @Test
+  @Timeout(60)
+  void shouldGiveEveryClientTheSameIdWhenManyRegisterANewSubjectAtOnce() throws Exception {
+    // Many runs starting together each register the first version of a subject; a registry that
+    // answers all but one of them with 409 must not make them fail.
+    String subject = subject();
+    int clients = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    try {
+      CyclicBarrier together = new CyclicBarrier(clients);
+      List<Future<Integer>> ids = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        ids.add(
+            pool.submit(
+                () -> {
+                  HttpSchemaRegistryClient own = new HttpSchemaRegistryClient(url);
+                  together.await();
+                  return own.register(subject, v1());
+                }));
+      }
+      Set<Integer> distinct = new HashSet<>();
+      for (Future<Integer> id : ids) {
+        distinct.add(id.get());
+      }
+      assertThat(distinct).hasSize(1);
+      assertThat(client.schemaById(distinct.iterator().next())).isEqualTo(v1());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void shouldStillRefuseAnIncompatibleSchema() throws Exception {
+    String subject = subject();
+    client.register(subject, v1());
+    setCompatibility(subject, "BACKWARD");
+    Schema withoutDefault =
+        SchemaBuilder.record("Point")
+            .namespace("it")
+            .fields()
+            .requiredLong("step")
+            .requiredDouble("value")
+            .endRecord();
+
+    assertThatThrownBy(() -> client.register(subject, withoutDefault))
+        .isInstanceOf(SchemaRegistryException.class)
+        .satisfies(e -> assertThat(((SchemaRegistryException) e).status()).isEqualTo(409));
   }
 
   @Test
