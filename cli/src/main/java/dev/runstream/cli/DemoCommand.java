@@ -6,9 +6,6 @@ import dev.runstream.cli.demo.CrashingRun;
 import dev.runstream.cli.demo.DemoRun;
 import dev.runstream.cli.demo.DemoTraining;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.schemas.SchemaRegistry;
-import dev.runstream.schemas.SerdeConfig;
-import dev.runstream.schemas.Topic;
 import dev.runstream.sdk.Run;
 import dev.runstream.sdk.Runstream;
 import dev.runstream.sdk.SyncOptions;
@@ -45,7 +42,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.avro.specific.SpecificData;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -197,7 +193,6 @@ final class DemoCommand implements Callable<Integer> {
         (int) (steps * DemoRun.CRASH_AT));
     out.flush();
 
-    registerSchemas(servers, endpoints);
     Map<String, String> ourRuns = new ConcurrentHashMap<>(); // run id to name
     DemoProgress progress =
         new DemoProgress(out, cli.terminal(), grid.stream().map(DemoRun::name).toList(), steps);
@@ -227,30 +222,6 @@ final class DemoCommand implements Callable<Integer> {
         progress.close();
       }
       report(queries, rows, trained, sweep, runsDir, ownProcessor);
-    }
-  }
-
-  /**
-   * Registers every topic's value schema, one after the other, before ten runs start at once:
-   * Apicurio answers simultaneous first registrations of one subject with 409 to all but one, and a
-   * run refused that way journals its records and replays them later, warning that Kafka is
-   * unreachable. Registering an identical schema again is harmless.
-   */
-  private static void registerSchemas(Servers servers, Endpoints endpoints) {
-    SchemaRegistry registry = SerdeConfig.registry(endpoints.schemaRegistryUrl());
-    for (Topic<?> topic : servers.topics().all()) {
-      try {
-        registry.register(topic.name() + "-value", SpecificData.get().getSchema(topic.valueType()));
-      } catch (RuntimeException e) {
-        throw new CliException(
-            "the schema registry at "
-                + endpoints.schemaRegistryUrl()
-                + " did not take the schema of "
-                + topic.name()
-                + ": "
-                + e.getMessage(),
-            e);
-      }
     }
   }
 
