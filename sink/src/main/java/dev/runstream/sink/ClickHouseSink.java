@@ -138,7 +138,9 @@ public final class ClickHouseSink implements AutoCloseable {
         counters.rollupRefreshes.sum(),
         counters.rollupFailures.sum(),
         counters.bufferedRows(),
-        counters.maxBufferedRows());
+        counters.maxBufferedRows(),
+        counters.rollupAppendedPoints.sum(),
+        counters.rollupRecomputedSeries.sum());
   }
 
   /** Whether the worker thread is running. */

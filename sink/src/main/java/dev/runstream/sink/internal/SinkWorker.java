@@ -78,8 +78,27 @@ public final class SinkWorker implements Runnable {
       int batchMaxRows,
       Duration batchMaxDelay,
       Duration pauseBackoff,
-      Duration rollupInterval) {
-    /** Settings that refresh rollups after every batch. */
+      Duration rollupInterval,
+      int maxKnownSeries) {
+    /** Settings that track at most {@link RollupTracker#DEFAULT_MAX_KNOWN} series. */
+    public Settings(
+        Collection<String> topics,
+        String deadLetterTopic,
+        int batchMaxRows,
+        Duration batchMaxDelay,
+        Duration pauseBackoff,
+        Duration rollupInterval) {
+      this(
+          topics,
+          deadLetterTopic,
+          batchMaxRows,
+          batchMaxDelay,
+          pauseBackoff,
+          rollupInterval,
+          RollupTracker.DEFAULT_MAX_KNOWN);
+    }
+
+    /** Settings that write rollups after every batch. */
     public Settings(
         Collection<String> topics,
         String deadLetterTopic,
@@ -100,10 +119,10 @@ public final class SinkWorker implements Runnable {
   private final LongSupplier nanoTime;
 
   private final RowBatch batch = new RowBatch();
-  // Batches whose rows are inserted but whose rollups are not refreshed yet: their offsets wait
-  // here, uncommitted, so one refresh serves every batch of a rollup interval (a live run touches
-  // the same buckets batch after batch). A crash replays them all; the refresh is idempotent.
-  private final Map<Rollups.Series, Rollups.StepRange> unrefreshed = new HashMap<>();
+  // Batches whose rows are inserted but whose rollups are not written yet: their offsets wait here,
+  // uncommitted, so one rollup write serves every batch of a rollup interval (a live run touches
+  // the same buckets batch after batch). A crash replays them all, and the replay recomputes.
+  private final RollupTracker rollups;
   private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
   private final Map<TopicPartition, Long> uncommittedFirst = new HashMap<>();
   private long uncommittedSinceNanos;
@@ -130,6 +149,7 @@ public final class SinkWorker implements Runnable {
     this.retry = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
     this.settings = Objects.requireNonNull(settings, "settings");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+    this.rollups = new RollupTracker(settings.maxKnownSeries());
   }
 
   /** Asks the loop to flush, commit and return. Thread-safe; returns at once. */
@@ -266,6 +286,7 @@ public final class SinkWorker implements Runnable {
           retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
           counters.rowsWritten(table, rows.rows());
           rows.markInserted();
+          rollups.add(rows.points());
         }
       } catch (Exception e) {
         if (!handleInsertFailure(table, rows, e)) {
@@ -273,7 +294,6 @@ public final class SinkWorker implements Runnable {
         }
         continue;
       }
-      rows.touched().forEach((series, range) -> Rollups.touch(unrefreshed, series, range));
       batch.markWritten(table);
     }
     if (!batch.isEmpty()) {
@@ -296,7 +316,7 @@ public final class SinkWorker implements Runnable {
     batch.clear();
     uncommitted.clear();
     uncommittedFirst.clear();
-    unrefreshed.clear();
+    rollups.forgetAll();
   }
 
   /** Refreshes the rollups of the uncommitted batches and commits them, when due. */
@@ -307,7 +327,7 @@ public final class SinkWorker implements Runnable {
       return true;
     }
     long age = nanoTime.getAsLong() - uncommittedSinceNanos;
-    if (!force && !unrefreshed.isEmpty() && age < settings.rollupInterval().toNanos()) {
+    if (!force && rollups.hasPending() && age < settings.rollupInterval().toNanos()) {
       flushBlocked = false;
       updatePause();
       return true; // deferred: the next batches' series join this refresh
@@ -350,41 +370,47 @@ public final class SinkWorker implements Runnable {
   }
 
   /**
-   * Recomputes the rollups the uncommitted batches touched. The rows are already in, so a retryable
-   * failure holds the offsets (uncommitted, consumer paused) and only the refresh is tried again; a
-   * crash before it succeeds replays the batches, whose refresh recomputes the same buckets. A
-   * rejected refresh (a bug, not the data) is logged and counted rather than dead-lettering stored
-   * records.
+   * Writes the rollups of the uncommitted batches ({@link RollupTracker}). The rows are already in,
+   * so a retryable failure holds the offsets (uncommitted, consumer paused) and only the rollups
+   * are tried again; a crash before they are written replays the batches, whose rollups are then
+   * recomputed from the stored points. A rejected write (a bug, not the data) is logged and counted
+   * rather than dead-lettering stored records.
    */
   private boolean refreshRollups() {
-    if (unrefreshed.isEmpty()) {
+    if (!rollups.hasPending()) {
       return true;
     }
+    int series = rollups.pendingSeries();
     try {
       long started = nanoTime.getAsLong();
-      retry.run("rollup refresh", () -> writer.refreshRollups(unrefreshed));
+      long recomputedBefore = rollups.recomputedSeries();
+      long appendedBefore = rollups.appendedPoints();
+      retry.run("rollup refresh", () -> rollups.flush(writer));
       counters.rollupRefreshes.increment();
+      counters.rollupRecomputedSeries.add(rollups.recomputedSeries() - recomputedBefore);
+      counters.rollupAppendedPoints.add(rollups.appendedPoints() - appendedBefore);
       log.debug(
-          "rollups of {} series refreshed in {} ms",
-          unrefreshed.size(),
-          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started));
+          "rollups of {} series written in {} ms ({} recomputed from stored points)",
+          series,
+          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started),
+          rollups.recomputedSeries() - recomputedBefore);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
           || Thread.currentThread().isInterrupted()) {
-        holdBatch("rollup refresh", unrefreshed.size(), e);
+        holdBatch("rollup refresh", series, e);
         return false;
       }
       counters.rollupFailures.increment();
       log.error(
-          "ClickHouse rejected the rollup refresh of {} series; their curves stay stale until"
-              + " touched again",
-          unrefreshed.size(),
+          "ClickHouse rejected the rollups of {} series; their curves stay stale until touched"
+              + " again",
+          series,
           e);
+      rollups.forgetAll();
     }
-    unrefreshed.clear();
     return true;
   }
 
@@ -503,12 +529,11 @@ public final class SinkWorker implements Runnable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if (batch.isEmpty() && uncommitted.isEmpty()) {
-        return;
-      }
-      if (!flushAndCommit(true)) {
+      if ((!batch.isEmpty() || !uncommitted.isEmpty()) && !flushAndCommit(true)) {
         dropBatch(partitions);
       }
+      // Another sink may write these runs now: what we know of their curves may go stale.
+      rollups.forgetAll();
     }
 
     @Override
@@ -517,6 +542,7 @@ public final class SinkWorker implements Runnable {
       if (!batch.isEmpty() || !uncommitted.isEmpty()) {
         dropBatch(partitions);
       }
+      rollups.forgetAll();
     }
 
     @Override

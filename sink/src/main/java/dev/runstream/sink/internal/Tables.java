@@ -139,7 +139,26 @@ public final class Tables {
               "value",
               "baseline"),
           RUN_ATTRIBUTES,
-          List.of("team", "project", "run_id", "attribute", "keys", "values", "text", "version"));
+          List.of("team", "project", "run_id", "attribute", "keys", "values", "text", "version"),
+          METRIC_ROLLUPS,
+          List.of(
+              "team",
+              "project",
+              "metric",
+              "width",
+              "run_id",
+              "bucket",
+              "first_step",
+              "last_step",
+              "points",
+              "finite",
+              "sum",
+              "min",
+              "min_step",
+              "max",
+              "max_step",
+              "last",
+              "version"));
 
   private Tables() {}
 
