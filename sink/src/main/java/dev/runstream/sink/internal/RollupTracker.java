@@ -1,11 +1,14 @@
 package dev.runstream.sink.internal;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,19 +22,23 @@ import org.slf4j.LoggerFactory;
  *   <li><b>appended</b>: the tracker knows the series (its highest stored step and, at every level,
  *       the bucket holding that step) and the new point's step is above the highest. The point is
  *       folded into the known buckets in memory; at the end of the interval the changed buckets are
- *       written as rows. This is a live run logging its next steps: no read at all.
- *   <li><b>recomputed</b>: every other case — a series not known (after a start, a rebalance, an
- *       eviction), or a step at or below the highest stored one (a replayed batch, a run synced
- *       twice, a step logged again, the same step twice in one batch). The series' touched range is
- *       recomputed from the deduplicated points ({@link Rollups#refreshStatements}), then the
- *       buckets holding its highest step are read back, so its next points append again.
+ *       written as rows. This is a live run logging its next steps: no read at all. A series is
+ *       learned before its first batch is inserted ({@link #prepare}: a few small queries, and
+ *       nothing to learn for a new run) and again after each recomputation.
+ *   <li><b>recomputed</b>: every other case — a series that could not be learned (stored points its
+ *       rollups do not cover: a crash between the insert and the rollup write), or a step at or
+ *       below the highest stored one (a replayed batch, a run synced twice, a step logged again,
+ *       the same step twice in one batch). The series' touched range is recomputed from the
+ *       deduplicated points ({@link Rollups#refreshStatements}), then the buckets holding its
+ *       highest step are read back, so its next points append again.
  * </ul>
  *
  * Both give the same row: counts, steps, min and max exactly (ties go to the earliest step in
  * both), the sum up to floating-point rounding (the order of the additions differs). Knowing a
  * series is safe only while no one else writes it: the sink's partitions are keyed by run id, so
  * {@link #forgetAll()} runs whenever partitions move. A crash loses the tracker, never correctness:
- * the replayed batches find nothing known and recompute.
+ * a series is learned only when its rollups cover every stored point, so the points of a replayed
+ * batch are either above what is covered (folded once) or not (recomputed).
  *
  * <p>{@link #flush} is resumable: when it fails part-way, what it completed is not repeated and the
  * rest is tried again by the next call.
@@ -142,6 +149,7 @@ public final class RollupTracker {
   private final Map<Rollups.Series, Entry> touched = new HashMap<>();
   private long appendedPoints;
   private long recomputedSeries;
+  private long learnedSeries;
 
   public RollupTracker() {
     this(DEFAULT_MAX_KNOWN);
@@ -152,6 +160,46 @@ public final class RollupTracker {
       throw new IllegalArgumentException("maxKnown must not be negative: " + maxKnown);
     }
     this.maxKnown = maxKnown;
+  }
+
+  /**
+   * Before {@code points} are inserted: learns what ClickHouse holds of their series that this
+   * tracker does not know yet (a new run, or any run after a start or a rebalance), so their points
+   * can be folded rather than recomputed. A series is trusted only when its rollups cover exactly
+   * the points stored (the highest stored step is the highest rolled-up one) or nothing of it is
+   * stored; otherwise — a crash left points without rollups, another sink is writing it — it is
+   * recomputed. Blocks for up to three small queries when there is something to learn; a failure
+   * only costs speed, so it is logged, not thrown.
+   */
+  public void prepare(List<MetricPoints> points, TableWriter writer) {
+    Set<Rollups.Series> unknown = new HashSet<>();
+    for (MetricPoints p : points) {
+      for (String name : p.names()) {
+        Rollups.Series series = new Rollups.Series(p.team(), p.project(), p.runId(), name);
+        Entry e = entries.get(series);
+        if (e == null || (e.known == null && !e.touched)) {
+          unknown.add(series);
+        }
+      }
+    }
+    if (unknown.isEmpty()) {
+      return;
+    }
+    Map<Rollups.Series, Known> loaded;
+    try {
+      loaded = load(writer, unknown);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      log.warn(
+          "cannot read what ClickHouse holds of {} series; their rollups are recomputed: {}",
+          unknown.size(),
+          ErrorClassifier.reason(e));
+      return;
+    }
+    loaded.forEach((series, k) -> entries.computeIfAbsent(series, x -> new Entry()).known = k);
+    learnedSeries += loaded.size();
   }
 
   /** Takes in points that are now stored in {@code metrics}. */
@@ -229,6 +277,11 @@ public final class RollupTracker {
     return appendedPoints;
   }
 
+  /** Series learned from ClickHouse before their first batch so far. */
+  public long learnedSeries() {
+    return learnedSeries;
+  }
+
   /** Series recomputed from stored points so far (the slow path). */
   public long recomputedSeries() {
     return recomputedSeries;
@@ -266,7 +319,7 @@ public final class RollupTracker {
     if (!recompute.isEmpty()) {
       writer.refreshRollups(recompute);
       recomputedSeries += recompute.size();
-      Map<Rollups.Series, Known> loaded = load(writer, recompute);
+      Map<Rollups.Series, Known> loaded = loadQuietly(writer, recompute.keySet());
       recompute.keySet().forEach(s -> touched.get(s).known = loaded.get(s));
       touched.values().forEach(e -> e.recompute = false);
     }
@@ -288,11 +341,10 @@ public final class RollupTracker {
    * What the recomputed series hold now. A failure here costs only speed (those series recompute
    * again next time), so it is logged rather than thrown.
    */
-  private Map<Rollups.Series, Known> load(
-      TableWriter writer, Map<Rollups.Series, Rollups.StepRange> recomputed) {
-    List<Rollups.Row> rows;
+  private Map<Rollups.Series, Known> loadQuietly(
+      TableWriter writer, Collection<Rollups.Series> series) {
     try {
-      rows = writer.loadRollups(recomputed.keySet());
+      return load(writer, series);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
@@ -300,20 +352,28 @@ public final class RollupTracker {
       log.warn(
           "cannot read back the rollups of {} series; they are recomputed again when next written:"
               + " {}",
-          recomputed.size(),
+          series.size(),
           ErrorClassifier.reason(e));
       return Map.of();
     }
-    Map<Rollups.Series, Known> out = new HashMap<>();
-    for (Rollups.Row r : rows) {
+  }
+
+  /**
+   * The series of {@code series} whose stored points the rollups cover exactly, with the buckets
+   * holding their highest step; an empty state for series with nothing stored.
+   */
+  private static Map<Rollups.Series, Known> load(
+      TableWriter writer, Collection<Rollups.Series> series) throws Exception {
+    Map<Rollups.Series, Known> rolledUp = new HashMap<>();
+    for (Rollups.Row r : writer.loadRollups(series)) {
       int level = Rollups.LEVELS.indexOf(r.width());
-      if (level < 0 || !recomputed.containsKey(r.series())) {
-        continue;
+      if (level >= 0 && series.contains(r.series())) {
+        rolledUp.computeIfAbsent(r.series(), s -> new Known()).open[level] = Bucket.of(r);
       }
-      out.computeIfAbsent(r.series(), s -> new Known()).open[level] = Bucket.of(r);
     }
-    // Trust a series only when every level holds a bucket ending at the same highest step.
-    out.values()
+    // Every level must hold a bucket ending at the same highest step.
+    rolledUp
+        .values()
         .removeIf(
             k -> {
               if (k.open[0] == null) {
@@ -327,6 +387,24 @@ public final class RollupTracker {
               }
               return false;
             });
+    Map<Rollups.Series, Long> from = new HashMap<>();
+    for (Rollups.Series s : series) {
+      Known k = rolledUp.get(s);
+      from.put(s, k == null ? 0L : k.maxStep);
+    }
+    Map<Rollups.Series, Long> stored = writer.maxStoredSteps(from);
+    Map<Rollups.Series, Known> out = new HashMap<>();
+    for (Rollups.Series s : series) {
+      Known k = rolledUp.get(s);
+      Long max = stored.get(s);
+      if (k == null && max == null) {
+        Known nothing = new Known();
+        nothing.maxStep = -1; // steps are not negative: any step appends
+        out.put(s, nothing);
+      } else if (k != null && max != null && max == k.maxStep) {
+        out.put(s, k);
+      }
+    }
     return out;
   }
 

@@ -3,6 +3,7 @@ package dev.runstream.sink.internal;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -374,6 +375,35 @@ public final class Rollups {
               + Sql.literal(first.project())
               + " AND (run_id, metric, width, bucket) IN "
               + keys);
+    }
+    return out;
+  }
+
+  /**
+   * Queries for the highest step stored in {@code metrics} of each series at or above {@code from}
+   * of it, as RowBinary rows of (team, project, run_id, metric String, max_step Int64). Series with
+   * similar lower bounds share a query, so the primary key narrows each read to the steps it needs
+   * rather than the whole history of a long run.
+   */
+  public static List<String> maxStoredStepQueries(String db, Map<Series, Long> from) {
+    Map<Series, StepRange> ranges = new HashMap<>();
+    from.forEach((s, step) -> ranges.put(s, new StepRange(step, step)));
+    List<String> out = new ArrayList<>();
+    for (Chunk chunk : chunks(ranges)) {
+      out.add(
+          "SELECT team, project, run_id, metric, toInt64(max(step)) FROM "
+              + db
+              + "."
+              + Tables.METRICS
+              + " WHERE team = "
+              + Sql.literal(chunk.team())
+              + " AND project = "
+              + Sql.literal(chunk.project())
+              + " AND (run_id, metric) IN "
+              + pairs(chunk.series())
+              + " AND step >= "
+              + chunk.min()
+              + " GROUP BY team, project, run_id, metric");
     }
     return out;
   }

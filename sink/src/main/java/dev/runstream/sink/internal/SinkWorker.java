@@ -123,6 +123,8 @@ public final class SinkWorker implements Runnable {
   // uncommitted, so one rollup write serves every batch of a rollup interval (a live run touches
   // the same buckets batch after batch). A crash replays them all, and the replay recomputes.
   private final RollupTracker rollups;
+  private long reportedAppended;
+  private long reportedRecomputed;
   private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
   private final Map<TopicPartition, Long> uncommittedFirst = new HashMap<>();
   private long uncommittedSinceNanos;
@@ -282,6 +284,9 @@ public final class SinkWorker implements Runnable {
       RowBatch.TableRows rows = batch.pendingTables().get(table);
       try {
         if (!rows.inserted()) {
+          if (!rows.points().isEmpty()) {
+            rollups.prepare(rows.points(), writer);
+          }
           byte[] bytes = rows.bytes();
           retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
           counters.rowsWritten(table, rows.rows());
@@ -384,11 +389,8 @@ public final class SinkWorker implements Runnable {
     try {
       long started = nanoTime.getAsLong();
       long recomputedBefore = rollups.recomputedSeries();
-      long appendedBefore = rollups.appendedPoints();
       retry.run("rollup refresh", () -> rollups.flush(writer));
       counters.rollupRefreshes.increment();
-      counters.rollupRecomputedSeries.add(rollups.recomputedSeries() - recomputedBefore);
-      counters.rollupAppendedPoints.add(rollups.appendedPoints() - appendedBefore);
       log.debug(
           "rollups of {} series written in {} ms ({} recomputed from stored points)",
           series,
@@ -411,6 +413,10 @@ public final class SinkWorker implements Runnable {
           e);
       rollups.forgetAll();
     }
+    counters.rollupRecomputedSeries.add(rollups.recomputedSeries() - reportedRecomputed);
+    counters.rollupAppendedPoints.add(rollups.appendedPoints() - reportedAppended);
+    reportedRecomputed = rollups.recomputedSeries();
+    reportedAppended = rollups.appendedPoints();
     return true;
   }
 

@@ -39,6 +39,15 @@ public interface TableWriter {
     return List.of();
   }
 
+  /**
+   * The highest step stored in {@code metrics} of each series at or above its value in {@code
+   * from}; series without such a step are left out. The default stores nothing.
+   */
+  default Map<Rollups.Series, Long> maxStoredSteps(Map<Rollups.Series, Long> from)
+      throws Exception {
+    return Map.of();
+  }
+
   /** Writes to ClickHouse: one RowBinary insert per call, naming the columns. */
   static TableWriter clickHouse(ClickHouseHttp clickHouse, String database) {
     String db = Sql.identifier(database);
@@ -95,6 +104,23 @@ public interface TableWriter {
               });
         }
         return rows;
+      }
+
+      @Override
+      public Map<Rollups.Series, Long> maxStoredSteps(Map<Rollups.Series, Long> from) {
+        Map<Rollups.Series, Long> out = new HashMap<>();
+        for (String sql : Rollups.maxStoredStepQueries(db, from)) {
+          clickHouse.queryRowBinary(
+              sql,
+              in -> {
+                while (in.hasMore()) {
+                  out.put(
+                      new Rollups.Series(in.string(), in.string(), in.string(), in.string()),
+                      in.int64());
+                }
+              });
+        }
+        return out;
       }
     };
   }

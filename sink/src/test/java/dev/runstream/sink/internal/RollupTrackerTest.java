@@ -78,6 +78,23 @@ class RollupTrackerTest {
     }
 
     @Override
+    public Map<Rollups.Series, Long> maxStoredSteps(Map<Rollups.Series, Long> from)
+        throws Exception {
+      if (loadFailures > 0) {
+        throw new ConnectException("down");
+      }
+      Map<Rollups.Series, Long> out = new HashMap<>();
+      from.forEach(
+          (s, step) -> {
+            TreeMap<Long, double[]> stored = points.get(s);
+            if (stored != null && stored.lastKey() >= step) {
+              out.put(s, stored.lastKey());
+            }
+          });
+      return out;
+    }
+
+    @Override
     public List<Rollups.Row> loadRollups(Collection<Rollups.Series> series) throws Exception {
       if (loadFailures-- > 0) {
         throw new ConnectException("down");
@@ -206,8 +223,9 @@ class RollupTrackerTest {
     return out;
   }
 
-  /** What the worker does: points stored, then handed to the tracker; flush at the interval. */
+  /** What the worker does: prepared, stored, then handed over; flushed at the interval. */
   private void write(RollupTracker tracker, List<MetricPoints> batch) {
+    tracker.prepare(batch, store);
     store.store(batch);
     tracker.add(batch);
   }
@@ -217,19 +235,20 @@ class RollupTrackerTest {
     RollupTracker tracker = new RollupTracker();
     write(tracker, steps(LOSS, 0, 10, 0));
     tracker.flush(store);
-    assertThat(tracker.recomputedSeries()).as("not known at first").isEqualTo(1);
+    assertThat(tracker.learnedSeries()).as("learned: nothing stored yet").isEqualTo(1);
     store.assertRollupsAreExact();
 
-    int appended = 0;
+    int appended = 10;
     for (int from = 10; from < 1000; from += 37) {
       write(tracker, steps(LOSS, from, from + 37, 0));
       appended += 37;
       tracker.flush(store);
       store.assertRollupsAreExact();
     }
-    assertThat(tracker.recomputedSeries()).isEqualTo(1);
-    assertThat(store.refreshes).isEqualTo(1);
+    assertThat(tracker.recomputedSeries()).isZero();
+    assertThat(store.refreshes).isZero();
     assertThat(tracker.appendedPoints()).isEqualTo(appended);
+    assertThat(tracker.learnedSeries()).isEqualTo(1);
     assertThat(tracker.hasPending()).isFalse();
   }
 
@@ -242,7 +261,7 @@ class RollupTrackerTest {
     // A replayed batch: the same points again.
     write(tracker, steps(LOSS, 200, 300, 0));
     tracker.flush(store);
-    assertThat(tracker.recomputedSeries()).isEqualTo(2);
+    assertThat(tracker.recomputedSeries()).isEqualTo(1);
     store.assertRollupsAreExact();
 
     // A step logged again with a new value (a run resumed from a checkpoint), then more appends.
@@ -252,13 +271,13 @@ class RollupTrackerTest {
     assertThat(store.rollups.get(new Key(LOSS, 256, 0)).min()).isEqualTo(-5.0);
     write(tracker, steps(LOSS, 300, 310, 20_000));
     tracker.flush(store);
-    assertThat(tracker.recomputedSeries()).isEqualTo(3);
+    assertThat(tracker.recomputedSeries()).as("appended after the recomputation").isEqualTo(2);
     store.assertRollupsAreExact();
 
     // The same step twice in one batch cannot be folded: recomputed.
     write(tracker, List.of(point(LOSS, 310, 30_000, 1.0), point(LOSS, 310, 30_001, 2.0)));
     tracker.flush(store);
-    assertThat(tracker.recomputedSeries()).isEqualTo(4);
+    assertThat(tracker.recomputedSeries()).isEqualTo(3);
     store.assertRollupsAreExact();
     assertThat(store.rollups.get(new Key(LOSS, 4, 77)).last()).isEqualTo(2.0);
   }
@@ -303,9 +322,10 @@ class RollupTrackerTest {
     RollupTracker tracker = new RollupTracker();
     Rollups.Series acc = new Rollups.Series("t", "p", "r1", "acc");
     write(tracker, steps(LOSS, 0, 10, 0));
+    write(tracker, steps(acc, 0, 10, 0));
     tracker.flush(store);
     write(tracker, steps(LOSS, 10, 20, 0)); // appended
-    write(tracker, steps(acc, 0, 10, 0)); // recomputed
+    write(tracker, steps(acc, 5, 10, 0)); // replayed: recomputed
 
     store.insertFailures = 1;
     assertThatThrownBy(() -> tracker.flush(store)).isInstanceOf(ConnectException.class);
@@ -317,23 +337,51 @@ class RollupTrackerTest {
 
     assertThat(tracker.hasPending()).isFalse();
     store.assertRollupsAreExact();
-    assertThat(store.refreshes).isEqualTo(2);
+    assertThat(store.refreshes).isEqualTo(1);
   }
 
   @Test
-  void shouldRecomputeAgainWhenWhatASeriesHoldsCannotBeReadBack() throws Exception {
+  void shouldRecomputeASeriesWhosePointsWereStoredWithoutTheirRollups() throws Exception {
     RollupTracker tracker = new RollupTracker();
-    store.loadFailures = 1;
+    write(tracker, steps(LOSS, 0, 50, 0));
+    tracker.flush(store);
+    write(tracker, steps(LOSS, 50, 100, 0));
+    // Killed after the insert, before the rollups were written: a new sink reads the batch again.
+    RollupTracker restarted = new RollupTracker();
+    write(restarted, steps(LOSS, 50, 100, 0));
+    assertThat(restarted.learnedSeries()).as("stored beyond its rollups").isZero();
+    restarted.flush(store);
+    assertThat(restarted.recomputedSeries()).isEqualTo(1);
+    store.assertRollupsAreExact();
+
+    // Killed after the rollups were written, before the commit: read again, at or below them.
+    write(restarted, steps(LOSS, 100, 150, 0));
+    restarted.flush(store);
+    RollupTracker again = new RollupTracker();
+    write(again, steps(LOSS, 100, 150, 0));
+    assertThat(again.learnedSeries()).isEqualTo(1);
+    again.flush(store);
+    assertThat(again.recomputedSeries()).isEqualTo(1);
+    assertThat(again.appendedPoints()).isZero();
+    store.assertRollupsAreExact();
+    assertThat(store.rollups.get(new Key(LOSS, 256, 0)).points()).isEqualTo(150);
+  }
+
+  @Test
+  void shouldLearnASeriesAgainWhenItCouldNotBeReadBack() throws Exception {
+    RollupTracker tracker = new RollupTracker();
     write(tracker, steps(LOSS, 0, 10, 0));
     tracker.flush(store);
+    store.loadFailures = 1; // the read-back after the recomputation
+    write(tracker, steps(LOSS, 5, 15, 0));
+    tracker.flush(store);
+    assertThat(tracker.recomputedSeries()).isEqualTo(1);
     assertThat(tracker.knownSeries()).isZero();
-    write(tracker, steps(LOSS, 10, 20, 0));
+    write(tracker, steps(LOSS, 15, 25, 0));
     tracker.flush(store);
-    assertThat(tracker.recomputedSeries()).isEqualTo(2);
+    assertThat(tracker.recomputedSeries()).as("learned before the insert").isEqualTo(1);
     assertThat(tracker.knownSeries()).isEqualTo(1);
-    write(tracker, steps(LOSS, 20, 30, 0));
-    tracker.flush(store);
-    assertThat(tracker.recomputedSeries()).isEqualTo(2);
+    assertThat(tracker.learnedSeries()).isEqualTo(2);
     store.assertRollupsAreExact();
   }
 
@@ -347,9 +395,11 @@ class RollupTrackerTest {
       tracker.flush(store);
     }
     assertThat(tracker.knownSeries()).isEqualTo(2);
+    assertThat(tracker.learnedSeries()).isEqualTo(3);
     write(tracker, steps(series.get(0), 10, 20, 0));
     tracker.flush(store);
-    assertThat(tracker.recomputedSeries()).as("r0 was forgotten").isEqualTo(4);
+    assertThat(tracker.learnedSeries()).as("r0 was forgotten, then learned again").isEqualTo(4);
+    assertThat(tracker.recomputedSeries()).isZero();
     store.assertRollupsAreExact();
   }
 
