@@ -18,10 +18,15 @@ import dev.runstream.schemas.avro.Severity;
 import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.Schema;
@@ -129,6 +134,10 @@ class SinkWorkerTest {
   }
 
   private SinkWorker newWorker(int maxRows, Duration rollupInterval) {
+    return newWorker(maxRows, rollupInterval, Runnable::run);
+  }
+
+  private SinkWorker newWorker(int maxRows, Duration rollupInterval, Executor executor) {
     SinkWorker w =
         new SinkWorker(
             consumer,
@@ -149,7 +158,8 @@ class SinkWorkerTest {
                 PAUSE,
                 rollupInterval),
             counters,
-            now::get);
+            now::get,
+            executor);
     w.subscribe();
     List<TopicPartition> all = List.of(RUNS, METRICS, SUMMARIES, ALERTS);
     consumer.rebalance(all);
@@ -480,6 +490,82 @@ class SinkWorkerTest {
 
     assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+  }
+
+  /** Runs the writer's tasks only when told to. */
+  private static final class StepExecutor implements Executor {
+    final Deque<Runnable> queued = new ArrayDeque<>();
+
+    @Override
+    public void execute(Runnable task) {
+      queued.add(task);
+    }
+
+    void runNext() {
+      assertThat(queued).as("a task is waiting").isNotEmpty();
+      queued.poll().run();
+    }
+  }
+
+  @Test
+  void shouldDecodeTheNextBatchWhileTheLastIsWrittenAndPauseWhenBothAreFull() {
+    StepExecutor writerThread = new StepExecutor();
+    worker = newWorker(2, Duration.ZERO, writerThread);
+    produce(METRICS, metrics(1, 0.9));
+    worker.pollOnce(); // full: handed to the writer
+
+    produce(METRICS, metrics(2, 0.8));
+    worker.pollOnce(); // decoded while the first batch waits for the writer
+    assertThat(counters.recordsRead.sum()).isEqualTo(2);
+    assertThat(writer.inserts).isEmpty();
+    assertThat(counters.bufferedRows()).as("two batches in memory").isEqualTo(4);
+    assertThat(consumer.paused())
+        .as("both batches full: nothing more is fetched")
+        .containsExactlyInAnyOrderElementsOf(consumer.assignment());
+
+    produce(METRICS, metrics(3, 0.7));
+    worker.pollOnce();
+    assertThat(counters.recordsRead.sum()).as("paused").isEqualTo(2);
+    assertThat(writerThread.queued).hasSize(1);
+
+    writerThread.runNext(); // batch 1 inserted
+    worker.pollOnce(); // its rollups go to the writer; batch 2 waits
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 2);
+    assertThat(committed()).as("not before its rollups").isEmpty();
+    writerThread.runNext(); // rollups of batch 1
+    worker.pollOnce();
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
+
+    while (!writerThread.queued.isEmpty()) {
+      writerThread.runNext();
+      worker.pollOnce();
+    }
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 6);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(3));
+    assertThat(writer.rollupWrites).hasSize(3);
+    assertThat(counters.maxBufferedRows()).isEqualTo(4);
+    assertThat(consumer.paused()).isEmpty();
+  }
+
+  @Test
+  void shouldWaitForTheWriterThenWriteAndCommitEverythingOnStop() throws Exception {
+    ExecutorService writerThread = Executors.newSingleThreadExecutor();
+    try {
+      worker = newWorker(2, Duration.ofMinutes(1), writerThread);
+      produce(METRICS, metrics(1, 0.9));
+      worker.pollOnce(); // batch 1 handed to the writer
+      produce(METRICS, metrics(2, 0.8));
+      consumer.schedulePollTask(() -> {});
+      consumer.schedulePollTask(worker::requestStop);
+
+      worker.run(); // batch 2 read, then everything written, rolled up and committed
+
+      assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
+      assertThat(writer.rollupWrites).hasSize(1);
+      assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+    } finally {
+      writerThread.shutdownNow();
+    }
   }
 
   @Test
