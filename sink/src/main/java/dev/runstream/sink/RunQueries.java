@@ -538,12 +538,18 @@ public final class RunQueries implements AutoCloseable {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1: " + limit);
     }
+    // An alert is (run, episode, raise or resolution). The processor may send one again after a
+    // restart with a later time (a liveness alert carries the wall clock), which the table's key
+    // keeps apart: the earliest of each is the alert. Without an episode id, the time tells
+    // alerts apart.
     String sql =
-        "SELECT * FROM "
+        "SELECT * FROM (SELECT * FROM "
             + table(Tables.ALERTS)
             + " FINAL WHERE project = "
             + Sql.literal(project)
             + (runId == null ? "" : " AND run_id = " + Sql.literal(runId))
+            + " ORDER BY time_ms LIMIT 1 BY run_id, episode_id, resolved,"
+            + " if(episode_id = '', time_ms, 0))"
             + " ORDER BY time_ms DESC, run_id, episode_id, resolved LIMIT "
             + limit;
     List<AlertRecord> out = new ArrayList<>();

@@ -15,9 +15,9 @@ import java.util.Map;
  *     rollup interval
  * @param rollupFailures rollup writes ClickHouse rejected (not retryable); should stay 0
  * @param bufferedRows rows decoded and not yet written, now
- * @param maxBufferedRows the most rows ever buffered at once: stays near {@link
- *     SinkConfig#batchMaxRows()} because the consumer pauses instead of buffering while ClickHouse
- *     is down
+ * @param maxBufferedRows the most rows ever buffered at once: at most about twice {@link
+ *     SinkConfig#batchMaxRows()} (one batch being written, one being filled), because the consumer
+ *     pauses instead of buffering while ClickHouse is slow or down
  * @param rollupAppendedPoints points folded into the curves in memory: a run's next steps, the
  *     common case
  * @param rollupRecomputedSeries series whose curves were recomputed from the stored points instead:

@@ -71,7 +71,7 @@ class RunQueriesIT {
   void seed() throws Exception {
     client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
     http = new ClickHouseHttp(client, false);
-    assertThat(ClickHouseSchema.migrate(client, database)).containsExactly(1, 2);
+    assertThat(ClickHouseSchema.migrate(client, database)).containsExactly(1, 2, 3);
     queries = new RunQueries(client, database);
     write(records());
   }
@@ -109,6 +109,10 @@ class RunQueriesIT {
     out.add(summary("r3", RunState.CRASHED, T0 + 9000));
     out.add(alert("r3", T0 + 7000, "ep-1", "loss is NaN"));
     out.add(alert("r2", T0 + 8000, "ep-2", "loss spiked"));
+    // The processor sent ep-1 again after a restart, with a later time: still one alert.
+    out.add(alert("r3", T0 + 8500, "ep-1", "loss is NaN"));
+    out.add(
+        Alert.newBuilder(alert("r2", T0 + 9000, "ep-2", "loss is back")).setResolved(true).build());
     return out;
   }
 
@@ -379,8 +383,10 @@ class RunQueriesIT {
     assertThat(queries.alerts(P))
         .extracting(AlertRecord::runId, AlertRecord::title)
         .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("r2", "loss is back"),
             org.assertj.core.groups.Tuple.tuple("r2", "loss spiked"),
             org.assertj.core.groups.Tuple.tuple("r3", "loss is NaN"));
+    assertThat(queries.alerts(P, null, 1)).extracting(AlertRecord::resolved).containsExactly(true);
     List<AlertRecord> r3 = queries.alerts(P, "r3", 10);
     assertThat(r3).hasSize(1);
     assertThat(r3.get(0).time()).isEqualTo(Instant.ofEpochMilli(T0 + 7000));
