@@ -317,6 +317,15 @@ class RunQueriesIT {
     assertThat(nan.finitePoints()).isEqualTo(7);
     assertThat(nan.min()).isEqualTo(0.58);
     assertThat(queries.curves(P, "no-such-metric", 10)).isEmpty();
+    // Thousands of runs named: a query longer than the server's default 256 KiB.
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 30_000; i++) {
+      many.add(String.format("no-such-run-%05d", i));
+    }
+    many.addAll(List.of("r1", "r3"));
+    assertThat(queries.curves(P, "loss", many, 10))
+        .extracting(MetricCurve::runId)
+        .containsExactly("r1", "r3");
     assertThat(queries.curves(P, "loss", List.of("r1' OR '1'='1"), 10)).isEmpty();
   }
 

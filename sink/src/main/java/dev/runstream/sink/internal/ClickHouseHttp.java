@@ -33,6 +33,8 @@ import java.util.concurrent.TimeoutException;
 public final class ClickHouseHttp implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final long TIMEOUT_SECONDS = 120;
+  // A query naming thousands of runs (IN lists) is longer than the server's default 256 KiB.
+  private static final String MAX_QUERY_SIZE = Integer.toString(16 << 20);
 
   private final Client client;
   private final boolean ownsClient;
@@ -78,7 +80,9 @@ public final class ClickHouseHttp implements AutoCloseable {
    */
   public List<JsonNode> queryJson(String select) {
     QuerySettings settings =
-        new QuerySettings().serverSetting("output_format_json_quote_denormals", "1");
+        new QuerySettings()
+            .serverSetting("output_format_json_quote_denormals", "1")
+            .serverSetting("max_query_size", MAX_QUERY_SIZE);
     try (QueryResponse response = await(client.query(select + "\nFORMAT JSONEachRow", settings));
         BufferedReader reader =
             new BufferedReader(
@@ -109,7 +113,8 @@ public final class ClickHouseHttp implements AutoCloseable {
    * as it streams in; the caller knows the column types (cast them in the SELECT). Blocks.
    */
   public void queryRowBinary(String select, RowBinaryHandler handler) {
-    try (QueryResponse response = await(client.query(select + "\nFORMAT RowBinary"))) {
+    QuerySettings settings = new QuerySettings().serverSetting("max_query_size", MAX_QUERY_SIZE);
+    try (QueryResponse response = await(client.query(select + "\nFORMAT RowBinary", settings))) {
       handler.read(new RowBinaryReader(response.getInputStream()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read ClickHouse answer: " + e.getMessage(), e);
