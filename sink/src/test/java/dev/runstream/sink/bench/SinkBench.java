@@ -468,8 +468,10 @@ public final class SinkBench {
     System.out.printf(
         "query: %,d runs x %,d steps = %,d points of one metric%n", runs, steps, points);
     String db = "bench_query";
-    Client client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
-    try (ClickHouseHttp http = new ClickHouseHttp(client, true);
+    // Loading and rolling up 10 M points takes minutes on a busy machine.
+    Client client =
+        ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "", Duration.ofMinutes(30));
+    try (ClickHouseHttp http = new ClickHouseHttp(client, true, Duration.ofMinutes(30));
         RunQueries queries = new RunQueries(client, db)) {
       http.execute("DROP DATABASE IF EXISTS " + db);
       // Points are loaded with INSERT SELECT (10 M through Kafka would take minutes here), then
