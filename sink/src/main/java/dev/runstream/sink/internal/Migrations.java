@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * Versioned schema migrations. Each migration is a list of idempotent steps; after they ran, a row
  * (version, description, applied time) goes into {@code schema_migrations}. Two sinks starting at
  * once may both apply a migration: every step is idempotent ({@code IF NOT EXISTS}, a column added
- * only when {@code system.columns} lacks it, backfills into tables whose keys deduplicate) and the
- * bookkeeping table is a ReplacingMergeTree on version, read with FINAL, so that race is harmless.
+ * only when {@code system.columns} lacks it, backfills into tables whose keys deduplicate), a step
+ * that lost the race between check and statement is run once more (and then finds its work done),
+ * and the bookkeeping table is a ReplacingMergeTree on version, read with FINAL.
  *
  * <p>A shipped migration is never edited; a change is a new version appended to {@link #ALL}.
  */
@@ -128,7 +129,18 @@ public final class Migrations {
           features.version(),
           migration.description());
       for (Step step : migration.steps()) {
-        run(clickHouse, database, db, features, step);
+        try {
+          run(clickHouse, database, db, features, step);
+        } catch (RuntimeException e) {
+          // Another sink starting at the same time may have taken the step between our check and
+          // our statement (18.16 checks "IF NOT EXISTS" and our "column missing" non-atomically).
+          // Every step is idempotent: run again, it finds the work done; a real error fails again.
+          log.info(
+              "migration {} step failed, trying it once more: {}",
+              migration.version(),
+              ErrorClassifier.reason(e));
+          run(clickHouse, database, db, features, step);
+        }
       }
       clickHouse.execute(
           "INSERT INTO "

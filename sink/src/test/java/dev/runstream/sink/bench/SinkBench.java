@@ -134,7 +134,9 @@ public final class SinkBench {
       try (KafkaProducer<String, String> json = jsonProducer(stack)) {
         // It writes a block when 1,048,576 rows are read or the topic was idle for a while, so
         // one row, then silence, until it lands (resent in case the group joined after it).
-        for (int attempt = 1; count(http, engineDb, "project = 'warm'") == 0; attempt++) {
+        for (int attempt = 1;
+            count(http, engineDb + ".metrics", "project = 'warm'") == 0;
+            attempt++) {
           if (attempt > 8) {
             throw new IllegalStateException("the Kafka engine did not start consuming");
           }
@@ -145,7 +147,8 @@ public final class SinkBench {
                       jsonRow(0, 0, "warm", 0.0).replace("\"bench\"", "\"warm\"")))
               .get();
           long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-          while (System.nanoTime() < until && count(http, engineDb, "project = 'warm'") == 0) {
+          while (System.nanoTime() < until
+              && count(http, engineDb + ".metrics", "project = 'warm'") == 0) {
             TimeUnit.MILLISECONDS.sleep(200); // a benchmark's polling interval
           }
         }
@@ -264,9 +267,17 @@ public final class SinkBench {
                   sink.stats().rollupRefreshes(),
                   sink.stats().rollupAppendedPoints(),
                   sink.stats().rollupRecomputedSeries()));
-          if (stored < total || rolledUp(http, db) != total) {
+          // Exactly once: every point once in the answers, however often it was written.
+          long distinct = count(http, db + ".metrics FINAL", "project = 'bench'");
+          if (stored < total || distinct != total || rolledUp(http, db) != total) {
             throw new IllegalStateException(
-                db + " holds " + stored + " points and rolled up " + rolledUp(http, db));
+                db
+                    + " holds "
+                    + distinct
+                    + " distinct points of "
+                    + stored
+                    + " rows and rolled up "
+                    + rolledUp(http, db));
           }
         }
       }
@@ -292,9 +303,12 @@ public final class SinkBench {
             .asText());
   }
 
-  private static long count(ClickHouseHttp http, String db, String where) {
+  /**
+   * {@code count()} of {@code table} (database-qualified, may end in FINAL) where {@code where}.
+   */
+  private static long count(ClickHouseHttp http, String table, String where) {
     return Long.parseLong(
-        http.queryJson("SELECT count() AS c FROM " + db + ".metrics WHERE " + where)
+        http.queryJson("SELECT count() AS c FROM " + table + " WHERE " + where)
             .get(0)
             .get("c")
             .asText());
