@@ -58,7 +58,7 @@ import java.util.TreeMap;
  * ConfigFilter}), never pasted.
  *
  * <p><b>Scope.</b> Runs are found by project; a project name used by two teams shows the runs of
- * both.
+ * both unless the queries are limited to one team ({@link #forTeam}).
  *
  * <p>Thread-safe: one instance may serve many threads. Every method blocks for one to three HTTP
  * round trips and throws an unchecked exception when ClickHouse cannot answer (the client's {@code
@@ -69,6 +69,8 @@ public final class RunQueries implements AutoCloseable {
 
   private final ClickHouseHttp clickHouse;
   private final String db;
+  // "" or " AND team = '...'": follows every "project = '...'" condition.
+  private final String teamCondition;
 
   /**
    * Queries over {@code client}, which stays open when this is closed. The client must not use HTTP
@@ -82,8 +84,31 @@ public final class RunQueries implements AutoCloseable {
   }
 
   private RunQueries(ClickHouseHttp clickHouse, String database) {
+    this(clickHouse, Sql.identifier(database), "");
+  }
+
+  private RunQueries(ClickHouseHttp clickHouse, String db, String teamCondition) {
     this.clickHouse = clickHouse;
-    this.db = Sql.identifier(database);
+    this.db = db;
+    this.teamCondition = teamCondition;
+  }
+
+  /**
+   * The same queries limited to the projects of {@code team} (W&B's entity), over the same client:
+   * usable while this instance is open; closing the view closes nothing. Without it, a project name
+   * two teams use shows the runs of both. Run-level queries ({@link #points}, {@link
+   * #systemPoints}, {@link #summaries}) find a run by its id alone.
+   */
+  public RunQueries forTeam(String team) {
+    return new RunQueries(
+        new ClickHouseHttp(clickHouse.client(), false),
+        db,
+        " AND team = " + Sql.literal(Objects.requireNonNull(team, "team")));
+  }
+
+  /** {@code project} as the right side of {@code project = }, with the team condition. */
+  private String inProject(String project) {
+    return Sql.literal(Objects.requireNonNull(project, "project")) + teamCondition;
   }
 
   /**
@@ -106,8 +131,7 @@ public final class RunQueries implements AutoCloseable {
    * and state. No paging: for thousands of runs, {@link #runs(RunFilter)} pages and filters.
    */
   public List<RunRecord> runs(String project) {
-    String sql =
-        "SELECT * FROM (" + runBase(Sql.literal(project), "") + ") ORDER BY started, run_id";
+    String sql = "SELECT * FROM (" + runBase(inProject(project), "") + ") ORDER BY started, run_id";
     List<RunRecord> out = new ArrayList<>();
     for (JsonNode row : clickHouse.queryJson(sql)) {
       out.add(record(row));
@@ -185,7 +209,7 @@ public final class RunQueries implements AutoCloseable {
    */
   public List<RunComparison> compare(String project, List<String> metrics) {
     List<String> wanted = List.copyOf(new LinkedHashSet<>(metrics));
-    String p = Sql.literal(project);
+    String p = inProject(project);
     String perPoint =
         "SELECT run_id, metric, step, argMax(value, seq) AS value FROM "
             + table(Tables.METRICS)
@@ -253,7 +277,7 @@ public final class RunQueries implements AutoCloseable {
    */
   public RunPage runs(RunFilter filter) {
     Objects.requireNonNull(filter, "filter");
-    String p = Sql.literal(filter.project());
+    String p = inProject(filter.project());
     List<String> metrics = new ArrayList<>(filter.metrics());
     RunSort sort = filter.sort();
     if (sort.metric() != null && !metrics.contains(sort.metric())) {
@@ -331,7 +355,7 @@ public final class RunQueries implements AutoCloseable {
     }
     String scope =
         "project = "
-            + Sql.literal(project)
+            + inProject(project)
             + " AND metric = "
             + Sql.literal(metric)
             + (runIds.isEmpty()
@@ -443,7 +467,7 @@ public final class RunQueries implements AutoCloseable {
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1: " + k);
     }
-    String p = Sql.literal(project);
+    String p = inProject(project);
     String sql =
         "SELECT run_id, best, best_step FROM ("
             + perRunBest(p, metric, goal)
@@ -493,7 +517,7 @@ public final class RunQueries implements AutoCloseable {
   public List<ConfigEffect> configEffect(
       String project, String metric, String configKey, MetricGoal goal) {
     Objects.requireNonNull(goal, "goal");
-    String p = Sql.literal(project);
+    String p = inProject(project);
     String key = Sql.literal(configKey);
     String values =
         "SELECT run_id, argMax(values[indexOf(keys, "
@@ -557,7 +581,7 @@ public final class RunQueries implements AutoCloseable {
         "SELECT * FROM (SELECT * FROM "
             + table(Tables.ALERTS)
             + " FINAL WHERE project = "
-            + Sql.literal(project)
+            + inProject(project)
             + (runId == null ? "" : " AND run_id = " + Sql.literal(runId))
             + " ORDER BY time_ms LIMIT 1 BY run_id, episode_id, resolved,"
             + " if(episode_id = '', time_ms, 0))"

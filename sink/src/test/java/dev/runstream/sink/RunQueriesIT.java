@@ -104,6 +104,24 @@ class RunQueriesIT {
     // Step 0 of r1 logged again: the higher sequence replaces the value.
     point("r1", 0, 1000, 0.95, out);
     point("x1", 0, 1, 7.0, out);
+    // Project "shared" is used by two teams.
+    out.add(started("s1", "shared", "acme's", T0, List.of(), "{}"));
+    out.add(
+        RunEvent.newBuilder(started("s2", "shared", "other's", T0, List.of(), "{}"))
+            .setEntity("other")
+            .build());
+    for (String run : List.of("s1", "s2")) {
+      out.add(
+          MetricBatch.newBuilder()
+              .setRunId(run)
+              .setEntity(run.equals("s1") ? "acme" : "other")
+              .setProject("shared")
+              .setStep(0)
+              .setTimestampMs(T0)
+              .setNames(List.of("loss"))
+              .setValues(List.of(run.equals("s1") ? 1.0 : 2.0))
+              .build());
+    }
     out.add(summary("r1", RunState.FINISHED, T0 + 9000));
     out.add(summary("r2", RunState.RUNNING, T0 + 9000));
     out.add(summary("r3", RunState.CRASHED, T0 + 9000));
@@ -402,6 +420,26 @@ class RunQueriesIT {
     assertThat(r3.get(0).value()).isEqualTo(100.0);
     assertThat(r3.get(0).baseline()).isNull();
     assertThat(queries.alerts(P, "r3' OR '1'='1", 10)).isEmpty();
+  }
+
+  @Test
+  void shouldLimitEveryQueryToOneTeamWhenAsked() {
+    assertThat(ids(queries.runs(RunFilter.builder("shared").build())))
+        .containsExactlyInAnyOrder("s1", "s2");
+    RunQueries acme = queries.forTeam("acme");
+    RunQueries other = queries.forTeam("other");
+    assertThat(ids(acme.runs(RunFilter.builder("shared").build()))).containsExactly("s1");
+    assertThat(acme.runs("shared")).extracting(RunRecord::id).containsExactly("s1");
+    assertThat(other.leaderboard("shared", "loss", 5))
+        .extracting(LeaderboardEntry::runId)
+        .containsExactly("s2");
+    assertThat(other.curves("shared", "loss", 10))
+        .extracting(MetricCurve::runId)
+        .containsExactly("s2");
+    assertThat(acme.configEffect("shared", "loss", "lr")).isEmpty();
+    assertThat(acme.alerts(P)).hasSize(3);
+    assertThat(other.alerts(P)).isEmpty();
+    assertThat(queries.forTeam("acme' OR '1'='1").runs("shared")).isEmpty();
   }
 
   @Test

@@ -153,6 +153,11 @@ public final class ClickHouseHttp implements AutoCloseable {
     }
   }
 
+  /** The client underneath, e.g. for another door over the same connections. */
+  public Client client() {
+    return client;
+  }
+
   @Override
   public void close() {
     if (ownsClient) {
