@@ -132,6 +132,8 @@ public final class RollupTracker {
     final Bucket[] open = new Bucket[LEVELS];
   }
 
+  private record RunKey(String team, String project, String runId) {}
+
   /** A series' state: what is known, and what this interval changed. */
   private static final class Entry {
     Known known;
@@ -147,6 +149,7 @@ public final class RollupTracker {
   private final LinkedHashMap<Rollups.Series, Entry> entries =
       new LinkedHashMap<>(256, 0.75f, true);
   private final Map<Rollups.Series, Entry> touched = new HashMap<>();
+  private final Map<RunKey, Map<String, Rollups.Series>> interned = new HashMap<>();
   private long appendedPoints;
   private long recomputedSeries;
   private long learnedSeries;
@@ -174,8 +177,9 @@ public final class RollupTracker {
   public void prepare(List<MetricPoints> points, TableWriter writer) {
     Set<Rollups.Series> unknown = new HashSet<>();
     for (MetricPoints p : points) {
+      Map<String, Rollups.Series> ofRun = seriesOf(p);
       for (String name : p.names()) {
-        Rollups.Series series = new Rollups.Series(p.team(), p.project(), p.runId(), name);
+        Rollups.Series series = ofRun.computeIfAbsent(name, n -> series(p, n));
         Entry e = entries.get(series);
         if (e == null || (e.known == null && !e.touched)) {
           unknown.add(series);
@@ -206,9 +210,9 @@ public final class RollupTracker {
   public void add(List<MetricPoints> stored) {
     for (MetricPoints p : stored) {
       long step = p.step();
+      Map<String, Rollups.Series> ofRun = seriesOf(p);
       for (int i = 0; i < p.names().size(); i++) {
-        Rollups.Series series =
-            new Rollups.Series(p.team(), p.project(), p.runId(), p.names().get(i));
+        Rollups.Series series = ofRun.computeIfAbsent(p.names().get(i), n -> series(p, n));
         Entry e = entries.get(series);
         if (e == null) {
           e = new Entry();
@@ -238,6 +242,23 @@ public final class RollupTracker {
         }
       }
     }
+  }
+
+  /**
+   * The series of a record's run by metric name, the same instances every time: a record's strings
+   * are new (decoded), so looking its series up by the run first hashes them once per record
+   * instead of once per point.
+   */
+  private Map<String, Rollups.Series> seriesOf(MetricPoints p) {
+    if (interned.size() > Math.max(1024, maxKnown)) {
+      interned.clear(); // only a cache
+    }
+    return interned.computeIfAbsent(
+        new RunKey(p.team(), p.project(), p.runId()), k -> new HashMap<>());
+  }
+
+  private static Rollups.Series series(MetricPoints p, String metric) {
+    return new Rollups.Series(p.team(), p.project(), p.runId(), metric);
   }
 
   private void append(Entry e, Known k, long step, double value) {
