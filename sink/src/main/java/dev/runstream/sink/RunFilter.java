@@ -235,7 +235,7 @@ public final class RunFilter {
       return this;
     }
 
-    /** The filter; the builder may be used on. */
+    /** Builds the filter; the builder stays usable for another. */
     public RunFilter build() {
       return new RunFilter(this);
     }
