@@ -11,16 +11,17 @@ import java.util.StringJoiner;
 import java.util.TreeMap;
 
 /**
- * Keeps {@code metric_rollups} up to date: after each insert into {@code metrics}, the buckets the
- * batch touched are recomputed, level by level, from deduplicated data.
+ * The SQL of {@code metric_rollups}: recomputing touched buckets level by level from deduplicated
+ * data (the slow path of {@link RollupTracker}, and the backfill of migration 2), reading back what
+ * a series holds, and encoding rows the tracker folded in memory.
  *
  * <p>Why: deduplicating 10 M raw points at read time ({@code argMax(value, seq)} per (run, step),
  * or {@code FINAL}) takes seconds on ClickHouse 18.16, so comparing thousands of runs cannot read
  * raw points. An incremental rollup (a materialized view into an AggregatingMergeTree) would count
  * a replayed batch twice. So each bucket row is a pure function of the deduplicated points in its
- * step range, and is recomputed (never incremented) whenever a batch touches it: a replay, a second
- * sync of the same run or a crash between insert and commit recompute the same values, and the
- * ReplacingMergeTree keeps one row per bucket.
+ * step range, written anew (never incremented) whenever a batch touches it: a replay, a second sync
+ * of the same run or a crash between insert and commit give the same values, and the
+ * ReplacingMergeTree keeps the newest row per bucket.
  *
  * <p>Levels: width 4 from the raw points, then 16, 64 and 256 each from the level below (read with
  * {@code FINAL}, already deduplicated), so a refresh reads at most 4 rows per touched bucket per
@@ -28,7 +29,9 @@ import java.util.TreeMap;
  * most 4N rows per run. Bucket numbers use {@code intDiv}, which truncates toward zero on both
  * sides, so {@code intDiv(intDiv(step, a), b) = intDiv(step, a * b)} and the levels nest.
  *
- * <p>Thread-safe (stateless apart from a monotonic version clock).
+ * <p>Thread-safe (stateless apart from a monotonic version clock: wall-clock milliseconds, so a
+ * sink that restarts, or another sink after a rebalance, writes newer versions than the last one —
+ * unless clocks go backwards by more than the time between the two writes).
  */
 public final class Rollups {
   /** Bucket widths in steps, finest first; each is 4 times the previous. */
@@ -115,8 +118,8 @@ public final class Rollups {
   // Ties of min and max go to the earliest step ((value, step) compared as a tuple), so a bucket
   // recomputed here equals the one RollupTracker folds point by point, and answers do not depend on
   // the order ClickHouse reads rows in. No alias may repeat a column name of the source: ClickHouse
-  // substitutes aliases everywhere in
-  // the query, so "16 AS width" would turn "WHERE width = 4" into "WHERE 16 = 4".
+  // substitutes aliases everywhere in the query, so "16 AS width" would turn "WHERE width = 4" into
+  // "WHERE 16 = 4".
   private static String levelSql(String db, int level, int below, String where, long version) {
     String select;
     if (below == 1) {
