@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,13 +36,16 @@ import org.slf4j.LoggerFactory;
  * Writes every runstream topic (runs, metrics, system, run summaries, alerts) into ClickHouse.
  *
  * <p>{@link #start(SinkConfig)} applies the schema migrations, creates missing topics, and starts
- * one daemon worker thread that owns a Kafka consumer (group {@link SinkConfig#groupId()}, manual
- * commits). The worker buffers decoded rows per table and, when {@link SinkConfig#batchMaxRows()}
- * rows are buffered or the oldest is {@link SinkConfig#batchMaxDelay()} old, inserts each table's
- * rows with one RowBinary insert and only then commits the offsets. Records that cannot be decoded
- * go to the dead-letter topic with the reason in headers. While ClickHouse is unavailable the
- * consumer pauses and the same batch is retried; nothing is committed until it is written. Delivery
- * is at-least-once; the tables' keys make repeated rows harmless to every query.
+ * two daemon threads: a consumer thread that owns a Kafka consumer (group {@link
+ * SinkConfig#groupId()}, manual commits) and buffers decoded rows per table, and a writer thread
+ * that writes to ClickHouse. When {@link SinkConfig#batchMaxRows()} rows are buffered or the oldest
+ * is {@link SinkConfig#batchMaxDelay()} old, the batch goes to the writer (one RowBinary insert per
+ * table) while the next one is decoded; the downsampled curves of the batches of one {@link
+ * SinkConfig#rollupInterval()} are written together, and only then are their offsets committed.
+ * Records that cannot be decoded go to the dead-letter topic with the reason in headers. While
+ * ClickHouse is unavailable the consumer pauses (at most two batches are held) and the same batch
+ * is retried; nothing is committed until it is written. Delivery to ClickHouse is at-least-once;
+ * the tables' keys and the curves' recomputation make repeated rows invisible to every query.
  *
  * <p>Thread-safe: {@link #stats()} and {@link #close()} may be called from any thread.
  */
@@ -54,6 +59,7 @@ public final class ClickHouseSink implements AutoCloseable {
   private final ClickHouseHttp clickHouse;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> deadLetters;
+  private final ExecutorService writerThread;
   private final SinkWorker worker;
   private final Thread thread;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -93,6 +99,14 @@ public final class ClickHouseSink implements AutoCloseable {
             config.batchMaxDelay(),
             MAX_BACKOFF,
             config.rollupInterval());
+    // ClickHouse is written on its own thread, so the next batch is decoded meanwhile.
+    this.writerThread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "runstream-sink-writer-" + config.groupId());
+              t.setDaemon(true);
+              return t;
+            });
     this.worker =
         new SinkWorker(
             consumer,
@@ -102,7 +116,8 @@ public final class ClickHouseSink implements AutoCloseable {
             new Retry(config.insertAttempts(), INITIAL_BACKOFF, MAX_BACKOFF),
             settings,
             counters,
-            System::nanoTime);
+            System::nanoTime,
+            writerThread);
     this.thread = new Thread(this::runWorker, "runstream-sink-" + config.groupId());
     this.thread.setDaemon(true);
   }
@@ -138,7 +153,9 @@ public final class ClickHouseSink implements AutoCloseable {
         counters.rollupRefreshes.sum(),
         counters.rollupFailures.sum(),
         counters.bufferedRows(),
-        counters.maxBufferedRows());
+        counters.maxBufferedRows(),
+        counters.rollupAppendedPoints.sum(),
+        counters.rollupRecomputedSeries.sum());
   }
 
   /** Whether the worker thread is running. */
@@ -180,6 +197,7 @@ public final class ClickHouseSink implements AutoCloseable {
     if (thread.isAlive()) {
       log.warn("sink worker did not stop within 2 minutes; closing its clients anyway");
     }
+    writerThread.shutdownNow();
     closeQuietly(consumer, "consumer");
     closeQuietly(deadLetters, "dead-letter producer");
     clickHouse.close();
@@ -192,6 +210,8 @@ public final class ClickHouseSink implements AutoCloseable {
     } catch (Throwable t) {
       failure.set(t);
       log.error("runstream sink worker stopped by an error", t);
+    } finally {
+      writerThread.shutdown();
     }
   }
 

@@ -68,6 +68,7 @@ public final class RunFilter {
     return new Builder(project);
   }
 
+  /** The project whose runs are listed. */
   public String project() {
     return project;
   }
@@ -116,14 +117,17 @@ public final class RunFilter {
     return goals.getOrDefault(metric, MetricGoal.infer(metric));
   }
 
+  /** The order; default {@link RunSort#newestFirst()}. */
   public RunSort sort() {
     return sort;
   }
 
+  /** Matching runs skipped before the page; default 0. */
   public int offset() {
     return offset;
   }
 
+  /** The page size; default {@value #DEFAULT_LIMIT}. */
   public int limit() {
     return limit;
   }
@@ -190,6 +194,7 @@ public final class RunFilter {
       return where(ConfigFilter.parse(expression));
     }
 
+    /** Runs whose config matches {@code filter}, already parsed. */
     public Builder where(ConfigFilter filter) {
       this.where = Objects.requireNonNull(filter, "filter");
       return this;
@@ -230,6 +235,7 @@ public final class RunFilter {
       return this;
     }
 
+    /** Builds the filter; the builder stays usable for another. */
     public RunFilter build() {
       return new RunFilter(this);
     }

@@ -1,9 +1,7 @@
 package dev.runstream.sink;
 
 import com.clickhouse.client.api.Client;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.sink.internal.ClickHouseHttp;
 import dev.runstream.sink.internal.ConfigFlattener;
 import dev.runstream.sink.internal.Json;
@@ -28,72 +26,115 @@ import java.util.StringJoiner;
 import java.util.TreeMap;
 
 /**
- * Reads runs, metrics and summaries back from ClickHouse for the CLI, dashboards' tests and the
- * sink's own tests. Every answer is deduplicated at read time ({@code FINAL} or {@code argMax} over
- * the tables' keys), so it is right before background merges ran and does not change when a batch
- * was written twice. Every value in the SQL goes through {@link Sql#literal}, so names and tags
- * with quotes or backslashes cannot change a query.
+ * The questions people ask when they compare runs, answered from the tables the sink writes. The
+ * CLI and the dashboards use it.
  *
- * <p>Thread-safe; each method blocks for one or two HTTP round trips.
+ * <pre>{@code
+ * try (RunQueries q = RunQueries.connect("http://127.0.0.1:8123", "default", "", "runstream")) {
+ *   RunPage page = q.runs(RunFilter.builder("vision")                  // 1. filter, sort, page
+ *       .where("learning_rate < 0.01 and dataset = 'CIFAR-100'")
+ *       .tagsAll("baseline").states("FINISHED")
+ *       .metrics("val/loss", "accuracy")
+ *       .sort(RunSort.best("val/loss", MetricGoal.MINIMIZE))
+ *       .page(0, 50)
+ *       .build());
+ *   List<MetricCurve> curves = q.curves("vision", "val/loss", 500);    // 2. every curve, downsampled
+ *   List<LeaderboardEntry> top = q.leaderboard("vision", "val/loss", 10); // 3. top k with config
+ *   List<ConfigEffect> byLr = q.configEffect("vision", "val/loss", "learning_rate"); // 4.
+ *   List<AlertRecord> alerts = q.alerts("vision");                     // 5.
+ * }
+ * }</pre>
+ *
+ * <p><b>Exactly once.</b> Every answer is computed from deduplicated data ({@code FINAL} or {@code
+ * argMax} over the tables' keys, and downsampled curves recomputed from deduplicated points), so it
+ * is right before ClickHouse's background merges ran and does not change when a batch was written
+ * twice or a run was synced twice. Curves and the metric columns of {@link #runs(RunFilter)}, the
+ * leaderboard and the config effect come from the downsampled curves, which follow the points
+ * within the sink's {@link SinkConfig#rollupInterval()}.
+ *
+ * <p><b>Safe with any text.</b> Every project, run id, metric, tag, state and config key or value
+ * reaches the SQL only as an escaped literal (ClickHouse 18.16 has no query parameters), so names
+ * with quotes or backslashes cannot change a query; config conditions are parsed ({@link
+ * ConfigFilter}), never pasted.
+ *
+ * <p><b>Scope.</b> Runs are found by project; a project name used by two teams shows the runs of
+ * both unless the queries are limited to one team ({@link #forTeam}).
+ *
+ * <p>Thread-safe: one instance may serve many threads. Every method blocks for one to three HTTP
+ * round trips and throws an unchecked exception when ClickHouse cannot answer (the client's {@code
+ * ClickHouseException}, or {@link IllegalStateException} for a timeout); arguments are checked
+ * first ({@link NullPointerException}, {@link IllegalArgumentException}). Results are immutable.
  */
 public final class RunQueries implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ClickHouseHttp clickHouse;
   private final String db;
+  // "" or " AND team = '...'": follows every "project = '...'" condition.
+  private final String teamCondition;
 
   /**
-   * Queries over {@code client}, which stays open when this is closed.
+   * Queries over {@code client}, which stays open when this is closed. The client must not use HTTP
+   * basic auth or compression with an 18.16 server; {@link #connect} builds one that does not.
    *
    * @param database the database the sink writes to, e.g. {@value SinkConfig#DEFAULT_DATABASE}
+   * @throws IllegalArgumentException when {@code database} is not a plain identifier
    */
   public RunQueries(Client client, String database) {
     this(new ClickHouseHttp(Objects.requireNonNull(client, "client"), false), database);
   }
 
   private RunQueries(ClickHouseHttp clickHouse, String database) {
+    this(clickHouse, Sql.identifier(database), "");
+  }
+
+  private RunQueries(ClickHouseHttp clickHouse, String db, String teamCondition) {
     this.clickHouse = clickHouse;
-    this.db = Sql.identifier(database);
+    this.db = db;
+    this.teamCondition = teamCondition;
   }
 
   /**
-   * Queries over a new client for {@code url} (ClickHouse 18.16 or newer), closed by {@link
-   * #close()}.
+   * The same queries limited to the projects of {@code team} (W&B's entity), over the same client:
+   * usable while this instance is open; closing the view closes nothing. Without it, a project name
+   * two teams use shows the runs of both. Run-level queries ({@link #points}, {@link
+   * #systemPoints}, {@link #summaries}) find a run by its id alone.
+   */
+  public RunQueries forTeam(String team) {
+    return new RunQueries(
+        new ClickHouseHttp(clickHouse.client(), false),
+        db,
+        " AND team = " + Sql.literal(Objects.requireNonNull(team, "team")));
+  }
+
+  /** {@code project} as the right side of {@code project = }, with the team condition. */
+  private String inProject(String project) {
+    return Sql.literal(Objects.requireNonNull(project, "project")) + teamCondition;
+  }
+
+  /**
+   * Queries over a new client for {@code url} (ClickHouse 18.16 or newer, HTTP interface), closed
+   * by {@link #close()}. Connects lazily: a server that is down fails the first query, not this.
+   *
+   * @param url e.g. {@code http://127.0.0.1:8123}
+   * @param user e.g. {@value SinkConfig#DEFAULT_CLICKHOUSE_USER}
+   * @param password empty for none
+   * @param database e.g. {@value SinkConfig#DEFAULT_DATABASE}
+   * @throws IllegalArgumentException when {@code database} is not a plain identifier
    */
   public static RunQueries connect(String url, String user, String password, String database) {
     return new RunQueries(
         new ClickHouseHttp(ClickHouseHttp.newClient(url, user, password), true), database);
   }
 
-  /** Every run of {@code project}, oldest first, with its current config, tags and state. */
+  /**
+   * Every run of {@code project}, oldest first (then by id), with its current config, tags, notes
+   * and state. No paging: for thousands of runs, {@link #runs(RunFilter)} pages and filters.
+   */
   public List<RunRecord> runs(String project) {
-    String p = Sql.literal(project);
-    String sql =
-        "SELECT *\nFROM ("
-            + runsWithUpdates(p)
-            + ")\nANY LEFT JOIN (SELECT run_id, state FROM "
-            + table(Tables.RUN_STATES)
-            + " FINAL WHERE project = "
-            + p
-            + ") USING run_id\nORDER BY started, run_id";
+    String sql = "SELECT * FROM (" + runBase(inProject(project), "") + ") ORDER BY started, run_id";
     List<RunRecord> out = new ArrayList<>();
     for (JsonNode row : clickHouse.queryJson(sql)) {
-      Current current = current(row);
-      String state = Json.text(row.get("state"));
-      out.add(
-          new RunRecord(
-              Json.text(row.get("run_id")),
-              Json.text(row.get("team")),
-              Json.text(row.get("project")),
-              Json.text(row.get("name")),
-              Json.text(row.get("notes")),
-              current.tags,
-              current.config,
-              current.configJson,
-              Json.text(row.get("group_name")),
-              Json.text(row.get("job_type")),
-              Instant.ofEpochSecond(Json.toLong(row.get("started"))),
-              state.isEmpty() ? RunRecord.UNKNOWN_STATE : state));
+      out.add(record(row));
     }
     return out;
   }
@@ -168,7 +209,7 @@ public final class RunQueries implements AutoCloseable {
    */
   public List<RunComparison> compare(String project, List<String> metrics) {
     List<String> wanted = List.copyOf(new LinkedHashSet<>(metrics));
-    String p = Sql.literal(project);
+    String p = inProject(project);
     String perPoint =
         "SELECT run_id, metric, step, argMax(value, seq) AS value FROM "
             + table(Tables.METRICS)
@@ -191,14 +232,14 @@ public final class RunQueries implements AutoCloseable {
             + perMetric
             + ") GROUP BY run_id";
     String sql =
-        "SELECT *\nFROM ("
-            + runsWithUpdates(p)
-            + ")\nANY LEFT JOIN ("
+        "SELECT * FROM ("
+            + runBase(p, "")
+            + ") ANY LEFT JOIN ("
             + perRun
-            + ") USING run_id\nORDER BY started, run_id";
+            + ") USING run_id ORDER BY started, run_id";
     List<RunComparison> out = new ArrayList<>();
     for (JsonNode row : clickHouse.queryJson(sql)) {
-      Current current = current(row);
+      RunRecord run = record(row);
       List<String> names = Json.strings(row.get("m_names"));
       List<Double> finals = Json.doubles(row.get("m_final"));
       List<Long> finalSteps = Json.longs(row.get("m_final_step"));
@@ -222,13 +263,7 @@ public final class RunQueries implements AutoCloseable {
           ordered.put(metric, found.get(metric));
         }
       }
-      out.add(
-          new RunComparison(
-              Json.text(row.get("run_id")),
-              Json.text(row.get("name")),
-              current.tags,
-              current.config,
-              ordered));
+      out.add(new RunComparison(run.id(), run.name(), run.tags(), run.config(), ordered));
     }
     return out;
   }
@@ -242,7 +277,7 @@ public final class RunQueries implements AutoCloseable {
    */
   public RunPage runs(RunFilter filter) {
     Objects.requireNonNull(filter, "filter");
-    String p = Sql.literal(filter.project());
+    String p = inProject(filter.project());
     List<String> metrics = new ArrayList<>(filter.metrics());
     RunSort sort = filter.sort();
     if (sort.metric() != null && !metrics.contains(sort.metric())) {
@@ -320,7 +355,7 @@ public final class RunQueries implements AutoCloseable {
     }
     String scope =
         "project = "
-            + Sql.literal(project)
+            + inProject(project)
             + " AND metric = "
             + Sql.literal(metric)
             + (runIds.isEmpty()
@@ -432,7 +467,7 @@ public final class RunQueries implements AutoCloseable {
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1: " + k);
     }
-    String p = Sql.literal(project);
+    String p = inProject(project);
     String sql =
         "SELECT run_id, best, best_step FROM ("
             + perRunBest(p, metric, goal)
@@ -482,7 +517,7 @@ public final class RunQueries implements AutoCloseable {
   public List<ConfigEffect> configEffect(
       String project, String metric, String configKey, MetricGoal goal) {
     Objects.requireNonNull(goal, "goal");
-    String p = Sql.literal(project);
+    String p = inProject(project);
     String key = Sql.literal(configKey);
     String values =
         "SELECT run_id, argMax(values[indexOf(keys, "
@@ -538,12 +573,18 @@ public final class RunQueries implements AutoCloseable {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1: " + limit);
     }
+    // An alert is (run, episode, raise or resolution). The processor may send one again after a
+    // restart with a later time (a liveness alert carries the wall clock), which the table's key
+    // keeps apart: the earliest of each is the alert. Without an episode id, the time tells
+    // alerts apart.
     String sql =
-        "SELECT * FROM "
+        "SELECT * FROM (SELECT * FROM "
             + table(Tables.ALERTS)
             + " FINAL WHERE project = "
-            + Sql.literal(project)
+            + inProject(project)
             + (runId == null ? "" : " AND run_id = " + Sql.literal(runId))
+            + " ORDER BY time_ms LIMIT 1 BY run_id, episode_id, resolved,"
+            + " if(episode_id = '', time_ms, 0))"
             + " ORDER BY time_ms DESC, run_id, episode_id, resolved LIMIT "
             + limit;
     List<AlertRecord> out = new ArrayList<>();
@@ -799,80 +840,6 @@ public final class RunQueries implements AutoCloseable {
   @Override
   public void close() {
     clickHouse.close();
-  }
-
-  /**
-   * The runs of a project with the latest config and tag updates beside them. ClickHouse 18.16
-   * joins two tables per SELECT, so each join wraps the previous one.
-   */
-  private String runsWithUpdates(String projectLiteral) {
-    String runs =
-        "SELECT run_id, team, project, name, notes, tags, config_json, group_name, job_type,"
-            + " toUInt32(started_at) AS started, version FROM "
-            + table(Tables.RUNS)
-            + " FINAL WHERE project = "
-            + projectLiteral;
-    String withConfig =
-        "SELECT * FROM ("
-            + runs
-            + ") ANY LEFT JOIN ("
-            + latestEvent(projectLiteral, RecordMapper.CONFIG_UPDATED, "cfg")
-            + ") USING run_id";
-    return "SELECT * FROM ("
-        + withConfig
-        + ") ANY LEFT JOIN ("
-        + latestEvent(projectLiteral, RecordMapper.TAGS_UPDATED, "tg")
-        + ") USING run_id";
-  }
-
-  private String latestEvent(String projectLiteral, String kind, String alias) {
-    return "SELECT run_id, argMax(payload, (sequence, time_ms)) AS "
-        + alias
-        + "_payload, max(time_ms) AS "
-        + alias
-        + "_time FROM "
-        + table(Tables.RUN_EVENTS)
-        + " FINAL WHERE project = "
-        + projectLiteral
-        + " AND kind = "
-        + Sql.literal(kind)
-        + " GROUP BY run_id";
-  }
-
-  /** The config and tags in force: the latest update after the run started, else the start's. */
-  private record Current(List<String> tags, SortedMap<String, String> config, String configJson) {}
-
-  private static Current current(JsonNode row) {
-    long startedMs = Json.toLong(row.get("version"));
-    String configJson = Json.text(row.get("config_json"));
-    List<String> tags = Json.strings(row.get("tags"));
-    JsonNode cfg = payload(row, "cfg", startedMs);
-    if (cfg != null && cfg.hasNonNull("configJson")) {
-      configJson = cfg.get("configJson").asText();
-    }
-    JsonNode tg = payload(row, "tg", startedMs);
-    if (tg != null && tg.has("tags")) {
-      tags = Json.strings(tg.get("tags"));
-    }
-    SortedMap<String, String> config;
-    try {
-      config = ConfigFlattener.flatten(configJson);
-    } catch (IllegalArgumentException e) {
-      config = new TreeMap<>();
-    }
-    return new Current(tags, config, configJson);
-  }
-
-  private static JsonNode payload(JsonNode row, String alias, long startedMs) {
-    String text = Json.text(row.get(alias + "_payload"));
-    if (text.isEmpty() || Json.toLong(row.get(alias + "_time")) < startedMs) {
-      return null; // no update, or one from before a later (re)start
-    }
-    try {
-      return JSON.readTree(text);
-    } catch (JsonProcessingException e) {
-      return null;
-    }
   }
 
   private String table(String name) {

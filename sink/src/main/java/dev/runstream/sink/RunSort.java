@@ -35,10 +35,12 @@ public record RunSort(By by, String metric, boolean descending) {
     return new RunSort(By.STARTED, null, true);
   }
 
+  /** By start time; {@code descending} for newest first. */
   public static RunSort started(boolean descending) {
     return new RunSort(By.STARTED, null, descending);
   }
 
+  /** By display name; {@code descending} for Z to A. */
   public static RunSort name(boolean descending) {
     return new RunSort(By.NAME, null, descending);
   }
@@ -48,6 +50,7 @@ public record RunSort(By by, String metric, boolean descending) {
     return new RunSort(By.BEST, metric, goal == MetricGoal.MAXIMIZE);
   }
 
+  /** By the value at {@code metric}'s highest step; {@code descending} for largest first. */
   public static RunSort finalValue(String metric, boolean descending) {
     return new RunSort(By.FINAL, metric, descending);
   }

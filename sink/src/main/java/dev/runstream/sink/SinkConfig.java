@@ -58,14 +58,25 @@ public final class SinkConfig {
   /** Environment variable of the topic prefix ({@link Topics#withPrefix}). */
   public static final String ENV_TOPIC_PREFIX = "RUNSTREAM_TOPIC_PREFIX";
 
-  /** Optional environment variables read by {@link #fromEnv()}. */
+  /** Environment variable of {@link Builder#clickHouseUser} (optional). */
   public static final String ENV_CLICKHOUSE_USER = "CLICKHOUSE_USER";
 
+  /** Environment variable of {@link Builder#clickHousePassword} (optional). */
   public static final String ENV_CLICKHOUSE_PASSWORD = "CLICKHOUSE_PASSWORD";
+
+  /** Environment variable of {@link Builder#database} (optional). */
   public static final String ENV_CLICKHOUSE_DATABASE = "CLICKHOUSE_DATABASE";
+
+  /** Environment variable of {@link Builder#groupId} (optional). */
   public static final String ENV_GROUP_ID = "RUNSTREAM_SINK_GROUP_ID";
+
+  /** Environment variable of {@link Builder#batchMaxRows} (optional). */
   public static final String ENV_BATCH_MAX_ROWS = "RUNSTREAM_SINK_BATCH_MAX_ROWS";
+
+  /** Environment variable of {@link Builder#batchMaxDelay}, in milliseconds (optional). */
   public static final String ENV_BATCH_MAX_DELAY_MS = "RUNSTREAM_SINK_BATCH_MAX_DELAY_MS";
+
+  /** Environment variable of {@link Builder#rollupInterval}, in milliseconds (optional). */
   public static final String ENV_ROLLUP_INTERVAL_MS = "RUNSTREAM_SINK_ROLLUP_INTERVAL_MS";
 
   private final String bootstrapServers;
@@ -186,10 +197,12 @@ public final class SinkConfig {
     return clickHouseUrl;
   }
 
+  /** ClickHouse user; default {@value #DEFAULT_CLICKHOUSE_USER}. */
   public String clickHouseUser() {
     return clickHouseUser;
   }
 
+  /** ClickHouse password; default empty. Never logged. */
   public String clickHousePassword() {
     return clickHousePassword;
   }
@@ -209,7 +222,10 @@ public final class SinkConfig {
     return groupId;
   }
 
-  /** Rows that make a batch full; default {@value #DEFAULT_BATCH_MAX_ROWS}. */
+  /**
+   * Rows that make a batch full; default {@value #DEFAULT_BATCH_MAX_ROWS}. The sink holds at most
+   * about twice this many rows (one batch being written, one being filled).
+   */
   public int batchMaxRows() {
     return batchMaxRows;
   }

@@ -14,6 +14,10 @@ public final class SinkMain {
 
   private SinkMain() {}
 
+  /**
+   * Starts the sink and blocks until it stops. Exits with status 2 when the configuration is
+   * invalid (the message names the variable), 1 when the sink fails.
+   */
   public static void main(String[] args) throws InterruptedException {
     SinkConfig config;
     try {

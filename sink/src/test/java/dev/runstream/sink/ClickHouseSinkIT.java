@@ -420,8 +420,18 @@ class ClickHouseSinkIT {
             .setNames(List.of("loss", "accuracy"))
             .setValues(List.of(1.0))
             .build();
+    // Valid Avro against the contract in other ways: a negative step, a metric named twice.
+    MetricBatch negativeStep =
+        MetricBatch.newBuilder(mismatched).setValues(List.of(1.0, 2.0)).setStep(-1).build();
+    MetricBatch namedTwice =
+        MetricBatch.newBuilder(mismatched)
+            .setNames(List.of("loss", "loss"))
+            .setValues(List.of(1.0, 2.0))
+            .build();
     produceRun("run-c", "rl", "ppo");
     send(topics.metrics.name(), "run-c", mismatched);
+    send(topics.metrics.name(), "run-c", negativeStep);
+    send(topics.metrics.name(), "run-c", namedTwice);
     try (KafkaProducer<byte[], byte[]> raw =
         new KafkaProducer<>(
             Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()),
@@ -436,7 +446,7 @@ class ClickHouseSinkIT {
     }
     ClickHouseSink sink = startSink("sink-" + id);
 
-    await().atMost(DEADLINE).until(() -> sink.stats().deadLettered() == 3);
+    await().atMost(DEADLINE).until(() -> sink.stats().deadLettered() == 5);
     await().atMost(DEADLINE).until(() -> sink.stats().rowsWritten("metrics") == 10);
     assertThat(queries.points("run-c").get("loss")).hasSize(5);
     assertThat(sink.isRunning()).isTrue();
@@ -459,7 +469,7 @@ class ClickHouseSinkIT {
           .until(
               () -> {
                 dlq.poll(Duration.ofMillis(200)).forEach(dead::add);
-                return dead.size() >= 3;
+                return dead.size() >= 5;
               });
       Map<String, ConsumerRecord<byte[], byte[]>> byReason = new java.util.HashMap<>();
       for (ConsumerRecord<byte[], byte[]> record : dead) {
@@ -472,7 +482,11 @@ class ClickHouseSinkIT {
       assertThat(byReason.keySet())
           .anySatisfy(reason -> assertThat(reason).contains("magic byte"))
           .anySatisfy(reason -> assertThat(reason).contains("schema id 2139062143"))
-          .anySatisfy(reason -> assertThat(reason).contains("2 names but 1 values"));
+          .anySatisfy(reason -> assertThat(reason).contains("2 names but 1 values"))
+          .anySatisfy(reason -> assertThat(reason).contains("negative step -1"))
+          .anySatisfy(reason -> assertThat(reason).contains("names metric 'loss' twice"))
+          .hasSize(5);
+      assertThat(dead).hasSize(5);
       assertThat(dead).extracting(ConsumerRecord::value).contains(garbage, unknownSchema);
     }
   }

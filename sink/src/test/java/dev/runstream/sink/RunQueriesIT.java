@@ -71,7 +71,7 @@ class RunQueriesIT {
   void seed() throws Exception {
     client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
     http = new ClickHouseHttp(client, false);
-    assertThat(ClickHouseSchema.migrate(client, database)).containsExactly(1, 2);
+    assertThat(ClickHouseSchema.migrate(client, database)).containsExactly(1, 2, 3);
     queries = new RunQueries(client, database);
     write(records());
   }
@@ -104,11 +104,33 @@ class RunQueriesIT {
     // Step 0 of r1 logged again: the higher sequence replaces the value.
     point("r1", 0, 1000, 0.95, out);
     point("x1", 0, 1, 7.0, out);
+    // Project "shared" is used by two teams.
+    out.add(started("s1", "shared", "acme's", T0, List.of(), "{}"));
+    out.add(
+        RunEvent.newBuilder(started("s2", "shared", "other's", T0, List.of(), "{}"))
+            .setEntity("other")
+            .build());
+    for (String run : List.of("s1", "s2")) {
+      out.add(
+          MetricBatch.newBuilder()
+              .setRunId(run)
+              .setEntity(run.equals("s1") ? "acme" : "other")
+              .setProject("shared")
+              .setStep(0)
+              .setTimestampMs(T0)
+              .setNames(List.of("loss"))
+              .setValues(List.of(run.equals("s1") ? 1.0 : 2.0))
+              .build());
+    }
     out.add(summary("r1", RunState.FINISHED, T0 + 9000));
     out.add(summary("r2", RunState.RUNNING, T0 + 9000));
     out.add(summary("r3", RunState.CRASHED, T0 + 9000));
     out.add(alert("r3", T0 + 7000, "ep-1", "loss is NaN"));
     out.add(alert("r2", T0 + 8000, "ep-2", "loss spiked"));
+    // The processor sent ep-1 again after a restart, with a later time: still one alert.
+    out.add(alert("r3", T0 + 8500, "ep-1", "loss is NaN"));
+    out.add(
+        Alert.newBuilder(alert("r2", T0 + 9000, "ep-2", "loss is back")).setResolved(true).build());
     return out;
   }
 
@@ -313,6 +335,15 @@ class RunQueriesIT {
     assertThat(nan.finitePoints()).isEqualTo(7);
     assertThat(nan.min()).isEqualTo(0.58);
     assertThat(queries.curves(P, "no-such-metric", 10)).isEmpty();
+    // Thousands of runs named: a query longer than the server's default 256 KiB.
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 30_000; i++) {
+      many.add(String.format("no-such-run-%05d", i));
+    }
+    many.addAll(List.of("r1", "r3"));
+    assertThat(queries.curves(P, "loss", many, 10))
+        .extracting(MetricCurve::runId)
+        .containsExactly("r1", "r3");
     assertThat(queries.curves(P, "loss", List.of("r1' OR '1'='1"), 10)).isEmpty();
   }
 
@@ -379,14 +410,36 @@ class RunQueriesIT {
     assertThat(queries.alerts(P))
         .extracting(AlertRecord::runId, AlertRecord::title)
         .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("r2", "loss is back"),
             org.assertj.core.groups.Tuple.tuple("r2", "loss spiked"),
             org.assertj.core.groups.Tuple.tuple("r3", "loss is NaN"));
+    assertThat(queries.alerts(P, null, 1)).extracting(AlertRecord::resolved).containsExactly(true);
     List<AlertRecord> r3 = queries.alerts(P, "r3", 10);
     assertThat(r3).hasSize(1);
     assertThat(r3.get(0).time()).isEqualTo(Instant.ofEpochMilli(T0 + 7000));
     assertThat(r3.get(0).value()).isEqualTo(100.0);
     assertThat(r3.get(0).baseline()).isNull();
     assertThat(queries.alerts(P, "r3' OR '1'='1", 10)).isEmpty();
+  }
+
+  @Test
+  void shouldLimitEveryQueryToOneTeamWhenAsked() {
+    assertThat(ids(queries.runs(RunFilter.builder("shared").build())))
+        .containsExactlyInAnyOrder("s1", "s2");
+    RunQueries acme = queries.forTeam("acme");
+    RunQueries other = queries.forTeam("other");
+    assertThat(ids(acme.runs(RunFilter.builder("shared").build()))).containsExactly("s1");
+    assertThat(acme.runs("shared")).extracting(RunRecord::id).containsExactly("s1");
+    assertThat(other.leaderboard("shared", "loss", 5))
+        .extracting(LeaderboardEntry::runId)
+        .containsExactly("s2");
+    assertThat(other.curves("shared", "loss", 10))
+        .extracting(MetricCurve::runId)
+        .containsExactly("s2");
+    assertThat(acme.configEffect("shared", "loss", "lr")).isEmpty();
+    assertThat(acme.alerts(P)).hasSize(3);
+    assertThat(other.alerts(P)).isEmpty();
+    assertThat(queries.forTeam("acme' OR '1'='1").runs("shared")).isEmpty();
   }
 
   @Test

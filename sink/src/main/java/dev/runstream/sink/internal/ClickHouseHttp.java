@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,14 +33,23 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ClickHouseHttp implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final long TIMEOUT_SECONDS = 120;
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
+  // A query naming thousands of runs (IN lists) is longer than the server's default 256 KiB.
+  private static final String MAX_QUERY_SIZE = Integer.toString(16 << 20);
 
   private final Client client;
   private final boolean ownsClient;
+  private final Duration timeout;
 
   public ClickHouseHttp(Client client, boolean ownsClient) {
+    this(client, ownsClient, DEFAULT_TIMEOUT);
+  }
+
+  /** {@code timeout} bounds each request (the client's socket timeout bounds each read). */
+  public ClickHouseHttp(Client client, boolean ownsClient, Duration timeout) {
     this.client = Objects.requireNonNull(client, "client");
     this.ownsClient = ownsClient;
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
   }
 
   /**
@@ -48,6 +58,11 @@ public final class ClickHouseHttp implements AutoCloseable {
    * retries inside the client, because {@link Retry} owns retrying.
    */
   public static Client newClient(String url, String user, String password) {
+    return newClient(url, user, password, Duration.ofSeconds(60));
+  }
+
+  /** {@link #newClient(String, String, String)} waiting up to {@code socketTimeout} for answers. */
+  public static Client newClient(String url, String user, String password, Duration socketTimeout) {
     return new Client.Builder()
         .addEndpoint(url)
         .setUsername(user)
@@ -57,7 +72,7 @@ public final class ClickHouseHttp implements AutoCloseable {
         .compressClientRequest(false)
         .setMaxRetries(0)
         .setConnectTimeout(5, ChronoUnit.SECONDS)
-        .setSocketTimeout(60, ChronoUnit.SECONDS)
+        .setSocketTimeout(socketTimeout.toMillis(), ChronoUnit.MILLIS)
         .setClientName("runstream-sink")
         .build();
   }
@@ -78,7 +93,9 @@ public final class ClickHouseHttp implements AutoCloseable {
    */
   public List<JsonNode> queryJson(String select) {
     QuerySettings settings =
-        new QuerySettings().serverSetting("output_format_json_quote_denormals", "1");
+        new QuerySettings()
+            .serverSetting("output_format_json_quote_denormals", "1")
+            .serverSetting("max_query_size", MAX_QUERY_SIZE);
     try (QueryResponse response = await(client.query(select + "\nFORMAT JSONEachRow", settings));
         BufferedReader reader =
             new BufferedReader(
@@ -109,7 +126,8 @@ public final class ClickHouseHttp implements AutoCloseable {
    * as it streams in; the caller knows the column types (cast them in the SELECT). Blocks.
    */
   public void queryRowBinary(String select, RowBinaryHandler handler) {
-    try (QueryResponse response = await(client.query(select + "\nFORMAT RowBinary"))) {
+    QuerySettings settings = new QuerySettings().serverSetting("max_query_size", MAX_QUERY_SIZE);
+    try (QueryResponse response = await(client.query(select + "\nFORMAT RowBinary", settings))) {
       handler.read(new RowBinaryReader(response.getInputStream()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read ClickHouse answer: " + e.getMessage(), e);
@@ -135,6 +153,11 @@ public final class ClickHouseHttp implements AutoCloseable {
     }
   }
 
+  /** The client underneath, e.g. for another door over the same connections. */
+  public Client client() {
+    return client;
+  }
+
   @Override
   public void close() {
     if (ownsClient) {
@@ -142,9 +165,9 @@ public final class ClickHouseHttp implements AutoCloseable {
     }
   }
 
-  private static <T> T await(java.util.concurrent.CompletableFuture<T> future) throws Exception {
+  private <T> T await(java.util.concurrent.CompletableFuture<T> future) throws Exception {
     try {
-      return future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof Exception cause) {
         throw cause;

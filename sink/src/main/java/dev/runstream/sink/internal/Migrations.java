@@ -13,14 +13,15 @@ import org.slf4j.LoggerFactory;
  * Versioned schema migrations. Each migration is a list of idempotent steps; after they ran, a row
  * (version, description, applied time) goes into {@code schema_migrations}. Two sinks starting at
  * once may both apply a migration: every step is idempotent ({@code IF NOT EXISTS}, a column added
- * only when {@code system.columns} lacks it, backfills into tables whose keys deduplicate) and the
- * bookkeeping table is a ReplacingMergeTree on version, read with FINAL, so that race is harmless.
+ * only when {@code system.columns} lacks it, backfills into tables whose keys deduplicate), a step
+ * that lost the race between check and statement is run once more (and then finds its work done),
+ * and the bookkeeping table is a ReplacingMergeTree on version, read with FINAL.
  *
  * <p>A shipped migration is never edited; a change is a new version appended to {@link #ALL}.
  */
 public final class Migrations {
   /** One idempotent change of the schema. */
-  public sealed interface Step permits Statement, AddColumn {}
+  public sealed interface Step permits Statement, AddColumn, AddTimeColumn {}
 
   /**
    * A statement; {@code %1$s} is the quoted database, {@code %2$s} the type for short repeated
@@ -33,11 +34,18 @@ public final class Migrations {
    */
   public record AddColumn(String table, String column, String type) implements Step {}
 
+  /**
+   * A {@code MATERIALIZED} column that shows {@code millisColumn} (epoch milliseconds) as a time,
+   * with milliseconds where the server has {@code DateTime64} ({@link ServerFeatures}); skipped
+   * when the column exists. Inserts need not name it, so older sinks keep working.
+   */
+  public record AddTimeColumn(String table, String column, String millisColumn) implements Step {}
+
   /** One step of the schema. */
   public record Migration(int version, String description, List<Step> steps) {}
 
   /** Every migration, by ascending version. */
-  public static final List<Migration> ALL = List.of(v1(), v2());
+  public static final List<Migration> ALL = List.of(v1(), v2(), v3());
 
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
@@ -70,6 +78,15 @@ public final class Migrations {
         2,
         "run summary name/timestamps/user summary, metric goal/EMA/best, run attributes, rollups",
         steps);
+  }
+
+  private static Migration v3() {
+    return new Migration(
+        3,
+        "alert and run event times with milliseconds (DateTime64 where the server has it)",
+        List.of(
+            new AddTimeColumn(Tables.ALERTS, "at", "time_ms"),
+            new AddTimeColumn(Tables.RUN_EVENTS, "at", "time_ms")));
   }
 
   private static List<Step> statements(String... sql) {
@@ -112,7 +129,18 @@ public final class Migrations {
           features.version(),
           migration.description());
       for (Step step : migration.steps()) {
-        run(clickHouse, database, db, features, step);
+        try {
+          run(clickHouse, database, db, features, step);
+        } catch (RuntimeException e) {
+          // Another sink starting at the same time may have taken the step between our check and
+          // our statement (18.16 checks "IF NOT EXISTS" and our "column missing" non-atomically).
+          // Every step is idempotent: run again, it finds the work done; a real error fails again.
+          log.info(
+              "migration {} step failed, trying it once more: {}",
+              migration.version(),
+              ErrorClassifier.reason(e));
+          run(clickHouse, database, db, features, step);
+        }
       }
       clickHouse.execute(
           "INSERT INTO "
@@ -129,27 +157,64 @@ public final class Migrations {
 
   private static void run(
       ClickHouseHttp clickHouse, String database, String db, ServerFeatures f, Step step) {
-    if (step instanceof Statement s) {
-      clickHouse.execute(String.format(s.sql(), db, f.shortStringType(), f.floatCodec()));
-    } else if (step instanceof AddColumn a) {
-      String exists =
-          "SELECT count() AS c FROM system.columns WHERE database = "
-              + Sql.literal(database)
-              + " AND table = "
-              + Sql.literal(a.table())
-              + " AND name = "
-              + Sql.literal(a.column());
-      if (Json.toLong(clickHouse.queryJson(exists).get(0).get("c")) == 0) {
-        clickHouse.execute(
-            "ALTER TABLE "
-                + db
-                + "."
-                + Sql.identifier(a.table())
-                + " ADD COLUMN "
-                + Sql.identifier(a.column())
-                + " "
-                + Objects.requireNonNull(a.type()));
-      }
+    String sql =
+        sql(db, f, step, (table, column) -> columnExists(clickHouse, database, table, column));
+    if (sql != null) {
+      clickHouse.execute(sql);
     }
+  }
+
+  /** Whether a table has a column; 18.16 has no {@code ADD COLUMN IF NOT EXISTS}. */
+  public interface Columns {
+    boolean exists(String table, String column);
+  }
+
+  /**
+   * The statement {@code step} runs on a server with {@code features}, or null when there is
+   * nothing to do (a column that exists).
+   *
+   * @param db the quoted database
+   */
+  public static String sql(String db, ServerFeatures features, Step step, Columns columns) {
+    if (step instanceof Statement s) {
+      return String.format(s.sql(), db, features.shortStringType(), features.floatCodec());
+    }
+    if (step instanceof AddColumn a) {
+      return columns.exists(a.table(), a.column())
+          ? null
+          : "ALTER TABLE "
+              + db
+              + "."
+              + Sql.identifier(a.table())
+              + " ADD COLUMN "
+              + Sql.identifier(a.column())
+              + " "
+              + Objects.requireNonNull(a.type());
+    }
+    AddTimeColumn t = (AddTimeColumn) step;
+    return columns.exists(t.table(), t.column())
+        ? null
+        : "ALTER TABLE "
+            + db
+            + "."
+            + Sql.identifier(t.table())
+            + " ADD COLUMN "
+            + Sql.identifier(t.column())
+            + " "
+            + features.millisTimeType()
+            + " MATERIALIZED "
+            + features.millisTime(Sql.identifier(t.millisColumn()));
+  }
+
+  private static boolean columnExists(
+      ClickHouseHttp clickHouse, String database, String table, String column) {
+    String exists =
+        "SELECT count() AS c FROM system.columns WHERE database = "
+            + Sql.literal(database)
+            + " AND table = "
+            + Sql.literal(table)
+            + " AND name = "
+            + Sql.literal(column);
+    return Json.toLong(clickHouse.queryJson(exists).get(0).get("c")) > 0;
   }
 }

@@ -20,10 +20,12 @@ import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.SummaryUpdated;
 import dev.runstream.schemas.avro.TagsUpdated;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.slf4j.Logger;
@@ -268,42 +270,72 @@ public final class RecordMapper {
     return new EncodedRows(Tables.RUNS, row.toByteArray(), 1);
   }
 
-  /** One row per (name, value) of the batch, for {@code metrics} or {@code system_metrics}. */
+  /**
+   * One row per (name, value) of the batch, for {@code metrics} or {@code system_metrics}; for
+   * {@code metrics} the points ride along so the downsampled curves can follow once they are
+   * stored.
+   *
+   * @throws IllegalArgumentException when the batch breaks the contract: an empty run id, a
+   *     negative step, names and values of different lengths, or a metric name that is empty or
+   *     appears twice (which of two values would be "the" value of that step is not defined)
+   */
   public static EncodedRows metricBatch(String table, MetricBatch batch) {
+    String runId = batch.getRunId();
     List<String> names = batch.getNames();
     List<Double> values = batch.getValues();
+    if (runId.isEmpty()) {
+      throw new IllegalArgumentException("metric batch has an empty run id");
+    }
+    if (batch.getStep() < 0) {
+      throw new IllegalArgumentException(
+          "metric batch of run " + runId + " has a negative step " + batch.getStep());
+    }
     if (names.size() != values.size()) {
       throw new IllegalArgumentException(
           "metric batch of run "
-              + batch.getRunId()
+              + runId
               + " has "
               + names.size()
               + " names but "
               + values.size()
               + " values");
     }
-    RowBinary row = new RowBinary(64 + names.size() * 64);
+    Set<String> seen = new HashSet<>(names.size() * 2);
+    for (String name : names) {
+      if (name.isEmpty()) {
+        throw new IllegalArgumentException("metric batch of run " + runId + " has an empty name");
+      }
+      if (!seen.add(name)) {
+        throw new IllegalArgumentException(
+            "metric batch of run " + runId + " names metric '" + name + "' twice");
+      }
+    }
+    // The same team, project and run in every row: encoded once.
+    byte[] team = utf8(batch.getEntity());
+    byte[] project = utf8(batch.getProject());
+    byte[] run = utf8(runId);
+    long seq = Math.max(0L, batch.getSequence());
+    RowBinary row = new RowBinary(names.size() * (team.length + project.length + run.length + 48));
     for (int i = 0; i < names.size(); i++) {
-      row.string(batch.getEntity())
-          .string(batch.getProject())
-          .string(batch.getRunId())
+      row.utf8(team)
+          .utf8(project)
+          .utf8(run)
           .string(names.get(i))
           .int64(batch.getStep())
           .dateTime(batch.getTimestampMs())
           .float64(values.get(i))
-          .uint64(Math.max(0L, batch.getSequence()));
+          .uint64(seq);
     }
-    Map<Rollups.Series, Rollups.StepRange> touched = new HashMap<>();
-    if (Tables.METRICS.equals(table)) {
-      Rollups.StepRange range = new Rollups.StepRange(batch.getStep(), batch.getStep());
-      for (String name : names) {
-        Rollups.touch(
-            touched,
-            new Rollups.Series(batch.getEntity(), batch.getProject(), batch.getRunId(), name),
-            range);
-      }
-    }
-    return new EncodedRows(table, row.toByteArray(), names.size(), touched);
+    MetricPoints points =
+        Tables.METRICS.equals(table)
+            ? new MetricPoints(
+                batch.getEntity(), batch.getProject(), runId, batch.getStep(), seq, names, values)
+            : null;
+    return new EncodedRows(table, row.toByteArray(), names.size(), points);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   /** A {@code run_states} row and one {@code metric_summaries} row per metric. */

@@ -1,7 +1,9 @@
 package dev.runstream.sink.internal;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -9,16 +11,17 @@ import java.util.StringJoiner;
 import java.util.TreeMap;
 
 /**
- * Keeps {@code metric_rollups} up to date: after each insert into {@code metrics}, the buckets the
- * batch touched are recomputed, level by level, from deduplicated data.
+ * The SQL of {@code metric_rollups}: recomputing touched buckets level by level from deduplicated
+ * data (the slow path of {@link RollupTracker}, and the backfill of migration 2), reading back what
+ * a series holds, and encoding rows the tracker folded in memory.
  *
  * <p>Why: deduplicating 10 M raw points at read time ({@code argMax(value, seq)} per (run, step),
  * or {@code FINAL}) takes seconds on ClickHouse 18.16, so comparing thousands of runs cannot read
  * raw points. An incremental rollup (a materialized view into an AggregatingMergeTree) would count
  * a replayed batch twice. So each bucket row is a pure function of the deduplicated points in its
- * step range, and is recomputed (never incremented) whenever a batch touches it: a replay, a second
- * sync of the same run or a crash between insert and commit recompute the same values, and the
- * ReplacingMergeTree keeps one row per bucket.
+ * step range, written anew (never incremented) whenever a batch touches it: a replay, a second sync
+ * of the same run or a crash between insert and commit give the same values, and the
+ * ReplacingMergeTree keeps the newest row per bucket.
  *
  * <p>Levels: width 4 from the raw points, then 16, 64 and 256 each from the level below (read with
  * {@code FINAL}, already deduplicated), so a refresh reads at most 4 rows per touched bucket per
@@ -26,7 +29,9 @@ import java.util.TreeMap;
  * most 4N rows per run. Bucket numbers use {@code intDiv}, which truncates toward zero on both
  * sides, so {@code intDiv(intDiv(step, a), b) = intDiv(step, a * b)} and the levels nest.
  *
- * <p>Thread-safe (stateless apart from a monotonic version clock).
+ * <p>Thread-safe (stateless apart from a monotonic version clock: wall-clock milliseconds, so a
+ * sink that restarts, or another sink after a rebalance, writes newer versions than the last one —
+ * unless clocks go backwards by more than the time between the two writes).
  */
 public final class Rollups {
   /** Bucket widths in steps, finest first; each is 4 times the previous. */
@@ -42,8 +47,7 @@ public final class Rollups {
   static final long CLOSE_STEPS = 1024;
 
   private static final String COLUMNS =
-      "team, project, metric, width, run_id, bucket, first_step, last_step, points, finite, sum,"
-          + " min, min_step, max, max_step, last, version";
+      String.join(", ", Tables.COLUMNS.get(Tables.METRIC_ROLLUPS));
 
   private static long lastVersion;
 
@@ -111,8 +115,11 @@ public final class Rollups {
     return out;
   }
 
-  // No alias may repeat a column name of the source: ClickHouse substitutes aliases everywhere in
-  // the query, so "16 AS width" would turn "WHERE width = 4" into "WHERE 16 = 4".
+  // Ties of min and max go to the earliest step ((value, step) compared as a tuple), so a bucket
+  // recomputed here equals the one RollupTracker folds point by point, and answers do not depend on
+  // the order ClickHouse reads rows in. No alias may repeat a column name of the source: ClickHouse
+  // substitutes aliases everywhere in the query, so "16 AS width" would turn "WHERE width = 4" into
+  // "WHERE 16 = 4".
   private static String levelSql(String db, int level, int below, String where, long version) {
     String select;
     if (below == 1) {
@@ -123,8 +130,9 @@ public final class Rollups {
               + ", run_id, intDiv(step, "
               + level
               + ") AS b, min(step), max(step), count(), countIf(isFinite(v)),"
-              + " sumIf(v, isFinite(v)), minIf(v, isFinite(v)), argMinIf(step, v, isFinite(v)),"
-              + " maxIf(v, isFinite(v)), argMaxIf(step, v, isFinite(v)), argMax(v, step), "
+              + " sumIf(v, isFinite(v)), minIf(v, isFinite(v)),"
+              + " argMinIf(step, (v, step), isFinite(v)),"
+              + " maxIf(v, isFinite(v)), argMaxIf(step, (v, -step), isFinite(v)), argMax(v, step), "
               + version
               + " FROM (SELECT team, project, metric, run_id, step, argMax(value, seq) AS v FROM "
               + db
@@ -142,8 +150,8 @@ public final class Rollups {
               + ", run_id, intDiv(bucket, "
               + factor
               + ") AS b, min(first_step), max(last_step), sum(points), sum(finite), sum(sum),"
-              + " minIf(min, finite > 0), argMinIf(min_step, min, finite > 0),"
-              + " maxIf(max, finite > 0), argMaxIf(max_step, max, finite > 0),"
+              + " minIf(min, finite > 0), argMinIf(min_step, (min, min_step), finite > 0),"
+              + " maxIf(max, finite > 0), argMaxIf(max_step, (max, -max_step), finite > 0),"
               + " argMax(last, last_step), "
               + version
               + " FROM "
@@ -171,15 +179,6 @@ public final class Rollups {
    * key column are given, so the primary index narrows the read.
    */
   private static String where(Chunk chunk, int level, int below) {
-    StringJoiner set = new StringJoiner(", ", "(", ")");
-    for (Series s : chunk.series()) {
-      set.add("(" + Sql.literal(s.runId()) + ", " + Sql.literal(s.metric()) + ")");
-    }
-    if (chunk.series().size() == 1) {
-      // "IN ((a, b))" would read as one tuple of two values: repeat the element instead.
-      Series s = chunk.series().get(0);
-      set.add("(" + Sql.literal(s.runId()) + ", " + Sql.literal(s.metric()) + ")");
-    }
     long lo = chunk.min() / level;
     long hi = chunk.max() / level;
     String column = below == 1 ? "step" : "bucket";
@@ -192,7 +191,7 @@ public final class Rollups {
         + " AND project = "
         + Sql.literal(chunk.project())
         + " AND (run_id, metric) IN "
-        + set
+        + pairs(chunk.series())
         + " AND "
         + column
         + " BETWEEN "
@@ -258,7 +257,7 @@ public final class Rollups {
    * A version for a refresh: wall-clock milliseconds, strictly increasing within this process, so a
    * later recomputation of a bucket replaces an earlier one.
    */
-  private static synchronized long nextVersion() {
+  public static synchronized long nextVersion() {
     lastVersion = Math.max(lastVersion + 1, System.currentTimeMillis());
     return lastVersion;
   }
@@ -267,5 +266,179 @@ public final class Rollups {
   public static void touch(Map<Series, StepRange> touched, Series series, StepRange range) {
     Objects.requireNonNull(series, "series");
     touched.merge(series, range, StepRange::merge);
+  }
+
+  /**
+   * One {@code metric_rollups} row: the deduplicated points of one series between two steps. {@code
+   * min}, {@code minStep}, {@code max}, {@code maxStep} and {@code sum} are 0 while {@code finite}
+   * is 0, as ClickHouse's {@code -If} aggregates give them.
+   */
+  public record Row(
+      Series series,
+      int width,
+      long bucket,
+      long firstStep,
+      long lastStep,
+      long points,
+      long finite,
+      double sum,
+      double min,
+      long minStep,
+      double max,
+      long maxStep,
+      double last) {}
+
+  /** The rows as RowBinary in the order of {@link Tables#COLUMNS} for {@code metric_rollups}. */
+  public static byte[] encode(List<Row> rows, long version) {
+    RowBinary out = new RowBinary(rows.size() * 120 + 16);
+    for (Row r : rows) {
+      out.string(r.series().team())
+          .string(r.series().project())
+          .string(r.series().metric())
+          .uint32(r.width())
+          .string(r.series().runId())
+          .int64(r.bucket())
+          .int64(r.firstStep())
+          .int64(r.lastStep())
+          .uint64(r.points())
+          .uint64(r.finite())
+          .float64(r.sum())
+          .float64(r.min())
+          .int64(r.minStep())
+          .float64(r.max())
+          .int64(r.maxStep())
+          .float64(r.last())
+          .uint64(version);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * Queries for the highest stored step of each series, as RowBinary rows of (team, project,
+   * run_id, metric String, max_step Int64), one per series that has rollups. Reads only the widest
+   * level and needs no {@code FINAL}: a bucket's last step only grows from one computation to the
+   * next.
+   */
+  public static List<String> maxStepQueries(String db, Collection<Series> series) {
+    List<String> out = new ArrayList<>();
+    for (List<Series> group : byProject(series)) {
+      Series first = group.get(0);
+      out.add(
+          "SELECT team, project, run_id, metric, toInt64(max(last_step)) FROM "
+              + db
+              + "."
+              + Tables.METRIC_ROLLUPS
+              + " WHERE team = "
+              + Sql.literal(first.team())
+              + " AND project = "
+              + Sql.literal(first.project())
+              + " AND width = "
+              + LEVELS.get(LEVELS.size() - 1)
+              + " AND (run_id, metric) IN "
+              + pairs(group)
+              + " GROUP BY team, project, run_id, metric");
+    }
+    return out;
+  }
+
+  /**
+   * Queries for the bucket holding the given step of each series at every level, as RowBinary rows
+   * of (team, project, run_id, metric String, width, bucket, first_step, last_step, points, finite
+   * Int64, sum, min Float64, min_step Int64, max Float64, max_step Int64, last Float64).
+   */
+  public static List<String> bucketQueries(String db, Map<Series, Long> stepOf) {
+    List<String> out = new ArrayList<>();
+    for (List<Series> group : byProject(stepOf.keySet())) {
+      Series first = group.get(0);
+      StringJoiner keys = new StringJoiner(", ", "(", ")");
+      for (Series s : group) {
+        long step = stepOf.get(s);
+        for (int level : LEVELS) {
+          keys.add(
+              "("
+                  + Sql.literal(s.runId())
+                  + ", "
+                  + Sql.literal(s.metric())
+                  + ", "
+                  + level
+                  + ", "
+                  + step / level
+                  + ")");
+        }
+      }
+      out.add(
+          "SELECT team, project, run_id, metric, toInt64(width), bucket, first_step, last_step,"
+              + " toInt64(points), toInt64(finite), sum, min, min_step, max, max_step, last FROM "
+              + db
+              + "."
+              + Tables.METRIC_ROLLUPS
+              + " FINAL WHERE team = "
+              + Sql.literal(first.team())
+              + " AND project = "
+              + Sql.literal(first.project())
+              + " AND (run_id, metric, width, bucket) IN "
+              + keys);
+    }
+    return out;
+  }
+
+  /**
+   * Queries for the highest step stored in {@code metrics} of each series at or above {@code from}
+   * of it, as RowBinary rows of (team, project, run_id, metric String, max_step Int64). Series with
+   * similar lower bounds share a query, so the primary key narrows each read to the steps it needs
+   * rather than the whole history of a long run.
+   */
+  public static List<String> maxStoredStepQueries(String db, Map<Series, Long> from) {
+    Map<Series, StepRange> ranges = new HashMap<>();
+    from.forEach((s, step) -> ranges.put(s, new StepRange(step, step)));
+    List<String> out = new ArrayList<>();
+    for (Chunk chunk : chunks(ranges)) {
+      out.add(
+          "SELECT team, project, run_id, metric, toInt64(max(step)) FROM "
+              + db
+              + "."
+              + Tables.METRICS
+              + " WHERE team = "
+              + Sql.literal(chunk.team())
+              + " AND project = "
+              + Sql.literal(chunk.project())
+              + " AND (run_id, metric) IN "
+              + pairs(chunk.series())
+              + " AND step >= "
+              + chunk.min()
+              + " GROUP BY team, project, run_id, metric");
+    }
+    return out;
+  }
+
+  /** Series grouped by team and project, at most {@link #SERIES_PER_STATEMENT} per group. */
+  private static List<List<Series>> byProject(Collection<Series> series) {
+    TreeMap<String, List<Series>> groups = new TreeMap<>();
+    for (Series s : series) {
+      groups.computeIfAbsent(s.team() + '\u0000' + s.project(), k -> new ArrayList<>()).add(s);
+    }
+    List<List<Series>> out = new ArrayList<>();
+    for (List<Series> group : groups.values()) {
+      for (int i = 0; i < group.size(); i += SERIES_PER_STATEMENT) {
+        out.add(group.subList(i, Math.min(group.size(), i + SERIES_PER_STATEMENT)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code ((run, metric), ...)}. A lone element is repeated: {@code IN ((a, b))} would read as one
+   * tuple of two values.
+   */
+  private static String pairs(List<Series> series) {
+    StringJoiner set = new StringJoiner(", ", "(", ")");
+    for (Series s : series) {
+      set.add("(" + Sql.literal(s.runId()) + ", " + Sql.literal(s.metric()) + ")");
+    }
+    if (series.size() == 1) {
+      Series s = series.get(0);
+      set.add("(" + Sql.literal(s.runId()) + ", " + Sql.literal(s.metric()) + ")");
+    }
+    return set.toString();
   }
 }

@@ -1,6 +1,5 @@
 package dev.runstream.sink.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -22,9 +21,9 @@ public final class RowBatch {
 
   /** The buffered rows of one table. */
   public static final class TableRows {
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(8192);
+    private final RowBinary bytes = new RowBinary(1 << 16);
     private final List<Source> sources = new ArrayList<>();
-    private final Map<Rollups.Series, Rollups.StepRange> touched = new HashMap<>();
+    private final List<MetricPoints> points = new ArrayList<>();
     private int rows;
     private boolean inserted;
 
@@ -40,9 +39,9 @@ public final class RowBatch {
       return sources;
     }
 
-    /** The series whose rollups must be recomputed after these rows are in. */
-    public Map<Rollups.Series, Rollups.StepRange> touched() {
-      return touched;
+    /** The metric points of these rows (for {@code metrics}), for the rollups once they are in. */
+    public List<MetricPoints> points() {
+      return points;
     }
 
     /** Whether the rows are inserted and only the rollup refresh is pending. */
@@ -69,9 +68,11 @@ public final class RowBatch {
         continue;
       }
       TableRows t = tables.computeIfAbsent(e.table(), k -> new TableRows());
-      t.bytes.write(e.bytes(), 0, e.bytes().length);
+      t.bytes.raw(e.bytes(), 0, e.bytes().length);
       t.rows += e.rows();
-      e.touched().forEach((series, range) -> Rollups.touch(t.touched, series, range));
+      if (e.points() != null) {
+        t.points.add(e.points());
+      }
       t.sources.add(source);
       rows += e.rows();
     }

@@ -1,7 +1,7 @@
 package dev.runstream.sink.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -14,36 +14,55 @@ import java.util.List;
  * <p>Not thread-safe; one per table buffer.
  */
 public final class RowBinary {
-  private final ByteArrayOutputStream out;
+  // A plain growable array: ByteArrayOutputStream takes a lock per byte written, which was most of
+  // the cost of encoding a metric point.
+  private byte[] buf;
+  private int size;
 
   public RowBinary() {
     this(4096);
   }
 
   public RowBinary(int initialCapacity) {
-    this.out = new ByteArrayOutputStream(initialCapacity);
+    this.buf = new byte[Math.max(16, initialCapacity)];
   }
 
   public RowBinary string(String value) {
-    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    return utf8(value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * A string already encoded as UTF-8: for values repeated in every row of a record (team, project,
+   * run id), encoded once.
+   */
+  public RowBinary utf8(byte[] bytes) {
     varint(bytes.length);
-    out.write(bytes, 0, bytes.length);
+    return raw(bytes, 0, bytes.length);
+  }
+
+  /** Bytes as they are, e.g. rows another {@link RowBinary} encoded. */
+  public RowBinary raw(byte[] bytes, int offset, int length) {
+    ensure(length);
+    System.arraycopy(bytes, offset, buf, size, length);
+    size += length;
     return this;
   }
 
   /** An unsigned LEB128 integer: 7 bits per byte, low bits first, high bit set on all but last. */
   public RowBinary varint(long value) {
+    ensure(10);
     long v = value;
     while ((v & ~0x7FL) != 0) {
-      out.write((int) ((v & 0x7F) | 0x80));
+      buf[size++] = (byte) ((v & 0x7F) | 0x80);
       v >>>= 7;
     }
-    out.write((int) v);
+    buf[size++] = (byte) v;
     return this;
   }
 
   public RowBinary uint8(int value) {
-    out.write(value & 0xFF);
+    ensure(1);
+    buf[size++] = (byte) value;
     return this;
   }
 
@@ -123,21 +142,37 @@ public final class RowBinary {
 
   /** Bytes written so far. */
   public int size() {
-    return out.size();
+    return size;
   }
 
   /** A copy of the bytes written so far. */
   public byte[] toByteArray() {
-    return out.toByteArray();
+    return Arrays.copyOf(buf, size);
+  }
+
+  /** The buffer itself; only its first {@link #size()} bytes are written. */
+  byte[] array() {
+    return buf;
   }
 
   public void reset() {
-    out.reset();
+    size = 0;
   }
 
   private void littleEndian(long value, int bytes) {
+    ensure(bytes);
     for (int i = 0; i < bytes; i++) {
-      out.write((int) (value >>> (8 * i)) & 0xFF);
+      buf[size++] = (byte) (value >>> (8 * i));
+    }
+  }
+
+  private void ensure(int more) {
+    if (size + more > buf.length) {
+      long wanted = Math.max((long) buf.length * 2, (long) size + more);
+      if (wanted > Integer.MAX_VALUE - 8) {
+        throw new IllegalStateException("RowBinary buffer over 2 GiB");
+      }
+      buf = Arrays.copyOf(buf, (int) wanted);
     }
   }
 }

@@ -15,6 +15,8 @@ public final class SinkCounters {
   public final LongAdder failedFlushes = new LongAdder();
   public final LongAdder rollupRefreshes = new LongAdder();
   public final LongAdder rollupFailures = new LongAdder();
+  public final LongAdder rollupAppendedPoints = new LongAdder();
+  public final LongAdder rollupRecomputedSeries = new LongAdder();
   private final Map<String, LongAdder> rowsWritten = new ConcurrentHashMap<>();
   private final AtomicLong bufferedRows = new AtomicLong();
   private final AtomicLong maxBufferedRows = new AtomicLong();

@@ -2,7 +2,6 @@ package dev.runstream.sink.internal;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,7 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -27,10 +30,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sink's consumer loop, run by one thread: poll, decode, buffer rows per table, and when the
- * batch is full or old enough insert each table's rows (one insert per table per batch) and only
- * then commit the offsets. Offsets are never committed ahead of the rows, so a crash re-reads at
- * most one batch, which the ReplacingMergeTree keys make harmless.
+ * The sink's consumer loop: poll, decode, buffer rows per table, and when the batch is full or old
+ * enough hand it to the writer, which inserts each table's rows (one RowBinary insert per table per
+ * batch) while the loop decodes the next batch. The rollups of the batches written within one
+ * rollup interval are written together ({@link RollupTracker}), and only then are those batches'
+ * offsets committed. Offsets are never committed ahead of the rows and their rollups, so a crash
+ * re-reads at most what was written since the last commit, which the tables' keys and the rollup
+ * recomputation make harmless.
+ *
+ * <p>Two threads, one job each: the consumer thread (this {@link Runnable}) owns the consumer, the
+ * batches and the commits; the writer ({@code executor}, one task at a time) owns ClickHouse and
+ * the {@link RollupTracker}, which the consumer thread touches only while no task runs. At most two
+ * batches are in memory: the one being written and the one being filled; when the second is full
+ * before the first is written, the consumer pauses.
  *
  * <p>The cases, by what failed:
  *
@@ -47,17 +59,18 @@ import org.slf4j.LoggerFactory;
  *                                       |             | remaining tables retried after a backoff
  * insert rejected (data error)          | dead-letter | that table's source records to the DLQ,
  *                                       |             | the rest of the batch goes on
- * rollup refresh fails, retryable       | retry       | rows stay inserted, offsets not
- *                                       |             | committed, only the refresh is retried
- * rollup refresh not yet due            |             | batches inserted, offsets held until one
- *                                       |             | refresh (every rollupInterval) covers all
- * rollup refresh rejected               | (logged)    | counted in rollupFailures; the stored
+ * rollup write fails, retryable         | retry       | rows stay inserted, offsets not
+ *                                       |             | committed, only the rollups are retried
+ * rollup write not yet due              |             | batches inserted, offsets held until one
+ *                                       |             | rollup write (every rollupInterval)
+ *                                       |             | covers all of them
+ * rollup write rejected                 | (logged)    | counted in rollupFailures; the stored
  *                                       |             | records are not dead-lettered
- * crash after insert, before commit     |             | batch read again: same rows (merged by
- *                                       |             | the keys), same rollups recomputed
- * partitions revoked with a batch       |             | flush and commit; if that fails, drop the
- *                                       |             | batch and rewind kept partitions to its
- *                                       |             | first offsets
+ * crash after insert, before commit     |             | batches read again: same rows (merged by
+ *                                       |             | the keys), their rollups recomputed
+ * partitions revoked with a batch       |             | write, roll up and commit; if that fails,
+ *                                       |             | drop the batches and rewind kept
+ *                                       |             | partitions to their first offsets
  * </pre>
  *
  * <p>Not thread-safe except {@link #requestStop()}, which any thread may call.
@@ -70,6 +83,8 @@ public final class SinkWorker implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(SinkWorker.class);
   private static final long MAX_POLL_WAIT_MS = 500;
+  // While the writer works, the loop looks at it this often between polls.
+  private static final long TASK_POLL_WAIT_MS = 20;
 
   /** The worker's settings. */
   public record Settings(
@@ -78,8 +93,27 @@ public final class SinkWorker implements Runnable {
       int batchMaxRows,
       Duration batchMaxDelay,
       Duration pauseBackoff,
-      Duration rollupInterval) {
-    /** Settings that refresh rollups after every batch. */
+      Duration rollupInterval,
+      int maxKnownSeries) {
+    /** Settings that track at most {@link RollupTracker#DEFAULT_MAX_KNOWN} series. */
+    public Settings(
+        Collection<String> topics,
+        String deadLetterTopic,
+        int batchMaxRows,
+        Duration batchMaxDelay,
+        Duration pauseBackoff,
+        Duration rollupInterval) {
+      this(
+          topics,
+          deadLetterTopic,
+          batchMaxRows,
+          batchMaxDelay,
+          pauseBackoff,
+          rollupInterval,
+          RollupTracker.DEFAULT_MAX_KNOWN);
+    }
+
+    /** Settings that write rollups after every batch. */
     public Settings(
         Collection<String> topics,
         String deadLetterTopic,
@@ -87,6 +121,25 @@ public final class SinkWorker implements Runnable {
         Duration batchMaxDelay,
         Duration pauseBackoff) {
       this(topics, deadLetterTopic, batchMaxRows, batchMaxDelay, pauseBackoff, Duration.ZERO);
+    }
+  }
+
+  /** What the writer did with a task: done, or must be tried again after a backoff. */
+  private record Outcome(boolean done, String what, int count, Exception failure) {
+    static final Outcome DONE = new Outcome(true, null, 0, null);
+
+    static Outcome retry(String what, int count, Exception failure) {
+      return new Outcome(false, what, count, failure);
+    }
+  }
+
+  /**
+   * A batch write (with the batch and its row count when started) or a rollup write (batch null),
+   * running on the writer.
+   */
+  private record Task(RowBatch batch, int rows, CompletableFuture<Outcome> outcome) {
+    boolean isWrite() {
+      return batch != null;
     }
   }
 
@@ -98,21 +151,30 @@ public final class SinkWorker implements Runnable {
   private final Settings settings;
   private final SinkCounters counters;
   private final LongSupplier nanoTime;
+  private final Executor executor;
+  // Owned by the writer: touched here only while no task runs.
+  private final RollupTracker rollups;
 
-  private final RowBatch batch = new RowBatch();
-  // Batches whose rows are inserted but whose rollups are not refreshed yet: their offsets wait
-  // here, uncommitted, so one refresh serves every batch of a rollup interval (a live run touches
-  // the same buckets batch after batch). A crash replays them all; the refresh is idempotent.
-  private final Map<Rollups.Series, Rollups.StepRange> unrefreshed = new HashMap<>();
+  private RowBatch batch = new RowBatch();
+  private Task task;
+  // A batch whose write failed for a retryable reason; written again after the backoff.
+  private RowBatch held;
+  // Written batches whose rollups are not written yet: their offsets wait here, uncommitted, so one
+  // rollup write serves every batch of a rollup interval (a live run touches the same buckets batch
+  // after batch). A crash replays them all, and the replay recomputes their rollups.
   private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
   private final Map<TopicPartition, Long> uncommittedFirst = new HashMap<>();
+  private boolean rollupsPending;
   private long uncommittedSinceNanos;
+  private long reportedAppended;
+  private long reportedRecomputed;
   private volatile boolean stopping;
   // When paused, no partition is fetched until this time; flushBlocked keeps them paused until the
-  // pending batch is written.
+  // failed task succeeded.
   private long pausedUntilNanos;
   private boolean flushBlocked;
 
+  /** A worker that writes on its own thread: each write blocks the loop until it is done. */
   public SinkWorker(
       Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> deadLetters,
@@ -122,6 +184,23 @@ public final class SinkWorker implements Runnable {
       Settings settings,
       SinkCounters counters,
       LongSupplier nanoTime) {
+    this(consumer, deadLetters, writer, mapper, retry, settings, counters, nanoTime, Runnable::run);
+  }
+
+  /**
+   * A worker whose writes run on {@code executor}, which must run one task at a time in the order
+   * given (a single thread), while the loop decodes the next batch.
+   */
+  public SinkWorker(
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> deadLetters,
+      TableWriter writer,
+      RecordMapper mapper,
+      Retry retry,
+      Settings settings,
+      SinkCounters counters,
+      LongSupplier nanoTime,
+      Executor executor) {
     this.consumer = Objects.requireNonNull(consumer, "consumer");
     this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
     this.writer = Objects.requireNonNull(writer, "writer");
@@ -130,9 +209,11 @@ public final class SinkWorker implements Runnable {
     this.retry = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
     this.settings = Objects.requireNonNull(settings, "settings");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+    this.executor = Objects.requireNonNull(executor, "executor");
+    this.rollups = new RollupTracker(settings.maxKnownSeries());
   }
 
-  /** Asks the loop to flush, commit and return. Thread-safe; returns at once. */
+  /** Asks the loop to write, commit and return. Thread-safe; returns at once. */
   public void requestStop() {
     stopping = true;
     consumer.wakeup();
@@ -157,22 +238,27 @@ public final class SinkWorker implements Runnable {
         throw e;
       }
     } finally {
-      if (!batch.isEmpty() || !uncommitted.isEmpty()) {
-        if (!flushAndCommit(true)) {
-          log.warn(
-              "stopping with an unwritten batch of {} rows; its records stay uncommitted and will"
-                  + " be read again",
-              batch.rows());
-          // Forget it, so closing the consumer (which revokes the partitions) does not try again.
-          forgetPending();
-        }
+      if (!drain()) {
+        log.warn(
+            "stopping with {} rows not written or not rolled up; their records stay uncommitted"
+                + " and will be read again",
+            bufferedRows());
+        // Forget them, so closing the consumer (which revokes the partitions) does not try again.
+        forgetPending();
       }
     }
   }
 
   /** One turn of the loop; public for tests that drive the worker step by step. */
   public void pollOnce() {
+    pump();
     updatePause();
+    if (task != null && shouldPause()) {
+      // Nothing may be fetched: wait for the writer rather than polling empty.
+      waitForTask(MAX_POLL_WAIT_MS);
+      pump();
+      updatePause();
+    }
     ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(pollWaitMillis()));
     Set<TopicPartition> rewound = new HashSet<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
@@ -187,11 +273,10 @@ public final class SinkWorker implements Runnable {
         updatePause();
       }
     }
-    counters.buffered(batch.rows());
-    if (flushDue()) {
-      flushAndCommit();
-      counters.buffered(batch.rows());
-    }
+    counters.buffered(bufferedRows());
+    pump();
+    counters.buffered(bufferedRows());
+    updatePause();
   }
 
   /** Returns false when the record must be read again later (a transient failure). */
@@ -227,185 +312,259 @@ public final class SinkWorker implements Runnable {
     return true;
   }
 
-  private boolean flushDue() {
-    if (batch.isEmpty() && uncommitted.isEmpty()) {
-      return false;
+  private int bufferedRows() {
+    int rows = batch.rows();
+    if (task != null) {
+      rows += task.rows(); // not the batch's own count: the writer changes it
     }
+    if (held != null) {
+      rows += held.rows();
+    }
+    return rows;
+  }
+
+  /**
+   * Finishes the writer's task when it is done and starts what is due next, as long as tasks
+   * complete at once (always, with a direct executor).
+   */
+  private void pump() {
+    while (true) {
+      if (task != null) {
+        if (!task.outcome().isDone()) {
+          return;
+        }
+        finish();
+      } else if (!startNext(false)) {
+        return;
+      }
+    }
+  }
+
+  /** Starts the next task that is due, if any; {@code force} ignores the delays. */
+  private boolean startNext(boolean force) {
     long now = nanoTime.getAsLong();
-    if (flushBlocked) {
-      return now - pausedUntilNanos >= 0;
+    if (flushBlocked && !force && now - pausedUntilNanos < 0) {
+      return false; // backing off after a failure
     }
-    if (batch.isEmpty()) {
-      return now - uncommittedSinceNanos >= settings.rollupInterval().toNanos();
-    }
-    return batch.rows() >= settings.batchMaxRows()
-        || now - batch.startedNanos() >= settings.batchMaxDelay().toNanos();
-  }
-
-  /**
-   * Writes every pending table, then commits. Returns false, keeping the batch and pausing the
-   * consumer, when a table could not be written for a retryable reason.
-   */
-  boolean flushAndCommit() {
-    return flushAndCommit(false);
-  }
-
-  /**
-   * Inserts the batch's rows, then refreshes the rollups and commits once the rollup interval
-   * passed since the oldest uncommitted batch (at once when {@code force}, on stop and on
-   * revocation). Returns false, pausing the consumer, when something must be tried again.
-   */
-  boolean flushAndCommit(boolean force) {
-    long started = nanoTime.getAsLong();
-    int rowsInBatch = batch.rows();
-    for (String table : new ArrayList<>(batch.pendingTables().keySet())) {
-      RowBatch.TableRows rows = batch.pendingTables().get(table);
-      try {
-        if (!rows.inserted()) {
-          byte[] bytes = rows.bytes();
-          retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
-          counters.rowsWritten(table, rows.rows());
-          rows.markInserted();
-        }
-      } catch (Exception e) {
-        if (!handleInsertFailure(table, rows, e)) {
-          return false;
-        }
-        continue;
-      }
-      rows.touched().forEach((series, range) -> Rollups.touch(unrefreshed, series, range));
-      batch.markWritten(table);
-    }
-    if (!batch.isEmpty()) {
-      if (uncommitted.isEmpty()) {
-        uncommittedSinceNanos = nanoTime.getAsLong();
-      }
-      uncommitted.putAll(batch.commitOffsets());
-      batch.firstOffsets().forEach(uncommittedFirst::putIfAbsent);
-      counters.batches.increment();
-      log.debug(
-          "batch of {} rows inserted in {} ms",
-          rowsInBatch,
-          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started));
-      batch.clear();
-    }
-    return completePending(force);
-  }
-
-  private void forgetPending() {
-    batch.clear();
-    uncommitted.clear();
-    uncommittedFirst.clear();
-    unrefreshed.clear();
-  }
-
-  /** Refreshes the rollups of the uncommitted batches and commits them, when due. */
-  private boolean completePending(boolean force) {
-    if (uncommitted.isEmpty()) {
-      flushBlocked = false;
-      updatePause();
+    if (held != null) {
+      startWrite(held);
+      held = null;
       return true;
     }
-    long age = nanoTime.getAsLong() - uncommittedSinceNanos;
-    if (!force && !unrefreshed.isEmpty() && age < settings.rollupInterval().toNanos()) {
-      flushBlocked = false;
-      updatePause();
-      return true; // deferred: the next batches' series join this refresh
+    if (!uncommitted.isEmpty()
+        && (force
+            || flushBlocked
+            || !rollupsPending
+            || now - uncommittedSinceNanos >= settings.rollupInterval().toNanos())) {
+      startRollups();
+      return true;
     }
-    if (!refreshRollups()) {
+    if (!batch.isEmpty()
+        && (force
+            || batch.rows() >= settings.batchMaxRows()
+            || now - batch.startedNanos() >= settings.batchMaxDelay().toNanos())) {
+      RowBatch full = batch;
+      batch = new RowBatch();
+      startWrite(full);
+      return true;
+    }
+    return false;
+  }
+
+  private void startWrite(RowBatch b) {
+    task = new Task(b, b.rows(), CompletableFuture.supplyAsync(() -> write(b), executor));
+  }
+
+  private void startRollups() {
+    task = new Task(null, 0, CompletableFuture.supplyAsync(this::writeRollups, executor));
+  }
+
+  /**
+   * Takes the outcome of the finished task: records or commits the offsets, or holds what failed
+   * for a retry after a backoff. Returns whether the task succeeded.
+   */
+  private boolean finish() {
+    Task t = task;
+    task = null;
+    Outcome outcome;
+    try {
+      outcome = t.outcome().join();
+    } catch (RuntimeException e) {
+      // A bug in a task, not a ClickHouse failure: the batch must not be skipped.
+      outcome = Outcome.retry(t.isWrite() ? "batch write" : "rollup write", 0, e);
+    }
+    if (!outcome.done()) {
+      if (t.isWrite()) {
+        held = t.batch();
+      }
+      hold(outcome);
       return false;
     }
-    commit(new HashMap<>(uncommitted));
-    uncommitted.clear();
-    uncommittedFirst.clear();
     flushBlocked = false;
+    if (t.isWrite()) {
+      RowBatch written = t.batch();
+      if (!written.isEmpty()) {
+        if (uncommitted.isEmpty()) {
+          uncommittedSinceNanos = nanoTime.getAsLong();
+        }
+        uncommitted.putAll(written.commitOffsets());
+        written.firstOffsets().forEach(uncommittedFirst::putIfAbsent);
+        counters.batches.increment();
+      }
+      // No task runs now: the tracker may be read.
+      rollupsPending = rollups.hasPending();
+    } else {
+      commit(new HashMap<>(uncommitted));
+      uncommitted.clear();
+      uncommittedFirst.clear();
+      rollupsPending = false;
+      counters.rollupRecomputedSeries.add(rollups.recomputedSeries() - reportedRecomputed);
+      counters.rollupAppendedPoints.add(rollups.appendedPoints() - reportedAppended);
+      reportedRecomputed = rollups.recomputedSeries();
+      reportedAppended = rollups.appendedPoints();
+    }
     updatePause();
     return true;
   }
 
   /**
-   * Returns whether the batch may go on after {@code table}'s insert failed: false (batch kept,
-   * consumer paused) for a retryable failure or an unwritable dead-letter topic; true once the
-   * table's records are dead-lettered.
+   * Writes, rolls up and commits everything read so far, ignoring the delays: on stop and on
+   * revocation. Blocks; returns false, leaving the rest uncommitted, when something failed.
    */
-  private boolean handleInsertFailure(String table, RowBatch.TableRows rows, Exception e) {
-    if (e instanceof InterruptedException) {
+  private boolean drain() {
+    while (true) {
+      if (task != null) {
+        awaitTask();
+        if (!finish()) {
+          return false;
+        }
+      } else if (!startNext(true)) {
+        return held == null && batch.isEmpty() && uncommitted.isEmpty();
+      }
+    }
+  }
+
+  private void awaitTask() {
+    try {
+      task.outcome().get();
+    } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      // Wait without interruption: the task owns ClickHouse state the loop must not race with.
+      task.outcome().join();
+    } catch (ExecutionException | RuntimeException e) {
+      // finish() turns the failure into a retry
     }
-    if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
-        || Thread.currentThread().isInterrupted()) {
-      holdBatch("insert into " + table, rows.rows(), e);
-      return false;
+  }
+
+  /** Writes every table of {@code b} not written yet; runs on the writer. */
+  private Outcome write(RowBatch b) {
+    long started = System.nanoTime();
+    int rowsInBatch = b.rows();
+    for (String table : List.copyOf(b.pendingTables().keySet())) {
+      RowBatch.TableRows rows = b.pendingTables().get(table);
+      try {
+        if (!rows.inserted()) {
+          if (!rows.points().isEmpty()) {
+            rollups.prepare(rows.points(), writer);
+          }
+          byte[] bytes = rows.bytes();
+          retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
+          counters.rowsWritten(table, rows.rows());
+          rows.markInserted();
+          rollups.add(rows.points());
+        }
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
+            || Thread.currentThread().isInterrupted()) {
+          return Outcome.retry("insert into " + table, rows.rows(), e);
+        }
+        log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
+        if (!deadLetter(
+            rows.sources(),
+            "ClickHouse rejected insert into " + table + ": " + ErrorClassifier.reason(e))) {
+          return Outcome.retry("dead-letter of rows rejected by " + table, rows.rows(), e);
+        }
+      }
+      b.markWritten(table);
     }
-    log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
-    if (!deadLetter(
-        rows.sources(), "ClickHouse rejected insert into " + table + ": " + reason(e))) {
-      flushBlocked = true;
-      pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
-      updatePause();
-      return false;
-    }
-    batch.markWritten(table);
-    return true;
+    log.debug(
+        "batch of {} rows inserted in {} ms",
+        rowsInBatch,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    return Outcome.DONE;
   }
 
   /**
-   * Recomputes the rollups the uncommitted batches touched. The rows are already in, so a retryable
-   * failure holds the offsets (uncommitted, consumer paused) and only the refresh is tried again; a
-   * crash before it succeeds replays the batches, whose refresh recomputes the same buckets. A
-   * rejected refresh (a bug, not the data) is logged and counted rather than dead-lettering stored
-   * records.
+   * Writes the rollups of the written batches ({@link RollupTracker}); runs on the writer. The rows
+   * are already in, so a retryable failure holds the offsets (uncommitted, consumer paused) and
+   * only the rollups are tried again; a crash before they are written replays the batches, whose
+   * rollups are then recomputed from the stored points. A rejected write (a bug, not the data) is
+   * logged and counted rather than dead-lettering stored records.
    */
-  private boolean refreshRollups() {
-    if (unrefreshed.isEmpty()) {
-      return true;
+  private Outcome writeRollups() {
+    if (!rollups.hasPending()) {
+      return Outcome.DONE;
     }
+    int series = rollups.pendingSeries();
+    long started = System.nanoTime();
+    long recomputedBefore = rollups.recomputedSeries();
     try {
-      long started = nanoTime.getAsLong();
-      retry.run("rollup refresh", () -> writer.refreshRollups(unrefreshed));
+      retry.run("rollup write", () -> rollups.flush(writer));
       counters.rollupRefreshes.increment();
       log.debug(
-          "rollups of {} series refreshed in {} ms",
-          unrefreshed.size(),
-          TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - started));
+          "rollups of {} series written in {} ms ({} recomputed from stored points)",
+          series,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+          rollups.recomputedSeries() - recomputedBefore);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
           || Thread.currentThread().isInterrupted()) {
-        holdBatch("rollup refresh", unrefreshed.size(), e);
-        return false;
+        return Outcome.retry("rollup write", series, e);
       }
       counters.rollupFailures.increment();
       log.error(
-          "ClickHouse rejected the rollup refresh of {} series; their curves stay stale until"
-              + " touched again",
-          unrefreshed.size(),
+          "ClickHouse rejected the rollups of {} series; their curves stay stale until touched"
+              + " again",
+          series,
           e);
+      rollups.forgetAll();
     }
-    unrefreshed.clear();
-    return true;
+    return Outcome.DONE;
   }
 
-  private void holdBatch(String what, int count, Exception e) {
+  private void hold(Outcome failed) {
     counters.failedFlushes.increment();
     flushBlocked = true;
     pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
     updatePause();
     log.warn(
         "cannot complete {} ({} rows or series); pausing consumption and retrying in {} ms: {}",
-        what,
-        count,
+        failed.what(),
+        failed.count(),
         settings.pauseBackoff().toMillis(),
-        ErrorClassifier.reason(e));
+        ErrorClassifier.reason(failed.failure()));
   }
 
-  private static String reason(Exception e) {
-    return ErrorClassifier.reason(e);
+  private void forgetPending() {
+    batch.clear();
+    held = null;
+    uncommitted.clear();
+    uncommittedFirst.clear();
+    rollupsPending = false;
+    rollups.forgetAll();
+    flushBlocked = false;
   }
 
   private void commit(Map<TopicPartition, OffsetAndMetadata> o) {
+    if (o.isEmpty()) {
+      return;
+    }
     for (int attempt = 1; ; attempt++) {
       try {
         consumer.commitSync(o);
@@ -417,7 +576,7 @@ public final class SinkWorker implements Runnable {
         }
       } catch (KafkaException e) {
         // The rows are in ClickHouse: a lost commit only means they are read and written again,
-        // which the table keys deduplicate.
+        // which the table keys and the rollup recomputation make harmless.
         log.warn("offset commit failed; the batch may be read again: {}", e.toString());
         return;
       }
@@ -426,7 +585,8 @@ public final class SinkWorker implements Runnable {
 
   /**
    * Sends each source record to the dead-letter topic with the reason in headers, waiting for the
-   * broker. Returns false when that failed, so the caller does not skip the records.
+   * broker. Returns false when that failed, so the caller does not skip the records. Called from
+   * both threads; the producer is thread-safe.
    */
   private boolean deadLetter(List<RowBatch.Source> sources, String reason) {
     Set<RowBatch.Source> seen = new HashSet<>();
@@ -469,11 +629,17 @@ public final class SinkWorker implements Runnable {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * Whether to fetch nothing: after a failure until the failed task succeeded, during a backoff,
+   * and while the batch being filled is full and the writer still busy with the previous one.
+   */
   private boolean shouldPause() {
-    return flushBlocked || nanoTime.getAsLong() - pausedUntilNanos < 0;
+    return flushBlocked
+        || nanoTime.getAsLong() - pausedUntilNanos < 0
+        || (task != null && batch.rows() >= settings.batchMaxRows());
   }
 
-  /** Pauses every assigned partition while a backoff runs, resumes them after. */
+  /** Pauses every assigned partition while {@link #shouldPause()}, resumes them after. */
   private void updatePause() {
     Set<TopicPartition> assigned = consumer.assignment();
     if (shouldPause()) {
@@ -488,7 +654,9 @@ public final class SinkWorker implements Runnable {
   private long pollWaitMillis() {
     long now = nanoTime.getAsLong();
     long wait = MAX_POLL_WAIT_MS;
-    if (shouldPause()) {
+    if (task != null) {
+      wait = TASK_POLL_WAIT_MS; // to notice soon that the writer is done
+    } else if (shouldPause()) {
       wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, pausedUntilNanos - now)));
     } else if (!batch.isEmpty()) {
       long due = batch.startedNanos() + settings.batchMaxDelay().toNanos();
@@ -500,23 +668,38 @@ public final class SinkWorker implements Runnable {
     return Math.max(wait, 1);
   }
 
+  private void waitForTask(long millis) {
+    try {
+      task.outcome().get(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // done with a failure (finish() handles it) or not done yet
+    }
+  }
+
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if (batch.isEmpty() && uncommitted.isEmpty()) {
-        return;
+      if ((task != null || held != null || !batch.isEmpty() || !uncommitted.isEmpty())
+          && !drain()) {
+        dropBatches(partitions);
       }
-      if (!flushAndCommit(true)) {
-        dropBatch(partitions);
-      }
+      // Another sink may write these runs now: what we know of their curves may go stale.
+      rollups.forgetAll();
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       // The group moved on without us: committing is no longer possible.
-      if (!batch.isEmpty() || !uncommitted.isEmpty()) {
-        dropBatch(partitions);
+      if (task != null) {
+        awaitTask();
+        task = null; // its outcome no longer matters: all that is uncommitted is read again
       }
+      if (held != null || !batch.isEmpty() || !uncommitted.isEmpty()) {
+        dropBatches(partitions);
+      }
+      rollups.forgetAll();
     }
 
     @Override
@@ -526,19 +709,21 @@ public final class SinkWorker implements Runnable {
       }
     }
 
-    private void dropBatch(Collection<TopicPartition> leaving) {
+    private void dropBatches(Collection<TopicPartition> leaving) {
       // Partitions we keep must be read again from the start of the oldest uncommitted batch, or
       // its rows (or its rollups) would be lost.
       Map<TopicPartition, Long> firsts = new HashMap<>(batch.firstOffsets());
-      firsts.putAll(uncommittedFirst);
+      if (held != null) {
+        held.firstOffsets().forEach((tp, o) -> firsts.merge(tp, o, Math::min));
+      }
+      uncommittedFirst.forEach((tp, o) -> firsts.merge(tp, o, Math::min));
       for (Map.Entry<TopicPartition, Long> first : firsts.entrySet()) {
         if (!leaving.contains(first.getKey()) && consumer.assignment().contains(first.getKey())) {
           consumer.seek(first.getKey(), first.getValue());
         }
       }
-      log.warn("dropped an unwritten batch of {} rows on rebalance", batch.rows());
+      log.warn("dropped {} unwritten or uncommitted rows on rebalance", bufferedRows());
       forgetPending();
-      flushBlocked = false;
     }
   }
 }

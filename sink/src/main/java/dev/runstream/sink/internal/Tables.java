@@ -7,14 +7,72 @@ import java.util.Map;
  * Table names and their DDL. The column order here is the order {@link RecordMapper} writes
  * RowBinary in; change both together (and add a migration, never edit a shipped one).
  *
- * <p>Dedup design: every table is a {@code ReplacingMergeTree} whose {@code ORDER BY} is the
- * identity of a fact, so a record consumed twice (a replayed batch, a restart before the offset
- * commit, a producer retry) writes a row with the same key that merges away. Merges happen in the
- * background at an unknown time, so every read uses {@code FINAL} or {@code GROUP BY} with {@code
- * argMax(value, version)}, which give the deduplicated answer at once. Only features ClickHouse
- * 18.16 knows are used (no LowCardinality, codecs or DateTime64), so the same DDL runs on current
- * releases; the version column of a {@code ReplacingMergeTree} is unsigned because 18.16 requires
- * it.
+ * <h2>Duplicates never show: the design</h2>
+ *
+ * Delivery from Kafka to ClickHouse is at-least-once: offsets are committed after ClickHouse
+ * acknowledged the rows, so a crash writes some rows again, and ClickHouse 18.16 cannot drop them
+ * at insert time (no insert deduplication tokens; non-replicated tables do not deduplicate blocks).
+ * So duplicates are made invisible instead:
+ *
+ * <ol>
+ *   <li>Every table is a {@code ReplacingMergeTree} whose {@code ORDER BY} is the identity of a
+ *       fact — a metric point is (team, project, run, metric, step) — so a row written twice has
+ *       the key of the first and merges away, and the version column says which of two different
+ *       rows of one key is current.
+ *   <li>Merges run at an unknown time, so no read depends on them: every query deduplicates by the
+ *       key ({@code FINAL} on small tables, {@code argMax(value, seq)} per key on raw points).
+ *   <li>Downsampled curves ({@code metric_rollups}) are never incremented: each bucket row is a
+ *       function of the deduplicated points of its steps, written with a newer version whenever a
+ *       point of it arrives. {@link RollupTracker} folds a run's next steps in memory and
+ *       recomputes a bucket from the stored points whenever a step is not new.
+ * </ol>
+ *
+ * <pre>
+ * case                                   | what arrives again          | why no answer changes
+ * ---------------------------------------+-----------------------------+----------------------------
+ * batch replayed after a crash between   | same rows, same keys and    | keys merge, reads dedup;
+ *   insert and commit (or a lost commit, |   versions                  |   its steps are not above
+ *   or a rebalance)                      |                             |   the rolled-up ones:
+ *                                        |                             |   buckets recomputed
+ * crash after the rows, before their     | rows whose rollups are      | the series is not learned
+ *   rollups were written                 |   missing                   |   (rollups do not cover its
+ *                                        |                             |   points): recomputed
+ * run synced twice, SDK spill replayed,  | same records at new offsets | as a replayed batch
+ *   producer retry                       |                             |
+ * step logged again with a new value     | same key, higher seq        | argMax(value, seq); bucket
+ *   (run resumed from a checkpoint)      |                             |   recomputed
+ * same step twice in one batch           | same key                    | bucket recomputed
+ * run summary replayed (compacted topic) | same or older updated_ms    | ReplacingMergeTree(
+ *                                        |                             |   updated_ms), FINAL
+ * RunStarted sent again, run resumed     | version = start time        | the latest start wins
+ * config, tags, notes update replayed    | version = time * 2^20 + seq | the latest update wins
+ * alert sent again after a processor     | same episode, later time    | reads keep the earliest per
+ *   restart                              |   (in the key)              |   (run, episode, resolved)
+ * partitions move to another sink        | nothing known is trusted    | the tracker forgets; the
+ *                                        |                             |   new owner learns or
+ *                                        |                             |   recomputes
+ * </pre>
+ *
+ * Counts, steps, minima, maxima and last values are exact whichever way a bucket was made; a mean
+ * may differ in the last bits (floating-point additions in another order).
+ *
+ * <h2>ORDER BY and partitioning</h2>
+ *
+ * The keys lead with (team, project): every query of the API is scoped to a project, so it reads
+ * one contiguous range. {@code metrics} continues with (run, metric, step), which makes one run's
+ * curve and the read-time deduplication of a step cheap; {@code metric_rollups} continues with
+ * (metric, width) before the run, because comparing one metric across thousands of runs — the
+ * curves, the leaderboard, the summary columns — then reads one contiguous range of one width.
+ *
+ * <p>No table is partitioned. A {@code ReplacingMergeTree} replaces rows only within a partition,
+ * and no time column belongs to a point's identity (a step logged again carries a new time), so a
+ * time partition would keep duplicates apart forever; partitioning by project or team would
+ * multiply parts (each insert writes one part per partition it touches) for thousands of projects.
+ * Retention, when needed, is a {@code DELETE} by project or a TTL on a newer server.
+ *
+ * <p>Only features ClickHouse 18.16 knows are used by the first migration; the version column of a
+ * {@code ReplacingMergeTree} is unsigned because 18.16 requires it. Newer-server features are
+ * chosen by {@link ServerFeatures} for the tables of later migrations.
  */
 public final class Tables {
   public static final String MIGRATIONS = "schema_migrations";
@@ -139,7 +197,26 @@ public final class Tables {
               "value",
               "baseline"),
           RUN_ATTRIBUTES,
-          List.of("team", "project", "run_id", "attribute", "keys", "values", "text", "version"));
+          List.of("team", "project", "run_id", "attribute", "keys", "values", "text", "version"),
+          METRIC_ROLLUPS,
+          List.of(
+              "team",
+              "project",
+              "metric",
+              "width",
+              "run_id",
+              "bucket",
+              "first_step",
+              "last_step",
+              "points",
+              "finite",
+              "sum",
+              "min",
+              "min_step",
+              "max",
+              "max_step",
+              "last",
+              "version"));
 
   private Tables() {}
 

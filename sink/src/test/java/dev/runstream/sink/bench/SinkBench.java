@@ -28,6 +28,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,9 +38,12 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -130,7 +134,9 @@ public final class SinkBench {
       try (KafkaProducer<String, String> json = jsonProducer(stack)) {
         // It writes a block when 1,048,576 rows are read or the topic was idle for a while, so
         // one row, then silence, until it lands (resent in case the group joined after it).
-        for (int attempt = 1; count(http, engineDb, "project = 'warm'") == 0; attempt++) {
+        for (int attempt = 1;
+            count(http, engineDb + ".metrics", "project = 'warm'") == 0;
+            attempt++) {
           if (attempt > 8) {
             throw new IllegalStateException("the Kafka engine did not start consuming");
           }
@@ -141,7 +147,8 @@ public final class SinkBench {
                       jsonRow(0, 0, "warm", 0.0).replace("\"bench\"", "\"warm\"")))
               .get();
           long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-          while (System.nanoTime() < until && count(http, engineDb, "project = 'warm'") == 0) {
+          while (System.nanoTime() < until
+              && count(http, engineDb + ".metrics", "project = 'warm'") == 0) {
             TimeUnit.MILLISECONDS.sleep(200); // a benchmark's polling interval
           }
         }
@@ -170,7 +177,9 @@ public final class SinkBench {
               + ".metrics AS SELECT * FROM "
               + engineDb
               + ".kafka_points");
-      awaitCount(http, engineDb, total, Duration.ofMinutes(10));
+      // Done when every point is in: counted from the parts' row counts, which costs the server
+      // nothing (a count() every 50 ms would compete with the engine for the CPU).
+      awaitRows(http, engineDb, total + 1, Duration.ofMinutes(10)); // + the warm-up row
       double engineSeconds = (System.nanoTime() - t0) / 1e9;
       http.execute("DROP TABLE " + engineDb + ".points_mv");
       http.execute("DROP TABLE " + engineDb + ".kafka_points");
@@ -217,9 +226,11 @@ public final class SinkBench {
       List<String> lines = new ArrayList<>();
       for (int batchRows : new int[] {SinkConfig.DEFAULT_BATCH_MAX_ROWS, 200_000}) {
         String db = "bench_sink_" + batchRows;
+        String group = "bench-sink-" + batchRows;
         http.execute("DROP DATABASE IF EXISTS " + db);
         ClickHouseSchema.migrate(client, db);
-        t0 = System.nanoTime();
+        Map<TopicPartition, Long> end = endOffsets(stack, topics);
+        long started = System.nanoTime();
         try (ClickHouseSink sink =
             ClickHouseSink.start(
                 SinkConfig.builder()
@@ -228,30 +239,46 @@ public final class SinkBench {
                     .clickHouseUrl(stack.clickhouseUrl())
                     .database(db)
                     .topics(topics)
-                    .groupId("bench-sink-" + batchRows)
+                    .groupId(group)
                     .batchMaxRows(batchRows)
                     .build())) {
-          awaitCount(http, db, total, Duration.ofMinutes(10));
-          // Done when the curves are: every point counted in the widest rollups.
-          while (rolledUp(http, db) < total) {
-            TimeUnit.MILLISECONDS.sleep(50);
+          // The clock starts at the first record read, as the engine's starts with a consumer that
+          // already joined its group: start-up (schema check, group join) is not throughput.
+          while (sink.stats().recordsRead() == 0) {
+            TimeUnit.MILLISECONDS.sleep(5);
           }
+          t0 = System.nanoTime();
+          // Done when every offset is committed: the sink commits only after the rows and their
+          // downsampled curves are in ClickHouse, so this is the exactly-once answer complete.
+          awaitCommitted(stack, group, end, Duration.ofMinutes(10));
           double seconds = (System.nanoTime() - t0) / 1e9;
-          // The counters move after the commit that follows the insert.
-          while (sink.stats().bufferedRows() > 0 || sink.stats().batches() == 0) {
-            TimeUnit.MILLISECONDS.sleep(50);
-          }
+          long stored = rows(http, db);
           lines.add(
               String.format(
                   Locale.ROOT,
-                  "  %-58s %,12.0f points/s  ratio %.2f  (%.1f s; %d batches, rollups refreshed"
-                      + " %d times)",
-                  "runstream sink, batchMaxRows " + batchRows + ", until rollups done",
+                  "  %-58s %,12.0f points/s  ratio %.2f  (%.1f s, %.1f s from start(); %d batches,"
+                      + " rollups written %d times, %d points folded, %d series recomputed)",
+                  "runstream sink, batchMaxRows " + batchRows + ", until committed",
                   total / seconds,
                   (total / seconds) / (total / engineSeconds),
                   seconds,
+                  (System.nanoTime() - started) / 1e9,
                   sink.stats().batches(),
-                  sink.stats().rollupRefreshes()));
+                  sink.stats().rollupRefreshes(),
+                  sink.stats().rollupAppendedPoints(),
+                  sink.stats().rollupRecomputedSeries()));
+          // Exactly once: every point once in the answers, however often it was written.
+          long distinct = count(http, db + ".metrics FINAL", "project = 'bench'");
+          if (stored < total || distinct != total || rolledUp(http, db) != total) {
+            throw new IllegalStateException(
+                db
+                    + " holds "
+                    + distinct
+                    + " distinct points of "
+                    + stored
+                    + " rows and rolled up "
+                    + rolledUp(http, db));
+          }
         }
       }
       System.out.printf(
@@ -264,14 +291,30 @@ public final class SinkBench {
     }
   }
 
-  private static long count(ClickHouseHttp http, String db, String where) {
+  /** Rows in the active parts of {@code db}.metrics: free to ask, duplicates included. */
+  private static long rows(ClickHouseHttp http, String db) {
     return Long.parseLong(
-        http.queryJson("SELECT count() AS c FROM " + db + ".metrics WHERE " + where)
+        http.queryJson(
+                "SELECT sum(rows) AS c FROM system.parts WHERE active AND database = '"
+                    + db
+                    + "' AND table = 'metrics'")
             .get(0)
             .get("c")
             .asText());
   }
 
+  /**
+   * {@code count()} of {@code table} (database-qualified, may end in FINAL) where {@code where}.
+   */
+  private static long count(ClickHouseHttp http, String table, String where) {
+    return Long.parseLong(
+        http.queryJson("SELECT count() AS c FROM " + table + " WHERE " + where)
+            .get(0)
+            .get("c")
+            .asText());
+  }
+
+  /** Points counted by the widest rollups of project bench. */
   private static long rolledUp(ClickHouseHttp http, String db) {
     return Long.parseLong(
         http.queryJson(
@@ -283,19 +326,72 @@ public final class SinkBench {
             .asText());
   }
 
-  /** Waits until {@code atLeast} rows of project bench are in {@code db}'s metrics. */
-  private static long awaitCount(ClickHouseHttp http, String db, long atLeast, Duration timeout)
+  /** Waits until {@code db}.metrics holds {@code atLeast} rows. */
+  private static void awaitRows(ClickHouseHttp http, String db, long atLeast, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      long count = count(http, db, "project = 'bench'");
-      if (count >= atLeast) {
-        return count;
-      }
+    while (rows(http, db) < atLeast) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(db + ".metrics has " + count + " of " + atLeast + " rows");
+        throw new IllegalStateException(db + ".metrics has " + rows(http, db) + " rows");
       }
       TimeUnit.MILLISECONDS.sleep(50); // a benchmark's polling interval, not test synchronisation
+    }
+  }
+
+  /** The end offset of every partition of the topics the sink reads. */
+  private static Map<TopicPartition, Long> endOffsets(LocalStack stack, Topics topics)
+      throws Exception {
+    try (Admin admin = admin(stack)) {
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (String topic :
+          List.of(
+              topics.runs.name(),
+              topics.metrics.name(),
+              topics.system.name(),
+              topics.runSummaries.name(),
+              topics.alerts.name())) {
+        for (int p = 0; p < TopicSetup.DEFAULT_PARTITIONS; p++) {
+          latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
+      }
+      Map<TopicPartition, Long> out = new HashMap<>();
+      admin
+          .listOffsets(latest)
+          .all()
+          .get()
+          .forEach(
+              (tp, info) -> {
+                if (info.offset() > 0) {
+                  out.put(tp, info.offset());
+                }
+              });
+      return out;
+    }
+  }
+
+  /** Waits until {@code group} committed {@code end} on every partition. */
+  private static void awaitCommitted(
+      LocalStack stack, String group, Map<TopicPartition, Long> end, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (Admin admin = admin(stack)) {
+      while (true) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        boolean done =
+            end.entrySet().stream()
+                .allMatch(
+                    e ->
+                        committed.get(e.getKey()) != null
+                            && committed.get(e.getKey()).offset() >= e.getValue());
+        if (done) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(group + " committed " + committed + " of " + end);
+        }
+        TimeUnit.MILLISECONDS.sleep(50); // a benchmark's polling interval
+      }
     }
   }
 
@@ -386,8 +482,10 @@ public final class SinkBench {
     System.out.printf(
         "query: %,d runs x %,d steps = %,d points of one metric%n", runs, steps, points);
     String db = "bench_query";
-    Client client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
-    try (ClickHouseHttp http = new ClickHouseHttp(client, true);
+    // Loading and rolling up 10 M points takes minutes on a busy machine.
+    Client client =
+        ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "", Duration.ofMinutes(30));
+    try (ClickHouseHttp http = new ClickHouseHttp(client, true, Duration.ofMinutes(30));
         RunQueries queries = new RunQueries(client, db)) {
       http.execute("DROP DATABASE IF EXISTS " + db);
       // Points are loaded with INSERT SELECT (10 M through Kafka would take minutes here), then

@@ -72,6 +72,34 @@ class RollupsTest {
   }
 
   @Test
+  void shouldAskForWhatASeriesHoldsWithQuotedNamesPerProject() {
+    Rollups.Series tricky = new Rollups.Series("t", "p'q", "r'1", "lo\\ss");
+    Rollups.Series other = new Rollups.Series("t", "x", "r2", "loss");
+    List<String> max = Rollups.maxStepQueries("`db`", List.of(tricky, other));
+    assertThat(max).hasSize(2);
+    assertThat(max)
+        .anySatisfy(
+            s ->
+                assertThat(s)
+                    .contains("project = 'p\\'q'")
+                    .contains("(run_id, metric) IN (('r\\'1', 'lo\\\\ss'), ('r\\'1', 'lo\\\\ss'))")
+                    .contains("width = 256"));
+    List<String> buckets = Rollups.bucketQueries("`db`", Map.of(tricky, 300L));
+    assertThat(buckets)
+        .singleElement()
+        .satisfies(
+            s ->
+                assertThat(s)
+                    .contains("FINAL")
+                    .contains("('r\\'1', 'lo\\\\ss', 4, 75)")
+                    .contains("('r\\'1', 'lo\\\\ss', 16, 18)")
+                    .contains("('r\\'1', 'lo\\\\ss', 64, 4)")
+                    .contains("('r\\'1', 'lo\\\\ss', 256, 1)"));
+    List<String> stored = Rollups.maxStoredStepQueries("`db`", Map.of(tricky, 300L, other, 0L));
+    assertThat(stored).hasSize(2).anySatisfy(s -> assertThat(s).contains("step >= 300"));
+  }
+
+  @Test
   void shouldUseNewerServerFeaturesOnlyFromVersion20() {
     assertThat(ServerFeatures.parse("18.16.1").shortStringType()).isEqualTo("String");
     assertThat(ServerFeatures.parse("18.16.1").floatCodec()).isEmpty();

@@ -18,10 +18,15 @@ import dev.runstream.schemas.avro.Severity;
 import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.Schema;
@@ -48,22 +53,31 @@ class SinkWorkerTest {
   private static final TopicPartition SUMMARIES = new TopicPartition(TOPICS.runSummaries.name(), 0);
   private static final TopicPartition ALERTS = new TopicPartition(TOPICS.alerts.name(), 0);
 
-  /** Records inserts; fails while {@code failures} is positive. */
+  /**
+   * Records inserts and rollup writes; fails inserts while {@code failures} is positive and rollup
+   * writes while {@code rollupFailures} is. Stores nothing, so every series is new to it: its
+   * rollups are folded in memory ({@link RollupTracker}), never recomputed.
+   */
   private static final class FakeWriter implements TableWriter {
     final List<String> inserts = new ArrayList<>();
     final Map<String, Integer> rows = new HashMap<>();
     final AtomicInteger failures = new AtomicInteger();
-    final List<Map<Rollups.Series, Rollups.StepRange>> refreshes = new ArrayList<>();
-    final AtomicInteger refreshFailures = new AtomicInteger();
+    final List<List<Rollups.Row>> rollupWrites = new ArrayList<>();
+    final AtomicInteger rollupFailures = new AtomicInteger();
     Exception failure = new ConnectException("ClickHouse is down");
-    Exception refreshFailure = new ConnectException("ClickHouse is down");
+    Exception rollupFailure = new ConnectException("ClickHouse is down");
 
     @Override
-    public void refreshRollups(Map<Rollups.Series, Rollups.StepRange> touched) throws Exception {
-      if (refreshFailures.getAndDecrement() > 0) {
-        throw refreshFailure;
+    public void insertRollups(List<Rollups.Row> rows) throws Exception {
+      if (rollupFailures.getAndDecrement() > 0) {
+        throw rollupFailure;
       }
-      refreshes.add(Map.copyOf(touched));
+      rollupWrites.add(List.copyOf(rows));
+    }
+
+    @Override
+    public void refreshRollups(Map<Rollups.Series, Rollups.StepRange> touched) {
+      throw new AssertionError("nothing is stored, so nothing is recomputed: " + touched);
     }
 
     @Override
@@ -120,6 +134,10 @@ class SinkWorkerTest {
   }
 
   private SinkWorker newWorker(int maxRows, Duration rollupInterval) {
+    return newWorker(maxRows, rollupInterval, Runnable::run);
+  }
+
+  private SinkWorker newWorker(int maxRows, Duration rollupInterval, Executor executor) {
     SinkWorker w =
         new SinkWorker(
             consumer,
@@ -140,7 +158,8 @@ class SinkWorkerTest {
                 PAUSE,
                 rollupInterval),
             counters,
-            now::get);
+            now::get,
+            executor);
     w.subscribe();
     List<TopicPartition> all = List.of(RUNS, METRICS, SUMMARIES, ALERTS);
     consumer.rebalance(all);
@@ -219,6 +238,23 @@ class SinkWorkerTest {
     return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
+  /** Rows for loss and acc of run-1 at steps 1 and 2: bucket 0 of every level. */
+  private static void assertBucketsOfSteps1And2(List<Rollups.Row> rows) {
+    assertThat(rows)
+        .extracting(
+            r -> r.series().metric(), Rollups.Row::width, Rollups.Row::bucket, Rollups.Row::points)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("loss", 4, 0L, 2L),
+            org.assertj.core.groups.Tuple.tuple("loss", 16, 0L, 2L),
+            org.assertj.core.groups.Tuple.tuple("loss", 64, 0L, 2L),
+            org.assertj.core.groups.Tuple.tuple("loss", 256, 0L, 2L),
+            org.assertj.core.groups.Tuple.tuple("acc", 4, 0L, 2L),
+            org.assertj.core.groups.Tuple.tuple("acc", 16, 0L, 2L),
+            org.assertj.core.groups.Tuple.tuple("acc", 64, 0L, 2L),
+            org.assertj.core.groups.Tuple.tuple("acc", 256, 0L, 2L));
+    assertThat(rows).allSatisfy(r -> assertThat(r.series().runId()).isEqualTo("run-1"));
+  }
+
   @Test
   void shouldInsertEachTableOnceThenCommitWhenTheDelayPassed() {
     produce(RUNS, started());
@@ -242,14 +278,10 @@ class SinkWorkerTest {
             Tables.METRICS,
             Tables.RUN_STATES,
             Tables.ALERTS);
-    assertThat(writer.refreshes)
-        .as("one rollup refresh for the metrics, covering both steps of both series")
-        .containsExactly(
-            Map.of(
-                new Rollups.Series("team", "proj", "run-1", "loss"),
-                new Rollups.StepRange(1, 2),
-                new Rollups.Series("team", "proj", "run-1", "acc"),
-                new Rollups.StepRange(1, 2)));
+    assertThat(writer.rollupWrites)
+        .as("one rollup write for the metrics: both steps of both series, at every level")
+        .singleElement()
+        .satisfies(SinkWorkerTest::assertBucketsOfSteps1And2);
     assertThat(writer.rows).containsEntry(Tables.METRICS, 4).containsEntry(Tables.RUNS, 1);
     assertThat(committed())
         .containsEntry(RUNS, new OffsetAndMetadata(1))
@@ -265,14 +297,14 @@ class SinkWorkerTest {
   @Test
   void shouldRetryOnlyTheRollupRefreshWhenItFailsAfterTheInsert() {
     produce(METRICS, metrics(1, 0.9));
-    writer.refreshFailures.set(3); // every attempt of the first flush
+    writer.rollupFailures.set(3); // every attempt of the first flush
 
     worker.pollOnce();
     advance(DELAY);
     worker.pollOnce();
 
     assertThat(writer.inserts).containsExactly(Tables.METRICS);
-    assertThat(writer.refreshes).isEmpty();
+    assertThat(writer.rollupWrites).isEmpty();
     assertThat(committed()).as("not committed before the rollups are right").isEmpty();
     assertThat(consumer.paused()).containsExactlyInAnyOrderElementsOf(consumer.assignment());
     assertThat(counters.failedFlushes.sum()).isEqualTo(1);
@@ -283,9 +315,10 @@ class SinkWorkerTest {
     assertThat(writer.inserts)
         .as("the rows are not inserted twice")
         .containsExactly(Tables.METRICS);
-    assertThat(writer.refreshes).hasSize(1);
+    assertThat(writer.rollupWrites).hasSize(1);
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
     assertThat(counters.rollupRefreshes.sum()).isEqualTo(1);
+    assertThat(counters.rollupAppendedPoints.sum()).isEqualTo(2);
     assertThat(counters.rollupFailures.sum()).isZero();
   }
 
@@ -298,20 +331,16 @@ class SinkWorkerTest {
     worker.pollOnce(); // full again
 
     assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
-    assertThat(writer.refreshes).isEmpty();
+    assertThat(writer.rollupWrites).isEmpty();
     assertThat(committed()).as("no commit before the rollups are right").isEmpty();
     assertThat(consumer.paused()).as("deferring is not pausing").isEmpty();
 
     advance(Duration.ofSeconds(5));
     worker.pollOnce();
 
-    assertThat(writer.refreshes)
-        .containsExactly(
-            Map.of(
-                new Rollups.Series("team", "proj", "run-1", "loss"),
-                new Rollups.StepRange(1, 2),
-                new Rollups.Series("team", "proj", "run-1", "acc"),
-                new Rollups.StepRange(1, 2)));
+    assertThat(writer.rollupWrites)
+        .singleElement()
+        .satisfies(SinkWorkerTest::assertBucketsOfSteps1And2);
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
     assertThat(counters.batches.sum()).isEqualTo(2);
   }
@@ -326,15 +355,15 @@ class SinkWorkerTest {
     worker.requestStop();
     worker.run();
 
-    assertThat(writer.refreshes).hasSize(1);
+    assertThat(writer.rollupWrites).hasSize(1);
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
   }
 
   @Test
   void shouldCountARejectedRollupRefreshAndCommitTheStoredRows() {
     produce(METRICS, metrics(1, 0.9));
-    writer.refreshFailures.set(1);
-    writer.refreshFailure = new ServerException(62, "Syntax error", 500, "q");
+    writer.rollupFailures.set(1);
+    writer.rollupFailure = new ServerException(62, "Syntax error", 500, "q");
 
     worker.pollOnce();
     advance(DELAY);
@@ -461,6 +490,82 @@ class SinkWorkerTest {
 
     assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+  }
+
+  /** Runs the writer's tasks only when told to. */
+  private static final class StepExecutor implements Executor {
+    final Deque<Runnable> queued = new ArrayDeque<>();
+
+    @Override
+    public void execute(Runnable task) {
+      queued.add(task);
+    }
+
+    void runNext() {
+      assertThat(queued).as("a task is waiting").isNotEmpty();
+      queued.poll().run();
+    }
+  }
+
+  @Test
+  void shouldDecodeTheNextBatchWhileTheLastIsWrittenAndPauseWhenBothAreFull() {
+    StepExecutor writerThread = new StepExecutor();
+    worker = newWorker(2, Duration.ZERO, writerThread);
+    produce(METRICS, metrics(1, 0.9));
+    worker.pollOnce(); // full: handed to the writer
+
+    produce(METRICS, metrics(2, 0.8));
+    worker.pollOnce(); // decoded while the first batch waits for the writer
+    assertThat(counters.recordsRead.sum()).isEqualTo(2);
+    assertThat(writer.inserts).isEmpty();
+    assertThat(counters.bufferedRows()).as("two batches in memory").isEqualTo(4);
+    assertThat(consumer.paused())
+        .as("both batches full: nothing more is fetched")
+        .containsExactlyInAnyOrderElementsOf(consumer.assignment());
+
+    produce(METRICS, metrics(3, 0.7));
+    worker.pollOnce();
+    assertThat(counters.recordsRead.sum()).as("paused").isEqualTo(2);
+    assertThat(writerThread.queued).hasSize(1);
+
+    writerThread.runNext(); // batch 1 inserted
+    worker.pollOnce(); // its rollups go to the writer; batch 2 waits
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 2);
+    assertThat(committed()).as("not before its rollups").isEmpty();
+    writerThread.runNext(); // rollups of batch 1
+    worker.pollOnce();
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
+
+    while (!writerThread.queued.isEmpty()) {
+      writerThread.runNext();
+      worker.pollOnce();
+    }
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 6);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(3));
+    assertThat(writer.rollupWrites).hasSize(3);
+    assertThat(counters.maxBufferedRows()).isEqualTo(4);
+    assertThat(consumer.paused()).isEmpty();
+  }
+
+  @Test
+  void shouldWaitForTheWriterThenWriteAndCommitEverythingOnStop() throws Exception {
+    ExecutorService writerThread = Executors.newSingleThreadExecutor();
+    try {
+      worker = newWorker(2, Duration.ofMinutes(1), writerThread);
+      produce(METRICS, metrics(1, 0.9));
+      worker.pollOnce(); // batch 1 handed to the writer
+      produce(METRICS, metrics(2, 0.8));
+      consumer.schedulePollTask(() -> {});
+      consumer.schedulePollTask(worker::requestStop);
+
+      worker.run(); // batch 2 read, then everything written, rolled up and committed
+
+      assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
+      assertThat(writer.rollupWrites).hasSize(1);
+      assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+    } finally {
+      writerThread.shutdownNow();
+    }
   }
 
   @Test

@@ -1,0 +1,448 @@
+package dev.runstream.sink.internal;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps {@code metric_rollups} a pure function of the deduplicated points while the sink inserts
+ * them, without reading points back on the common path.
+ *
+ * <p>A touched bucket gets its new row in one of two ways:
+ *
+ * <ul>
+ *   <li><b>appended</b>: the tracker knows the series (its highest stored step and, at every level,
+ *       the bucket holding that step) and the new point's step is above the highest. The point is
+ *       folded into the known buckets in memory; at the end of the interval the changed buckets are
+ *       written as rows. This is a live run logging its next steps: no read at all. A series is
+ *       learned before its first batch is inserted ({@link #prepare}: a few small queries, and
+ *       nothing to learn for a new run) and again after each recomputation.
+ *   <li><b>recomputed</b>: every other case — a series that could not be learned (stored points its
+ *       rollups do not cover: a crash between the insert and the rollup write), or a step at or
+ *       below the highest stored one (a replayed batch, a run synced twice, a step logged again,
+ *       the same step twice in one batch). The series' touched range is recomputed from the
+ *       deduplicated points ({@link Rollups#refreshStatements}), then the buckets holding its
+ *       highest step are read back, so its next points append again.
+ * </ul>
+ *
+ * Both give the same row: counts, steps, min and max exactly (ties go to the earliest step in
+ * both), the sum up to floating-point rounding (the order of the additions differs). Knowing a
+ * series is safe only while no one else writes it: the sink's partitions are keyed by run id, so
+ * {@link #forgetAll()} runs whenever partitions move. A crash loses the tracker, never correctness:
+ * a series is learned only when its rollups cover every stored point, so the points of a replayed
+ * batch are either above what is covered (folded once) or not (recomputed).
+ *
+ * <p>{@link #flush} is resumable: when it fails part-way, what it completed is not repeated and the
+ * rest is tried again by the next call.
+ *
+ * <p>Not thread-safe: owned by the worker thread.
+ */
+public final class RollupTracker {
+  /** Series known at most, unless set: {@value}; least recently written ones are forgotten. */
+  public static final int DEFAULT_MAX_KNOWN = 100_000;
+
+  private static final Logger log = LoggerFactory.getLogger(RollupTracker.class);
+  private static final int LEVELS = Rollups.LEVELS.size();
+
+  /** The aggregate of one bucket of one level, growing as points are appended. */
+  static final class Bucket {
+    final int width;
+    final long index;
+    long firstStep;
+    long lastStep;
+    long points;
+    long finite;
+    double sum;
+    double min;
+    long minStep;
+    double max;
+    long maxStep;
+    double last;
+    boolean dirty;
+
+    Bucket(int width, long index) {
+      this.width = width;
+      this.index = index;
+    }
+
+    static Bucket of(Rollups.Row r) {
+      Bucket b = new Bucket(r.width(), r.bucket());
+      b.firstStep = r.firstStep();
+      b.lastStep = r.lastStep();
+      b.points = r.points();
+      b.finite = r.finite();
+      b.sum = r.sum();
+      b.min = r.min();
+      b.minStep = r.minStep();
+      b.max = r.max();
+      b.maxStep = r.maxStep();
+      b.last = r.last();
+      return b;
+    }
+
+    /** Folds in a point whose step is above every step in the bucket. */
+    void append(long step, double value) {
+      if (points == 0) {
+        firstStep = step;
+      }
+      points++;
+      lastStep = step;
+      last = value;
+      if (Double.isFinite(value)) {
+        if (finite == 0) {
+          sum = value;
+          min = value;
+          max = value;
+          minStep = step;
+          maxStep = step;
+        } else {
+          sum += value;
+          // Strictly better only: a tie keeps the earlier step, as the SQL recomputation does.
+          if (value < min) {
+            min = value;
+            minStep = step;
+          }
+          if (value > max) {
+            max = value;
+            maxStep = step;
+          }
+        }
+        finite++;
+      }
+    }
+
+    Rollups.Row row(Rollups.Series series) {
+      return new Rollups.Row(
+          series, width, index, firstStep, lastStep, points, finite, sum, min, minStep, max,
+          maxStep, last);
+    }
+  }
+
+  /** What the tracker knows of a series: its highest stored step and the buckets holding it. */
+  static final class Known {
+    long maxStep;
+    final Bucket[] open = new Bucket[LEVELS];
+  }
+
+  private record RunKey(String team, String project, String runId) {}
+
+  /** A series' state: what is known, and what this interval changed. */
+  private static final class Entry {
+    Known known;
+    boolean touched;
+    long touchedMin;
+    long touchedMax;
+    boolean recompute;
+    List<Bucket> dirty;
+  }
+
+  private final int maxKnown;
+  // Access order: the least recently written series are forgotten first when over maxKnown.
+  private final LinkedHashMap<Rollups.Series, Entry> entries =
+      new LinkedHashMap<>(256, 0.75f, true);
+  private final Map<Rollups.Series, Entry> touched = new HashMap<>();
+  private final Map<RunKey, Map<String, Rollups.Series>> interned = new HashMap<>();
+  private long appendedPoints;
+  private long recomputedSeries;
+  private long learnedSeries;
+
+  public RollupTracker() {
+    this(DEFAULT_MAX_KNOWN);
+  }
+
+  public RollupTracker(int maxKnown) {
+    if (maxKnown < 0) {
+      throw new IllegalArgumentException("maxKnown must not be negative: " + maxKnown);
+    }
+    this.maxKnown = maxKnown;
+  }
+
+  /**
+   * Before {@code points} are inserted: learns what ClickHouse holds of their series that this
+   * tracker does not know yet (a new run, or any run after a start or a rebalance), so their points
+   * can be folded rather than recomputed. A series is trusted only when its rollups cover exactly
+   * the points stored (the highest stored step is the highest rolled-up one) or nothing of it is
+   * stored; otherwise — a crash left points without rollups, another sink is writing it — it is
+   * recomputed. Blocks for up to three small queries when there is something to learn; a failure
+   * only costs speed, so it is logged, not thrown.
+   */
+  public void prepare(List<MetricPoints> points, TableWriter writer) {
+    Set<Rollups.Series> unknown = new HashSet<>();
+    for (MetricPoints p : points) {
+      Map<String, Rollups.Series> ofRun = seriesOf(p);
+      for (String name : p.names()) {
+        Rollups.Series series = ofRun.computeIfAbsent(name, n -> series(p, n));
+        Entry e = entries.get(series);
+        if (e == null || (e.known == null && !e.touched)) {
+          unknown.add(series);
+        }
+      }
+    }
+    if (unknown.isEmpty()) {
+      return;
+    }
+    Map<Rollups.Series, Known> loaded;
+    try {
+      loaded = load(writer, unknown);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      log.warn(
+          "cannot read what ClickHouse holds of {} series; their rollups are recomputed: {}",
+          unknown.size(),
+          ErrorClassifier.reason(e));
+      return;
+    }
+    loaded.forEach((series, k) -> entries.computeIfAbsent(series, x -> new Entry()).known = k);
+    learnedSeries += loaded.size();
+  }
+
+  /** Takes in points that are now stored in {@code metrics}. */
+  public void add(List<MetricPoints> stored) {
+    for (MetricPoints p : stored) {
+      long step = p.step();
+      Map<String, Rollups.Series> ofRun = seriesOf(p);
+      for (int i = 0; i < p.names().size(); i++) {
+        Rollups.Series series = ofRun.computeIfAbsent(p.names().get(i), n -> series(p, n));
+        Entry e = entries.get(series);
+        if (e == null) {
+          e = new Entry();
+          entries.put(series, e);
+        }
+        if (!e.touched) {
+          e.touched = true;
+          e.touchedMin = step;
+          e.touchedMax = step;
+          touched.put(series, e);
+        } else {
+          e.touchedMin = Math.min(e.touchedMin, step);
+          e.touchedMax = Math.max(e.touchedMax, step);
+        }
+        if (e.recompute) {
+          continue;
+        }
+        Known k = e.known;
+        if (k != null && step > k.maxStep) {
+          append(e, k, step, p.values().get(i));
+        } else {
+          // The touched range covers every bucket appended to this interval: recomputing it
+          // rewrites them from the stored points, so the pending appended rows are dropped.
+          e.known = null;
+          e.dirty = null;
+          e.recompute = true;
+        }
+      }
+    }
+  }
+
+  /**
+   * The series of a record's run by metric name, the same instances every time: a record's strings
+   * are new (decoded), so looking its series up by the run first hashes them once per record
+   * instead of once per point.
+   */
+  private Map<String, Rollups.Series> seriesOf(MetricPoints p) {
+    if (interned.size() > Math.max(1024, maxKnown)) {
+      interned.clear(); // only a cache
+    }
+    return interned.computeIfAbsent(
+        new RunKey(p.team(), p.project(), p.runId()), k -> new HashMap<>());
+  }
+
+  private static Rollups.Series series(MetricPoints p, String metric) {
+    return new Rollups.Series(p.team(), p.project(), p.runId(), metric);
+  }
+
+  private void append(Entry e, Known k, long step, double value) {
+    for (int level = 0; level < LEVELS; level++) {
+      int width = Rollups.LEVELS.get(level);
+      long index = step / width;
+      Bucket b = k.open[level];
+      if (b == null || b.index != index) {
+        b = new Bucket(width, index);
+        k.open[level] = b;
+      }
+      b.append(step, value);
+      if (!b.dirty) {
+        b.dirty = true;
+        if (e.dirty == null) {
+          e.dirty = new ArrayList<>();
+        }
+        e.dirty.add(b);
+      }
+    }
+    k.maxStep = step;
+    appendedPoints++;
+  }
+
+  /** Whether points were added since the last complete {@link #flush}. */
+  public boolean hasPending() {
+    return !touched.isEmpty();
+  }
+
+  /** Series touched since the last complete {@link #flush}. */
+  public int pendingSeries() {
+    return touched.size();
+  }
+
+  /** Points folded in memory so far (the fast path). */
+  public long appendedPoints() {
+    return appendedPoints;
+  }
+
+  /** Series learned from ClickHouse before their first batch so far. */
+  public long learnedSeries() {
+    return learnedSeries;
+  }
+
+  /** Series recomputed from stored points so far (the slow path). */
+  public long recomputedSeries() {
+    return recomputedSeries;
+  }
+
+  /**
+   * Writes the appended buckets, recomputes the rest, and reads back what the recomputed series now
+   * hold. Blocks; throws what {@code writer} throws, after which calling again resumes.
+   */
+  public void flush(TableWriter writer) throws Exception {
+    List<Rollups.Row> rows = new ArrayList<>();
+    for (Map.Entry<Rollups.Series, Entry> t : touched.entrySet()) {
+      if (t.getValue().dirty != null) {
+        for (Bucket b : t.getValue().dirty) {
+          rows.add(b.row(t.getKey()));
+        }
+      }
+    }
+    if (!rows.isEmpty()) {
+      writer.insertRollups(rows);
+      for (Entry e : touched.values()) {
+        if (e.dirty != null) {
+          e.dirty.forEach(b -> b.dirty = false);
+          e.dirty = null;
+        }
+      }
+    }
+    Map<Rollups.Series, Rollups.StepRange> recompute = new HashMap<>();
+    touched.forEach(
+        (series, e) -> {
+          if (e.recompute) {
+            recompute.put(series, new Rollups.StepRange(e.touchedMin, e.touchedMax));
+          }
+        });
+    if (!recompute.isEmpty()) {
+      writer.refreshRollups(recompute);
+      recomputedSeries += recompute.size();
+      Map<Rollups.Series, Known> loaded = loadQuietly(writer, recompute.keySet());
+      recompute.keySet().forEach(s -> touched.get(s).known = loaded.get(s));
+      touched.values().forEach(e -> e.recompute = false);
+    }
+    for (Map.Entry<Rollups.Series, Entry> t : touched.entrySet()) {
+      t.getValue().touched = false;
+      if (t.getValue().known == null) {
+        entries.remove(t.getKey());
+      }
+    }
+    touched.clear();
+    Iterator<Entry> eldest = entries.values().iterator();
+    while (entries.size() > maxKnown && eldest.hasNext()) {
+      eldest.next();
+      eldest.remove();
+    }
+  }
+
+  /**
+   * What the recomputed series hold now. A failure here costs only speed (those series recompute
+   * again next time), so it is logged rather than thrown.
+   */
+  private Map<Rollups.Series, Known> loadQuietly(
+      TableWriter writer, Collection<Rollups.Series> series) {
+    try {
+      return load(writer, series);
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      log.warn(
+          "cannot read back the rollups of {} series; they are recomputed again when next written:"
+              + " {}",
+          series.size(),
+          ErrorClassifier.reason(e));
+      return Map.of();
+    }
+  }
+
+  /**
+   * The series of {@code series} whose stored points the rollups cover exactly, with the buckets
+   * holding their highest step; an empty state for series with nothing stored.
+   */
+  private static Map<Rollups.Series, Known> load(
+      TableWriter writer, Collection<Rollups.Series> series) throws Exception {
+    Map<Rollups.Series, Known> rolledUp = new HashMap<>();
+    for (Rollups.Row r : writer.loadRollups(series)) {
+      int level = Rollups.LEVELS.indexOf(r.width());
+      if (level >= 0 && series.contains(r.series())) {
+        rolledUp.computeIfAbsent(r.series(), s -> new Known()).open[level] = Bucket.of(r);
+      }
+    }
+    // Every level must hold a bucket ending at the same highest step.
+    rolledUp
+        .values()
+        .removeIf(
+            k -> {
+              if (k.open[0] == null) {
+                return true;
+              }
+              k.maxStep = k.open[0].lastStep;
+              for (Bucket b : k.open) {
+                if (b == null || b.lastStep != k.maxStep || b.index != k.maxStep / b.width) {
+                  return true;
+                }
+              }
+              return false;
+            });
+    Map<Rollups.Series, Long> from = new HashMap<>();
+    for (Rollups.Series s : series) {
+      Known k = rolledUp.get(s);
+      from.put(s, k == null ? 0L : k.maxStep);
+    }
+    Map<Rollups.Series, Long> stored = writer.maxStoredSteps(from);
+    Map<Rollups.Series, Known> out = new HashMap<>();
+    for (Rollups.Series s : series) {
+      Known k = rolledUp.get(s);
+      Long max = stored.get(s);
+      if (k == null && max == null) {
+        Known nothing = new Known();
+        nothing.maxStep = -1; // steps are not negative: any step appends
+        out.put(s, nothing);
+      } else if (k != null && max != null && max == k.maxStep) {
+        out.put(s, k);
+      }
+    }
+    return out;
+  }
+
+  /** Forgets everything, pending rows included: another sink may write these series now. */
+  public void forgetAll() {
+    entries.clear();
+    touched.clear();
+  }
+
+  /** Series known now; for tests and logs. */
+  int knownSeries() {
+    int n = 0;
+    for (Entry e : entries.values()) {
+      if (e.known != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+}
