@@ -3,6 +3,7 @@ package dev.runstream.processor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.runstream.processor.internal.MetricAggregates;
 import dev.runstream.schemas.avro.Goal;
 import dev.runstream.schemas.avro.MetricAggregate;
 import dev.runstream.schemas.avro.MetricBatch;
@@ -11,6 +12,7 @@ import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.SummaryUpdated;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,6 +43,24 @@ class AggregatesTest {
     assertThat(m.get("accumulated_tokens").getGoal())
         .as("acc as a word, not a prefix")
         .isEqualTo(Goal.NONE);
+  }
+
+  @Test
+  void shouldInferGoalsFromTheWordsOfCommonMetricNames() {
+    for (String name :
+        List.of("loss", "val_loss", "train/loss", "trainLoss", "nll_loss2", "error_rate")) {
+      assertThat(MetricAggregates.inferGoal(name)).as(name).isEqualTo(Goal.MINIMIZE);
+    }
+    for (String name :
+        List.of("acc", "val/acc", "acc1", "top5_acc", "valAcc", "accuracy", "f1", "eval.auc")) {
+      assertThat(MetricAggregates.inferGoal(name)).as(name).isEqualTo(Goal.MAXIMIZE);
+    }
+    for (String name : List.of("lr", "accumulated_tokens", "epoch", "success", "f10", "wer")) {
+      assertThat(MetricAggregates.inferGoal(name)).as(name).isEqualTo(Goal.NONE);
+    }
+    assertThat(MetricAggregates.inferGoal("loss_vs_acc"))
+        .as("a loss in the name wins")
+        .isEqualTo(Goal.MINIMIZE);
   }
 
   @Test
