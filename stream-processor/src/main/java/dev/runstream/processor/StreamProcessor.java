@@ -12,6 +12,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,9 +20,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The running stream processor: creates missing topics, then runs {@link RunstreamTopology} with
  * exactly-once processing ({@code exactly_once_v2}), and, when webhooks are configured, an {@link
- * AlertNotifier}. Records that cannot be deserialized go to the dead-letter topic with Kafka
- * Streams' error headers (exception class, message, stack trace, source topic, partition and
- * offset), and processing continues.
+ * AlertNotifier}. Records that cannot be deserialized, and records that deserialize but cannot be
+ * applied (no run id key, a key that differs from the payload's run id, metric names and values
+ * that do not pair up), go to the dead-letter topic with Kafka Streams' error headers (exception
+ * class, the reason as message, stack trace, source topic, partition and offset), and processing
+ * continues.
  *
  * <p>Thread-safe; {@link #close()} is idempotent.
  */
@@ -85,6 +88,11 @@ public final class StreamProcessor implements AutoCloseable {
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueExceptionHandler.class.getName());
+    // A record that deserializes but cannot be applied (RejectedRecordException) goes there too,
+    // rather than failing the stream thread on it again and again.
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndContinueProcessingExceptionHandler.class.getName());
     props.put(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.topics().deadLetters);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);

@@ -586,9 +586,10 @@ class ExactlyOnceRestartIT {
   }
 
   @Test
-  void shouldSendARecordThatCannotBeDeserializedToTheDeadLetterTopicAndKeepRunning(
+  void shouldSendRecordsThatCannotBeReadOrAppliedToTheDeadLetterTopicAndKeepRunning(
       LocalStack stack, @TempDir Path dir) throws Exception {
     Topics topics = freshTopics(stack, "dlq");
+    SchemaRegistry registry = SerdeConfig.registry(stack.schemaRegistryUrl());
     try (StreamProcessor processor =
         StreamProcessor.start(
             ProcessorConfig.of(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), dir)
@@ -597,12 +598,27 @@ class ExactlyOnceRestartIT {
       Properties props = new Properties();
       props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
       try (KafkaProducer<byte[], byte[]> raw =
-          new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+              new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+          KafkaProducer<String, MetricBatch> avro =
+              new KafkaProducer<>(
+                  props, new StringSerializer(), topics.metrics.serde(registry).serializer())) {
         raw.send(
                 new ProducerRecord<>(
                     topics.metrics.name(),
                     "r1".getBytes(StandardCharsets.UTF_8),
                     "not avro".getBytes(StandardCharsets.UTF_8)))
+            .get();
+        avro.send(
+                new ProducerRecord<>(
+                    topics.metrics.name(),
+                    "r1",
+                    MetricBatch.newBuilder()
+                        .setRunId("r1")
+                        .setStep(3)
+                        .setTimestampMs(baseTime())
+                        .setNames(List.of("loss", "acc"))
+                        .setValues(List.of(0.5))
+                        .build()))
             .get();
       }
       List<Curve> one = List.of(SimulatedCurves.generate("r1", Label.HEALTHY, 7));
@@ -613,19 +629,26 @@ class ExactlyOnceRestartIT {
 
       Map<String, RunSummary> summaries = awaitFinalSummaries(stack, topics, one);
       assertThat(summaries.get("r1").getMetrics().get("loss").getCount())
-          .as("the run after the bad record is processed")
+          .as("the run after the bad records is processed, without them")
           .isEqualTo(SimulatedCurves.LENGTH);
+      assertThat(summaries.get("r1").getMetrics()).doesNotContainKey("acc");
       List<ConsumerRecord<String, byte[]>> dead =
           readToEnd(stack, topics.deadLetters, IsolationLevel.READ_COMMITTED);
-      assertThat(dead).hasSize(1);
-      ConsumerRecord<String, byte[]> record = dead.get(0);
-      assertThat(record.key()).isEqualTo("r1");
-      assertThat(new String(record.value(), StandardCharsets.UTF_8)).isEqualTo("not avro");
-      Header message = record.headers().lastHeader("__streams.errors.message");
-      assertThat(message).isNotNull();
-      assertThat(new String(message.value(), StandardCharsets.UTF_8)).contains("magic byte");
-      assertThat(record.headers().lastHeader("__streams.errors.topic")).isNotNull();
+      assertThat(dead).hasSize(2);
+      assertThat(dead).extracting(ConsumerRecord::key).containsOnly("r1");
+      assertThat(new String(dead.get(0).value(), StandardCharsets.UTF_8)).isEqualTo("not avro");
+      assertThat(header(dead.get(0), "__streams.errors.message")).contains("magic byte");
+      assertThat(header(dead.get(0), "__streams.errors.topic")).isEqualTo(topics.metrics.name());
+      assertThat(header(dead.get(1), "__streams.errors.message"))
+          .isEqualTo("metric batch of run r1 at step 3 has 2 names but 1 values");
+      assertThat(header(dead.get(1), "__streams.errors.offset")).isEqualTo("1");
       assertThat(processor.state().isRunningOrRebalancing()).isTrue();
     }
+  }
+
+  private static String header(ConsumerRecord<String, byte[]> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    assertThat(header).as("header %s", name).isNotNull();
+    return new String(header.value(), StandardCharsets.UTF_8);
   }
 }

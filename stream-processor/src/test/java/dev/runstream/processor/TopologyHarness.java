@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -37,6 +38,7 @@ final class TopologyHarness implements AutoCloseable {
   final TestInputTopic<byte[], byte[]> rawMetrics;
   final TestOutputTopic<String, RunSummary> summaries;
   final TestOutputTopic<String, Alert> alerts;
+  final TestOutputTopic<byte[], byte[]> deadLetters;
   private final Map<String, Long> sequences = new HashMap<>();
   private final Path stateDir;
   private long eventTimeMs = 1_000_000;
@@ -79,6 +81,9 @@ final class TopologyHarness implements AutoCloseable {
             topics.alerts.name(),
             new StringDeserializer(),
             topics.alerts.serde(registry).deserializer());
+    deadLetters =
+        driver.createOutputTopic(
+            topics.deadLetters, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   static MonitorSettings.Builder settings() {
