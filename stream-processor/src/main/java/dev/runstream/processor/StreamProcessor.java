@@ -113,9 +113,20 @@ public final class StreamProcessor implements AutoCloseable {
     streams.close(Duration.ofSeconds(30));
   }
 
-  /** Runs the processor configured from the environment until the JVM is stopped. */
+  /**
+   * Runs the processor configured from the environment until the JVM is stopped. A configuration
+   * mistake stops it at once with exit code 2 and a message naming the setting.
+   */
   public static void main(String[] args) throws InterruptedException {
-    StreamProcessor processor = start(ProcessorConfig.fromEnv(System.getenv()));
+    ProcessorConfig config;
+    try {
+      config = ProcessorConfig.fromEnv(System.getenv());
+    } catch (IllegalArgumentException e) {
+      log.error("invalid configuration, not starting: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
+    StreamProcessor processor = start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
