@@ -528,6 +528,12 @@ class ExactlyOnceRestartIT {
       Process first = startChild(stack, killed, appId, stateDir, logFile);
       children.add(first);
       feeder.startAll();
+      // Feed at the training pace only once the processor is at work: a JVM and a Kafka Streams
+      // client starting on a loaded machine could otherwise miss the whole first phase.
+      await()
+          .atMost(DEADLINE)
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> committedInput(admin, appId, killed) > 0);
       CompletableFuture<Void> phase1 = feeder.feedToAsync(PHASE_1_END, TICK);
       openAtKill += killMidStream(first, admin, appId, killed, 0, phase1) ? 1 : 0;
       phase1.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
