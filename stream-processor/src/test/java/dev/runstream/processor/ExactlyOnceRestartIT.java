@@ -404,9 +404,12 @@ class ExactlyOnceRestartIT {
   /**
    * Kills {@code child} with SIGKILL (no shutdown hook, no {@code close()}, no commit) once it has
    * committed input beyond {@code processedBeyond} and has a transaction open with output in it,
-   * while {@code feeding} still writes input; or, should the feed end first, at once.
+   * while {@code feeding} still writes input; or, should the feed end first, at once. The child is
+   * frozen (SIGSTOP) while its transactions are looked at, so the transaction seen open cannot be
+   * committed between the look and the kill; if none is open it is thawed (SIGCONT) and looked at
+   * again a little later.
    *
-   * @return whether an open transaction with output was seen right before the kill
+   * @return whether the kill left a transaction holding output open
    */
   private static boolean killMidStream(
       Process child,
@@ -419,27 +422,46 @@ class ExactlyOnceRestartIT {
     boolean[] open = new boolean[1];
     await()
         .atMost(DEADLINE)
-        .pollInterval(Duration.ofMillis(20))
+        .pollInterval(Duration.ofMillis(50))
         .until(
             () -> {
               if (!child.isAlive()) {
                 throw new IllegalStateException("the processor died on its own: see its log");
               }
-              boolean progressed = committedInput(admin, appId, topics) > processedBeyond;
-              open[0] = progressed && openTransactionWithOutput(admin, topics);
-              return open[0] || feeding.isDone();
+              if (committedInput(admin, appId, topics) > processedBeyond) {
+                signal(child, "STOP");
+                open[0] = openTransactionWithOutput(admin, topics);
+                if (open[0]) {
+                  return true;
+                }
+                signal(child, "CONT");
+              }
+              return feeding.isDone();
             });
-    child.destroyForcibly(); // SIGKILL on Linux and macOS
+    child.destroyForcibly(); // SIGKILL on Linux and macOS, frozen or not
     assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("the killed processor exited").isTrue();
     log.info(
-        "killed the processor (exit {}) with {} of {} input records committed; open transaction"
-            + " with output: {}; feed still running: {}",
+        "killed the processor (exit {}) with {} of {} input records committed; left a transaction"
+            + " holding output open: {}; feed still running: {}",
         child.exitValue(),
         committedInput(admin, appId, topics),
         producedInput(admin, topics),
         open[0],
         !feeding.isDone());
     return open[0];
+  }
+
+  /** Sends {@code signal} (e.g. STOP, CONT) to {@code process} with the {@code kill} command. */
+  private static void signal(Process process, String signal)
+      throws IOException, InterruptedException {
+    Process kill =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + process.pid() + ": " + output);
+    }
   }
 
   /** Records of {@code topic} in aborted transactions: seen by read_uncommitted only. */
@@ -580,8 +602,8 @@ class ExactlyOnceRestartIT {
       int summariesAborted = aborted(stack, killed.runSummaries.name());
       int alertsAborted = aborted(stack, killed.alerts.name());
       log.info(
-          "{} alerts and {} summaries matched after 2 kills ({} with an open transaction holding"
-              + " output); records of aborted transactions: {} in the summary store changelog, {}"
+          "{} alerts and {} summaries matched after 2 kills ({} left a transaction holding output"
+              + " open); records of aborted transactions: {} in the summary store changelog, {}"
               + " summaries, {} alerts",
           actualAlerts.size(),
           actual.size(),
@@ -589,7 +611,7 @@ class ExactlyOnceRestartIT {
           changelogAborted,
           summariesAborted,
           alertsAborted);
-      assertThat(openAtKill).as("kills that caught a transaction holding output").isPositive();
+      assertThat(openAtKill).as("kills that left a transaction holding output open").isPositive();
       assertThat(changelogAborted)
           .as("the kills discarded state changes of open transactions")
           .isPositive();
