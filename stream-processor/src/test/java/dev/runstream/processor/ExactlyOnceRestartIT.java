@@ -37,6 +37,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
@@ -50,6 +51,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -139,6 +141,7 @@ class ExactlyOnceRestartIT {
     private final KafkaProducer<String, RunEvent> runs;
     private final KafkaProducer<String, MetricBatch> metrics;
     private final Map<String, Long> sequences = new HashMap<>();
+    private final List<Future<RecordMetadata>> sent = new ArrayList<>();
     private int nextStep;
 
     Feeder(LocalStack stack, Topics topics, List<Curve> curves, long t0) {
@@ -150,6 +153,10 @@ class ExactlyOnceRestartIT {
       props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
       props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
       props.put(ProducerConfig.ACKS_CONFIG, "all");
+      // One request in flight: on a topic created a moment ago the broker may still answer
+      // NOT_LEADER_OR_FOLLOWER, and the requests behind a refused one then fail with
+      // OUT_OF_ORDER_SEQUENCE_NUMBER, which once cost a record of the input.
+      props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
       runs =
           new KafkaProducer<>(
               props, new StringSerializer(), topics.runs.serde(registry).serializer());
@@ -162,7 +169,7 @@ class ExactlyOnceRestartIT {
       for (Curve c : curves) {
         event(c, t0, RunStarted.newBuilder().setName(c.runId()).build());
       }
-      runs.flush();
+      flush();
     }
 
     /** Feeds the steps up to {@code end} (exclusive), all at once or one step per {@code tick}. */
@@ -174,27 +181,29 @@ class ExactlyOnceRestartIT {
           if (t >= c.loss().size()) {
             continue;
           }
-          metrics.send(
-              new ProducerRecord<>(
-                  topics.metrics.name(),
-                  null,
-                  ts,
-                  c.runId(),
-                  MetricBatch.newBuilder()
-                      .setRunId(c.runId())
-                      .setEntity("team")
-                      .setProject("eos")
-                      .setStep(t)
-                      .setTimestampMs(ts)
-                      // No sequence: the processor's replay window would drop a batch processed
-                      // twice, and hide a broken exactly-once; only Kafka's transactions may count.
-                      .setSequence(-1)
-                      .setNames(List.of("loss", "lr"))
-                      .setValues(List.of(c.loss().get(t), c.lr().get(t)))
-                      .build()));
+          sent.add(
+              metrics.send(
+                  new ProducerRecord<>(
+                      topics.metrics.name(),
+                      null,
+                      ts,
+                      c.runId(),
+                      MetricBatch.newBuilder()
+                          .setRunId(c.runId())
+                          .setEntity("team")
+                          .setProject("eos")
+                          .setStep(t)
+                          .setTimestampMs(ts)
+                          // No sequence: the processor's replay window would drop a batch processed
+                          // twice, and hide a broken exactly-once; only Kafka's transactions may
+                          // count.
+                          .setSequence(-1)
+                          .setNames(List.of("loss", "lr"))
+                          .setValues(List.of(c.loss().get(t), c.lr().get(t)))
+                          .build())));
         }
         if (!tick.isZero()) {
-          metrics.flush();
+          flush();
           // The pace of training, not synchronisation: the processor must be busy when killed.
           try {
             Thread.sleep(tick.toMillis());
@@ -204,7 +213,24 @@ class ExactlyOnceRestartIT {
           }
         }
       }
+      flush();
+    }
+
+    /** Waits for every record sent so far, failing on any that the broker did not take. */
+    private void flush() {
+      runs.flush();
       metrics.flush();
+      for (Future<RecordMetadata> f : sent) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("a record of the input was not written", e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while feeding", e);
+        }
+      }
+      sent.clear();
     }
 
     CompletableFuture<Void> feedToAsync(int end, Duration tick) {
@@ -217,24 +243,25 @@ class ExactlyOnceRestartIT {
       for (Curve c : curves) {
         event(c, end, RunFinished.newBuilder().setExitCode(0).build());
       }
-      runs.flush();
+      flush();
     }
 
     private void event(Curve c, long ts, Object payload) {
-      runs.send(
-          new ProducerRecord<>(
-              topics.runs.name(),
-              null,
-              ts,
-              c.runId(),
-              RunEvent.newBuilder()
-                  .setRunId(c.runId())
-                  .setEntity("team")
-                  .setProject("eos")
-                  .setTimestampMs(ts)
-                  .setSequence(sequences.merge(c.runId(), 1L, Long::sum))
-                  .setPayload(payload)
-                  .build()));
+      sent.add(
+          runs.send(
+              new ProducerRecord<>(
+                  topics.runs.name(),
+                  null,
+                  ts,
+                  c.runId(),
+                  RunEvent.newBuilder()
+                      .setRunId(c.runId())
+                      .setEntity("team")
+                      .setProject("eos")
+                      .setTimestampMs(ts)
+                      .setSequence(sequences.merge(c.runId(), 1L, Long::sum))
+                      .setPayload(payload)
+                      .build())));
     }
 
     @Override
