@@ -1,5 +1,6 @@
 package dev.runstream.processor;
 
+import dev.runstream.processor.internal.RegistryAwareDeserializationHandler;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
@@ -11,7 +12,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * applied (no run id key, a key that differs from the payload's run id, metric names and values
  * that do not pair up), go to the dead-letter topic with Kafka Streams' error headers (exception
  * class, the reason as message, stack trace, source topic, partition and offset), and processing
- * continues.
+ * continues. A record that cannot be deserialized only because the schema registry does not answer
+ * is not dead-lettered: the stream thread fails, is replaced and reads it again.
  *
  * <p>Thread-safe; {@link #close()} is idempotent.
  */
@@ -87,7 +88,7 @@ public final class StreamProcessor implements AutoCloseable {
     props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueExceptionHandler.class.getName());
+        RegistryAwareDeserializationHandler.class.getName());
     // A record that deserializes but cannot be applied (RejectedRecordException) goes there too,
     // rather than failing the stream thread on it again and again.
     props.put(

@@ -3,6 +3,7 @@ package dev.runstream.processor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.processor.SimulatedCurves.Curve;
@@ -19,6 +20,11 @@ import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.RunState;
 import dev.runstream.schemas.avro.RunSummary;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +45,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -710,6 +717,108 @@ class ExactlyOnceRestartIT {
           .isEqualTo("metric batch of run r1 at step 3 has 2 names but 1 values");
       assertThat(header(dead.get(1), "__streams.errors.offset")).isEqualTo("1");
       assertThat(processor.state().isRunningOrRebalancing()).isTrue();
+    }
+  }
+
+  /**
+   * A loopback HTTP server in front of the real registry that forwards requests while {@code up},
+   * and answers 503 otherwise: a registry outage for one client only, since the shared registry
+   * keeps its schemas in memory and would forget them if it were stopped.
+   */
+  private static final class RegistryGate implements AutoCloseable {
+    final HttpServer server;
+    final HttpClient http = HttpClient.newHttpClient();
+    final AtomicInteger refused = new AtomicInteger();
+    volatile boolean up = true;
+
+    RegistryGate(URI registry) throws IOException {
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server.createContext(
+          "/",
+          ex -> {
+            try (ex) {
+              if (!up) {
+                refused.incrementAndGet();
+                ex.sendResponseHeaders(503, -1);
+                return;
+              }
+              byte[] body = ex.getRequestBody().readAllBytes();
+              HttpRequest.Builder request =
+                  HttpRequest.newBuilder(registry.resolve(ex.getRequestURI().toString()))
+                      .method(ex.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+              for (String name : List.of("Content-Type", "Accept")) {
+                String value = ex.getRequestHeaders().getFirst(name);
+                if (value != null) {
+                  request.header(name, value);
+                }
+              }
+              HttpResponse<byte[]> response =
+                  http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+              response
+                  .headers()
+                  .firstValue("Content-Type")
+                  .ifPresent(v -> ex.getResponseHeaders().add("Content-Type", v));
+              ex.sendResponseHeaders(
+                  response.statusCode(), response.body().length == 0 ? -1 : response.body().length);
+              ex.getResponseBody().write(response.body());
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      server.start();
+    }
+
+    /** The registry URL with this gate's host and port. */
+    String url(String registryUrl) {
+      URI real = URI.create(registryUrl);
+      return "http://127.0.0.1:" + server.getAddress().getPort() + real.getPath();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void shouldReadRecordsAgainRatherThanDeadLetterThemWhileTheSchemaRegistryDoesNotAnswer(
+      LocalStack stack, @TempDir Path dir) throws Exception {
+    Topics topics = freshTopics(stack, "registry-down");
+    List<Curve> one = List.of(SimulatedCurves.generate("r1", Label.DIVERGING, 11));
+    try (Feeder feeder = new Feeder(stack, topics, one, baseTime())) {
+      feeder.startAll();
+      feeder.finishAll();
+    }
+    URI registry = URI.create(stack.schemaRegistryUrl());
+    try (RegistryGate gate = new RegistryGate(registry.resolve("/"))) {
+      gate.up = false;
+      try (StreamProcessor processor =
+          StreamProcessor.start(
+              ProcessorConfig.of(stack.kafkaBootstrap(), gate.url(stack.schemaRegistryUrl()), dir)
+                  .withTopics(topics)
+                  .withApplicationId("registry-down-" + UUID.randomUUID()))) {
+        // Two refusals at least: the stream thread failed, was replaced, and tried again.
+        await()
+            .atMost(DEADLINE)
+            .pollInterval(Duration.ofMillis(200))
+            .until(() -> gate.refused.get() >= 2);
+        assertThat(readToEnd(stack, topics.deadLetters, IsolationLevel.READ_COMMITTED))
+            .as("nothing dead-lettered during the outage")
+            .isEmpty();
+        assertThat(readToEnd(stack, topics.runSummaries.name(), IsolationLevel.READ_COMMITTED))
+            .isEmpty();
+
+        gate.up = true;
+        Map<String, RunSummary> summaries = awaitFinalSummaries(stack, topics, one);
+        assertThat(summaries.get("r1").getMetrics().get("loss").getCount())
+            .as("every point, once")
+            .isEqualTo(SimulatedCurves.LENGTH);
+        assertThat(readToEnd(stack, topics.deadLetters, IsolationLevel.READ_COMMITTED)).isEmpty();
+        assertThat(committedAlerts(stack, topics))
+            .extracting(Alert::getRule)
+            .contains(AlertRule.DIVERGENCE.id());
+        assertThat(processor.state().isRunningOrRebalancing()).isTrue();
+      }
     }
   }
 

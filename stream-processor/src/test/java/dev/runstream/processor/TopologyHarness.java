@@ -1,6 +1,7 @@
 package dev.runstream.processor;
 
 import dev.runstream.schemas.InMemorySchemaRegistry;
+import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.Heartbeat;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -44,6 +46,14 @@ final class TopologyHarness implements AutoCloseable {
   private long eventTimeMs = 1_000_000;
 
   TopologyHarness(MonitorSettings settings) {
+    this(settings, UnaryOperator.identity());
+  }
+
+  /**
+   * @param forTopology the registry the topology's serdes use, made from the one the test's input
+   *     serializers use (to make it fail, for example)
+   */
+  TopologyHarness(MonitorSettings settings, UnaryOperator<SchemaRegistry> forTopology) {
     try {
       stateDir = Files.createTempDirectory("runstream-ttd");
     } catch (java.io.IOException e) {
@@ -59,7 +69,9 @@ final class TopologyHarness implements AutoCloseable {
                 .withApplicationId("test")));
     driver =
         new TopologyTestDriver(
-            RunstreamTopology.build(topics, registry, settings), props, Instant.ofEpochMilli(0));
+            RunstreamTopology.build(topics, forTopology.apply(registry), settings),
+            props,
+            Instant.ofEpochMilli(0));
     runs =
         driver.createInputTopic(
             topics.runs.name(), new StringSerializer(), topics.runs.serde(registry).serializer());
