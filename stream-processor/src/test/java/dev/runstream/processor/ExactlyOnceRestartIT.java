@@ -1,7 +1,6 @@
 package dev.runstream.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.runstream.deploy.LocalStack;
@@ -68,6 +67,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -100,6 +101,14 @@ class ExactlyOnceRestartIT {
   private static final int PHASE_2_END = 400;
 
   private static final Duration DEADLINE = Duration.ofMinutes(4);
+
+  /**
+   * Awaitility without its default of failing on an uncaught exception of any thread: in one test
+   * the processor's stream threads fail on purpose and are replaced.
+   */
+  private static ConditionFactory await() {
+    return Awaitility.await().dontCatchUncaughtExceptions();
+  }
 
   private static List<Curve> curves() {
     List<Curve> curves = new ArrayList<>();
