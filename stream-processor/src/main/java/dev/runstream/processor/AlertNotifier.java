@@ -6,13 +6,18 @@ import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -28,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * posted, and commits its offsets after posting: delivery is at least once (a restart between
  * posting and committing posts again; receivers can deduplicate by {@code episodeId} and {@code
  * resolved}). An alert that a webhook still refuses after the configured attempts is logged and
- * skipped, so one broken receiver cannot stop the others.
+ * skipped, so one broken receiver cannot stop the others; so is a record of the topic that is not
+ * an alert at all (see {@link #skipped()}).
  *
  * <p>One daemon thread; {@link #close()} is idempotent and waits for it. Thread-safe.
  */
@@ -40,6 +46,7 @@ public final class AlertNotifier implements AutoCloseable {
   private final Thread worker;
   private final AtomicLong posted = new AtomicLong();
   private final AtomicLong filtered = new AtomicLong();
+  private final AtomicLong skipped = new AtomicLong();
   private volatile boolean closed;
 
   private AlertNotifier(KafkaConsumer<String, Alert> consumer, WebhookSender sender) {
@@ -88,10 +95,21 @@ public final class AlertNotifier implements AutoCloseable {
     return filtered.get();
   }
 
+  /** Records of the alerts topic skipped because they could not be read as alerts. */
+  public long skipped() {
+    return skipped.get();
+  }
+
   private void run() {
     try {
       while (!closed) {
-        ConsumerRecords<String, Alert> records = consumer.poll(Duration.ofMillis(500));
+        ConsumerRecords<String, Alert> records;
+        try {
+          records = consumer.poll(Duration.ofMillis(500));
+        } catch (RecordDeserializationException e) {
+          skip(e);
+          continue;
+        }
         for (ConsumerRecord<String, Alert> record : records) {
           Alert alert = record.value();
           if (alert == null) {
@@ -117,11 +135,28 @@ public final class AlertNotifier implements AutoCloseable {
       log.error("alert notifier stopped", e);
     } finally {
       try {
-        consumer.close(Duration.ofSeconds(5));
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
       } catch (RuntimeException e) {
         log.warn("closing the alert notifier's consumer failed", e);
       }
     }
+  }
+
+  /**
+   * Steps over a record that is not an alert, so one bad record does not stop every notification
+   * after it. The alerts topic is not the processor's input, so it has no dead-letter copy; the log
+   * names its place.
+   */
+  private void skip(RecordDeserializationException e) {
+    TopicPartition partition = e.topicPartition();
+    log.error(
+        "skipping record {} of {}: not an alert ({})",
+        e.offset(),
+        partition,
+        e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+    skipped.incrementAndGet();
+    consumer.seek(partition, e.offset() + 1);
+    consumer.commitSync(Map.of(partition, new OffsetAndMetadata(e.offset() + 1)));
   }
 
   /** Stops posting and waits up to 10 seconds for the worker. Idempotent. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.regex.Pattern;
 
 /**
  * Settings of the stream processor. Build with {@link #of(String, String, Path)} and the {@code
@@ -39,13 +41,40 @@ public record ProcessorConfig(
     MonitorSettings monitor,
     NotifierConfig notifier) {
 
+  private static final Pattern HOST_PORT =
+      Pattern.compile("[^\\s:,]+:[0-9]{1,5}|\\[[0-9a-fA-F:.]+\\]:[0-9]{1,5}");
+
   /** The application id unless configured: {@value}. */
   public static final String DEFAULT_APPLICATION_ID = "runstream-processor";
 
+  /**
+   * Validates every value.
+   *
+   * @throws IllegalArgumentException naming the environment variable of {@link #fromEnv} whose
+   *     value is missing or wrong
+   */
   public ProcessorConfig {
     requireText(kafkaBootstrap, "KAFKA_BOOTSTRAP");
+    for (String server : kafkaBootstrap.split(",")) {
+      if (!HOST_PORT.matcher(server.trim()).matches()) {
+        throw new IllegalArgumentException(
+            "KAFKA_BOOTSTRAP must be comma-separated host:port pairs: " + kafkaBootstrap);
+      }
+    }
     requireText(schemaRegistryUrl, "SCHEMA_REGISTRY_URL");
+    try {
+      requireHttp(URI.create(schemaRegistryUrl.trim()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "SCHEMA_REGISTRY_URL must be an http(s) URL: " + schemaRegistryUrl, e);
+    }
     requireText(applicationId, "RUNSTREAM_PROCESSOR_APPLICATION_ID");
+    if (!applicationId.matches("[a-zA-Z0-9._-]+")) {
+      // It prefixes the internal topics' names, so it is held to Kafka's topic name characters.
+      throw new IllegalArgumentException(
+          "RUNSTREAM_PROCESSOR_APPLICATION_ID may hold only letters, digits, '.', '_' and '-': "
+              + applicationId);
+    }
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(monitor, "monitor");
@@ -144,15 +173,28 @@ public record ProcessorConfig(
                 .orElse(NotifierConfig.DEFAULT_INITIAL_BACKOFF),
             NotifierConfig.DEFAULT_MAX_BACKOFF,
             NotifierConfig.DEFAULT_REQUEST_TIMEOUT);
+    Topics topics;
+    try {
+      topics = Topics.withPrefix(env.getOrDefault("RUNSTREAM_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("RUNSTREAM_TOPIC_PREFIX: " + e.getMessage(), e);
+    }
+    Path stateDir;
+    try {
+      stateDir =
+          Path.of(
+              env.getOrDefault(
+                  "RUNSTREAM_STATE_DIR",
+                  System.getProperty("java.io.tmpdir") + "/runstream-streams"));
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException("RUNSTREAM_STATE_DIR is not a path: " + e.getMessage(), e);
+    }
     return new ProcessorConfig(
         env.get("KAFKA_BOOTSTRAP"),
         env.get("SCHEMA_REGISTRY_URL"),
         env.getOrDefault("RUNSTREAM_PROCESSOR_APPLICATION_ID", DEFAULT_APPLICATION_ID),
-        Topics.withPrefix(env.getOrDefault("RUNSTREAM_TOPIC_PREFIX", Topics.DEFAULT_PREFIX)),
-        Path.of(
-            env.getOrDefault(
-                "RUNSTREAM_STATE_DIR",
-                System.getProperty("java.io.tmpdir") + "/runstream-streams")),
+        topics,
+        stateDir,
         monitor.build(),
         notifier);
   }
@@ -227,6 +269,15 @@ public record ProcessorConfig(
       }
     }
     return uris;
+  }
+
+  private static void requireHttp(URI uri) {
+    String scheme = uri.getScheme();
+    if (scheme == null
+        || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+        || uri.getHost() == null) {
+      throw new IllegalArgumentException("not an http(s) URL: " + uri);
+    }
   }
 
   private static Severity severity(String value) {

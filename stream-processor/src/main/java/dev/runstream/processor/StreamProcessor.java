@@ -1,5 +1,6 @@
 package dev.runstream.processor;
 
+import dev.runstream.processor.internal.RegistryAwareDeserializationHandler;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
@@ -11,7 +12,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,9 +20,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The running stream processor: creates missing topics, then runs {@link RunstreamTopology} with
  * exactly-once processing ({@code exactly_once_v2}), and, when webhooks are configured, an {@link
- * AlertNotifier}. Records that cannot be deserialized go to the dead-letter topic with Kafka
- * Streams' error headers (exception class, message, stack trace, source topic, partition and
- * offset), and processing continues.
+ * AlertNotifier}. Records that cannot be deserialized, and records that deserialize but cannot be
+ * applied (no run id key, a key that differs from the payload's run id, metric names and values
+ * that do not pair up), go to the dead-letter topic with Kafka Streams' error headers (exception
+ * class, the reason as message, stack trace, source topic, partition and offset), and processing
+ * continues. A record that cannot be deserialized only because the schema registry does not answer
+ * is not dead-lettered: the stream thread fails, is replaced and reads it again.
  *
  * <p>Thread-safe; {@link #close()} is idempotent.
  */
@@ -84,7 +88,12 @@ public final class StreamProcessor implements AutoCloseable {
     props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueExceptionHandler.class.getName());
+        RegistryAwareDeserializationHandler.class.getName());
+    // A record that deserializes but cannot be applied (RejectedRecordException) goes there too,
+    // rather than failing the stream thread on it again and again.
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndContinueProcessingExceptionHandler.class.getName());
     props.put(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.topics().deadLetters);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
@@ -105,9 +114,20 @@ public final class StreamProcessor implements AutoCloseable {
     streams.close(Duration.ofSeconds(30));
   }
 
-  /** Runs the processor configured from the environment until the JVM is stopped. */
+  /**
+   * Runs the processor configured from the environment until the JVM is stopped. A configuration
+   * mistake stops it at once with exit code 2 and a message naming the setting.
+   */
   public static void main(String[] args) throws InterruptedException {
-    StreamProcessor processor = start(ProcessorConfig.fromEnv(System.getenv()));
+    ProcessorConfig config;
+    try {
+      config = ProcessorConfig.fromEnv(System.getenv());
+    } catch (IllegalArgumentException e) {
+      log.error("invalid configuration, not starting: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
+    StreamProcessor processor = start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

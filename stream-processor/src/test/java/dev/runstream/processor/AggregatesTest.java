@@ -3,6 +3,7 @@ package dev.runstream.processor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.runstream.processor.internal.MetricAggregates;
 import dev.runstream.schemas.avro.Goal;
 import dev.runstream.schemas.avro.MetricAggregate;
 import dev.runstream.schemas.avro.MetricBatch;
@@ -11,6 +12,8 @@ import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.SummaryUpdated;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,6 +44,24 @@ class AggregatesTest {
     assertThat(m.get("accumulated_tokens").getGoal())
         .as("acc as a word, not a prefix")
         .isEqualTo(Goal.NONE);
+  }
+
+  @Test
+  void shouldInferGoalsFromTheWordsOfCommonMetricNames() {
+    for (String name :
+        List.of("loss", "val_loss", "train/loss", "trainLoss", "nll_loss2", "error_rate")) {
+      assertThat(MetricAggregates.inferGoal(name)).as(name).isEqualTo(Goal.MINIMIZE);
+    }
+    for (String name :
+        List.of("acc", "val/acc", "acc1", "top5_acc", "valAcc", "accuracy", "f1", "eval.auc")) {
+      assertThat(MetricAggregates.inferGoal(name)).as(name).isEqualTo(Goal.MAXIMIZE);
+    }
+    for (String name : List.of("lr", "accumulated_tokens", "epoch", "success", "f10", "wer")) {
+      assertThat(MetricAggregates.inferGoal(name)).as(name).isEqualTo(Goal.NONE);
+    }
+    assertThat(MetricAggregates.inferGoal("loss_vs_acc"))
+        .as("a loss in the name wins")
+        .isEqualTo(Goal.MINIMIZE);
   }
 
   @Test
@@ -131,13 +152,57 @@ class AggregatesTest {
 
   @Test
   void shouldSkipARecordThatCannotBeDeserializedAndKeepGoing() {
-    // The dead-letter copy itself is produced by Kafka Streams' DLQ support, which the test
-    // driver does not run; DeadLetterIT checks it on the real broker.
+    // The dead-letter copy of an undeserializable record is made by the consumer-side handler,
+    // which the test driver does not run; ExactlyOnceRestartIT checks it on the real broker.
     h.start("r1");
     h.rawMetrics.pipeInput(
         "r1".getBytes(StandardCharsets.UTF_8), "not avro".getBytes(StandardCharsets.UTF_8));
     h.log("r1", 0, Map.of("loss", 1.0));
 
     assertThat(h.stored("r1").getMetrics().get("loss").getCount()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldSendRecordsThatCannotBeAppliedToTheDeadLetterTopicWithTheReason() {
+    h.start("r1");
+    MetricBatch good = h.log("r1", 0, Map.of("loss", 1.0));
+    h.pipe(
+        MetricBatch.newBuilder(good)
+            .setStep(1)
+            .setNames(List.of("loss", "acc"))
+            .setValues(List.of(0.5))
+            .build());
+    h.metrics.pipeInput("r1", MetricBatch.newBuilder(good).setStep(2).setRunId("r2").build());
+    h.pipe(
+        MetricBatch.newBuilder(good)
+            .setStep(3)
+            .setNames(List.of("loss", "loss"))
+            .setValues(List.of(0.5, 0.4))
+            .build());
+    h.pipe(MetricBatch.newBuilder(good).setStep(-4).build());
+    h.metrics.pipeInput(null, MetricBatch.newBuilder(good).setStep(5).build());
+    h.log("r1", 6, Map.of("loss", 0.25));
+
+    MetricAggregate loss = h.stored("r1").getMetrics().get("loss");
+    assertThat(loss.getCount()).as("only the two good batches").isEqualTo(2);
+    assertThat(h.stored("r1").getMetrics()).doesNotContainKey("acc");
+    List<String> reasons = new ArrayList<>();
+    for (var dead : h.deadLetters.readRecordsToList()) {
+      reasons.add(
+          new String(
+              dead.headers().lastHeader("__streams.errors.message").value(),
+              StandardCharsets.UTF_8));
+      assertThat(dead.headers().lastHeader("__streams.errors.exception").value())
+          .asString(StandardCharsets.UTF_8)
+          .endsWith("RejectedRecordException");
+      assertThat(dead.getValue()).as("the original bytes").isNotEmpty();
+    }
+    assertThat(reasons)
+        .containsExactly(
+            "metric batch of run r1 at step 1 has 2 names but 1 values",
+            "metric batch keyed by run r1 carries another run id: r2",
+            "metric batch of run r1 at step 3 names loss twice",
+            "metric batch of run r1 has a negative step: -4",
+            "record without a key: the key must be the run id");
   }
 }

@@ -5,13 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runstream.schemas.avro.Severity;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigTest {
@@ -69,6 +72,59 @@ class ConfigTest {
         .hasMessageContaining("RUNSTREAM_EMA_ALPHA");
     assertThatThrownBy(() -> ProcessorConfig.fromEnv(Map.of()))
         .hasMessageContaining("KAFKA_BOOTSTRAP");
+  }
+
+  @Test
+  void shouldNameTheServerOrNameSettingThatIsMalformed() {
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("KAFKA_BOOTSTRAP", "localhost")))
+        .hasMessage("KAFKA_BOOTSTRAP must be comma-separated host:port pairs: localhost");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("KAFKA_BOOTSTRAP", "a:9092,b:90x2")))
+        .hasMessageContaining("KAFKA_BOOTSTRAP");
+    assertThatThrownBy(
+            () -> ProcessorConfig.fromEnv(env("SCHEMA_REGISTRY_URL", "localhost:8080/apis")))
+        .hasMessageStartingWith("SCHEMA_REGISTRY_URL must be an http(s) URL");
+    assertThatThrownBy(
+            () -> ProcessorConfig.fromEnv(env("RUNSTREAM_PROCESSOR_APPLICATION_ID", "my app")))
+        .hasMessageStartingWith("RUNSTREAM_PROCESSOR_APPLICATION_ID may hold only");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_TOPIC_PREFIX", "team a.")))
+        .hasMessageStartingWith("RUNSTREAM_TOPIC_PREFIX: ");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_WEBHOOK_ATTEMPTS", "0")))
+        .hasMessageContaining("RUNSTREAM_WEBHOOK_ATTEMPTS");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_STATE_RETENTION_MS", "-5")))
+        .hasMessageContaining("RUNSTREAM_STATE_RETENTION_MS");
+    assertThatThrownBy(
+            () -> ProcessorConfig.fromEnv(env("RUNSTREAM_DETECTORS_FILE", "no/such/file")))
+        .hasMessageContaining("RUNSTREAM_DETECTORS_FILE cannot be read: no/such/file");
+
+    ProcessorConfig ok =
+        ProcessorConfig.fromEnv(
+            env(
+                "KAFKA_BOOTSTRAP", "k1.example:9092, 10.0.0.2:9093,[::1]:9094",
+                "RUNSTREAM_PROCESSOR_APPLICATION_ID", "team-a.processor_2",
+                "RUNSTREAM_TOPIC_PREFIX", "team-a.runstream."));
+    assertThat(ok.topics().metrics.name()).isEqualTo("team-a.runstream.metrics");
+    assertThat(ok.applicationId()).isEqualTo("team-a.processor_2");
+  }
+
+  @Test
+  @Timeout(120)
+  void shouldStopTheProcessorAtStartUpWithTheSettingNamed() throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            StreamProcessor.class.getName());
+    pb.environment().put("KAFKA_BOOTSTRAP", "localhost:9092");
+    pb.environment().put("SCHEMA_REGISTRY_URL", "http://localhost:8080");
+    pb.environment().put("RUNSTREAM_CRASHED_AFTER_MS", "ten minutes");
+    pb.redirectErrorStream(true);
+    Process child = pb.start();
+    String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(child.exitValue()).as(output).isEqualTo(2);
+    assertThat(output)
+        .contains("invalid configuration, not starting: RUNSTREAM_CRASHED_AFTER_MS must be");
   }
 
   @Test

@@ -62,6 +62,78 @@ class DetectorsTest {
   }
 
   @Test
+  void shouldWriteTheDivergenceAlertAsAPersonReadsIt() {
+    h.start("r1");
+    for (long s = 0; s <= 800; s += 10) { // down to exactly 0.41 at step 800
+      double left = 1 - s / 800.0;
+      h.log("r1", s, "val_loss", 0.41 + 1.59 * left * left);
+    }
+    for (long s = 1000; s <= 1200; s += 50) {
+      h.log("r1", s, "val_loss", 3.2);
+    }
+    Alert alert = alertsOf("divergence").get(0);
+    assertThat(alert.getMessage())
+        .isEqualTo("val_loss diverged: 3.20 at step 1200, best 0.41 at step 800 (7.8x)");
+    assertThat(alert.getRule()).isEqualTo("divergence");
+    assertThat(alert.getSeverity()).isEqualTo(Severity.CRITICAL);
+    assertThat(alert.getMetric()).isEqualTo("val_loss");
+    assertThat(alert.getStep()).isEqualTo(1200L);
+    assertThat(alert.getValue()).isEqualTo(3.2);
+    assertThat(alert.getBaseline()).isEqualTo(0.41);
+    assertThat(alert.getEpisodeId()).isEqualTo("r1/divergence/val_loss/1200");
+    assertThat(alert.getTitle()).isEqualTo("divergence of val_loss in tinyllm/name-r1");
+  }
+
+  @Test
+  void shouldCallANegativeLossDivergedWhenItGivesBackMoreThanHalfOfItsImprovement() {
+    h.start("r1");
+    for (long s = 0; s < 200; s++) { // a log-likelihood style loss: best about -2, never positive
+      h.log("r1", s, "nll_loss", -2.0 * (1 - Math.exp(-s / 30.0)) + 0.02 * random.nextGaussian());
+    }
+    for (long s = 200; s < 230; s++) {
+      h.log("r1", s, "nll_loss", -0.5 + 0.02 * random.nextGaussian());
+    }
+    assertThat(alertsOf("divergence"))
+        .singleElement()
+        .extracting(Alert::getMessage)
+        .asString()
+        .matches(
+            "nll_loss diverged: -0\\.\\d+ at step 20\\d, best -2\\.\\d+ at step \\d+ \\(\\+1\\.\\d+\\)");
+  }
+
+  @Test
+  void shouldNotCallANegativeLossDivergedThatGaveBackLessThanHalf() {
+    h.start("r1");
+    for (long s = 0; s < 200; s++) {
+      h.log("r1", s, "nll_loss", -2.0 * (1 - Math.exp(-s / 30.0)) + 0.02 * random.nextGaussian());
+    }
+    for (long s = 200; s < 400; s++) { // back up by 0.8 of a 2.0 improvement
+      h.log("r1", s, "nll_loss", -1.2 + 0.02 * random.nextGaussian());
+    }
+    assertThat(alertsOf("divergence")).isEmpty();
+  }
+
+  @Test
+  void shouldNotAddAPlateauToADivergenceThatIsStillOpen() {
+    h.close();
+    h =
+        new TopologyHarness(
+            MonitorSettings.builder()
+                .detectors(
+                    DetectorRules.of(DetectorSettings.defaults().withPlateau(true, 100, 0.01)))
+                .build());
+    h.start("r1");
+    train("r1", 0, 200);
+    for (long s = 200; s < 500; s++) { // up 20-fold and stays there: no improvement for 300 steps
+      h.log("r1", s, "loss", 0.4 * Math.exp(Math.min(s - 200, 45) / 15.0));
+    }
+    assertThat(h.alerts())
+        .extracting(Alert::getRule)
+        .filteredOn(rule -> !rule.equals("spike"))
+        .containsExactly("divergence");
+  }
+
+  @Test
   void shouldNotCallALossDivergedThatRoseLessThanTheFactor() {
     h.start("r1");
     train("r1", 0, 200);

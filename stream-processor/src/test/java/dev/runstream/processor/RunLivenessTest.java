@@ -56,6 +56,33 @@ class RunLivenessTest {
   }
 
   @Test
+  void shouldNotCrashARunThatWasSilentForJustUnderTheCrashTimeout() {
+    h.start("r1");
+    h.advance(Duration.ofSeconds(595));
+    assertThat(stateOf("r1")).isEqualTo(RunState.UNRESPONSIVE);
+    assertThat(h.alerts()).isEmpty();
+
+    h.heartbeat("r1"); // a network blip of almost ten minutes
+    assertThat(stateOf("r1")).isEqualTo(RunState.RUNNING);
+    h.advance(Duration.ofSeconds(595));
+    assertThat(stateOf("r1"))
+        .as("the silence counts from the heartbeat")
+        .isNotEqualTo(RunState.CRASHED);
+    assertThat(h.alerts()).isEmpty();
+  }
+
+  @Test
+  void shouldKeepAFailedRunFailedWhenLateMetricsArrive() {
+    h.start("r1");
+    h.finish("r1", 1);
+    h.log("r1", 10, "loss", 0.5);
+    h.advance(Duration.ofMinutes(30));
+    assertThat(stateOf("r1")).isEqualTo(RunState.FAILED);
+    assertThat(h.stored("r1").getMetrics().get("loss").getCount()).isEqualTo(1);
+    assertThat(h.alerts()).isEmpty();
+  }
+
+  @Test
   void shouldKeepARunRunningWhileHeartbeatsArrive() {
     h.start("r1");
     for (int i = 0; i < 40; i++) {

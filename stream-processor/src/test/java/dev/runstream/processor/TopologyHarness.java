@@ -1,6 +1,7 @@
 package dev.runstream.processor;
 
 import dev.runstream.schemas.InMemorySchemaRegistry;
+import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.Heartbeat;
@@ -18,7 +19,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -37,11 +40,20 @@ final class TopologyHarness implements AutoCloseable {
   final TestInputTopic<byte[], byte[]> rawMetrics;
   final TestOutputTopic<String, RunSummary> summaries;
   final TestOutputTopic<String, Alert> alerts;
+  final TestOutputTopic<byte[], byte[]> deadLetters;
   private final Map<String, Long> sequences = new HashMap<>();
   private final Path stateDir;
   private long eventTimeMs = 1_000_000;
 
   TopologyHarness(MonitorSettings settings) {
+    this(settings, UnaryOperator.identity());
+  }
+
+  /**
+   * @param forTopology the registry the topology's serdes use, made from the one the test's input
+   *     serializers use (to make it fail, for example)
+   */
+  TopologyHarness(MonitorSettings settings, UnaryOperator<SchemaRegistry> forTopology) {
     try {
       stateDir = Files.createTempDirectory("runstream-ttd");
     } catch (java.io.IOException e) {
@@ -57,7 +69,9 @@ final class TopologyHarness implements AutoCloseable {
                 .withApplicationId("test")));
     driver =
         new TopologyTestDriver(
-            RunstreamTopology.build(topics, registry, settings), props, Instant.ofEpochMilli(0));
+            RunstreamTopology.build(topics, forTopology.apply(registry), settings),
+            props,
+            Instant.ofEpochMilli(0));
     runs =
         driver.createInputTopic(
             topics.runs.name(), new StringSerializer(), topics.runs.serde(registry).serializer());
@@ -79,6 +93,9 @@ final class TopologyHarness implements AutoCloseable {
             topics.alerts.name(),
             new StringDeserializer(),
             topics.alerts.serde(registry).deserializer());
+    deadLetters =
+        driver.createOutputTopic(
+            topics.deadLetters, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   static MonitorSettings.Builder settings() {

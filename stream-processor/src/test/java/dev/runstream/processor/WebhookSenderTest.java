@@ -2,6 +2,8 @@ package dev.runstream.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.runstream.processor.internal.WebhookSender;
 import dev.runstream.schemas.avro.Alert;
@@ -142,6 +144,24 @@ class WebhookSenderTest {
   void shouldFilterAlertsBelowTheMinimumSeverity() {
     assertThat(sender(1).wanted(alert(Severity.INFO))).isFalse();
     assertThat(sender(1).wanted(alert(Severity.WARNING))).isTrue();
+  }
+
+  @Test
+  void shouldWriteValidJsonWhateverTheTextHolds() throws IOException {
+    Alert odd = alert(Severity.CRITICAL);
+    odd.setMessage("quote \" backslash \\ newline \n tab \t bell \u0007 snowman \u2603");
+    odd.setMetric(null);
+    odd.setValue(Double.NEGATIVE_INFINITY);
+    ObjectMapper json = new ObjectMapper();
+    JsonNode generic = json.readTree(WebhookSender.genericBody(odd));
+    assertThat(generic.get("message").asText()).isEqualTo(odd.getMessage());
+    assertThat(generic.get("metric").isNull()).isTrue();
+    assertThat(generic.get("value").asText()).isEqualTo("-Infinity");
+    assertThat(generic.get("baseline").asDouble()).isEqualTo(0.41);
+    assertThat(generic.get("step").asLong()).isEqualTo(1200);
+    assertThat(generic.get("resolved").asBoolean()).isFalse();
+    assertThat(json.readTree(WebhookSender.slackBody(odd)).get("text").asText())
+        .contains(odd.getMessage());
   }
 
   @Test

@@ -280,7 +280,9 @@ final class Detectors {
             metric + " is improving again: " + fmt(value) + " at step " + step);
         w.plateauEpisode = null;
       }
-    } else if (w.plateauEpisode == null && step - w.plateauRefStep >= s.plateauSteps()) {
+    } else if (w.plateauEpisode == null
+        && w.divergenceEpisode == null // a diverging metric is not improving: said already
+        && step - w.plateauRefStep >= s.plateauSteps()) {
       w.plateauEpisode = episode(runId, AlertRule.PLATEAU, metric, step);
       out.alert(
           AlertRule.PLATEAU,

@@ -111,12 +111,16 @@ public final class RunSummaryProcessor
         settings.livenessCheckInterval(), PunctuationType.WALL_CLOCK_TIME, this::checkLiveness);
   }
 
+  /**
+   * Applies one record of the runs or metrics topic.
+   *
+   * @throws RejectedRecordException before any state changes, for a record that cannot be applied
+   *     (the processing exception handler sends it to the dead-letter topic)
+   */
   @Override
   public void process(Record<String, SpecificRecord> record) {
+    RejectedRecordException.check(record.key(), record.value());
     String runId = record.key();
-    if (runId == null || record.value() == null) {
-      return;
-    }
     long now = context.currentSystemTimeMs();
     if (record.value() instanceof MetricBatch batch) {
       processBatch(runId, batch, now);
