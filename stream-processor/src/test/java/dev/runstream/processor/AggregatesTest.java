@@ -134,10 +134,46 @@ class AggregatesTest {
   void shouldCountBatchesOfAResumedRunWhoseSequencesStartAgain() {
     h.start("r1");
     MetricBatch before = h.log("r1", 0, Map.of("loss", 1.0));
-    h.event("r1", RunResumed.newBuilder().setFromStep(1).build());
-    h.pipe(MetricBatch.newBuilder(before).setStep(1).setSequence(0).build());
+    // A process that could not learn where the run left off numbers its records from 0 again.
+    h.event("r1", RunResumed.newBuilder().setFromStep(1).build(), 0);
+    h.pipe(MetricBatch.newBuilder(before).setStep(1).setSequence(1).build());
 
     assertThat(h.stored("r1").getMetrics().get("loss").getCount()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldStillIgnoreReplaysAfterAResumeThatContinuesTheSequences() {
+    h.start("r1");
+    MetricBatch first = h.log("r1", 0, Map.of("loss", 1.0));
+    h.log("r1", 1, Map.of("loss", 0.5));
+    h.event("r1", RunResumed.newBuilder().setFromStep(2).build()); // sequence 3: continues
+    h.pipe(first); // the resumed process re-sends what Kafka had not acknowledged to the old one
+    h.log("r1", 2, Map.of("loss", 0.25));
+
+    MetricAggregate loss = h.stored("r1").getMetrics().get("loss");
+    assertThat(loss.getCount()).isEqualTo(3);
+    assertThat(loss.getSum()).isEqualTo(1.75);
+  }
+
+  @Test
+  void shouldNeverTakeABatchWithoutASequenceForAReplay() {
+    h.start("r1");
+    MetricBatch unnumbered =
+        MetricBatch.newBuilder()
+            .setRunId("r1")
+            .setEntity("team")
+            .setProject("tinyllm")
+            .setStep(0)
+            .setTimestampMs(1_000)
+            .setNames(java.util.List.of("loss"))
+            .setValues(java.util.List.of(1.0))
+            .build(); // a producer that does not number its records leaves the default
+    h.pipe(unnumbered);
+    h.pipe(MetricBatch.newBuilder(unnumbered).setStep(1).build());
+    h.pipe(MetricBatch.newBuilder(unnumbered).setStep(2).build());
+
+    assertThat(unnumbered.getSequence()).isNegative();
+    assertThat(h.stored("r1").getMetrics().get("loss").getCount()).isEqualTo(3);
   }
 
   @Test

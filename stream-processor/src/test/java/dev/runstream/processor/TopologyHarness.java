@@ -103,7 +103,11 @@ final class TopologyHarness implements AutoCloseable {
   }
 
   void event(String runId, SpecificRecord payload) {
-    long seq = sequences.merge(runId, 1L, Long::sum) - 1;
+    event(runId, payload, sequences.merge(runId, 1L, Long::sum) - 1);
+  }
+
+  /** An event with its own sequence, as a process that numbers its records differently sends. */
+  void event(String runId, SpecificRecord payload, long seq) {
     runs.pipeInput(
         runId,
         RunEvent.newBuilder()

@@ -197,8 +197,13 @@ public final class RunSummaryProcessor
       summary.setFinishedMs(null);
       summary.setExitCode(null);
       summary.setState(RunState.RUNNING);
-      // A resumed run is a new process whose sequences start again from zero.
-      det.window.reset();
+      // The SDK continues a resumed run's sequences above everything that reached Kafka, so the
+      // window keeps catching the old process's records that the new one sends again. A resume
+      // that numbers from a lower sequence (it could not learn where the run left off) would have
+      // its new records taken for replays: forget the old numbering then.
+      if (event.getSequence() <= det.window.highest()) {
+        det.window.reset();
+      }
     } else if (payload instanceof Heartbeat heartbeat) {
       summary.setLastHeartbeatMs(now);
       live.lastStep = Math.max(live.lastStep, heartbeat.getLastStep());

@@ -6,9 +6,9 @@ package dev.runstream.processor.internal;
  *
  * <p>Keeps the highest sequence seen and a bit for each of the {@value #SIZE} sequences below it: a
  * fixed {@value #SIZE}/8 bytes per run. Limits: a replay of a sequence more than {@value #SIZE}
- * below the highest cannot be told apart from a first delivery and is applied (counted again);
- * sequences restart when a run is resumed in a new process, so the window is reset on resume. Not
- * thread-safe; owned by one stream task.
+ * below the highest cannot be told apart from a first delivery and is applied (counted again); a
+ * negative sequence (a producer that does not number its records) is always applied; a resume that
+ * numbers from below the highest resets the window. Not thread-safe; owned by one stream task.
  */
 public final class SequenceWindow {
   /** How many sequences below the highest are remembered. */
@@ -59,12 +59,13 @@ public final class SequenceWindow {
     return true;
   }
 
-  /** Forgets everything, for a run resumed by a new process whose sequences start again. */
+  /** Forgets everything, for a run resumed by a process whose sequences start lower again. */
   public void reset() {
     highest = -1;
     java.util.Arrays.fill(bits, 0L);
   }
 
+  /** The highest sequence marked, or -1. */
   long highest() {
     return highest;
   }
