@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import com.clickhouse.client.api.Client;
+import com.clickhouse.client.api.query.QueryResponse;
+import com.clickhouse.client.api.query.QuerySettings;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.schemas.AvroSerializer;
@@ -35,6 +38,9 @@ import dev.runstream.sink.internal.EncodedRows;
 import dev.runstream.sink.internal.Json;
 import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Tables;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -95,6 +101,7 @@ class GrafanaDashboardsIT {
   private static final String TRICKY_KEY = "it's\\key";
   private static final Instant FROM = Instant.ofEpochMilli(T0 - DAY);
   private static final Instant TO = Instant.ofEpochMilli(T0 + DAY);
+  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final LocalStack stack;
   private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
@@ -244,25 +251,13 @@ class GrafanaDashboardsIT {
     alert(x1, T0 + 5 * MINUTE, "ep-4", false, "other team");
     alert(q1, T0 + 5 * MINUTE, "ep-5", false, "tricky");
 
-    try (Client admin = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "")) {
-      assertThat(ClickHouseSchema.migrate(admin, database)).isNotEmpty();
-    }
-    // The data source's default database: the dashboards name their tables without one.
-    client =
-        new Client.Builder()
-            .addEndpoint(stack.clickhouseUrl())
-            .setUsername("default")
-            .setPassword("")
-            .useHTTPBasicAuth(false)
-            .compressServerResponse(false)
-            .compressClientRequest(false)
-            .setDefaultDatabase(database)
-            .build();
+    client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
     http = new ClickHouseHttp(client, false);
+    assertThat(ClickHouseSchema.migrate(client, database)).isNotEmpty();
     for (String table : Tables.DATA_TABLES) {
       http.execute("SYSTEM STOP MERGES " + database + "." + table);
     }
-    serverZone = ZoneId.of(Json.text(http.queryJson("SELECT timezone() AS tz").get(0).get("tz")));
+    serverZone = ZoneId.of(Json.text(select("SELECT timezone() AS tz").get(0).get("tz")));
 
     produceTwiceAndAwaitTheSink(r2);
   }
@@ -346,7 +341,35 @@ class GrafanaDashboardsIT {
   }
 
   private long count(String sql) {
-    return Json.toLong(http.queryJson(sql).get(0).get("c"));
+    return Json.toLong(select(sql).get(0).get("c"));
+  }
+
+  /**
+   * Runs {@code sql} with the test's database as the session's default, as the Grafana data source
+   * does with its {@code defaultDatabase} (the dashboards name no database). Over HTTP that is the
+   * {@code database} parameter, which ClickHouse 18.16 knows (not the client's database header).
+   */
+  private List<JsonNode> select(String sql) {
+    QuerySettings settings =
+        new QuerySettings()
+            .serverSetting("database", database)
+            .serverSetting("output_format_json_quote_denormals", "1");
+    try (QueryResponse response =
+            client.query(sql + "\nFORMAT JSONEachRow", settings).get(60, TimeUnit.SECONDS);
+        BufferedReader reader =
+            new BufferedReader(
+                new InputStreamReader(response.getInputStream(), StandardCharsets.UTF_8))) {
+      List<JsonNode> rows = new ArrayList<>();
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (!line.isBlank()) {
+          rows.add(MAPPER.readTree(line));
+        }
+      }
+      return rows;
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
   }
 
   private SeededRun start(
@@ -482,7 +505,12 @@ class GrafanaDashboardsIT {
         maxStep = p.getKey();
       }
     }
-    Double best = goal == Goal.MINIMIZE ? min : goal == Goal.MAXIMIZE ? max : null;
+    Double best = null;
+    if (goal == Goal.MINIMIZE) {
+      best = min;
+    } else if (goal == Goal.MAXIMIZE) {
+      best = max;
+    }
     return MetricAggregate.newBuilder()
         .setCount(points.size())
         .setFiniteCount(finite)
@@ -559,7 +587,7 @@ class GrafanaDashboardsIT {
   private List<JsonNode> query(Dashboard d, String sql, Selection s) {
     String rendered = GrafanaSql.render(sql, d, s);
     try {
-      return http.queryJson(rendered);
+      return select(rendered);
     } catch (RuntimeException e) {
       throw new AssertionError(
           d + ": ClickHouse refused the query: " + e.getMessage() + "\n" + rendered, e);
@@ -739,7 +767,7 @@ class GrafanaDashboardsIT {
 
   @Test
   void shouldShowTheRunsOfTheRangeWithCurrentStateTagsConfigAndFinalAndBestValues() {
-    List<JsonNode> rows = panel(runsDashboard, "Runs", selection());
+    List<JsonNode> rows = panel(runsDashboard, "Runs (", selection());
     List<List<Object>> expected = expectedRunRows("loss", FROM, TO, null);
     assertThat(expected).extracting(r -> r.get(1)).containsExactly("r3", "r2", "r1");
     assertThat(runRows(rows)).isEqualTo(expected);
@@ -751,14 +779,15 @@ class GrafanaDashboardsIT {
     assertThat(expected.get(0).get(4)).as("r3's updated tags").isEqualTo("sweep, best");
     assertThat(expected.get(2).get(6)).as("r1 final").isNotEqualTo(expected.get(2).get(8));
 
-    assertThat(runRows(panel(runsDashboard, "Runs", selection().set("metric", "accuracy"))))
+    assertThat(runRows(panel(runsDashboard, "Runs (", selection().set("metric", "accuracy"))))
         .as("accuracy is maximized (declared goal)")
         .isEqualTo(expectedRunRows("accuracy", FROM, TO, null));
     assertThat(
-            runRows(panel(runsDashboard, "Runs", selection().set("config_key", "lr", "momentum"))))
+            runRows(
+                panel(runsDashboard, "Runs (", selection().set("config_key", "lr", "momentum"))))
         .isEqualTo(expectedRunRows("loss", FROM, TO, Set.of("lr", "momentum")));
     Instant late = Instant.ofEpochMilli(T0 + 90 * SECOND);
-    assertThat(runRows(panel(runsDashboard, "Runs", selection().during(late, TO))))
+    assertThat(runRows(panel(runsDashboard, "Runs (", selection().during(late, TO))))
         .as("only r3 started after %s", late)
         .isEqualTo(expectedRunRows("loss", late, TO, null))
         .hasSize(1);
@@ -1002,7 +1031,7 @@ class GrafanaDashboardsIT {
         .containsExactly(List.of(TRICKY_KEY), List.of("lr"));
     assertThat(options(compareDashboard, "runs", s))
         .containsExactly(List.of(TRICKY_RUN, q1.label()));
-    assertThat(runRows(panel(runsDashboard, "Runs", s)))
+    assertThat(runRows(panel(runsDashboard, "Runs (", s)))
         .singleElement()
         .satisfies(
             row -> {
