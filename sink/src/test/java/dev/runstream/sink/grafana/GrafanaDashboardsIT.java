@@ -236,6 +236,17 @@ class GrafanaDashboardsIT {
     system(q1, 0, 1, T0 + 30 * MINUTE, Map.of("system.cpu.percent", 5.0));
 
     summary(r1, RunState.FINISHED, T0 + 50 * MINUTE);
+    // r2's summary while it ran (30 steps in), then the one after it crashed. The first is also
+    // replayed after everything else (a compacted topic read again): an older summary, stored
+    // before and after the newer one, must never win, nor its partial aggregates.
+    RunSummary running =
+        RunSummary.newBuilder(summaryOf(r2, RunState.RUNNING, T0 + 3 * MINUTE))
+            .setMetrics(
+                Map.of(
+                    "loss",
+                    aggregate(new TreeMap<>(r2.metrics.get("loss").headMap(30L)), Goal.NONE, T0)))
+            .build();
+    send(topics.runSummaries.name(), r2, running);
     summary(r2, RunState.CRASHED, T0 + 50 * MINUTE);
     summary(r4, RunState.FAILED, T0 - 399 * DAY);
     summary(x1, RunState.FINISHED, T0 + 50 * MINUTE);
@@ -259,26 +270,18 @@ class GrafanaDashboardsIT {
     }
     serverZone = ZoneId.of(Json.text(select("SELECT timezone() AS tz").get(0).get("tz")));
 
-    produceTwiceAndAwaitTheSink(r2);
+    produceTwiceAndAwaitTheSink(new ProducerRecord<>(topics.runSummaries.name(), r2.id, running));
   }
 
-  /** Produces every record twice (a retrying producer), a stale summary last, and waits. */
-  private void produceTwiceAndAwaitTheSink(SeededRun r2) throws Exception {
+  /** Produces every record twice (a retrying producer), then {@code last}, and waits. */
+  private void produceTwiceAndAwaitTheSink(ProducerRecord<String, SpecificRecord> last)
+      throws Exception {
     try (Admin admin =
         Admin.create(
             Map.<String, Object>of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
       TopicSetup.ensure(admin, topics, TopicSetup.DEFAULT_PARTITIONS, (short) 1);
     }
-    // A summary of r2 from before it crashed, delivered after the newer one (compacted topic
-    // replayed): its older updated_ms must not win, nor its partial aggregates.
-    RunSummary stale =
-        RunSummary.newBuilder(summaryOf(r2, RunState.RUNNING, T0 + 3 * MINUTE))
-            .setMetrics(
-                Map.of(
-                    "loss",
-                    aggregate(new TreeMap<>(r2.metrics.get("loss").headMap(30L)), Goal.NONE, T0)))
-            .build();
     Map<String, Long> rows = new TreeMap<>();
     try (KafkaProducer<String, SpecificRecord> producer =
         new KafkaProducer<>(
@@ -291,7 +294,7 @@ class GrafanaDashboardsIT {
             new AvroSerializer<>(SerdeConfig.registry(stack.schemaRegistryUrl())))) {
       List<ProducerRecord<String, SpecificRecord>> all = new ArrayList<>(records);
       all.addAll(records);
-      all.add(new ProducerRecord<>(topics.runSummaries.name(), r2.id, stale));
+      all.add(last);
       for (ProducerRecord<String, SpecificRecord> r : all) {
         producer.send(r).get(30, TimeUnit.SECONDS);
         for (EncodedRows e : encode(r)) {
@@ -772,7 +775,7 @@ class GrafanaDashboardsIT {
     assertThat(expected).extracting(r -> r.get(1)).containsExactly("r3", "r2", "r1");
     assertThat(runRows(rows)).isEqualTo(expected);
     // What the seed makes these rows mean, spelled out once.
-    assertThat(expected.get(1).get(2)).as("r2's stale RUNNING summary loses").isEqualTo("CRASHED");
+    assertThat(expected.get(1).get(2)).as("r2's older RUNNING summary loses").isEqualTo("CRASHED");
     assertThat((String) expected.get(1).get(5))
         .as("r2's updated config")
         .contains("lr=0.005", "momentum=0.9");
