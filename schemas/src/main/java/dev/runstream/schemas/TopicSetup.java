@@ -3,6 +3,7 @@ package dev.runstream.schemas;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,18 +26,34 @@ public final class TopicSetup {
 
   private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
 
+  /**
+   * A replication factor that leaves it to the broker ({@code default.replication.factor}), so one
+   * configuration serves a single development broker and a production cluster.
+   */
+  public static final short BROKER_DEFAULT_REPLICATION = -1;
+
   private TopicSetup() {}
 
   /**
    * Creates the missing topics of {@code topics}; existing ones are left as they are. Blocks until
    * the broker confirms, at most 60 seconds.
    *
-   * @param replicationFactor 1 for a single broker, 3 in production
+   * @param replicationFactor replicas of each new topic, or {@link #BROKER_DEFAULT_REPLICATION} for
+   *     the broker's {@code default.replication.factor}
    */
   public static void ensure(Admin admin, Topics topics, int partitions, short replicationFactor) {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions must be at least 1: " + partitions);
     }
+    if (replicationFactor < 1 && replicationFactor != BROKER_DEFAULT_REPLICATION) {
+      throw new IllegalArgumentException(
+          "replicationFactor must be at least 1, or -1 for the broker's default: "
+              + replicationFactor);
+    }
+    Optional<Short> replicas =
+        replicationFactor == BROKER_DEFAULT_REPLICATION
+            ? Optional.empty()
+            : Optional.of(replicationFactor);
     try {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
@@ -46,11 +63,12 @@ public final class TopicSetup {
               topic.compacted()
                   ? Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)
                   : Map.of();
-          missing.add(new NewTopic(topic.name(), partitions, replicationFactor).configs(config));
+          missing.add(
+              new NewTopic(topic.name(), Optional.of(partitions), replicas).configs(config));
         }
       }
       if (!existing.contains(topics.deadLetters)) {
-        missing.add(new NewTopic(topics.deadLetters, partitions, replicationFactor));
+        missing.add(new NewTopic(topics.deadLetters, Optional.of(partitions), replicas));
       }
       if (missing.isEmpty()) {
         return;

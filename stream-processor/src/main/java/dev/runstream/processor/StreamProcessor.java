@@ -7,6 +7,7 @@ import dev.runstream.schemas.TopicSetup;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -34,10 +35,13 @@ public final class StreamProcessor implements AutoCloseable {
 
   private final KafkaStreams streams;
   private final AlertNotifier notifier;
+  private final CompletableFuture<Void> failed;
 
-  private StreamProcessor(KafkaStreams streams, AlertNotifier notifier) {
+  private StreamProcessor(
+      KafkaStreams streams, AlertNotifier notifier, CompletableFuture<Void> failed) {
     this.streams = streams;
     this.notifier = notifier;
+    this.failed = failed;
   }
 
   /**
@@ -47,7 +51,11 @@ public final class StreamProcessor implements AutoCloseable {
   public static StreamProcessor start(ProcessorConfig config) {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrap()))) {
-      TopicSetup.ensure(admin, config.topics(), TopicSetup.DEFAULT_PARTITIONS, (short) 1);
+      TopicSetup.ensure(
+          admin,
+          config.topics(),
+          TopicSetup.DEFAULT_PARTITIONS,
+          TopicSetup.BROKER_DEFAULT_REPLICATION);
     }
     SchemaRegistry registry = SerdeConfig.registry(config.schemaRegistryUrl());
     KafkaStreams streams =
@@ -58,6 +66,13 @@ public final class StreamProcessor implements AutoCloseable {
         e -> {
           log.error("stream processor thread failed; replacing it", e);
           return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    CompletableFuture<Void> failed = new CompletableFuture<>();
+    streams.setStateListener(
+        (now, before) -> {
+          if (now == KafkaStreams.State.ERROR) {
+            failed.complete(null);
+          }
         });
     streams.start();
     AlertNotifier notifier = null;
@@ -76,7 +91,7 @@ public final class StreamProcessor implements AutoCloseable {
         config.kafkaBootstrap(),
         config.notifier().webhooks().size(),
         config.notifier().slackWebhooks().size());
-    return new StreamProcessor(streams, notifier);
+    return new StreamProcessor(streams, notifier, failed);
   }
 
   /** The Kafka Streams properties {@link #start} uses; exposed for tests and tools. */
@@ -96,7 +111,9 @@ public final class StreamProcessor implements AutoCloseable {
         LogAndContinueProcessingExceptionHandler.class.getName());
     props.put(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.topics().deadLetters);
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    // The broker's default.replication.factor for changelogs and repartition topics: 1 on a
+    // development broker, what the cluster's operators chose elsewhere.
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
     return props;
   }
 
@@ -128,6 +145,13 @@ public final class StreamProcessor implements AutoCloseable {
       return;
     }
     StreamProcessor processor = start(config);
+    // A processor that failed for good must exit, so that its supervisor (systemd, Kubernetes,
+    // compose) restarts it, rather than idle while runs go unwatched.
+    processor.failed.thenRun(
+        () -> {
+          log.error("Kafka Streams failed for good; stopping with exit code 1");
+          new Thread(() -> System.exit(1), "runstream-processor-exit").start();
+        });
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
