@@ -3,14 +3,16 @@ package dev.runstream.sink.internal;
 import java.util.List;
 
 /**
- * The points of one {@code MetricBatch} record as they were stored in {@code metrics}: one step of
- * one run, a value per metric name. Kept beside the encoded rows so {@link RollupTracker} can
- * update the downsampled curves once the insert succeeded.
+ * The points of one {@code MetricBatch} record: one step of one run, a value per metric name. The
+ * batch keeps them instead of encoded rows: {@link MetricRows} encodes a whole batch in the tables'
+ * key order when it is written, and for {@code metrics} {@link RollupTracker} updates the
+ * downsampled curves from them once the insert succeeded.
  *
  * @param team the team (the record's entity)
  * @param project the project
  * @param runId the run
  * @param step the step of every point
+ * @param timestampMs the record's time, epoch milliseconds
  * @param seq the record's sequence: of two points of one step, the higher wins
  * @param names metric names, distinct
  * @param values the values, parallel to {@code names}
@@ -20,6 +22,7 @@ public record MetricPoints(
     String project,
     String runId,
     long step,
+    long timestampMs,
     long seq,
     List<String> names,
     List<Double> values) {}

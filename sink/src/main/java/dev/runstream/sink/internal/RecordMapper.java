@@ -20,7 +20,6 @@ import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.SummaryUpdated;
 import dev.runstream.schemas.avro.TagsUpdated;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -106,9 +105,13 @@ public final class RecordMapper {
     }
     return switch (kind) {
       case RUNS -> runEvent(runEvents.deserialize(topic, value));
-      case METRICS -> List.of(metricBatch(Tables.METRICS, metricBatches.deserialize(topic, value)));
+      case METRICS ->
+          List.of(
+              EncodedRows.points(Tables.METRICS, points(metricBatches.deserialize(topic, value))));
       case SYSTEM ->
-          List.of(metricBatch(Tables.SYSTEM_METRICS, metricBatches.deserialize(topic, value)));
+          List.of(
+              EncodedRows.points(
+                  Tables.SYSTEM_METRICS, points(metricBatches.deserialize(topic, value))));
       case SUMMARIES -> runSummary(summaries.deserialize(topic, value));
       case ALERTS -> List.of(alert(alerts.deserialize(topic, value)));
     };
@@ -273,13 +276,28 @@ public final class RecordMapper {
   /**
    * One row per (name, value) of the batch, for {@code metrics} or {@code system_metrics}; for
    * {@code metrics} the points ride along so the downsampled curves can follow once they are
-   * stored.
+   * stored. (The sink itself keeps the points of a batch and encodes them together, in key order:
+   * {@link #map} and {@link MetricRows}.)
+   *
+   * @throws IllegalArgumentException when the batch breaks the contract ({@link #points})
+   */
+  public static EncodedRows metricBatch(String table, MetricBatch batch) {
+    MetricPoints points = points(batch);
+    return new EncodedRows(
+        table,
+        MetricRows.encode(List.of(points)),
+        points.names().size(),
+        Tables.METRICS.equals(table) ? points : null);
+  }
+
+  /**
+   * The points of a batch, checked against the contract.
    *
    * @throws IllegalArgumentException when the batch breaks the contract: an empty run id, a
    *     negative step, names and values of different lengths, or a metric name that is empty or
    *     appears twice (which of two values would be "the" value of that step is not defined)
    */
-  public static EncodedRows metricBatch(String table, MetricBatch batch) {
+  public static MetricPoints points(MetricBatch batch) {
     String runId = batch.getRunId();
     List<String> names = batch.getNames();
     List<Double> values = batch.getValues();
@@ -310,32 +328,15 @@ public final class RecordMapper {
             "metric batch of run " + runId + " names metric '" + name + "' twice");
       }
     }
-    // The same team, project and run in every row: encoded once.
-    byte[] team = utf8(batch.getEntity());
-    byte[] project = utf8(batch.getProject());
-    byte[] run = utf8(runId);
-    long seq = Math.max(0L, batch.getSequence());
-    RowBinary row = new RowBinary(names.size() * (team.length + project.length + run.length + 48));
-    for (int i = 0; i < names.size(); i++) {
-      row.utf8(team)
-          .utf8(project)
-          .utf8(run)
-          .string(names.get(i))
-          .int64(batch.getStep())
-          .dateTime(batch.getTimestampMs())
-          .float64(values.get(i))
-          .uint64(seq);
-    }
-    MetricPoints points =
-        Tables.METRICS.equals(table)
-            ? new MetricPoints(
-                batch.getEntity(), batch.getProject(), runId, batch.getStep(), seq, names, values)
-            : null;
-    return new EncodedRows(table, row.toByteArray(), names.size(), points);
-  }
-
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+    return new MetricPoints(
+        batch.getEntity(),
+        batch.getProject(),
+        runId,
+        batch.getStep(),
+        batch.getTimestampMs(),
+        Math.max(0L, batch.getSequence()),
+        names,
+        values);
   }
 
   /** A {@code run_states} row and one {@code metric_summaries} row per metric. */

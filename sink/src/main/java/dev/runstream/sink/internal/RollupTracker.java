@@ -2,6 +2,7 @@ package dev.runstream.sink.internal;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -51,6 +52,13 @@ public final class RollupTracker {
 
   private static final Logger log = LoggerFactory.getLogger(RollupTracker.class);
   private static final int LEVELS = Rollups.LEVELS.size();
+
+  /** Series in the order of the rollup table's key, which puts the metric before the run. */
+  private static final Comparator<Rollups.Series> KEY_ORDER =
+      Comparator.comparing(Rollups.Series::team, MetricRows.UTF8_ORDER)
+          .thenComparing(Rollups.Series::project, MetricRows.UTF8_ORDER)
+          .thenComparing(Rollups.Series::metric, MetricRows.UTF8_ORDER)
+          .thenComparing(Rollups.Series::runId, MetricRows.UTF8_ORDER);
 
   /** The aggregate of one bucket of one level, growing as points are appended. */
   static final class Bucket {
@@ -313,14 +321,7 @@ public final class RollupTracker {
    * hold. Blocks; throws what {@code writer} throws, after which calling again resumes.
    */
   public void flush(TableWriter writer) throws Exception {
-    List<Rollups.Row> rows = new ArrayList<>();
-    for (Map.Entry<Rollups.Series, Entry> t : touched.entrySet()) {
-      if (t.getValue().dirty != null) {
-        for (Bucket b : t.getValue().dirty) {
-          rows.add(b.row(t.getKey()));
-        }
-      }
-    }
+    List<Rollups.Row> rows = dirtyRows();
     if (!rows.isEmpty()) {
       writer.insertRollups(rows);
       for (Entry e : touched.values()) {
@@ -356,6 +357,50 @@ public final class RollupTracker {
       eldest.next();
       eldest.remove();
     }
+  }
+
+  /**
+   * The changed buckets in the order of the table's key (team, project, metric, width, run,
+   * bucket), which spares ClickHouse sorting the block ({@link MetricRows} says why that matters):
+   * series sorted by (team, project, metric, run), and within each (team, project, metric) every
+   * level in turn. A series' buckets of one level became dirty in ascending order.
+   */
+  private List<Rollups.Row> dirtyRows() {
+    List<Map.Entry<Rollups.Series, Entry>> changed = new ArrayList<>();
+    int count = 0;
+    for (Map.Entry<Rollups.Series, Entry> t : touched.entrySet()) {
+      if (t.getValue().dirty != null) {
+        changed.add(t);
+        count += t.getValue().dirty.size();
+      }
+    }
+    changed.sort(Map.Entry.comparingByKey(KEY_ORDER));
+    List<Rollups.Row> rows = new ArrayList<>(count);
+    int from = 0;
+    while (from < changed.size()) {
+      Rollups.Series first = changed.get(from).getKey();
+      int to = from + 1;
+      while (to < changed.size() && sameMetric(first, changed.get(to).getKey())) {
+        to++;
+      }
+      for (int width : Rollups.LEVELS) {
+        for (int i = from; i < to; i++) {
+          for (Bucket b : changed.get(i).getValue().dirty) {
+            if (b.width == width) {
+              rows.add(b.row(changed.get(i).getKey()));
+            }
+          }
+        }
+      }
+      from = to;
+    }
+    return rows;
+  }
+
+  private static boolean sameMetric(Rollups.Series a, Rollups.Series b) {
+    return a.metric().equals(b.metric())
+        && a.project().equals(b.project())
+        && a.team().equals(b.team());
   }
 
   /**

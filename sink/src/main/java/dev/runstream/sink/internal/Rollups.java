@@ -291,12 +291,25 @@ public final class Rollups {
   /** The rows as RowBinary in the order of {@link Tables#COLUMNS} for {@code metric_rollups}. */
   public static byte[] encode(List<Row> rows, long version) {
     RowBinary out = new RowBinary(rows.size() * 120 + 16);
+    // Rows of one series come together (RollupTracker writes them so): its strings are encoded
+    // once.
+    Series series = null;
+    byte[] head = null;
+    byte[] run = null;
     for (Row r : rows) {
-      out.string(r.series().team())
-          .string(r.series().project())
-          .string(r.series().metric())
+      if (r.series() != series) {
+        series = r.series();
+        head =
+            new RowBinary(64)
+                .string(series.team())
+                .string(series.project())
+                .string(series.metric())
+                .toByteArray();
+        run = new RowBinary(32).string(series.runId()).toByteArray();
+      }
+      out.raw(head, 0, head.length)
           .uint32(r.width())
-          .string(r.series().runId())
+          .raw(run, 0, run.length)
           .int64(r.bucket())
           .int64(r.firstStep())
           .int64(r.lastStep())

@@ -21,14 +21,27 @@ public final class RowBatch {
 
   /** The buffered rows of one table. */
   public static final class TableRows {
-    private final RowBinary bytes = new RowBinary(1 << 16);
+    // Rows encoded when their record was read; metric points are encoded together when written.
+    private RowBinary bytes;
+    private final List<MetricPoints> deferred = new ArrayList<>();
     private final List<Source> sources = new ArrayList<>();
     private final List<MetricPoints> points = new ArrayList<>();
     private int rows;
     private boolean inserted;
 
+    /** The rows as RowBinary: those encoded when read, then the points, in key order. */
     public byte[] bytes() {
-      return bytes.toByteArray();
+      if (deferred.isEmpty()) {
+        return bytes == null ? new byte[0] : bytes.toByteArray();
+      }
+      byte[] encoded = MetricRows.encode(deferred);
+      if (bytes == null) {
+        return encoded;
+      }
+      return new RowBinary(bytes.size() + encoded.length)
+          .raw(bytes.array(), 0, bytes.size())
+          .raw(encoded, 0, encoded.length)
+          .toByteArray();
     }
 
     public int rows() {
@@ -39,7 +52,7 @@ public final class RowBatch {
       return sources;
     }
 
-    /** The metric points of these rows (for {@code metrics}), for the rollups once they are in. */
+    /** The metric points of these rows, for the rollups of {@code metrics} once they are in. */
     public List<MetricPoints> points() {
       return points;
     }
@@ -68,7 +81,14 @@ public final class RowBatch {
         continue;
       }
       TableRows t = tables.computeIfAbsent(e.table(), k -> new TableRows());
-      t.bytes.raw(e.bytes(), 0, e.bytes().length);
+      if (e.deferred()) {
+        t.deferred.add(e.points());
+      } else {
+        if (t.bytes == null) {
+          t.bytes = new RowBinary(1 << 12);
+        }
+        t.bytes.raw(e.bytes(), 0, e.bytes().length);
+      }
       t.rows += e.rows();
       if (e.points() != null) {
         t.points.add(e.points());

@@ -462,16 +462,20 @@ public final class SinkWorker implements Runnable {
     int rowsInBatch = b.rows();
     for (String table : List.copyOf(b.pendingTables().keySet())) {
       RowBatch.TableRows rows = b.pendingTables().get(table);
+      // Only the curves of metrics are rolled up; system metrics are read raw, per run.
+      boolean rolledUp = table.equals(Tables.METRICS);
       try {
         if (!rows.inserted()) {
-          if (!rows.points().isEmpty()) {
+          if (rolledUp && !rows.points().isEmpty()) {
             rollups.prepare(rows.points(), writer);
           }
           byte[] bytes = rows.bytes();
           retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
           counters.rowsWritten(table, rows.rows());
           rows.markInserted();
-          rollups.add(rows.points());
+          if (rolledUp) {
+            rollups.add(rows.points());
+          }
         }
       } catch (Exception e) {
         if (e instanceof InterruptedException) {

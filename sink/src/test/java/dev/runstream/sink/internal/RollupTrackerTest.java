@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -212,7 +213,7 @@ class RollupTrackerTest {
 
   private static MetricPoints point(Rollups.Series s, long step, long seq, double value) {
     return new MetricPoints(
-        s.team(), s.project(), s.runId(), step, seq, List.of(s.metric()), List.of(value));
+        s.team(), s.project(), s.runId(), step, 0, seq, List.of(s.metric()), List.of(value));
   }
 
   private static List<MetricPoints> steps(Rollups.Series s, long from, long to, long seqBase) {
@@ -250,6 +251,49 @@ class RollupTrackerTest {
     assertThat(tracker.appendedPoints()).isEqualTo(appended);
     assertThat(tracker.learnedSeries()).isEqualTo(1);
     assertThat(tracker.hasPending()).isFalse();
+  }
+
+  @Test
+  void shouldWriteTheBucketsOfAnIntervalInTheOrderOfTheTablesKey() throws Exception {
+    RollupTracker tracker = new RollupTracker();
+    List<Rollups.Series> series = new ArrayList<>();
+    for (String run : List.of("r9", "r10", "r1")) {
+      for (String metric : List.of("z", "loss", "acc")) {
+        series.add(new Rollups.Series("t", "p", run, metric));
+      }
+    }
+    for (int from = 0; from < 600; from += 150) {
+      List<MetricPoints> batch = new ArrayList<>();
+      for (Rollups.Series s : series) {
+        batch.addAll(steps(s, from, from + 150, 0));
+      }
+      write(tracker, batch);
+    }
+    List<List<Rollups.Row>> writes = new ArrayList<>();
+    tracker.flush(
+        new TableWriter() {
+          @Override
+          public void insert(String table, byte[] rowBinary, int rows) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public void insertRollups(List<Rollups.Row> rows) throws Exception {
+            writes.add(List.copyOf(rows));
+            store.insertRollups(rows);
+          }
+        });
+
+    assertThat(writes).hasSize(1);
+    List<Rollups.Row> rows = writes.get(0);
+    assertThat(rows).hasSize(series.size() * (150 + 38 + 10 + 3));
+    Comparator<Rollups.Row> keyOrder =
+        Comparator.comparing((Rollups.Row r) -> r.series().metric())
+            .thenComparingInt(Rollups.Row::width)
+            .thenComparing(r -> r.series().runId())
+            .thenComparingLong(Rollups.Row::bucket);
+    assertThat(rows).isSortedAccordingTo(keyOrder);
+    store.assertRollupsAreExact();
   }
 
   @Test
