@@ -101,7 +101,7 @@ public final class MetricRows {
       int[] previous = null;
       for (int r = 0; r < records.size(); r++) {
         List<String> names = records.get(r).names();
-        if (previous == null || !names.equals(previousNames)) {
+        if (previous == null || !sameNames(names, previousNames)) {
           previous = new int[metrics.size()];
           Arrays.fill(previous, -1);
           for (int i = 0; i < names.size(); i++) {
@@ -130,6 +130,25 @@ public final class MetricRows {
         }
       }
     }
+  }
+
+  /**
+   * Whether two lists hold equal names in the same order; cheaper than {@code equals} of Avro's
+   * arrays, which compares through the schema.
+   */
+  static boolean sameNames(List<String> a, List<String> b) {
+    if (a == b) {
+      return true;
+    }
+    if (b == null || a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (!a.get(i).equals(b.get(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,8 @@ public final class RecordMapper {
   private final AvroDeserializer<MetricBatch> metricBatches;
   private final AvroDeserializer<RunSummary> summaries;
   private final AvroDeserializer<Alert> alerts;
+  // The names of the last metric batch that passed the checks (see sharedPoints).
+  private final AtomicReference<List<String>> lastNames = new AtomicReference<>(List.of());
 
   public RecordMapper(Topics topics, SchemaRegistry registry) {
     this.kinds =
@@ -107,11 +110,12 @@ public final class RecordMapper {
       case RUNS -> runEvent(runEvents.deserialize(topic, value));
       case METRICS ->
           List.of(
-              EncodedRows.points(Tables.METRICS, points(metricBatches.deserialize(topic, value))));
+              EncodedRows.points(
+                  Tables.METRICS, sharedPoints(metricBatches.deserialize(topic, value))));
       case SYSTEM ->
           List.of(
               EncodedRows.points(
-                  Tables.SYSTEM_METRICS, points(metricBatches.deserialize(topic, value))));
+                  Tables.SYSTEM_METRICS, sharedPoints(metricBatches.deserialize(topic, value))));
       case SUMMARIES -> runSummary(summaries.deserialize(topic, value));
       case ALERTS -> List.of(alert(alerts.deserialize(topic, value)));
     };
@@ -298,6 +302,29 @@ public final class RecordMapper {
    *     appears twice (which of two values would be "the" value of that step is not defined)
    */
   public static MetricPoints points(MetricBatch batch) {
+    return points(batch, List.of());
+  }
+
+  /**
+   * {@link #points(MetricBatch)}, sharing one list of names among batches that log the same names.
+   * A run logs the same names step after step, and runs of the same code log the same names, so
+   * most batches are checked with one comparison instead of a set of their names, and share a list
+   * that later stages compare by identity.
+   */
+  private MetricPoints sharedPoints(MetricBatch batch) {
+    List<String> last = lastNames.get();
+    MetricPoints p = points(batch, last);
+    if (p.names() == last) {
+      return p;
+    }
+    List<String> shared = List.copyOf(p.names());
+    lastNames.set(shared);
+    return new MetricPoints(
+        p.team(), p.project(), p.runId(), p.step(), p.timestampMs(), p.seq(), shared, p.values());
+  }
+
+  /** The points of a batch; {@code checked}: names that passed the checks before. */
+  private static MetricPoints points(MetricBatch batch, List<String> checked) {
     String runId = batch.getRunId();
     List<String> names = batch.getNames();
     List<Double> values = batch.getValues();
@@ -318,14 +345,18 @@ public final class RecordMapper {
               + values.size()
               + " values");
     }
-    Set<String> seen = new HashSet<>(names.size() * 2);
-    for (String name : names) {
-      if (name.isEmpty()) {
-        throw new IllegalArgumentException("metric batch of run " + runId + " has an empty name");
-      }
-      if (!seen.add(name)) {
-        throw new IllegalArgumentException(
-            "metric batch of run " + runId + " names metric '" + name + "' twice");
+    if (MetricRows.sameNames(names, checked)) {
+      names = checked;
+    } else {
+      Set<String> seen = new HashSet<>(names.size() * 2);
+      for (String name : names) {
+        if (name.isEmpty()) {
+          throw new IllegalArgumentException("metric batch of run " + runId + " has an empty name");
+        }
+        if (!seen.add(name)) {
+          throw new IllegalArgumentException(
+              "metric batch of run " + runId + " names metric '" + name + "' twice");
+        }
       }
     }
     return new MetricPoints(

@@ -5,8 +5,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,6 +50,7 @@ public final class RollupTracker {
 
   private static final Logger log = LoggerFactory.getLogger(RollupTracker.class);
   private static final int LEVELS = Rollups.LEVELS.size();
+  private static final int[] WIDTHS = Rollups.LEVELS.stream().mapToInt(Integer::intValue).toArray();
 
   /** Series in the order of the rollup table's key, which puts the metric before the run. */
   private static final Comparator<Rollups.Series> KEY_ORDER =
@@ -64,6 +63,8 @@ public final class RollupTracker {
   static final class Bucket {
     final int width;
     final long index;
+    // The first step after the bucket.
+    final long end;
     long firstStep;
     long lastStep;
     long points;
@@ -79,6 +80,7 @@ public final class RollupTracker {
     Bucket(int width, long index) {
       this.width = width;
       this.index = index;
+      this.end = (index + 1) * width;
     }
 
     static Bucket of(Rollups.Row r) {
@@ -142,22 +144,44 @@ public final class RollupTracker {
 
   private record RunKey(String team, String project, String runId) {}
 
+  /**
+   * A run's series by metric name, the same instances every time, and the entries of the names its
+   * last record logged. A record's strings are new (decoded), so looking its series up by the run
+   * first hashes them once per record instead of once per point; and a run usually logs the same
+   * names step after step, so comparing them with the last record's finds the entries without any
+   * hashing.
+   */
+  private static final class RunCache {
+    final Map<String, Rollups.Series> series = new HashMap<>();
+    List<String> names;
+    Entry[] entries;
+    long generation = -1;
+  }
+
   /** A series' state: what is known, and what this interval changed. */
   private static final class Entry {
+    final Rollups.Series series;
+    // The add() call that last wrote it: the least recently written are forgotten first.
+    long lastWritten;
     Known known;
     boolean touched;
     long touchedMin;
     long touchedMax;
     boolean recompute;
     List<Bucket> dirty;
+
+    Entry(Rollups.Series series) {
+      this.series = series;
+    }
   }
 
   private final int maxKnown;
-  // Access order: the least recently written series are forgotten first when over maxKnown.
-  private final LinkedHashMap<Rollups.Series, Entry> entries =
-      new LinkedHashMap<>(256, 0.75f, true);
+  private final Map<Rollups.Series, Entry> entries = new HashMap<>();
   private final Map<Rollups.Series, Entry> touched = new HashMap<>();
-  private final Map<RunKey, Map<String, Rollups.Series>> interned = new HashMap<>();
+  private final Map<RunKey, RunCache> runs = new HashMap<>();
+  // Changes whenever an entry leaves `entries`, so no RunCache hands out an entry no longer there.
+  private long generation;
+  private long writes;
   private long appendedPoints;
   private long recomputedSeries;
   private long learnedSeries;
@@ -185,12 +209,14 @@ public final class RollupTracker {
   public void prepare(List<MetricPoints> points, TableWriter writer) {
     Set<Rollups.Series> unknown = new HashSet<>();
     for (MetricPoints p : points) {
-      Map<String, Rollups.Series> ofRun = seriesOf(p);
-      for (String name : p.names()) {
-        Rollups.Series series = ofRun.computeIfAbsent(name, n -> series(p, n));
-        Entry e = entries.get(series);
-        if (e == null || (e.known == null && !e.touched)) {
-          unknown.add(series);
+      RunCache run = runOf(p);
+      Entry[] cached = cachedEntries(run, p);
+      for (int i = 0; i < p.names().size(); i++) {
+        Entry e = cached != null ? cached[i] : entries.get(seriesOf(run, p, i));
+        if (e == null) {
+          unknown.add(seriesOf(run, p, i));
+        } else if (e.known == null && !e.touched) {
+          unknown.add(e.series);
         }
       }
     }
@@ -210,27 +236,24 @@ public final class RollupTracker {
           ErrorClassifier.reason(e));
       return;
     }
-    loaded.forEach((series, k) -> entries.computeIfAbsent(series, x -> new Entry()).known = k);
+    loaded.forEach((series, k) -> entries.computeIfAbsent(series, Entry::new).known = k);
     learnedSeries += loaded.size();
   }
 
   /** Takes in points that are now stored in {@code metrics}. */
   public void add(List<MetricPoints> stored) {
+    long write = ++writes;
     for (MetricPoints p : stored) {
       long step = p.step();
-      Map<String, Rollups.Series> ofRun = seriesOf(p);
-      for (int i = 0; i < p.names().size(); i++) {
-        Rollups.Series series = ofRun.computeIfAbsent(p.names().get(i), n -> series(p, n));
-        Entry e = entries.get(series);
-        if (e == null) {
-          e = new Entry();
-          entries.put(series, e);
-        }
+      Entry[] ofRecord = entriesOf(p);
+      for (int i = 0; i < ofRecord.length; i++) {
+        Entry e = ofRecord[i];
+        e.lastWritten = write;
         if (!e.touched) {
           e.touched = true;
           e.touchedMin = step;
           e.touchedMax = step;
-          touched.put(series, e);
+          touched.put(e.series, e);
         } else {
           e.touchedMin = Math.min(e.touchedMin, step);
           e.touchedMax = Math.max(e.touchedMax, step);
@@ -252,37 +275,56 @@ public final class RollupTracker {
     }
   }
 
-  /**
-   * The series of a record's run by metric name, the same instances every time: a record's strings
-   * are new (decoded), so looking its series up by the run first hashes them once per record
-   * instead of once per point.
-   */
-  private Map<String, Rollups.Series> seriesOf(MetricPoints p) {
-    if (interned.size() > Math.max(1024, maxKnown)) {
-      interned.clear(); // only a cache
+  private RunCache runOf(MetricPoints p) {
+    if (runs.size() > Math.max(1024, maxKnown)) {
+      runs.clear(); // only a cache
     }
-    return interned.computeIfAbsent(
-        new RunKey(p.team(), p.project(), p.runId()), k -> new HashMap<>());
+    return runs.computeIfAbsent(new RunKey(p.team(), p.project(), p.runId()), k -> new RunCache());
   }
 
-  private static Rollups.Series series(MetricPoints p, String metric) {
-    return new Rollups.Series(p.team(), p.project(), p.runId(), metric);
+  /** The entries of a record's names when its run's last record logged the same names, or null. */
+  private Entry[] cachedEntries(RunCache run, MetricPoints p) {
+    return run.generation == generation && MetricRows.sameNames(p.names(), run.names)
+        ? run.entries
+        : null;
+  }
+
+  private Rollups.Series seriesOf(RunCache run, MetricPoints p, int i) {
+    return run.series.computeIfAbsent(
+        p.names().get(i), n -> new Rollups.Series(p.team(), p.project(), p.runId(), n));
+  }
+
+  /** The entries of a record's points, parallel to its names, created where missing. */
+  private Entry[] entriesOf(MetricPoints p) {
+    RunCache run = runOf(p);
+    Entry[] cached = cachedEntries(run, p);
+    if (cached != null) {
+      return cached;
+    }
+    Entry[] out = new Entry[p.names().size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = entries.computeIfAbsent(seriesOf(run, p, i), Entry::new);
+    }
+    run.names = p.names();
+    run.entries = out;
+    run.generation = generation;
+    return out;
   }
 
   private void append(Entry e, Known k, long step, double value) {
     for (int level = 0; level < LEVELS; level++) {
-      int width = Rollups.LEVELS.get(level);
-      long index = step / width;
       Bucket b = k.open[level];
-      if (b == null || b.index != index) {
-        b = new Bucket(width, index);
+      // Steps only grow here, and the open bucket holds the highest step so far: the step is in
+      // it unless it is past its end.
+      if (b == null || step >= b.end) {
+        b = new Bucket(WIDTHS[level], step / WIDTHS[level]);
         k.open[level] = b;
       }
       b.append(step, value);
       if (!b.dirty) {
         b.dirty = true;
         if (e.dirty == null) {
-          e.dirty = new ArrayList<>();
+          e.dirty = new ArrayList<>(32);
         }
         e.dirty.add(b);
       }
@@ -349,13 +391,17 @@ public final class RollupTracker {
       t.getValue().touched = false;
       if (t.getValue().known == null) {
         entries.remove(t.getKey());
+        generation++;
       }
     }
     touched.clear();
-    Iterator<Entry> eldest = entries.values().iterator();
-    while (entries.size() > maxKnown && eldest.hasNext()) {
-      eldest.next();
-      eldest.remove();
+    if (entries.size() > maxKnown) {
+      List<Entry> eldest = new ArrayList<>(entries.values());
+      eldest.sort(Comparator.comparingLong(e -> e.lastWritten));
+      for (Entry e : eldest.subList(0, entries.size() - maxKnown)) {
+        entries.remove(e.series);
+      }
+      generation++;
     }
   }
 
@@ -478,6 +524,7 @@ public final class RollupTracker {
   public void forgetAll() {
     entries.clear();
     touched.clear();
+    generation++;
   }
 
   /** Series known now; for tests and logs. */
