@@ -1,6 +1,7 @@
 package dev.runstream.sink.bench;
 
 import com.clickhouse.client.api.Client;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.schemas.AvroSerializer;
 import dev.runstream.schemas.SerdeConfig;
@@ -29,6 +30,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -100,96 +102,39 @@ public final class SinkBench {
     Client client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
     try (ClickHouseHttp http = new ClickHouseHttp(client, true)) {
       long total = (long) records * METRICS_PER_LOG;
+      List<String> lines = new ArrayList<>();
 
-      // Baseline: the Kafka engine and a materialized view into the same layout.
-      String engineDb = "bench_engine";
-      String jsonTopic = "bench.points.json";
-      createTopic(stack, jsonTopic);
-      // The engine's librdkafka gives up on a topic whose partitions have no leader yet and looks
-      // again only minutes later: make sure the topic takes writes before attaching the engine.
-      try (KafkaProducer<String, String> json = jsonProducer(stack)) {
-        json.send(new ProducerRecord<>(jsonTopic, "prime", "{}")).get();
-      }
-      http.execute("DROP DATABASE IF EXISTS " + engineDb);
-      ClickHouseSchema.migrate(client, engineDb);
-      http.execute(
-          "CREATE TABLE "
-              + engineDb
-              + ".kafka_points (team String, project String, run_id String, metric String,"
-              + " step Int64, time DateTime, value Float64, seq UInt64) ENGINE = Kafka('"
-              + stack.kafkaBootstrap()
-              + "', '"
-              + jsonTopic
-              + "', 'bench-engine', 'JSONEachRow')");
-      http.execute(
-          "CREATE MATERIALIZED VIEW "
-              + engineDb
-              + ".points_mv TO "
-              + engineDb
-              + ".metrics AS SELECT * FROM "
-              + engineDb
-              + ".kafka_points");
-      // The engine's new group starts at the latest offset: let it join and commit with one row,
-      // then stop it (DETACH the view) while the topic is filled, so both read a pre-filled topic.
-      try (KafkaProducer<String, String> json = jsonProducer(stack)) {
-        // It writes a block when 1,048,576 rows are read or the topic was idle for a while, so
-        // one row, then silence, until it lands (resent in case the group joined after it).
-        for (int attempt = 1;
-            count(http, engineDb + ".metrics", "project = 'warm'") == 0;
-            attempt++) {
-          if (attempt > 8) {
-            throw new IllegalStateException("the Kafka engine did not start consuming");
-          }
-          json.send(
-                  new ProducerRecord<>(
-                      jsonTopic,
-                      "warm",
-                      jsonRow(0, 0, "warm", 0.0).replace("\"bench\"", "\"warm\"")))
-              .get();
-          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-          while (System.nanoTime() < until
-              && count(http, engineDb + ".metrics", "project = 'warm'") == 0) {
-            TimeUnit.MILLISECONDS.sleep(200); // a benchmark's polling interval
-          }
-        }
-      }
-      http.execute("DETACH TABLE " + engineDb + ".points_mv");
-      long produceStart = System.nanoTime();
-      try (KafkaProducer<String, String> json = jsonProducer(stack)) {
-        for (int r = 0; r < records; r++) {
-          int run = r % runs;
-          int step = r / runs;
-          StringBuilder rows = new StringBuilder(METRICS_PER_LOG * 140);
-          for (int m = 0; m < METRICS_PER_LOG; m++) {
-            rows.append(jsonRow(run, step, "m" + m, value(run, step, m))).append('\n');
-          }
-          json.send(new ProducerRecord<>(jsonTopic, runId(run), rows.toString()));
-        }
-      }
-      System.out.printf(
-          "  filled the JSON topic in %.1f s%n", (System.nanoTime() - produceStart) / 1e9);
-      long t0 = System.nanoTime();
-      http.execute(
-          "ATTACH MATERIALIZED VIEW "
-              + engineDb
-              + ".points_mv TO "
-              + engineDb
-              + ".metrics AS SELECT * FROM "
-              + engineDb
-              + ".kafka_points");
-      // Done when every point is in: counted from the parts' row counts, which costs the server
-      // nothing (a count() every 50 ms would compete with the engine for the CPU).
-      awaitRows(http, engineDb, total + 1, Duration.ofMinutes(10)); // + the warm-up row
-      double engineSeconds = (System.nanoTime() - t0) / 1e9;
-      http.execute("DROP TABLE " + engineDb + ".points_mv");
-      http.execute("DROP TABLE " + engineDb + ".kafka_points");
+      // Baselines: the Kafka engine and materialized views into the same tables the sink writes.
+      // A: the points only (the metrics table). B: the points and their rollups at the four widths
+      // the sink keeps, computed per block the engine reads (the same tables and about the same
+      // rows as the sink writes, though a bucket that spans two blocks gets two rows that replace
+      // each other, and a replayed block is counted twice: the answers are not exactly once).
+      double onlyPoints =
+          engineBaseline(stack, http, client, "bench_engine", records, runs, total, false);
+      double withRollups =
+          engineBaseline(stack, http, client, "bench_engine_rollups", records, runs, total, true);
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "  %-62s %,12.0f points/s  ratio 1.00  (%.1f s)",
+              "baseline A: Kafka engine + MV, JSONEachRow, metrics only",
+              total / onlyPoints,
+              onlyPoints));
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "  %-62s %,12.0f points/s  A %.2f  B 1.00  (%.1f s)",
+              "baseline B: Kafka engine + MVs, metrics and 4 rollup widths",
+              total / withRollups,
+              onlyPoints / withRollups,
+              withRollups));
 
       // Ours: the same points as Avro MetricBatch records on a pre-filled metrics topic.
       Topics topics = Topics.withPrefix("bench.");
       try (Admin admin = admin(stack)) {
         TopicSetup.ensure(admin, topics, TopicSetup.DEFAULT_PARTITIONS, (short) 1);
       }
-      produceStart = System.nanoTime();
+      long produceStart = System.nanoTime();
       try (KafkaProducer<String, SpecificRecord> avro = avroProducer(stack)) {
         for (int run = 0; run < runs; run++) {
           avro.send(new ProducerRecord<>(topics.runs.name(), runId(run), started(run)));
@@ -223,13 +168,14 @@ public final class SinkBench {
       }
       System.out.printf(
           "  filled the Avro topic in %.1f s%n", (System.nanoTime() - produceStart) / 1e9);
-      List<String> lines = new ArrayList<>();
       for (int batchRows : new int[] {SinkConfig.DEFAULT_BATCH_MAX_ROWS, 200_000}) {
         String db = "bench_sink_" + batchRows;
         String group = "bench-sink-" + batchRows;
         http.execute("DROP DATABASE IF EXISTS " + db);
         ClickHouseSchema.migrate(client, db);
         Map<TopicPartition, Long> end = endOffsets(stack, topics);
+        awaitNoMerges(http);
+        long mergedBefore = mergedRows(http);
         long started = System.nanoTime();
         try (ClickHouseSink sink =
             ClickHouseSink.start(
@@ -247,7 +193,7 @@ public final class SinkBench {
           while (sink.stats().recordsRead() == 0) {
             TimeUnit.MILLISECONDS.sleep(5);
           }
-          t0 = System.nanoTime();
+          long t0 = System.nanoTime();
           // Done when every offset is committed: the sink commits only after the rows and their
           // downsampled curves are in ClickHouse, so this is the exactly-once answer complete.
           awaitCommitted(stack, group, end, Duration.ofMinutes(10));
@@ -256,17 +202,20 @@ public final class SinkBench {
           lines.add(
               String.format(
                   Locale.ROOT,
-                  "  %-58s %,12.0f points/s  ratio %.2f  (%.1f s, %.1f s from start(); %d batches,"
-                      + " rollups written %d times, %d points folded, %d series recomputed)",
+                  "  %-62s %,12.0f points/s  A %.2f  B %.2f  (%.1f s, %.1f s from start(); %d"
+                      + " batches, rollups written %d times, %d points folded, %d series"
+                      + " recomputed; the server merged %,d rows meanwhile)",
                   "runstream sink, batchMaxRows " + batchRows + ", until committed",
                   total / seconds,
-                  (total / seconds) / (total / engineSeconds),
+                  onlyPoints / seconds,
+                  withRollups / seconds,
                   seconds,
                   (System.nanoTime() - started) / 1e9,
                   sink.stats().batches(),
                   sink.stats().rollupRefreshes(),
                   sink.stats().rollupAppendedPoints(),
-                  sink.stats().rollupRecomputedSeries()));
+                  sink.stats().rollupRecomputedSeries(),
+                  mergedRows(http) - mergedBefore));
           // Exactly once: every point once in the answers, however often it was written.
           long distinct = count(http, db + ".metrics FINAL", "project = 'bench'");
           if (stored < total || distinct != total || rolledUp(http, db) != total) {
@@ -281,14 +230,192 @@ public final class SinkBench {
           }
         }
       }
-      System.out.printf(
-          Locale.ROOT,
-          "  %-58s %,12.0f points/s  ratio 1.00  (%.1f s)%n",
-          "baseline: Kafka engine + MV, JSONEachRow",
-          total / engineSeconds,
-          engineSeconds);
+      System.out.println("  points/s, and the ratio of the rate to baseline A's and B's:");
       lines.forEach(System.out::println);
     }
+  }
+
+  /**
+   * Runs one baseline: the Kafka engine reading the points as JSONEachRow from a topic of its own
+   * into {@code db}: the metrics table, and with {@code rollups} also the rollups at every width
+   * the sink keeps, each computed from the block the engine read. Returns the seconds from
+   * attaching the views until every point (and its rollups) is in.
+   */
+  private static double engineBaseline(
+      LocalStack stack,
+      ClickHouseHttp http,
+      Client client,
+      String db,
+      int records,
+      int runs,
+      long total,
+      boolean rollups)
+      throws Exception {
+    String jsonTopic = "bench.points.json." + db;
+    createTopic(stack, jsonTopic);
+    // The engine's librdkafka gives up on a topic whose partitions have no leader yet and looks
+    // again only minutes later: make sure the topic takes writes before attaching the engine.
+    try (KafkaProducer<String, String> json = jsonProducer(stack)) {
+      json.send(new ProducerRecord<>(jsonTopic, "prime", "{}")).get();
+    }
+    http.execute("DROP DATABASE IF EXISTS " + db);
+    ClickHouseSchema.migrate(client, db);
+    http.execute(
+        "CREATE TABLE "
+            + db
+            + ".kafka_points (team String, project String, run_id String, metric String,"
+            + " step Int64, time DateTime, value Float64, seq UInt64) ENGINE = Kafka('"
+            + stack.kafkaBootstrap()
+            + "', '"
+            + jsonTopic
+            + "', '"
+            + db.replace('_', '-')
+            + "', 'JSONEachRow')");
+    Map<String, String> views = new LinkedHashMap<>();
+    views.put("points_mv", "SELECT * FROM " + db + ".kafka_points");
+    if (rollups) {
+      for (int width : Rollups.LEVELS) {
+        views.put("rollups_" + width + "_mv", rollupSelect(db, width));
+      }
+    }
+    views.forEach((name, select) -> http.execute(createView(db, name, select, "CREATE")));
+    // The engine's new group starts at the latest offset: let it join and commit with one row,
+    // then stop it (DETACH the views) while the topic is filled, so both read a pre-filled topic.
+    try (KafkaProducer<String, String> json = jsonProducer(stack)) {
+      // It writes a block when 1,048,576 rows are read or the topic was idle for a while, so
+      // one row, then silence, until it lands (resent in case the group joined after it).
+      for (int attempt = 1; count(http, db + ".metrics", "project = 'warm'") == 0; attempt++) {
+        if (attempt > 8) {
+          throw new IllegalStateException("the Kafka engine did not start consuming");
+        }
+        json.send(
+                new ProducerRecord<>(
+                    jsonTopic, "warm", jsonRow(0, 0, "warm", 0.0).replace("\"bench\"", "\"warm\"")))
+            .get();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < until && count(http, db + ".metrics", "project = 'warm'") == 0) {
+          TimeUnit.MILLISECONDS.sleep(200); // a benchmark's polling interval
+        }
+      }
+    }
+    for (String name : views.keySet()) {
+      http.execute("DETACH TABLE " + db + "." + name);
+    }
+    long produceStart = System.nanoTime();
+    try (KafkaProducer<String, String> json = jsonProducer(stack)) {
+      for (int r = 0; r < records; r++) {
+        int run = r % runs;
+        int step = r / runs;
+        StringBuilder rows = new StringBuilder(METRICS_PER_LOG * 140);
+        for (int m = 0; m < METRICS_PER_LOG; m++) {
+          rows.append(jsonRow(run, step, "m" + m, value(run, step, m))).append('\n');
+        }
+        json.send(new ProducerRecord<>(jsonTopic, runId(run), rows.toString()));
+      }
+    }
+    System.out.printf(
+        "  filled %s in %.1f s%n", jsonTopic, (System.nanoTime() - produceStart) / 1e9);
+    awaitNoMerges(http);
+    long mergedBefore = mergedRows(http);
+    long t0 = System.nanoTime();
+    views.forEach((name, select) -> http.execute(createView(db, name, select, "ATTACH")));
+    // Done when every point is in: counted from the parts' row counts, which costs the server
+    // nothing (a count() every 50 ms would compete with the engine for the CPU).
+    awaitRows(http, db, total + 1, Duration.ofMinutes(10)); // + the warm-up row
+    if (rollups) {
+      // The views of one block run one after another: wait for the last widths too.
+      awaitRollups(http, db, total + 1, Duration.ofMinutes(10));
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    System.out.printf(
+        Locale.ROOT,
+        "  %s: %.1f s; the server merged %,d rows meanwhile%n",
+        db,
+        seconds,
+        mergedRows(http) - mergedBefore);
+    for (String name : views.keySet()) {
+      http.execute("DROP TABLE " + db + "." + name);
+    }
+    http.execute("DROP TABLE " + db + ".kafka_points");
+    return seconds;
+  }
+
+  private static String createView(String db, String name, String select, String verb) {
+    String target = name.equals("points_mv") ? Tables.METRICS : Tables.METRIC_ROLLUPS;
+    return verb
+        + " MATERIALIZED VIEW "
+        + db
+        + "."
+        + name
+        + " TO "
+        + db
+        + "."
+        + target
+        + " AS "
+        + select;
+  }
+
+  /**
+   * The rollup rows of one width from a block of points, as the sink's recomputation defines them
+   * ({@link Rollups}); aliases must not repeat a column of the source (ClickHouse substitutes
+   * them).
+   */
+  private static String rollupSelect(String db, int width) {
+    return "SELECT team, project, metric, toUInt32("
+        + width
+        + ") AS width, run_id, intDiv(step, "
+        + width
+        + ") AS bucket, min(step) AS first_step, max(step) AS last_step, count() AS points,"
+        + " countIf(isFinite(value)) AS finite, sumIf(value, isFinite(value)) AS sum,"
+        + " minIf(value, isFinite(value)) AS min,"
+        + " argMinIf(step, (value, step), isFinite(value)) AS min_step,"
+        + " maxIf(value, isFinite(value)) AS max,"
+        + " argMaxIf(step, (value, -step), isFinite(value)) AS max_step,"
+        + " argMax(value, step) AS last, toUInt64(1) AS version FROM "
+        + db
+        + ".kafka_points GROUP BY team, project, metric, run_id, bucket";
+  }
+
+  /** Waits until the rollups of every width in {@code db} count {@code points} points. */
+  private static void awaitRollups(ClickHouseHttp http, String db, long points, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String sql =
+        "SELECT count() AS widths, min(p) AS least FROM (SELECT width, sum(points) AS p FROM "
+            + db
+            + ".metric_rollups GROUP BY width)";
+    while (true) {
+      JsonNode r = http.queryJson(sql).get(0);
+      if (r.get("widths").asLong() == Rollups.LEVELS.size()
+          && Long.parseLong(r.get("least").asText()) >= points) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(db + " rollups are " + r);
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // a benchmark's polling interval
+    }
+  }
+
+  /**
+   * Waits until the server runs no merge, so no contender pays for the merges of the one before.
+   */
+  private static void awaitNoMerges(ClickHouseHttp http) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (Long.parseLong(
+            http.queryJson("SELECT count() AS c FROM system.merges").get(0).get("c").asText())
+        > 0) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the server is still merging after 5 minutes");
+      }
+      TimeUnit.MILLISECONDS.sleep(200); // a benchmark's polling interval
+    }
+  }
+
+  /** Rows the server has merged since it started (its MergedRows counter). */
+  private static long mergedRows(ClickHouseHttp http) {
+    List<JsonNode> r = http.queryJson("SELECT value FROM system.events WHERE event = 'MergedRows'");
+    return r.isEmpty() ? 0 : Long.parseLong(r.get(0).get("value").asText());
   }
 
   /** Rows in the active parts of {@code db}.metrics: free to ask, duplicates included. */
