@@ -33,14 +33,20 @@ public final class MetricRows {
   /** The rows of {@code points}, in key order. */
   public static byte[] encode(List<MetricPoints> points) {
     Map<RunKey, Run> byRun = new HashMap<>();
-    int rows = 0;
     for (MetricPoints p : points) {
       byRun.computeIfAbsent(new RunKey(p.team(), p.project(), p.runId()), Run::new).add(p);
-      rows += p.names().size();
     }
     List<Run> runs = new ArrayList<>(byRun.values());
     runs.sort(Comparator.comparing((Run r) -> r.key));
-    RowBinary out = new RowBinary(rows * 64 + 16);
+    long size = 0;
+    for (Run run : runs) {
+      size += run.prepare();
+    }
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException("a batch of " + size + " bytes of metric rows");
+    }
+    // Sized exactly: the buffer is the answer, without a copy of megabytes.
+    RowBinary out = new RowBinary((int) size);
     for (Run run : runs) {
       run.encode(out);
     }
@@ -60,9 +66,17 @@ public final class MetricRows {
 
   /** The records of one run in a batch, in arrival order. */
   private static final class Run {
+    // The fixed part of a row: step Int64, time DateTime (4 bytes), value Float64, seq UInt64.
+    static final int NUMBERS = 8 + 4 + 8 + 8;
+
     final RunKey key;
     final List<MetricPoints> records = new ArrayList<>();
     boolean ascending = true;
+    // Set by prepare(): the team, project and run encoded once; the metrics in key order, encoded;
+    // and for each record where it holds each metric (-1: not logged in that record).
+    byte[] prefix;
+    byte[][] metrics;
+    int[][] positions;
 
     Run(RunKey key) {
       this.key = key;
@@ -75,7 +89,8 @@ public final class MetricRows {
       records.add(p);
     }
 
-    void encode(RowBinary out) {
+    /** Orders and indexes the records; returns how many bytes {@link #encode} writes. */
+    long prepare() {
       if (!ascending) {
         // Stable: points of one step keep their arrival order, as the server's own sort keeps it.
         records.sort(Comparator.comparingLong(MetricPoints::step));
@@ -84,44 +99,61 @@ public final class MetricRows {
       // one sits among its names; records of one run usually log the same names, so the position
       // table of the previous record is reused when its names are equal.
       Map<String, Integer> index = new HashMap<>();
-      List<String> metrics = new ArrayList<>();
+      List<String> names = new ArrayList<>();
       for (MetricPoints p : records) {
         for (String name : p.names()) {
           if (index.putIfAbsent(name, 0) == null) {
-            metrics.add(name);
+            names.add(name);
           }
         }
       }
-      metrics.sort(UTF8_ORDER);
-      for (int k = 0; k < metrics.size(); k++) {
-        index.put(metrics.get(k), k);
+      names.sort(UTF8_ORDER);
+      for (int k = 0; k < names.size(); k++) {
+        index.put(names.get(k), k);
       }
-      int[][] positions = new int[records.size()][];
+      positions = new int[records.size()][];
       List<String> previousNames = null;
       int[] previous = null;
       for (int r = 0; r < records.size(); r++) {
-        List<String> names = records.get(r).names();
-        if (previous == null || !sameNames(names, previousNames)) {
-          previous = new int[metrics.size()];
+        List<String> logged = records.get(r).names();
+        if (previous == null || !sameNames(logged, previousNames)) {
+          previous = new int[names.size()];
           Arrays.fill(previous, -1);
-          for (int i = 0; i < names.size(); i++) {
-            previous[index.get(names.get(i))] = i;
+          for (int i = 0; i < logged.size(); i++) {
+            previous[index.get(logged.get(i))] = i;
           }
-          previousNames = names;
+          previousNames = logged;
         }
         positions[r] = previous;
       }
-      RowBinary prefix = new RowBinary(64).string(key.team).string(key.project).string(key.runId);
-      byte[] runPrefix = prefix.toByteArray();
-      for (int k = 0; k < metrics.size(); k++) {
-        byte[] metric = new RowBinary(32).string(metrics.get(k)).toByteArray();
+      prefix =
+          new RowBinary(64).string(key.team).string(key.project).string(key.runId).toByteArray();
+      metrics = new byte[names.size()][];
+      long size = 0;
+      for (int k = 0; k < names.size(); k++) {
+        metrics[k] = new RowBinary(32).string(names.get(k)).toByteArray();
+        int rows = 0;
+        for (int[] p : positions) {
+          if (p[k] >= 0) {
+            rows++;
+          }
+        }
+        size += (long) rows * (prefix.length + metrics[k].length + NUMBERS);
+      }
+      return size;
+    }
+
+    /** Writes the rows: metric by metric, each in ascending steps. */
+    void encode(RowBinary out) {
+      for (int k = 0; k < metrics.length; k++) {
+        byte[] metric = metrics[k];
         for (int r = 0; r < records.size(); r++) {
           int i = positions[r][k];
           if (i < 0) {
             continue;
           }
           MetricPoints p = records.get(r);
-          out.raw(runPrefix, 0, runPrefix.length)
+          out.raw(prefix, 0, prefix.length)
               .raw(metric, 0, metric.length)
               .int64(p.step())
               .dateTime(p.timestampMs())

@@ -290,22 +290,30 @@ public final class Rollups {
 
   /** The rows as RowBinary in the order of {@link Tables#COLUMNS} for {@code metric_rollups}. */
   public static byte[] encode(List<Row> rows, long version) {
-    RowBinary out = new RowBinary(rows.size() * 120 + 16);
-    // Rows of one series come together (RollupTracker writes them so): its strings are encoded
-    // once.
+    // Rows of one series come together (RollupTracker writes them so): its strings are encoded once
+    // per group, and the buffer is sized exactly (an interval's rows are tens of megabytes).
+    long size = 0;
     Series series = null;
+    int strings = 0;
+    for (Row r : rows) {
+      if (r.series() != series) {
+        series = r.series();
+        strings = seriesHead(series).length + seriesRun(series).length;
+      }
+      size += strings + ROW_NUMBERS;
+    }
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException("a write of " + size + " bytes of rollup rows");
+    }
+    RowBinary out = new RowBinary((int) size);
+    series = null;
     byte[] head = null;
     byte[] run = null;
     for (Row r : rows) {
       if (r.series() != series) {
         series = r.series();
-        head =
-            new RowBinary(64)
-                .string(series.team())
-                .string(series.project())
-                .string(series.metric())
-                .toByteArray();
-        run = new RowBinary(32).string(series.runId()).toByteArray();
+        head = seriesHead(series);
+        run = seriesRun(series);
       }
       out.raw(head, 0, head.length)
           .uint32(r.width())
@@ -324,6 +332,17 @@ public final class Rollups {
           .uint64(version);
     }
     return out.toByteArray();
+  }
+
+  // width UInt32, then twelve 8-byte columns: bucket to last, and version.
+  private static final int ROW_NUMBERS = 4 + 12 * 8;
+
+  private static byte[] seriesHead(Series s) {
+    return new RowBinary(64).string(s.team()).string(s.project()).string(s.metric()).toByteArray();
+  }
+
+  private static byte[] seriesRun(Series s) {
+    return new RowBinary(32).string(s.runId()).toByteArray();
   }
 
   /**

@@ -158,18 +158,17 @@ public final class RowBinary {
     return size;
   }
 
-  /** A copy of the bytes written so far. */
+  /**
+   * The bytes written so far: the buffer itself when they fill it exactly (a writer that knows the
+   * size spares a copy of megabytes; a later write moves to a new buffer), else a copy.
+   */
   public byte[] toByteArray() {
-    return Arrays.copyOf(buf, size);
+    return size == buf.length ? buf : Arrays.copyOf(buf, size);
   }
 
   /** The buffer itself; only its first {@link #size()} bytes are written. */
   byte[] array() {
     return buf;
-  }
-
-  public void reset() {
-    size = 0;
   }
 
   private void ensure(int more) {
