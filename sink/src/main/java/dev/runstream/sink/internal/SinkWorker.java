@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -166,6 +167,9 @@ public final class SinkWorker implements Runnable {
   private final Map<TopicPartition, Long> uncommittedFirst = new HashMap<>();
   private boolean rollupsPending;
   private long uncommittedSinceNanos;
+  // The last poll found nothing and every partition read up to its end: more batches are not about
+  // to share the rollup write, so waiting out the interval would only delay the commit.
+  private boolean caughtUp;
   private long reportedAppended;
   private long reportedRecomputed;
   private volatile boolean stopping;
@@ -260,6 +264,7 @@ public final class SinkWorker implements Runnable {
       updatePause();
     }
     ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(pollWaitMillis()));
+    caughtUp = records.isEmpty() && readToTheEnd();
     Set<TopicPartition> rewound = new HashSet<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
       TopicPartition tp = new TopicPartition(record.topic(), record.partition());
@@ -355,7 +360,8 @@ public final class SinkWorker implements Runnable {
         && (force
             || flushBlocked
             || !rollupsPending
-            || now - uncommittedSinceNanos >= settings.rollupInterval().toNanos())) {
+            || now - uncommittedSinceNanos >= settings.rollupInterval().toNanos()
+            || (caughtUp && batch.isEmpty()))) {
       startRollups();
       return true;
     }
@@ -641,6 +647,23 @@ public final class SinkWorker implements Runnable {
     return flushBlocked
         || nanoTime.getAsLong() - pausedUntilNanos < 0
         || (task != null && batch.rows() >= settings.batchMaxRows());
+  }
+
+  /**
+   * Whether every assigned partition, none paused, was read up to the end its last fetch reported.
+   */
+  private boolean readToTheEnd() {
+    Set<TopicPartition> assigned = consumer.assignment();
+    if (assigned.isEmpty() || !consumer.paused().isEmpty()) {
+      return false;
+    }
+    for (TopicPartition tp : assigned) {
+      OptionalLong lag = consumer.currentLag(tp);
+      if (lag.isEmpty() || lag.getAsLong() > 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Pauses every assigned partition while {@link #shouldPause()}, resumes them after. */

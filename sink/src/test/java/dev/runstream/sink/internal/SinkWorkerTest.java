@@ -346,6 +346,31 @@ class SinkWorkerTest {
   }
 
   @Test
+  void shouldWriteTheRollupsAndCommitAtOnceOnlyWhenEveryPartitionIsReadToTheEnd() {
+    worker = newWorker(2, Duration.ofMinutes(1));
+    produce(METRICS, metrics(1, 0.9));
+    // The broker reports more records than were fetched yet: not caught up.
+    consumer.updateEndOffsets(Map.of(RUNS, 0L, METRICS, 3L, SUMMARIES, 0L, ALERTS, 0L));
+    worker.pollOnce(); // full: inserted, rollups deferred
+    worker.pollOnce(); // nothing fetched, but the end is ahead
+
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 2);
+    assertThat(writer.rollupWrites).as("more may come within the interval").isEmpty();
+    assertThat(committed()).isEmpty();
+
+    produce(METRICS, metrics(2, 0.8));
+    produce(METRICS, metrics(3, 0.7));
+    worker.pollOnce(); // both fetched: the end reached, but records came
+    assertThat(writer.rollupWrites).isEmpty();
+    worker.pollOnce(); // nothing more, every partition at its end
+
+    assertThat(counters.batches.sum()).as("the two records of one poll share a batch").isEqualTo(2);
+    assertThat(writer.rollupWrites).as("one write for both batches").hasSize(1);
+    assertThat(writer.rollupWrites.get(0)).extracting(Rollups.Row::points).contains(3L);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(3));
+  }
+
+  @Test
   void shouldRefreshAndCommitDeferredBatchesOnStop() {
     worker = newWorker(2, Duration.ofMinutes(1));
     produce(METRICS, metrics(1, 0.9));
