@@ -7,8 +7,10 @@ import dev.runstream.sink.internal.ConfigFlattener;
 import dev.runstream.sink.internal.Json;
 import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Rollups;
+import dev.runstream.sink.internal.RowBinaryReader;
 import dev.runstream.sink.internal.Sql;
 import dev.runstream.sink.internal.Tables;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -342,8 +344,9 @@ public final class RunQueries implements AutoCloseable {
    * runIds} is empty), each downsampled to at most {@code maxPoints} buckets with the min, max and
    * mean of the deduplicated points in each, so spikes stay visible. All runs share one bucket grid
    * (bucket {@code b} holds steps {@code [b*w, (b+1)*w)}, {@code w} chosen from the longest run),
-   * so their buckets line up. Reads the rollups (at most 4 rows per bucket), or, when buckets are
-   * narrower than 4 steps, the deduplicated raw points. One or two queries; blocks.
+   * so their buckets line up. Reads the rollups (one row per bucket when buckets are 16 to 256
+   * steps wide, a few otherwise), or, when buckets are narrower than 4 steps, the deduplicated raw
+   * points. Two queries; blocks.
    *
    * @param maxPoints at least 1
    * @return one curve per run that logged the metric, by run id
@@ -383,9 +386,10 @@ public final class RunQueries implements AutoCloseable {
     while (hi / width - lo / width + 1 > maxPoints) {
       width += level; // the grid starts at step 0, so the range may straddle one more bucket
     }
-    String buckets;
+    List<MetricCurve> out = new ArrayList<>();
+    long bucketWidth = width;
     if (level == 1) {
-      buckets =
+      String buckets =
           "SELECT run_id, intDiv(step, "
               + width
               + ") AS b, min(step) AS fs, max(step) AS ls, minIf(v, isFinite(v)) AS mn,"
@@ -396,61 +400,115 @@ public final class RunQueries implements AutoCloseable {
               + " WHERE "
               + scope
               + " GROUP BY run_id, step) GROUP BY run_id, b";
-    } else {
-      buckets =
-          "SELECT run_id, intDiv(bucket, "
-              + (width / level)
-              + ") AS b, min(first_step) AS fs, max(last_step) AS ls, minIf(min, finite > 0) AS mn,"
-              + " maxIf(max, finite > 0) AS mx, sum(sum) AS sm, sum(finite) AS fin,"
-              + " sum(points) AS pts FROM "
-              + table(Tables.METRIC_ROLLUPS)
-              + " FINAL WHERE "
-              + scope
-              + " AND width = "
-              + level
-              + " GROUP BY run_id, b";
+      // One row per run with parallel arrays, read as RowBinary: thousands of runs times hundreds
+      // of buckets parse several times faster than as JSON. The casts pin the types the reader
+      // expects.
+      String sql =
+          "SELECT run_id, groupArray(toInt64(fs)), groupArray(toInt64(ls)),"
+              + " groupArray(toFloat64(mn)), groupArray(toFloat64(mx)), groupArray(toFloat64(sm)),"
+              + " groupArray(toUInt64(fin)), groupArray(toUInt64(pts)) FROM ("
+              + buckets
+              + ") GROUP BY run_id ORDER BY run_id";
+      clickHouse.queryRowBinary(
+          sql,
+          in -> {
+            while (in.hasMore()) {
+              String runId = in.string();
+              out.add(curve(runId, metric, bucketWidth, new CurveRows(in), bucketWidth));
+            }
+          });
+      return out;
     }
-    // One row per run with parallel arrays, read as RowBinary: thousands of runs times hundreds
-    // of buckets parse several times faster than as JSON. The casts pin the types the reader
-    // expects.
+    // The rows of the widest level that divides the bucket width, one array per column and run:
+    // no regrouping on the server (a GROUP BY of (run, bucket) cost more than the read itself);
+    // where a bucket spans several rows (widths under 16 or over 256) they are merged here.
+    int read = Rollups.widestDividing(width);
     String sql =
-        "SELECT run_id, groupArray(toInt64(fs)), groupArray(toInt64(ls)),"
-            + " groupArray(toFloat64(mn)), groupArray(toFloat64(mx)), groupArray(toFloat64(sm)),"
-            + " groupArray(toUInt64(fin)), groupArray(toUInt64(pts)) FROM ("
-            + buckets
-            + ") GROUP BY run_id ORDER BY run_id";
-    List<MetricCurve> out = new ArrayList<>();
-    long bucketWidth = width;
+        "SELECT run_id, groupArray(first_step), groupArray(last_step), groupArray(min),"
+            + " groupArray(max), groupArray(sum), groupArray(finite), groupArray(points) FROM "
+            + table(Tables.METRIC_ROLLUPS)
+            + " FINAL WHERE "
+            + scope
+            + " AND width = "
+            + read
+            + " GROUP BY run_id ORDER BY run_id";
     clickHouse.queryRowBinary(
         sql,
         in -> {
           while (in.hasMore()) {
             String runId = in.string();
-            long[] fs = in.int64Array();
-            long[] ls = in.int64Array();
-            double[] mn = in.float64Array();
-            double[] mx = in.float64Array();
-            double[] sm = in.float64Array();
-            long[] fin = in.int64Array();
-            long[] pts = in.int64Array();
-            CurvePoint[] points = new CurvePoint[fs.length];
-            for (int i = 0; i < fs.length; i++) {
-              boolean finite = fin[i] > 0;
-              points[i] =
-                  new CurvePoint(
-                      fs[i],
-                      ls[i],
-                      finite ? mn[i] : Double.NaN,
-                      finite ? mx[i] : Double.NaN,
-                      finite ? sm[i] / fin[i] : Double.NaN,
-                      pts[i],
-                      fin[i]);
-            }
-            Arrays.sort(points, Comparator.comparingLong(CurvePoint::firstStep));
-            out.add(new MetricCurve(runId, metric, bucketWidth, Arrays.asList(points)));
+            out.add(curve(runId, metric, bucketWidth, new CurveRows(in), read));
           }
         });
     return out;
+  }
+
+  /** Parallel arrays of one run's buckets (or rollup rows), as the curve queries read them. */
+  private static final class CurveRows {
+    final long[] firstSteps;
+    final long[] lastSteps;
+    final double[] mins;
+    final double[] maxes;
+    final double[] sums;
+    final long[] finite;
+    final long[] points;
+
+    CurveRows(RowBinaryReader in) throws IOException {
+      firstSteps = in.int64Array();
+      lastSteps = in.int64Array();
+      mins = in.float64Array();
+      maxes = in.float64Array();
+      sums = in.float64Array();
+      finite = in.int64Array();
+      points = in.int64Array();
+    }
+  }
+
+  /**
+   * A run's curve of buckets of {@code width} steps from rows of {@code rowWidth} steps (the
+   * buckets themselves when equal): rows of one bucket merge as the rollup levels do, min and max
+   * over rows with finite values, sums and counts added.
+   */
+  private static MetricCurve curve(
+      String runId, String metric, long width, CurveRows rows, long rowWidth) {
+    Integer[] order = new Integer[rows.firstSteps.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, Comparator.comparingLong(i -> rows.firstSteps[i]));
+    List<CurvePoint> points = new ArrayList<>();
+    int i = 0;
+    while (i < order.length) {
+      long bucket = rows.firstSteps[order[i]] / width;
+      int end = i + 1;
+      if (rowWidth != width) {
+        while (end < order.length && rows.firstSteps[order[end]] / width == bucket) {
+          end++;
+        }
+      }
+      long first = rows.firstSteps[order[i]];
+      long last = Long.MIN_VALUE;
+      double min = Double.NaN;
+      double max = Double.NaN;
+      double sum = 0;
+      long finite = 0;
+      long count = 0;
+      for (; i < end; i++) {
+        int r = order[i];
+        last = Math.max(last, rows.lastSteps[r]);
+        count += rows.points[r];
+        if (rows.finite[r] > 0) {
+          min = finite == 0 ? rows.mins[r] : Math.min(min, rows.mins[r]);
+          max = finite == 0 ? rows.maxes[r] : Math.max(max, rows.maxes[r]);
+          sum += rows.sums[r];
+          finite += rows.finite[r];
+        }
+      }
+      points.add(
+          new CurvePoint(
+              first, last, min, max, finite > 0 ? sum / finite : Double.NaN, count, finite));
+    }
+    return new MetricCurve(runId, metric, width, points);
   }
 
   /** {@link #curves(String, String, Collection, int)} of every run that logged {@code metric}. */

@@ -45,7 +45,7 @@ public final class Migrations {
   public record Migration(int version, String description, List<Step> steps) {}
 
   /** Every migration, by ascending version. */
-  public static final List<Migration> ALL = List.of(v1(), v2(), v3());
+  public static final List<Migration> ALL = List.of(v1(), v2(), v3(), v4());
 
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
@@ -73,7 +73,7 @@ public final class Migrations {
     steps.add(new Statement(Tables.CREATE_RUN_ATTRIBUTES));
     steps.add(new Statement(Tables.CREATE_METRIC_ROLLUPS));
     Tables.BACKFILL_RUN_ATTRIBUTES_V2.forEach(sql -> steps.add(new Statement(sql)));
-    Rollups.backfillStatements().forEach(sql -> steps.add(new Statement(sql)));
+    Rollups.backfillStatements(Rollups.LEVELS_V2).forEach(sql -> steps.add(new Statement(sql)));
     return new Migration(
         2,
         "run summary name/timestamps/user summary, metric goal/EMA/best, run attributes, rollups",
@@ -87,6 +87,19 @@ public final class Migrations {
         List.of(
             new AddTimeColumn(Tables.ALERTS, "at", "time_ms"),
             new AddTimeColumn(Tables.RUN_EVENTS, "at", "time_ms")));
+  }
+
+  private static Migration v4() {
+    // Rows at widths 32 and 128 for what is stored, each from the stored level below it. Sinks of
+    // this version write every level; a sink of an earlier version still running leaves its later
+    // points out of these two widths, which the sink that next writes such a series notices (its
+    // levels disagree) and repairs by recomputing the series.
+    return new Migration(
+        4,
+        "rollups at widths 32 and 128, so curves read one level without regrouping",
+        List.of(
+            new Statement(Rollups.backfillStatement(32, 16)),
+            new Statement(Rollups.backfillStatement(128, 64))));
   }
 
   private static List<Step> statements(String... sql) {

@@ -168,6 +168,9 @@ public final class RollupTracker {
     long touchedMin;
     long touchedMax;
     boolean recompute;
+    // Its levels disagree with each other (an interrupted recomputation, or a sink of an earlier
+    // version that wrote fewer levels): recomputed from its first step, not only where touched.
+    boolean rebuild;
     List<Bucket> dirty;
 
     Entry(Rollups.Series series) {
@@ -223,7 +226,7 @@ public final class RollupTracker {
     if (unknown.isEmpty()) {
       return;
     }
-    Map<Rollups.Series, Known> loaded;
+    Learned loaded;
     try {
       loaded = load(writer, unknown);
     } catch (Exception e) {
@@ -236,8 +239,11 @@ public final class RollupTracker {
           ErrorClassifier.reason(e));
       return;
     }
-    loaded.forEach((series, k) -> entries.computeIfAbsent(series, Entry::new).known = k);
-    learnedSeries += loaded.size();
+    loaded.known().forEach((series, k) -> entries.computeIfAbsent(series, Entry::new).known = k);
+    loaded
+        .disagreeing()
+        .forEach(series -> entries.computeIfAbsent(series, Entry::new).rebuild = true);
+    learnedSeries += loaded.known().size();
   }
 
   /** Takes in points that are now stored in {@code metrics}. */
@@ -377,15 +383,22 @@ public final class RollupTracker {
     touched.forEach(
         (series, e) -> {
           if (e.recompute) {
-            recompute.put(series, new Rollups.StepRange(e.touchedMin, e.touchedMax));
+            recompute.put(
+                series, new Rollups.StepRange(e.rebuild ? 0 : e.touchedMin, e.touchedMax));
           }
         });
     if (!recompute.isEmpty()) {
       writer.refreshRollups(recompute);
       recomputedSeries += recompute.size();
-      Map<Rollups.Series, Known> loaded = loadQuietly(writer, recompute.keySet());
+      Map<Rollups.Series, Known> loaded = loadQuietly(writer, recompute.keySet()).known();
       recompute.keySet().forEach(s -> touched.get(s).known = loaded.get(s));
-      touched.values().forEach(e -> e.recompute = false);
+      touched
+          .values()
+          .forEach(
+              e -> {
+                e.recompute = false;
+                e.rebuild = false;
+              });
     }
     for (Map.Entry<Rollups.Series, Entry> t : touched.entrySet()) {
       t.getValue().touched = false;
@@ -453,8 +466,7 @@ public final class RollupTracker {
    * What the recomputed series hold now. A failure here costs only speed (those series recompute
    * again next time), so it is logged rather than thrown.
    */
-  private Map<Rollups.Series, Known> loadQuietly(
-      TableWriter writer, Collection<Rollups.Series> series) {
+  private Learned loadQuietly(TableWriter writer, Collection<Rollups.Series> series) {
     try {
       return load(writer, series);
     } catch (Exception e) {
@@ -466,16 +478,22 @@ public final class RollupTracker {
               + " {}",
           series.size(),
           ErrorClassifier.reason(e));
-      return Map.of();
+      return new Learned(Map.of(), Set.of());
     }
   }
+
+  /**
+   * What was learned of some series: those whose rollups cover exactly their stored points, and
+   * those whose levels disagree with each other.
+   */
+  private record Learned(Map<Rollups.Series, Known> known, Set<Rollups.Series> disagreeing) {}
 
   /**
    * The series of {@code series} whose stored points the rollups cover exactly, with the buckets
    * holding their highest step; an empty state for series with nothing stored.
    */
-  private static Map<Rollups.Series, Known> load(
-      TableWriter writer, Collection<Rollups.Series> series) throws Exception {
+  private static Learned load(TableWriter writer, Collection<Rollups.Series> series)
+      throws Exception {
     Map<Rollups.Series, Known> rolledUp = new HashMap<>();
     for (Rollups.Row r : writer.loadRollups(series)) {
       int level = Rollups.LEVELS.indexOf(r.width());
@@ -484,20 +502,23 @@ public final class RollupTracker {
       }
     }
     // Every level must hold a bucket ending at the same highest step.
+    Set<Rollups.Series> disagreeing = new HashSet<>();
     rolledUp
-        .values()
+        .entrySet()
         .removeIf(
-            k -> {
-              if (k.open[0] == null) {
-                return true;
-              }
-              k.maxStep = k.open[0].lastStep;
-              for (Bucket b : k.open) {
-                if (b == null || b.lastStep != k.maxStep || b.index != k.maxStep / b.width) {
-                  return true;
+            e -> {
+              Known k = e.getValue();
+              boolean agree = k.open[0] != null;
+              if (agree) {
+                k.maxStep = k.open[0].lastStep;
+                for (Bucket b : k.open) {
+                  agree &= b != null && b.lastStep == k.maxStep && b.index == k.maxStep / b.width;
                 }
               }
-              return false;
+              if (!agree) {
+                disagreeing.add(e.getKey());
+              }
+              return !agree;
             });
     Map<Rollups.Series, Long> from = new HashMap<>();
     for (Rollups.Series s : series) {
@@ -517,7 +538,7 @@ public final class RollupTracker {
         out.put(s, k);
       }
     }
-    return out;
+    return new Learned(out, disagreeing);
   }
 
   /** Forgets everything, pending rows included: another sink may write these series now. */

@@ -23,10 +23,13 @@ import java.util.TreeMap;
  * of the same run or a crash between insert and commit give the same values, and the
  * ReplacingMergeTree keeps the newest row per bucket.
  *
- * <p>Levels: width 4 from the raw points, then 16, 64 and 256 each from the level below (read with
- * {@code FINAL}, already deduplicated), so a refresh reads at most 4 rows per touched bucket per
- * level. A query for N points per run reads the widest level not wider than its bucket width, so at
- * most 4N rows per run. Bucket numbers use {@code intDiv}, which truncates toward zero on both
+ * <p>Levels: width 4 from the raw points, then 16, 32, 64, 128 and 256 each from the level below
+ * (read with {@code FINAL}, already deduplicated), so a refresh reads at most 4 rows per touched
+ * bucket per level. A query for N points per run picks a bucket width from the widest level not
+ * wider than what N points need, and reads the widest level that divides it: from 16 to 256 steps
+ * every width it picks is a level (32 and 128 were added for that: migration 4), so it reads one
+ * row per point it returns, without regrouping on the server; narrower widths read at most 4 rows
+ * of width 4 per point. Bucket numbers use {@code intDiv}, which truncates toward zero on both
  * sides, so {@code intDiv(intDiv(step, a), b) = intDiv(step, a * b)} and the levels nest.
  *
  * <p>Thread-safe (stateless apart from a monotonic version clock: wall-clock milliseconds, so a
@@ -34,8 +37,11 @@ import java.util.TreeMap;
  * unless clocks go backwards by more than the time between the two writes).
  */
 public final class Rollups {
-  /** Bucket widths in steps, finest first; each is 4 times the previous. */
-  public static final List<Integer> LEVELS = List.of(4, 16, 64, 256);
+  /** Bucket widths in steps, finest first; each is a multiple of the previous. */
+  public static final List<Integer> LEVELS = List.of(4, 16, 32, 64, 128, 256);
+
+  /** The levels migration 2 created; its backfill builds exactly these, whatever comes later. */
+  static final List<Integer> LEVELS_V2 = List.of(4, 16, 64, 256);
 
   /**
    * Series per statement: about 40 bytes each, so a statement stays well under 18.16's
@@ -65,6 +71,17 @@ public final class Rollups {
     public StepRange merge(StepRange other) {
       return new StepRange(Math.min(min, other.min), Math.max(max, other.max));
     }
+  }
+
+  /** The widest level that divides {@code width}, or 1 (raw points) when none does. */
+  public static int widestDividing(long width) {
+    int chosen = 1;
+    for (int level : LEVELS) {
+      if (width % level == 0) {
+        chosen = level;
+      }
+    }
+    return chosen;
   }
 
   /** The widest level not wider than {@code width}, or 1 (raw points) when every level is wider. */
@@ -102,17 +119,26 @@ public final class Rollups {
   }
 
   /**
-   * Statements that build every level from all points already stored (migration 2); {@code %1$s} is
-   * the quoted database, formatted like every migration statement.
+   * Statements that build {@code levels} (finest first, each a multiple of the one before) from all
+   * points already stored; {@code %1$s} is the quoted database, formatted like every migration
+   * statement.
    */
-  public static List<String> backfillStatements() {
+  public static List<String> backfillStatements(List<Integer> levels) {
     List<String> out = new ArrayList<>();
     int below = 1;
-    for (int level : LEVELS) {
-      out.add(levelSql("%1$s", level, below, "1", 1).replace("%", "%%").replace("%%1$s", "%1$s"));
+    for (int level : levels) {
+      out.add(backfillStatement(level, below));
       below = level;
     }
     return out;
+  }
+
+  /**
+   * A statement that builds every bucket of {@code level} from the stored level {@code below} (1:
+   * the raw points), formatted like {@link #backfillStatements}.
+   */
+  public static String backfillStatement(int level, int below) {
+    return levelSql("%1$s", level, below, "1", 1).replace("%", "%%").replace("%%1$s", "%1$s");
   }
 
   // Ties of min and max go to the earliest step ((value, step) compared as a tuple), so a bucket

@@ -610,7 +610,7 @@ public final class SinkBench {
       // 1 % of the points stored a second time, as a replayed batch would.
       http.execute(
           String.format(Locale.ROOT, insertPoints, steps, points, "WHERE number % 100 = 0"));
-      for (String sql : Rollups.backfillStatements()) {
+      for (String sql : Rollups.backfillStatements(Rollups.LEVELS)) {
         http.execute(String.format(sql, "`" + db + "`", "String", ""));
       }
       System.out.printf(

@@ -156,7 +156,7 @@ class RollupTrackerIT {
 
     List<List<String>> folded = rollupRows();
     // Every bucket recomputed by the SQL from the stored points, with newer versions.
-    for (String sql : Rollups.backfillStatements()) {
+    for (String sql : Rollups.backfillStatements(Rollups.LEVELS)) {
       http.execute(String.format(sql, Sql.identifier(database), "String", ""));
     }
     List<List<String>> recomputed = rollupRows();

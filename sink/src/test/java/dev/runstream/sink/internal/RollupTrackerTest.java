@@ -286,13 +286,44 @@ class RollupTrackerTest {
 
     assertThat(writes).hasSize(1);
     List<Rollups.Row> rows = writes.get(0);
-    assertThat(rows).hasSize(series.size() * (150 + 38 + 10 + 3));
+    int buckets = 0;
+    for (int width : Rollups.LEVELS) {
+      buckets += (600 + width - 1) / width; // steps 0..599
+    }
+    assertThat(rows).hasSize(series.size() * buckets);
     Comparator<Rollups.Row> keyOrder =
         Comparator.comparing((Rollups.Row r) -> r.series().metric())
             .thenComparingInt(Rollups.Row::width)
             .thenComparing(r -> r.series().runId())
             .thenComparingLong(Rollups.Row::bucket);
     assertThat(rows).isSortedAccordingTo(keyOrder);
+    store.assertRollupsAreExact();
+  }
+
+  @Test
+  void shouldRebuildASeriesWhoseLevelsDisagreeAfterASinkWithFewerLevelsWroteIt() throws Exception {
+    RollupTracker tracker = new RollupTracker();
+    write(tracker, steps(LOSS, 0, 300, 0));
+    tracker.flush(store);
+    // A sink of the version before widths 32 and 128 writes steps 300..599: its rows, and its
+    // rollups at the four widths it knew.
+    List<MetricPoints> older = steps(LOSS, 300, 600, 0);
+    store.store(older);
+    for (int width : Rollups.LEVELS_V2) {
+      for (long b = 300 / width; b <= 599 / width; b++) {
+        store.rollups.put(new Key(LOSS, width, b), store.compute(LOSS, width, b));
+      }
+    }
+
+    RollupTracker next = new RollupTracker();
+    write(next, steps(LOSS, 600, 650, 0));
+    next.flush(store);
+
+    assertThat(next.recomputedSeries()).as("its levels disagreed: not learned").isEqualTo(1);
+    store.assertRollupsAreExact(); // widths 32 and 128 of steps 300..599 too
+    write(next, steps(LOSS, 650, 700, 0));
+    next.flush(store);
+    assertThat(next.recomputedSeries()).as("appended after the rebuild").isEqualTo(1);
     store.assertRollupsAreExact();
   }
 

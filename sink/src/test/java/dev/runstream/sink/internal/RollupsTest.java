@@ -15,8 +15,23 @@ class RollupsTest {
     assertThat(Rollups.levelFor(3)).isEqualTo(1);
     assertThat(Rollups.levelFor(4)).isEqualTo(4);
     assertThat(Rollups.levelFor(20)).isEqualTo(16);
-    assertThat(Rollups.levelFor(255)).isEqualTo(64);
+    assertThat(Rollups.levelFor(255)).isEqualTo(128);
     assertThat(Rollups.levelFor(1_000_000)).isEqualTo(256);
+  }
+
+  @Test
+  void shouldReadEveryBucketWidthFrom16To256FromOneLevel() {
+    // The curves round a width up to a multiple of the widest level not wider than it.
+    for (long width = 16; width <= 256; width++) {
+      long level = Rollups.levelFor(width);
+      long bucket = (width + level - 1) / level * level;
+      assertThat(Rollups.widestDividing(bucket)).as("width %d", width).isEqualTo(bucket);
+    }
+    assertThat(Rollups.widestDividing(32)).isEqualTo(32);
+    assertThat(Rollups.widestDividing(96)).isEqualTo(32);
+    assertThat(Rollups.widestDividing(20)).isEqualTo(4);
+    assertThat(Rollups.widestDividing(1024)).isEqualTo(256);
+    assertThat(Rollups.widestDividing(6)).isEqualTo(1);
   }
 
   @Test
@@ -38,7 +53,10 @@ class RollupsTest {
     assertThat(sql.get(1))
         .contains("FROM `db`.metric_rollups FINAL WHERE width = 4 AND")
         .contains("bucket BETWEEN -3 AND 19 AND intDiv(bucket, 4) BETWEEN 0 AND 4");
-    assertThat(sql.get(3)).contains("width = 64 AND").contains("intDiv(bucket, 4) BETWEEN 0 AND 0");
+    assertThat(sql.get(2)).contains("width = 16 AND").contains("intDiv(bucket, 2) BETWEEN 0 AND 2");
+    assertThat(sql.get(sql.size() - 1))
+        .contains("width = 128 AND")
+        .contains("intDiv(bucket, 2) BETWEEN 0 AND 0");
     assertThat(sql).allSatisfy(s -> assertThat(s).doesNotContain(" AS width"));
   }
 
