@@ -71,7 +71,7 @@ class RunQueriesIT {
   void seed() throws Exception {
     client = ClickHouseHttp.newClient(stack.clickhouseUrl(), "default", "");
     http = new ClickHouseHttp(client, false);
-    assertThat(ClickHouseSchema.migrate(client, database)).containsExactly(1, 2, 3);
+    assertThat(ClickHouseSchema.migrate(client, database)).containsExactly(1, 2, 3, 4);
     queries = new RunQueries(client, database);
     write(records());
   }
