@@ -4,20 +4,22 @@ import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.WireFormat;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -32,8 +34,15 @@ import org.slf4j.LoggerFactory;
  * says from which sequence to send again, and which sequences below the old high-water mark need
  * sending at all (Kafka acknowledged the others), so a recovery sends each record once.
  *
- * <p>{@link #send}, {@link #reset} and {@link #close} are called by one thread (the run's writer);
- * acknowledgements arrive on the producer's I/O thread.
+ * <p>Records are sent in increasing sequence order between two resets (journal order; sequences may
+ * skip, e.g. records Kafka already has), so the records in flight form a queue in send order: each
+ * is its own producer callback, flagged when Kafka acknowledges it, and taken off the head of the
+ * queue once it and everything before it are acknowledged. That costs a flag per record instead of
+ * an ordered map's insert and removal.
+ *
+ * <p>{@link #send}, {@link #ackedThrough()}, {@link #idle()}, {@link #reset} and {@link #close} are
+ * called by one thread (the run's writer, or the sync); acknowledgements arrive on the producer's
+ * I/O thread.
  */
 final class Delivery {
   private static final Logger log = LoggerFactory.getLogger(Delivery.class);
@@ -45,18 +54,53 @@ final class Delivery {
   private final LongAdder sent;
   private final LongAdder replayed;
   private final int[] schemaIds = new int[RecordKind.values().length];
-  private final ConcurrentSkipListMap<Long, Integer> unacked = new ConcurrentSkipListMap<>();
+  // Sending thread only: the records handed to the producer and not yet known to be acknowledged
+  // with everything before them, in send (= sequence) order.
+  private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private final AtomicBoolean failed = new AtomicBoolean();
   private final Set<String> topicsWithMetadata = new HashSet<>();
   private Producer<String, byte[]> producer;
 
-  /** One call of send(): whether it returned, and what refused the record before it did. */
-  private static final class SendAttempt {
+  /**
+   * One record handed to the producer, and its callback: whether Kafka acknowledged it, and, for a
+   * record refused while send() had not returned yet, what refused it.
+   */
+  private final class InFlight implements Callback {
+    final long sequence;
+    final int points;
+    final boolean fromDisk;
+    volatile boolean acked;
     volatile boolean returned;
     volatile Exception refused;
+
+    InFlight(long sequence, int points, boolean fromDisk) {
+      this.sequence = sequence;
+      this.points = points;
+      this.fromDisk = fromDisk;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception error) {
+      if (error == null) {
+        sent.add(points);
+        if (fromDisk) {
+          replayed.add(points);
+        }
+        acked = true;
+      } else if (!returned) {
+        refused = error;
+      } else if (failed.compareAndSet(false, true)) {
+        log.warn(
+            "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
+                + " is sent again",
+            sequence,
+            runId,
+            error.toString());
+      }
+    }
   }
 
-  private volatile long highestSent;
+  private long highestSent;
   private NavigableSet<Long> resend = new TreeSet<>();
   private long resendThrough = -1;
 
@@ -116,16 +160,22 @@ final class Delivery {
 
   /** The highest sequence up to which Kafka acknowledged everything sent. */
   long ackedThrough() {
-    try {
-      return unacked.firstKey() - 1;
-    } catch (java.util.NoSuchElementException empty) {
-      return highestSent;
-    }
+    dropAcknowledged();
+    InFlight first = inFlight.peekFirst();
+    return first == null ? highestSent : first.sequence - 1;
   }
 
   /** Whether every record handed to {@link #send} was acknowledged. */
   boolean idle() {
-    return unacked.isEmpty();
+    dropAcknowledged();
+    return inFlight.isEmpty();
+  }
+
+  private void dropAcknowledged() {
+    InFlight first;
+    while ((first = inFlight.peekFirst()) != null && first.acked) {
+      inFlight.pollFirst();
+    }
   }
 
   /**
@@ -144,51 +194,49 @@ final class Delivery {
   }
 
   /**
+   * Hands a record read from the journal to the producer.
+   *
+   * @return false if the producer refused it at once (see {@link #send(long, RecordKind, int,
+   *     byte[], boolean)}): the record stays on disk only
+   */
+  boolean send(JournalRecord record, boolean fromDisk) {
+    byte[] body = record.body();
+    byte[] value = new byte[WireFormat.HEADER_SIZE + body.length];
+    System.arraycopy(body, 0, value, WireFormat.HEADER_SIZE, body.length);
+    return send(record.sequence(), record.kind(), record.points(), value, fromDisk);
+  }
+
+  /**
    * Hands a record to the producer.
    *
+   * @param value the record's value: {@link WireFormat#HEADER_SIZE} bytes that this method fills
+   *     with the wire format's header, then the Avro body; the producer owns it from now on
    * @return false if the producer refused it at once (no metadata or buffer full within {@code
    *     max.block.ms}, or the registry is unreachable): the record stays on disk only
    */
-  boolean send(JournalRecord record, boolean fromDisk) {
-    long sequence = record.sequence();
+  boolean send(long sequence, RecordKind kind, int points, byte[] value, boolean fromDisk) {
+    assert inFlight.isEmpty() || inFlight.peekLast().sequence < sequence
+        : "record " + sequence + " sent after " + inFlight.peekLast().sequence;
+    InFlight record = new InFlight(sequence, points, fromDisk);
     try {
-      byte[] value = wire(record);
-      int points = record.points();
-      unacked.put(sequence, points);
+      writeHeader(kind, value);
+      // Drop what is acknowledged as we go, so the queue holds only what is really in flight.
+      dropAcknowledged();
+      inFlight.addLast(record);
       // KafkaProducer reports a full buffer or missing metadata after max.block.ms through the
       // callback, called before send() returns, not by throwing: such a record was refused, not
       // lost in flight, and must wait on disk like one refused by an exception.
-      String topic = record.kind().topic(topics);
+      String topic = kind.topic(topics);
       awaitPartitions(topic);
-      SendAttempt attempt = new SendAttempt();
-      producer.send(
-          new ProducerRecord<>(topic, runId, value),
-          (metadata, error) -> {
-            if (error == null) {
-              unacked.remove(sequence);
-              sent.add(points);
-              if (fromDisk) {
-                replayed.add(points);
-              }
-            } else if (!attempt.returned) {
-              attempt.refused = error;
-            } else if (failed.compareAndSet(false, true)) {
-              log.warn(
-                  "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
-                      + " is sent again",
-                  sequence,
-                  runId,
-                  error.toString());
-            }
-          });
-      attempt.returned = true;
-      if (attempt.refused != null) {
-        unacked.remove(sequence);
+      producer.send(new ProducerRecord<>(topic, runId, value), record);
+      record.returned = true;
+      if (record.refused != null) {
+        forget(record);
         log.debug(
             "Kafka refused record {} of run {} at once: {}",
             sequence,
             runId,
-            attempt.refused.toString());
+            record.refused.toString());
         return false;
       }
       if (sequence > highestSent) {
@@ -196,9 +244,16 @@ final class Delivery {
       }
       return true;
     } catch (RuntimeException e) {
-      unacked.remove(sequence);
+      forget(record);
       log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
       return false;
+    }
+  }
+
+  /** Takes back a record the producer refused: it is the newest in flight, if tracked at all. */
+  private void forget(InFlight record) {
+    if (inFlight.peekLast() == record) {
+      inFlight.pollLast();
     }
   }
 
@@ -220,22 +275,19 @@ final class Delivery {
     }
   }
 
-  private byte[] wire(JournalRecord record) {
-    int kind = record.kind().ordinal();
-    int id = schemaIds[kind];
+  /** Writes the wire format's header (magic byte, schema id) over the first bytes of value. */
+  private void writeHeader(RecordKind kind, byte[] value) {
+    int k = kind.ordinal();
+    int id = schemaIds[k];
     if (id == 0) {
-      id = registry.register(record.kind().topic(topics) + "-value", record.kind().schema);
-      schemaIds[kind] = id;
+      id = registry.register(kind.topic(topics) + "-value", kind.schema);
+      schemaIds[k] = id;
     }
-    byte[] body = record.body();
-    byte[] value = new byte[5 + body.length];
     value[0] = WireFormat.MAGIC_BYTE;
     value[1] = (byte) (id >>> 24);
     value[2] = (byte) (id >>> 16);
     value[3] = (byte) (id >>> 8);
     value[4] = (byte) id;
-    System.arraycopy(body, 0, value, 5, body.length);
-    return value;
   }
 
   /**
@@ -257,14 +309,17 @@ final class Delivery {
       log.debug("closing the failed producer of run {}: {}", runId, e.toString());
     }
     // After an abort every callback has run: what is left unacknowledged must be sent again.
-    resend = new TreeSet<>(unacked.keySet());
+    resend = new TreeSet<>();
     long points = 0;
-    for (int p : unacked.values()) {
-      points += p;
+    for (InFlight r : inFlight) {
+      if (!r.acked) {
+        resend.add(r.sequence);
+        points += r.points;
+      }
     }
     resendThrough = highestSent;
     long from = resend.isEmpty() ? highestSent + 1 : resend.first();
-    unacked.clear();
+    inFlight.clear();
     highestSent = from - 1;
     failed.set(false);
     topicsWithMetadata.clear();

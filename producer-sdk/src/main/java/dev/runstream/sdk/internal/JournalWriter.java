@@ -73,8 +73,18 @@ final class JournalWriter implements Closeable {
     return segment;
   }
 
-  /** Appends one frame to the buffer; rolls to a new segment first when this one is full. */
-  void append(long sequence, RecordKind kind, int points, long step, byte[] body, int bodyLength)
+  /**
+   * Appends one frame to the buffer; rolls to a new segment first when this one is full. The body
+   * is {@code body[bodyOffset .. bodyOffset + bodyLength)}.
+   */
+  void append(
+      long sequence,
+      RecordKind kind,
+      int points,
+      long step,
+      byte[] body,
+      int bodyOffset,
+      int bodyLength)
       throws IOException {
     int payload = PAYLOAD_HEADER + bodyLength;
     if (payload > MAX_FRAME) {
@@ -99,7 +109,7 @@ final class JournalWriter implements Closeable {
     int start = frame.position();
     frame.putInt(payload).putInt(0);
     frame.putLong(sequence).put(kind.code).putInt(points).putLong(step);
-    frame.put(body, 0, bodyLength);
+    frame.put(body, bodyOffset, bodyLength);
     crc.reset();
     crc.update(frame.array(), start + HEADER, payload);
     frame.putInt(start + 4, (int) crc.getValue());

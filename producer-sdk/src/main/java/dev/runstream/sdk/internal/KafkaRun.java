@@ -8,7 +8,6 @@ import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.ConfigUpdated;
 import dev.runstream.schemas.avro.Heartbeat;
-import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.MetricDefined;
 import dev.runstream.schemas.avro.NotesUpdated;
 import dev.runstream.schemas.avro.RunEvent;
@@ -516,17 +515,17 @@ public final class KafkaRun implements Run {
       long now = System.currentTimeMillis();
       // The sample time is the step of system metrics: one point per metric and sample, so two
       // samples never replace each other downstream.
-      MetricBatch batch =
-          new MetricBatch(
+      MetricPoints points =
+          new MetricPoints(
               id,
               options.entity(),
               options.project(),
               now,
               now,
-              0L,
-              new ArrayList<>(sample.keySet()),
-              new ArrayList<>(sample.values()));
-      pipeline.offer(Pending.of(RecordKind.SYSTEM, batch, 0, now));
+              sample.keySet().toArray(new String[0]),
+              sample.values().stream().mapToDouble(Double::doubleValue).toArray());
+      // System metrics are not the program's points: not counted in accepted or sent.
+      pipeline.offer(Pending.of(RecordKind.SYSTEM, points, 0));
     } catch (RuntimeException e) {
       log.debug("system metrics sample of run {} failed: {}", id, e.toString());
     }
@@ -635,9 +634,10 @@ public final class KafkaRun implements Run {
       }
       synchronized (stateLock) {
         for (Map.Entry<String, ?> e : metrics.entrySet()) {
-          Double value = validated(e.getKey(), e.getValue());
-          if (value != null) {
-            uncommitted.put(e.getKey(), value);
+          String key = e.getKey();
+          Object value = e.getValue();
+          if (valid(key, value)) {
+            uncommitted.put(key, ((Number) value).doubleValue());
           }
         }
         hasUncommitted = !uncommitted.isEmpty();
@@ -664,11 +664,7 @@ public final class KafkaRun implements Run {
         return;
       }
       long step = nextStep.getAndIncrement();
-      List<String> names = new ArrayList<>(1);
-      names.add(name);
-      List<Double> values = new ArrayList<>(1);
-      values.add(value);
-      offerBatch(step, names, values);
+      offerBatch(step, new String[] {name}, new double[] {value});
     } catch (RuntimeException e) {
       reject("unexpected error: " + e, "error", 1);
     }
@@ -685,14 +681,26 @@ public final class KafkaRun implements Run {
         return;
       }
       int n = metrics.size();
-      List<String> names = new ArrayList<>(n);
-      List<Double> values = new ArrayList<>(n);
+      String[] names = new String[n];
+      double[] values = new double[n];
+      int count = 0;
       for (Map.Entry<String, ?> e : metrics.entrySet()) {
-        Double value = validated(e.getKey(), e.getValue());
-        if (value != null) {
-          names.add(e.getKey());
-          values.add(value);
+        String key = e.getKey();
+        Object value = e.getValue();
+        if (valid(key, value)) {
+          if (count == names.length) {
+            // A map that grew while we read it (another thread writes it): keep every point.
+            names = Arrays.copyOf(names, count * 2 + 1);
+            values = Arrays.copyOf(values, count * 2 + 1);
+          }
+          names[count] = key;
+          values[count] = ((Number) value).doubleValue();
+          count++;
         }
+      }
+      if (count < names.length) {
+        names = Arrays.copyOf(names, count);
+        values = Arrays.copyOf(values, count);
       }
       long step;
       if (explicitStep >= 0) {
@@ -707,19 +715,19 @@ public final class KafkaRun implements Run {
         synchronized (stateLock) {
           // Values given now win over values added earlier with commit=false.
           Map<String, Double> merged = new LinkedHashMap<>(uncommitted);
-          for (int i = 0; i < names.size(); i++) {
-            merged.put(names.get(i), values.get(i));
+          for (int i = 0; i < names.length; i++) {
+            merged.put(names[i], values[i]);
           }
           uncommitted.clear();
           hasUncommitted = false;
-          names = new ArrayList<>(merged.keySet());
-          values = new ArrayList<>(merged.values());
+          names = namesOf(merged);
+          values = valuesOf(merged);
           step = nextStep.getAndIncrement();
         }
       } else {
         step = nextStep.getAndIncrement();
       }
-      if (!names.isEmpty()) {
+      if (names.length > 0) {
         offerBatch(step, names, values);
       }
     } catch (RuntimeException e) {
@@ -729,15 +737,15 @@ public final class KafkaRun implements Run {
   }
 
   private void commitUncommitted() {
-    List<String> names;
-    List<Double> values;
+    String[] names;
+    double[] values;
     long step;
     synchronized (stateLock) {
       if (uncommitted.isEmpty()) {
         return;
       }
-      names = new ArrayList<>(uncommitted.keySet());
-      values = new ArrayList<>(uncommitted.values());
+      names = namesOf(uncommitted);
+      values = valuesOf(uncommitted);
       uncommitted.clear();
       hasUncommitted = false;
       step = nextStep.getAndIncrement();
@@ -745,23 +753,39 @@ public final class KafkaRun implements Run {
     offerBatch(step, names, values);
   }
 
-  private void offerBatch(long step, List<String> names, List<Double> values) {
-    long now = System.currentTimeMillis();
-    MetricBatch batch =
-        new MetricBatch(id, options.entity(), options.project(), step, now, 0L, names, values);
-    accepted.add(names.size());
-    pipeline.offer(Pending.of(RecordKind.METRICS, batch, names.size(), step));
+  private static String[] namesOf(Map<String, Double> points) {
+    return points.keySet().toArray(new String[0]);
   }
 
-  /** The value as a double, or null (after counting and warning) when the point is invalid. */
-  private Double validated(String key, Object value) {
+  private static double[] valuesOf(Map<String, Double> points) {
+    double[] values = new double[points.size()];
+    int i = 0;
+    for (double v : points.values()) {
+      values[i++] = v;
+    }
+    return values;
+  }
+
+  private void offerBatch(long step, String[] names, double[] values) {
+    long now = System.currentTimeMillis();
+    MetricPoints points =
+        new MetricPoints(id, options.entity(), options.project(), step, now, names, values);
+    accepted.add(names.length);
+    pipeline.offer(Pending.of(RecordKind.METRICS, points, names.length));
+  }
+
+  /**
+   * Whether the point is valid: a valid name and a {@link Number} value (counted and warned about
+   * when not).
+   */
+  private boolean valid(String key, Object value) {
     String problem = MetricNames.problem(key);
     if (problem != null) {
       reject(problem, key, 1);
-      return null;
+      return false;
     }
-    if (value instanceof Number number) {
-      return number.doubleValue();
+    if (value instanceof Number) {
+      return true;
     }
     reject(
         value == null
@@ -769,7 +793,7 @@ public final class KafkaRun implements Run {
             : "metric '" + key + "' has a non-numeric value of type " + value.getClass().getName(),
         key,
         1);
-    return null;
+    return false;
   }
 
   private static int size(Map<String, ?> metrics) {

@@ -1,9 +1,9 @@
 package dev.runstream.sdk.internal;
 
+import dev.runstream.schemas.WireFormat;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,10 +50,13 @@ final class RecordPipeline {
   private static final long MIN_BACKOFF_MS = 200;
   private static final long MAX_BACKOFF_MS = 5_000;
 
-  /** Something for the writer: a record, or a marker (flush or stop) when {@code value} is null. */
+  /**
+   * Something for the writer: a record, or a marker (flush or stop) when {@code value} is null. A
+   * record's value is a {@link MetricPoints} (metric batches: the hot path) or the Avro record.
+   */
   record Pending(
       RecordKind kind,
-      SpecificRecord value,
+      Object value,
       int points,
       long step,
       CompletableFuture<Void> marker,
@@ -61,7 +64,14 @@ final class RecordPipeline {
     static Pending of(RecordKind kind, SpecificRecord value, int points, long step) {
       return new Pending(kind, value, points, step, null, false);
     }
+
+    static Pending of(RecordKind kind, MetricPoints value, int points) {
+      return new Pending(kind, value, points, value.step(), null, false);
+    }
   }
+
+  /** A journalled record to send live: its wire-format value, header bytes still to fill. */
+  private record Outgoing(long sequence, RecordKind kind, int points, byte[] value) {}
 
   private final String runId;
   private final RunDirectory directory;
@@ -80,7 +90,9 @@ final class RecordPipeline {
   private final JournalWriter journal;
   private final Map<RecordKind, SpecificDatumWriter<SpecificRecord>> writers =
       new EnumMap<>(RecordKind.class);
-  private final Buffer bytes = new Buffer();
+  // Each record is encoded once, behind room for the wire format's header: the journal takes the
+  // body from here and the live send a copy of header room and body, its only copy.
+  private final EncodeBuffer bytes = new EncodeBuffer(1024);
   private BinaryEncoder encoder;
   private long nextSequence;
   private long pointsSinceSync;
@@ -97,17 +109,6 @@ final class RecordPipeline {
   private volatile boolean stopRequested;
   private volatile boolean parked;
   private volatile long stopDeadlineNanos;
-
-  /** A byte buffer whose array the encoder's output can be read from without a copy. */
-  private static final class Buffer extends ByteArrayOutputStream {
-    Buffer() {
-      super(256);
-    }
-
-    byte[] array() {
-      return buf;
-    }
-  }
 
   /**
    * @param firstSequence the sequence of the first new record
@@ -187,11 +188,6 @@ final class RecordPipeline {
     return await(stopped, timeout.plusSeconds(1));
   }
 
-  /** The highest sequence through which Kafka acknowledged every record; -1 when offline. */
-  long ackedThrough() {
-    return delivery == null ? -1 : delivery.ackedThrough();
-  }
-
   /** The sequence the next record gets. */
   long nextSequence() {
     synchronized (lock) {
@@ -240,7 +236,7 @@ final class RecordPipeline {
         }
         batch.clear();
         markers.clear();
-        List<JournalRecord> live;
+        List<Outgoing> live;
         synchronized (lock) {
           // Taking from the queue only under the lock keeps journal order equal to queue order
           // even when a caller journals an overflowing queue itself.
@@ -303,9 +299,8 @@ final class RecordPipeline {
   }
 
   /** Journals the batch; returns the records to send live. Caller holds the lock. */
-  private List<JournalRecord> journalAll(
-      List<Pending> batch, boolean diskOnly, List<Pending> markers) {
-    List<JournalRecord> live = List.of();
+  private List<Outgoing> journalAll(List<Pending> batch, boolean diskOnly, List<Pending> markers) {
+    List<Outgoing> live = List.of();
     for (Pending p : batch) {
       if (p.value() == null) {
         if (p.stop()) {
@@ -317,12 +312,16 @@ final class RecordPipeline {
       }
       long sequence = nextSequence++;
       try {
-        assignIdentity(p.value(), sequence);
-        bytes.reset();
-        encoder = EncoderFactory.get().directBinaryEncoder(bytes, encoder);
-        writers.get(p.kind()).write(p.value(), encoder);
-        encoder.flush();
-        journal.append(sequence, p.kind(), p.points(), p.step(), bytes.array(), bytes.size());
+        bytes.reset(WireFormat.HEADER_SIZE);
+        encode(p, sequence);
+        journal.append(
+            sequence,
+            p.kind(),
+            p.points(),
+            p.step(),
+            bytes.array(),
+            WireFormat.HEADER_SIZE,
+            bytes.size() - WireFormat.HEADER_SIZE);
         pointsSinceSync += p.points();
       } catch (IOException | RuntimeException e) {
         lost.add(p.points());
@@ -341,11 +340,27 @@ final class RecordPipeline {
         if (live.isEmpty()) {
           live = new ArrayList<>();
         }
-        byte[] body = Arrays.copyOf(bytes.array(), bytes.size());
-        live.add(new JournalRecord(sequence, p.kind(), p.points(), p.step(), body));
+        byte[] value = Arrays.copyOf(bytes.array(), bytes.size());
+        live.add(new Outgoing(sequence, p.kind(), p.points(), value));
       }
     }
     return live;
+  }
+
+  /** Encodes the record with its sequence into {@code bytes}. Caller holds the lock. */
+  private void encode(Pending p, long sequence) throws IOException {
+    if (p.value() instanceof MetricPoints points && MetricBatchEncoder.SUPPORTED) {
+      MetricBatchEncoder.encode(points, sequence, bytes);
+      return;
+    }
+    SpecificRecord value =
+        p.value() instanceof MetricPoints points
+            ? points.toAvro(sequence)
+            : (SpecificRecord) p.value();
+    assignIdentity(value, sequence);
+    encoder = EncoderFactory.get().directBinaryEncoder(bytes, encoder);
+    writers.get(p.kind()).write(value, encoder);
+    encoder.flush();
   }
 
   private void assignIdentity(SpecificRecord value, long sequence) {
@@ -373,9 +388,10 @@ final class RecordPipeline {
     }
   }
 
-  private void sendLive(List<JournalRecord> live) {
+  private void sendLive(List<Outgoing> live) {
     for (int i = 0; i < live.size(); i++) {
-      if (!delivery.send(live.get(i), false)) {
+      Outgoing r = live.get(i);
+      if (!delivery.send(r.sequence(), r.kind(), r.points(), r.value(), false)) {
         // Kafka cannot take records now: this one and the rest of the batch wait on disk.
         synchronized (lock) {
           long from = live.get(i).sequence();

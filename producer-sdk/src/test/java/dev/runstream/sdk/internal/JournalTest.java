@@ -23,7 +23,7 @@ class JournalTest {
   void shouldReadBackEveryRecordFromAnySequenceAcrossSegments() throws IOException {
     try (JournalWriter w = new JournalWriter(dir, 0, 200)) {
       for (int i = 0; i < 20; i++) {
-        w.append(i, RecordKind.METRICS, 2, i, body(i), body(i).length);
+        w.append(i, RecordKind.METRICS, 2, i, body(i), 0, body(i).length);
       }
     }
     assertThat(JournalReader.segments(dir)).hasSizeGreaterThan(1);
@@ -43,7 +43,7 @@ class JournalTest {
   void shouldStopAtATornTailAndGoOnWithTheNextSegment() throws IOException {
     try (JournalWriter w = new JournalWriter(dir, 0, 1 << 20)) {
       for (int i = 0; i < 5; i++) {
-        w.append(i, RecordKind.METRICS, 1, i, body(i), body(i).length);
+        w.append(i, RecordKind.METRICS, 1, i, body(i), 0, body(i).length);
       }
     }
     Path first = JournalReader.segments(dir).get(0);
@@ -51,7 +51,7 @@ class JournalTest {
       c.truncate(Files.size(first) - 3); // a crash in the middle of the last frame
     }
     try (JournalWriter w = new JournalWriter(dir, 4, 1 << 20)) {
-      w.append(4, RecordKind.METRICS, 1, 4, body(4), body(4).length);
+      w.append(4, RecordKind.METRICS, 1, 4, body(4), 0, body(4).length);
     }
     try (JournalReader r = new JournalReader(dir, 0)) {
       int n = 0;
@@ -68,7 +68,7 @@ class JournalTest {
   void shouldSkipAFrameWhoseChecksumDoesNotMatch() throws IOException {
     try (JournalWriter w = new JournalWriter(dir, 0, 1 << 20)) {
       for (int i = 0; i < 3; i++) {
-        w.append(i, RecordKind.METRICS, 1, i, body(i), body(i).length);
+        w.append(i, RecordKind.METRICS, 1, i, body(i), 0, body(i).length);
       }
     }
     Path seg = JournalReader.segments(dir).get(0);
