@@ -9,6 +9,14 @@ package dev.runstream.sdk.internal;
 final class MetricNames {
   static final int MAX_LENGTH = 256;
   private static final String PUNCTUATION = " _-./:@#%+=()[]<>";
+  // The rule below for ASCII, precomputed: log() checks every name of every call.
+  private static final boolean[] ALLOWED_ASCII = new boolean[128];
+
+  static {
+    for (char c = 0; c < 128; c++) {
+      ALLOWED_ASCII[c] = allowed(c);
+    }
+  }
 
   private MetricNames() {}
 
@@ -29,7 +37,7 @@ final class MetricNames {
     }
     for (int i = 0; i < length; i++) {
       char c = name.charAt(i);
-      if (!Character.isLetterOrDigit(c) && PUNCTUATION.indexOf(c) < 0) {
+      if (c < 128 ? !ALLOWED_ASCII[c] : !allowed(c)) {
         return "metric name '"
             + printable(name)
             + "' has a forbidden character (U+"
@@ -38,6 +46,10 @@ final class MetricNames {
       }
     }
     return null;
+  }
+
+  private static boolean allowed(char c) {
+    return Character.isLetterOrDigit(c) || PUNCTUATION.indexOf(c) >= 0;
   }
 
   private static String printable(String name) {
