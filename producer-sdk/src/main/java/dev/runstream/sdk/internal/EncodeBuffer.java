@@ -1,6 +1,9 @@
 package dev.runstream.sdk.internal;
 
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -11,6 +14,9 @@ import java.util.Arrays;
  * thread-safe.
  */
 final class EncodeBuffer extends OutputStream {
+  private static final VarHandle LONG_LE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   private byte[] buf;
   private int size;
 
@@ -64,12 +70,12 @@ final class EncodeBuffer extends OutputStream {
     buf[size++] = (byte) v;
   }
 
-  /** An Avro {@code double}: the raw IEEE 754 bits, little-endian (NaN payloads kept). */
-  void writeDouble(double d) {
-    ensure(8);
-    long bits = Double.doubleToRawLongBits(d);
-    for (int i = 0; i < 8; i++) {
-      buf[size++] = (byte) (bits >>> (8 * i));
+  /** Avro {@code double}s: the raw IEEE 754 bits, little-endian (NaN payloads kept). */
+  void writeDoubles(double[] values) {
+    ensure(8 * values.length);
+    for (double d : values) {
+      LONG_LE.set(buf, size, Double.doubleToRawLongBits(d));
+      size += 8;
     }
   }
 

@@ -1,7 +1,10 @@
 package dev.runstream.sdk.internal;
 
 import dev.runstream.schemas.avro.MetricBatch;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
 
 /**
@@ -13,8 +16,14 @@ import org.apache.avro.Schema;
  * <p>The field order is fixed here. {@link #SUPPORTED} checks it against the schema the SDK was
  * built with; where they differ (a schema changed without this class), the writer uses the generic
  * writer instead, so a mismatch costs speed, never correctness.
+ *
+ * <p>A training loop logs the same few metric names in every call: their encodings (and the run's
+ * id, team and project) are kept, up to {@value #MAX_CACHED_STRINGS} strings, and copied instead of
+ * encoded again. Not thread-safe: one per writer.
  */
 final class MetricBatchEncoder {
+  static final int MAX_CACHED_STRINGS = 4096;
+
   private static final List<String> FIELDS =
       List.of(
           "runId:STRING",
@@ -29,7 +38,17 @@ final class MetricBatchEncoder {
   /** Whether {@link MetricBatch}'s schema is the one this encoder writes. */
   static final boolean SUPPORTED = FIELDS.equals(describe(MetricBatch.getClassSchema()));
 
-  private MetricBatchEncoder() {}
+  private final int maxCachedStrings;
+  private final Map<String, byte[]> strings = new HashMap<>();
+  private final EncodeBuffer scratch = new EncodeBuffer(64);
+
+  MetricBatchEncoder() {
+    this(MAX_CACHED_STRINGS);
+  }
+
+  MetricBatchEncoder(int maxCachedStrings) {
+    this.maxCachedStrings = maxCachedStrings;
+  }
 
   static List<String> describe(Schema schema) {
     return schema.getFields().stream().map(f -> f.name() + ":" + describeType(f.schema())).toList();
@@ -42,10 +61,10 @@ final class MetricBatchEncoder {
   }
 
   /** Appends the encoding of {@code points} with {@code sequence} to {@code out}. */
-  static void encode(MetricPoints points, long sequence, EncodeBuffer out) {
-    out.writeString(points.runId());
-    out.writeString(points.entity());
-    out.writeString(points.project());
+  void encode(MetricPoints points, long sequence, EncodeBuffer out) {
+    writeString(points.runId(), out);
+    writeString(points.entity(), out);
+    writeString(points.project(), out);
     out.writeLong(points.step());
     out.writeLong(points.timestampMs());
     out.writeLong(sequence);
@@ -54,17 +73,30 @@ final class MetricBatchEncoder {
     if (names.length > 0) {
       out.writeLong(names.length);
       for (String name : names) {
-        out.writeString(name);
+        writeString(name, out);
       }
     }
     out.writeLong(0);
     double[] values = points.values();
     if (values.length > 0) {
       out.writeLong(values.length);
-      for (double value : values) {
-        out.writeDouble(value);
-      }
+      out.writeDoubles(values);
     }
     out.writeLong(0);
+  }
+
+  private void writeString(String s, EncodeBuffer out) {
+    byte[] encoded = strings.get(s);
+    if (encoded != null) {
+      out.write(encoded, 0, encoded.length);
+    } else if (strings.size() < maxCachedStrings) {
+      scratch.reset(0);
+      scratch.writeString(s);
+      encoded = Arrays.copyOf(scratch.array(), scratch.size());
+      strings.put(s, encoded);
+      out.write(encoded, 0, encoded.length);
+    } else {
+      out.writeString(s);
+    }
   }
 }

@@ -22,6 +22,29 @@ final class MetricNames {
 
   /** Null when {@code name} is valid, else why not. */
   static String problem(String name) {
+    return name != null && valid(name) ? null : whyNot(name);
+  }
+
+  // The rule in one pass, for the common case of a valid name (a valid name is never blank: its
+  // first character is allowed and not a space, so not whitespace).
+  private static boolean valid(String name) {
+    int length = name.length();
+    if (length == 0
+        || length > MAX_LENGTH
+        || name.charAt(0) == ' '
+        || name.charAt(length - 1) == ' ') {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      char c = name.charAt(i);
+      if (c < 128 ? !ALLOWED_ASCII[c] : !allowed(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String whyNot(String name) {
     if (name == null) {
       return "a metric name is null";
     }
@@ -37,7 +60,7 @@ final class MetricNames {
     }
     for (int i = 0; i < length; i++) {
       char c = name.charAt(i);
-      if (c < 128 ? !ALLOWED_ASCII[c] : !allowed(c)) {
+      if (!allowed(c)) {
         return "metric name '"
             + printable(name)
             + "' has a forbidden character (U+"
@@ -45,7 +68,7 @@ final class MetricNames {
             + ")";
       }
     }
-    return null;
+    return "metric name '" + printable(name) + "' is not valid"; // not reached: valid() agrees
   }
 
   private static boolean allowed(char c) {

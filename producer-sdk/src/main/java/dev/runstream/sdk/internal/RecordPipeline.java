@@ -93,6 +93,7 @@ final class RecordPipeline {
   // Each record is encoded once, behind room for the wire format's header: the journal takes the
   // body from here and the live send a copy of header room and body, its only copy.
   private final EncodeBuffer bytes = new EncodeBuffer(1024);
+  private final MetricBatchEncoder metricEncoder = new MetricBatchEncoder();
   private BinaryEncoder encoder;
   private long nextSequence;
   private long pointsSinceSync;
@@ -350,7 +351,7 @@ final class RecordPipeline {
   /** Encodes the record with its sequence into {@code bytes}. Caller holds the lock. */
   private void encode(Pending p, long sequence) throws IOException {
     if (p.value() instanceof MetricPoints points && MetricBatchEncoder.SUPPORTED) {
-      MetricBatchEncoder.encode(points, sequence, bytes);
+      metricEncoder.encode(points, sequence, bytes);
       return;
     }
     SpecificRecord value =

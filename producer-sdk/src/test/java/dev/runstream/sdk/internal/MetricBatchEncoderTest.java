@@ -27,10 +27,11 @@ class MetricBatchEncoderTest {
     return out.toByteArray();
   }
 
-  private static byte[] fast(MetricPoints points, long sequence, int reserved) {
+  private static byte[] fast(
+      MetricBatchEncoder encoder, MetricPoints points, long sequence, int reserved) {
     EncodeBuffer buffer = new EncodeBuffer(4);
     buffer.reset(reserved);
-    MetricBatchEncoder.encode(points, sequence, buffer);
+    encoder.encode(points, sequence, buffer);
     return Arrays.copyOfRange(buffer.array(), reserved, buffer.size());
   }
 
@@ -55,6 +56,10 @@ class MetricBatchEncoderTest {
       Double.MAX_VALUE
     };
     long[] longs = {0, 1, -1, 63, 64, -64, -65, 8191, 8192, Long.MAX_VALUE, Long.MIN_VALUE};
+    // Every string cached, none cached, and a cache that fills up part way.
+    MetricBatchEncoder cached = new MetricBatchEncoder();
+    MetricBatchEncoder uncached = new MetricBatchEncoder(0);
+    MetricBatchEncoder small = new MetricBatchEncoder(50);
     for (int i = 0; i < 2_000; i++) {
       int n = i % 50 == 0 ? 0 : 1 + random.nextInt(i % 7 == 0 ? 200 : 12);
       String[] names = new String[n];
@@ -83,7 +88,9 @@ class MetricBatchEncoderTest {
       long sequence = longs[random.nextInt(longs.length)];
 
       byte[] expected = avro(points.toAvro(sequence));
-      assertThat(fast(points, sequence, i % 6)).as("batch %d", i).isEqualTo(expected);
+      assertThat(fast(cached, points, sequence, i % 6)).as("batch %d", i).isEqualTo(expected);
+      assertThat(fast(uncached, points, sequence, 0)).as("batch %d", i).isEqualTo(expected);
+      assertThat(fast(small, points, sequence, 5)).as("batch %d", i).isEqualTo(expected);
       MetricBatch decoded =
           new SpecificDatumReader<>(MetricBatch.class)
               .read(null, DecoderFactory.get().binaryDecoder(expected, null));
