@@ -5,6 +5,9 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -53,21 +56,44 @@ public final class BenchMain {
           new OptionsBuilder()
               .include(DeliveryBenchmark.class.getName())
               .forks(1)
-              .warmupIterations(2)
-              .measurementIterations(5)
+              // Each fork starts its own broker: the first iterations time the JIT of the
+              // client and of the new broker, not steady-state delivery (both benchmarks alike).
+              .warmupIterations(10)
+              .measurementIterations(10)
               .build();
-      Map<String, Double> r = scores(new Runner(o).run());
-      // SingleShotTime with OperationsPerInvocation gives seconds per point.
-      double sdk = 1 / r.get("sdkRun");
-      double base = 1 / r.get("baselineRawProducer");
+      Collection<RunResult> results = new Runner(o).run();
+      Map<String, Double> r = scores(results);
+      // SingleShotTime with OperationsPerInvocation gives nanoseconds per point.
+      double sdk = 1e9 / r.get("sdkRun");
+      double base = 1e9 / r.get("baselineRawProducer");
       System.out.printf(
           "delivered to the local broker: sdk %.0f points/s, raw producer %.0f points/s, ratio"
               + " %.2f (goal >= 0.50)%n",
           sdk, base, sdk / base);
+      // Each measured iteration too: on a shared machine their spread says how far to trust the
+      // averages.
+      for (String label : List.of("sdkRun", "baselineRawProducer")) {
+        System.out.printf(
+            "  %s, points/s per iteration: %s%n", label, perIteration(results, label));
+      }
     }
     if (all || which.equals("lookup")) {
       LookupBench.run();
     }
+  }
+
+  private static String perIteration(Collection<RunResult> results, String label) {
+    StringJoiner joined = new StringJoiner(" ");
+    for (RunResult r : results) {
+      if (r.getParams().getBenchmark().endsWith("." + label)) {
+        for (BenchmarkResult b : r.getBenchmarkResults()) {
+          for (IterationResult i : b.getIterationResults()) {
+            joined.add(String.format("%.0f", 1e9 / i.getPrimaryResult().getScore()));
+          }
+        }
+      }
+    }
+    return joined.toString();
   }
 
   private static Map<String, Double> scores(Collection<RunResult> results) {
