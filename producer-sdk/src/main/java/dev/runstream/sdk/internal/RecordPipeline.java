@@ -339,7 +339,7 @@ final class RecordPipeline {
         spilled.add(p.points());
       } else {
         if (live.isEmpty()) {
-          live = new ArrayList<>();
+          live = new ArrayList<>(batch.size());
         }
         byte[] value = Arrays.copyOf(bytes.array(), bytes.size());
         live.add(new Outgoing(sequence, p.kind(), p.points(), value));

@@ -44,6 +44,54 @@ class MetricBatchEncoderTest {
   }
 
   @Test
+  void shouldWriteRepeatedNamesAndRunFieldsExactlyAsAvroDoes() throws IOException {
+    Random random = new Random(7);
+    String[] pool = {"loss", "acc", "lr", "val/loss", "é", "grad norm", "x".repeat(100)};
+    String[] runIds = {"run1", new String("run1"), "run2"};
+    MetricBatchEncoder encoder = new MetricBatchEncoder();
+    String[] names = {"loss", "acc"};
+    for (int i = 0; i < 1_000; i++) {
+      // The same array again, a new array of the same strings, another order, one name
+      // replaced, one fewer, one more, none: the kept encodings must follow every change.
+      switch (random.nextInt(7)) {
+        case 0 -> {}
+        case 1 -> names = names.clone();
+        case 2 -> {
+          names = names.clone();
+          if (names.length > 1) {
+            String first = names[0];
+            names[0] = names[names.length - 1];
+            names[names.length - 1] = first;
+          }
+        }
+        case 3 -> {
+          names = names.clone();
+          if (names.length > 0) {
+            names[random.nextInt(names.length)] = pool[random.nextInt(pool.length)];
+          }
+        }
+        case 4 -> names = Arrays.copyOf(names, Math.max(0, names.length - 1));
+        case 5 -> {
+          names = Arrays.copyOf(names, names.length + 1);
+          names[names.length - 1] = pool[random.nextInt(pool.length)];
+        }
+        default -> names = new String[0];
+      }
+      double[] values = random.doubles(names.length).toArray();
+      MetricPoints points =
+          new MetricPoints(
+              runIds[random.nextInt(runIds.length)],
+              random.nextBoolean() ? "team" : "",
+              "proj",
+              i,
+              1_700_000_000_000L + i,
+              names,
+              values);
+      assertThat(fast(encoder, points, i, 5)).as("batch %d", i).isEqualTo(avro(points.toAvro(i)));
+    }
+  }
+
+  @Test
   void shouldWriteExactlyWhatAvrosOwnWriterWrites() throws IOException {
     Random random = new Random(42);
     double[] special = {
