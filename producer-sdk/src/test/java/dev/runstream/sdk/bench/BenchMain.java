@@ -18,7 +18,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the SDK's benchmarks briefly and prints each against its baseline measured in the same run
  * (these machines are shared and noisy, so only ratios mean something). Arguments: {@code log},
- * {@code delivery}, {@code lookup} (not JMH: {@link LookupBench}) or nothing for all three.
+ * {@code delivery}, {@code lookup} (not JMH: {@link LookupBench}) or nothing for all three. The
+ * system property {@code bench.compression} (default {@code lz4}, the SDK's) sets both producers'
+ * {@code compression.type} in the delivery benchmark.
  */
 public final class BenchMain {
   private BenchMain() {}
@@ -52,9 +54,11 @@ public final class BenchMain {
       }
     }
     if (all || which.equals("delivery")) {
+      String compression = System.getProperty("bench.compression", "lz4");
       Options o =
           new OptionsBuilder()
               .include(DeliveryBenchmark.class.getName())
+              .param("compression", compression)
               .forks(1)
               // Each fork starts its own broker: the first iterations time the JIT of the
               // client and of the new broker, not steady-state delivery (both benchmarks alike).
@@ -68,8 +72,11 @@ public final class BenchMain {
       double base = 1e9 / r.get("baselineRawProducer");
       System.out.printf(
           "delivered to the local broker: sdk %.0f points/s, raw producer %.0f points/s, ratio"
-              + " %.2f (goal >= 0.50)%n",
-          sdk, base, sdk / base);
+              + " %.2f (goal >= 0.50)%s%n",
+          sdk,
+          base,
+          sdk / base,
+          compression.equals("lz4") ? "" : ", both with compression.type " + compression);
       // Each measured iteration too: on a shared machine their spread says how far to trust the
       // averages.
       for (String label : List.of("sdkRun", "baselineRawProducer")) {

@@ -31,6 +31,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -52,6 +53,10 @@ public class DeliveryBenchmark {
   // concatenation and hashing of this benchmark, not the SDK.
   static final String[] NAMES = names().toArray(new String[0]);
 
+  /** The producers' {@code compression.type}, the same on both sides (BenchMain sets it). */
+  @Param({"lz4"})
+  public String compression;
+
   LocalStack stack;
   Path dir;
   List<byte[]> serialized;
@@ -72,6 +77,7 @@ public class DeliveryBenchmark {
                 .topicPrefix(prefix)
                 .directory(dir)
                 .systemMetricsInterval(Duration.ZERO)
+                .kafkaProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression)
                 .build());
     // The raw producer sends what the run sends: batches of the same run, team, project, names
     // and values, keyed by the run id.
@@ -95,7 +101,7 @@ public class DeliveryBenchmark {
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
