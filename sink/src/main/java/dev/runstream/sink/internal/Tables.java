@@ -383,12 +383,12 @@ public final class Tables {
       ) ENGINE = ReplacingMergeTree(version) ORDER BY (team, project, run_id, attribute)""";
 
   // Downsampled, deduplicated curves: per (metric, run) the points of each bucket of `width` steps
-  // (widths 4, 16, 64, 256: see Rollups), recomputed by the sink from the deduplicated points after
-  // every insert that touched the bucket. Because a bucket row is a function of the deduplicated
-  // points (not an increment), a replayed batch recomputes the same row: counts and means cannot
-  // double. ORDER BY starts with (team, project, metric, width): comparing one metric across
-  // thousands of runs reads one contiguous range. min/max are over finite values only (read them
-  // only where finite > 0); last is the value at last_step. The newest computation wins.
+  // (widths 4, 16, 32, 64, 128, 256: see Rollups), recomputed by the sink from the deduplicated
+  // points after every insert that touched the bucket. Because a bucket row is a function of the
+  // deduplicated points (not an increment), a replayed batch recomputes the same row: counts and
+  // means cannot double. ORDER BY starts with (team, project, metric, width): comparing one metric
+  // across thousands of runs reads one contiguous range. min/max are over finite values only (read
+  // them only where finite > 0); last is the value at last_step. The newest computation wins.
   static final String CREATE_METRIC_ROLLUPS =
       """
       CREATE TABLE IF NOT EXISTS %1$s.metric_rollups (
