@@ -112,7 +112,8 @@ public final class ClickHouseSink implements AutoCloseable {
             consumer,
             deadLetters,
             TableWriter.clickHouse(clickHouse, config.database()),
-            new RecordMapper(topics, SerdeConfig.registry(config.schemaRegistryUrl())),
+            new RecordMapper(
+                topics, SerdeConfig.registry(config.schemaRegistryUrl()), config.team()),
             new Retry(config.insertAttempts(), INITIAL_BACKOFF, MAX_BACKOFF),
             settings,
             counters,

@@ -1,5 +1,6 @@
 package dev.runstream.sink;
 
+import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
 import dev.runstream.sink.internal.Sql;
 import java.net.URI;
@@ -7,6 +8,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Settings of a {@link ClickHouseSink}. Build with {@link #builder()} or read from the environment
@@ -40,8 +42,12 @@ public final class SinkConfig {
    */
   public static final Duration DEFAULT_ROLLUP_INTERVAL = Duration.ofSeconds(2);
 
-  /** Replication factor of topics the sink creates when missing, unless set: {@value}. */
-  public static final short DEFAULT_REPLICATION_FACTOR = 1;
+  /**
+   * Replication factor of topics the sink creates when missing, unless set: the broker's {@code
+   * default.replication.factor} ({@value}), so a one-broker development stack and a production
+   * cluster both get what they are configured for.
+   */
+  public static final short DEFAULT_REPLICATION_FACTOR = TopicSetup.BROKER_DEFAULT_REPLICATION;
 
   /** Attempts of one insert before the batch is held and the consumer paused: {@value}. */
   public static final int DEFAULT_INSERT_ATTEMPTS = 5;
@@ -79,6 +85,9 @@ public final class SinkConfig {
   /** Environment variable of {@link Builder#rollupInterval}, in milliseconds (optional). */
   public static final String ENV_ROLLUP_INTERVAL_MS = "RUNSTREAM_SINK_ROLLUP_INTERVAL_MS";
 
+  /** Environment variable of {@link Builder#team} (optional). */
+  public static final String ENV_TEAM = "RUNSTREAM_TEAM";
+
   private final String bootstrapServers;
   private final String schemaRegistryUrl;
   private final String clickHouseUrl;
@@ -92,6 +101,7 @@ public final class SinkConfig {
   private final Duration rollupInterval;
   private final short replicationFactor;
   private final int insertAttempts;
+  private final String team;
 
   private SinkConfig(Builder b) {
     this.bootstrapServers = b.bootstrapServers;
@@ -107,6 +117,7 @@ public final class SinkConfig {
     this.rollupInterval = b.rollupInterval;
     this.replicationFactor = b.replicationFactor;
     this.insertAttempts = b.insertAttempts;
+    this.team = b.team;
   }
 
   /** A builder with every default; the three addresses must be set. */
@@ -119,7 +130,7 @@ public final class SinkConfig {
    * #ENV_CLICKHOUSE_URL} (required) and {@value #ENV_TOPIC_PREFIX}, {@value #ENV_CLICKHOUSE_USER},
    * {@value #ENV_CLICKHOUSE_PASSWORD}, {@value #ENV_CLICKHOUSE_DATABASE}, {@value #ENV_GROUP_ID},
    * {@value #ENV_BATCH_MAX_ROWS}, {@value #ENV_BATCH_MAX_DELAY_MS}, {@value
-   * #ENV_ROLLUP_INTERVAL_MS} (optional) from the process environment.
+   * #ENV_ROLLUP_INTERVAL_MS}, {@value #ENV_TEAM} (optional) from the process environment.
    *
    * @throws IllegalArgumentException naming the variable that is missing or invalid
    */
@@ -161,6 +172,13 @@ public final class SinkConfig {
     }
     if (env.get(ENV_ROLLUP_INTERVAL_MS) != null) {
       b.rollupInterval(Duration.ofMillis(integer(env, ENV_ROLLUP_INTERVAL_MS)));
+    }
+    if (env.get(ENV_TEAM) != null) {
+      try {
+        b.team(env.get(ENV_TEAM));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(ENV_TEAM + ": " + e.getMessage(), e);
+      }
     }
     return b.build();
   }
@@ -244,7 +262,10 @@ public final class SinkConfig {
     return rollupInterval;
   }
 
-  /** Replication factor of topics created at start-up; default 1. */
+  /**
+   * Replication factor of topics created at start-up; default {@value #DEFAULT_REPLICATION_FACTOR},
+   * the broker's default.
+   */
   public short replicationFactor() {
     return replicationFactor;
   }
@@ -254,6 +275,16 @@ public final class SinkConfig {
    */
   public int insertAttempts() {
     return insertAttempts;
+  }
+
+  /**
+   * The team that owns the topics this sink reads, if set: every row is stored under this team,
+   * whatever team (W&B's entity) a record names, and a record that names another team goes to the
+   * dead-letter topic instead. Unset (the default, for a cluster that one team uses), rows take the
+   * team their records name.
+   */
+  public Optional<String> team() {
+    return Optional.ofNullable(team);
   }
 
   @Override
@@ -279,6 +310,8 @@ public final class SinkConfig {
         + batchMaxDelay
         + ", rollupInterval="
         + rollupInterval
+        + ", team="
+        + (team == null ? "(from each record)" : team)
         + "}";
   }
 
@@ -297,6 +330,7 @@ public final class SinkConfig {
     private Duration rollupInterval = DEFAULT_ROLLUP_INTERVAL;
     private short replicationFactor = DEFAULT_REPLICATION_FACTOR;
     private int insertAttempts = DEFAULT_INSERT_ATTEMPTS;
+    private String team;
 
     private Builder() {}
 
@@ -409,11 +443,15 @@ public final class SinkConfig {
       return this;
     }
 
-    /** Default {@value #DEFAULT_REPLICATION_FACTOR}; at least 1. */
+    /**
+     * Default {@value #DEFAULT_REPLICATION_FACTOR} (the broker's default); otherwise at least 1.
+     */
     public Builder replicationFactor(int replicationFactor) {
-      if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
+      if ((replicationFactor < 1 && replicationFactor != TopicSetup.BROKER_DEFAULT_REPLICATION)
+          || replicationFactor > Short.MAX_VALUE) {
         throw new IllegalArgumentException(
-            "replicationFactor must be at least 1: " + replicationFactor);
+            "replicationFactor must be at least 1, or -1 for the broker's default: "
+                + replicationFactor);
       }
       this.replicationFactor = (short) replicationFactor;
       return this;
@@ -425,6 +463,21 @@ public final class SinkConfig {
         throw new IllegalArgumentException("insertAttempts must be at least 1: " + insertAttempts);
       }
       this.insertAttempts = insertAttempts;
+      return this;
+    }
+
+    /**
+     * Binds the sink to one team's topics (see {@link SinkConfig#team()}): letters, digits, '.',
+     * '_' and '-'. Default: unset.
+     */
+    public Builder team(String team) {
+      Objects.requireNonNull(team, "team");
+      String t = team.strip();
+      if (t.isEmpty() || !t.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalArgumentException(
+            "team must be letters, digits, '.', '_' or '-', got '" + team + "'");
+      }
+      this.team = t;
       return this;
     }
 

@@ -27,7 +27,8 @@ class SinkConfigTest {
     assertThat(config.groupId()).isEqualTo("runstream-sink");
     assertThat(config.batchMaxRows()).isEqualTo(50_000);
     assertThat(config.batchMaxDelay()).isEqualTo(Duration.ofSeconds(1));
-    assertThat(config.replicationFactor()).isEqualTo((short) 1);
+    assertThat(config.replicationFactor()).as("the broker's default").isEqualTo((short) -1);
+    assertThat(config.team()).isEmpty();
     assertThat(config.topics().metrics.name()).isEqualTo("runstream.metrics");
     assertThat(config.topics().deadLetters).isEqualTo("runstream.dlq");
   }
@@ -62,6 +63,10 @@ class SinkConfigTest {
     assertThatThrownBy(() -> valid().topicPrefix("bad prefix")).hasMessageContaining("topicPrefix");
     assertThatThrownBy(() -> valid().replicationFactor(0))
         .hasMessageContaining("replicationFactor");
+    assertThatThrownBy(() -> valid().replicationFactor(-2))
+        .hasMessageContaining("replicationFactor");
+    assertThat(valid().replicationFactor(3).build().replicationFactor()).isEqualTo((short) 3);
+    assertThatThrownBy(() -> valid().team("a team")).hasMessageContaining("team");
     assertThatThrownBy(() -> valid().clickHouseUser(null)).hasMessageContaining("clickHouseUser");
   }
 
@@ -74,9 +79,11 @@ class SinkConfigTest {
     env.put("RUNSTREAM_TOPIC_PREFIX", "team-a.runstream.");
     env.put("RUNSTREAM_SINK_BATCH_MAX_ROWS", "500");
     env.put("RUNSTREAM_SINK_BATCH_MAX_DELAY_MS", "250");
+    env.put("RUNSTREAM_TEAM", "team-a");
 
     SinkConfig config = SinkConfig.fromEnv(env);
 
+    assertThat(config.team()).contains("team-a");
     assertThat(config.batchMaxRows()).isEqualTo(500);
     assertThat(config.batchMaxDelay()).isEqualTo(java.time.Duration.ofMillis(250));
 
@@ -100,6 +107,9 @@ class SinkConfigTest {
     env.put("RUNSTREAM_SINK_BATCH_MAX_ROWS", "many");
     assertThatThrownBy(() -> SinkConfig.fromEnv(env))
         .hasMessageContaining("RUNSTREAM_SINK_BATCH_MAX_ROWS");
+    env.remove("RUNSTREAM_SINK_BATCH_MAX_ROWS");
+    env.put("RUNSTREAM_TEAM", " ");
+    assertThatThrownBy(() -> SinkConfig.fromEnv(env)).hasMessageContaining("RUNSTREAM_TEAM");
   }
 
   @Test

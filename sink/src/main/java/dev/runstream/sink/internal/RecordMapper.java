@@ -24,17 +24,20 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns the value bytes of a record from one of the sink's topics into rows for its tables. The
- * team column is the record's {@code entity} field for now; where teams share a cluster it will
- * come from the topic prefix instead.
+ * team column is the team that owns the topics, when the sink is bound to one (teams sharing a
+ * cluster each own a topic prefix, and Kafka's ACLs decide who may write there, so the topic is
+ * what says whose a record is, never its payload); otherwise the record's {@code entity} field.
  *
  * <p>Thread-safe. Each record's rows are encoded into their own buffers, so a record that fails
  * half-way leaves nothing behind in the batch.
@@ -62,6 +65,9 @@ public final class RecordMapper {
   private static final Logger log = LoggerFactory.getLogger(RecordMapper.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Distinct claimed teams warned about; a flood of made-up names must not grow memory. */
+  private static final int MAX_TEAM_WARNINGS = 100;
+
   private enum Kind {
     RUNS,
     METRICS,
@@ -77,8 +83,20 @@ public final class RecordMapper {
   private final AvroDeserializer<Alert> alerts;
   // The names of the last metric batch that passed the checks (see sharedPoints).
   private final AtomicReference<List<String>> lastNames = new AtomicReference<>(List.of());
+  // Null: rows take the team their records name.
+  private final String team;
+  private final Set<String> warnedTeams = ConcurrentHashMap.newKeySet();
 
+  /** A mapper that stores each record under the team (entity) the record names. */
   public RecordMapper(Topics topics, SchemaRegistry registry) {
+    this(topics, registry, Optional.empty());
+  }
+
+  /**
+   * A mapper for a sink bound to {@code team}'s topics: every row is stored under that team,
+   * whatever the record names (a warning, once per claimed name, says when they differ).
+   */
+  public RecordMapper(Topics topics, SchemaRegistry registry, Optional<String> team) {
     this.kinds =
         Map.of(
             topics.runs.name(), Kind.RUNS,
@@ -90,6 +108,7 @@ public final class RecordMapper {
     this.metricBatches = new AvroDeserializer<>(MetricBatch.class, registry);
     this.summaries = new AvroDeserializer<>(RunSummary.class, registry);
     this.alerts = new AvroDeserializer<>(Alert.class, registry);
+    this.team = team.orElse(null);
   }
 
   /**
@@ -107,18 +126,49 @@ public final class RecordMapper {
       throw new IllegalArgumentException("the sink does not read topic " + topic);
     }
     return switch (kind) {
-      case RUNS -> runEvent(runEvents.deserialize(topic, value));
-      case METRICS ->
-          List.of(
-              EncodedRows.points(
-                  Tables.METRICS, sharedPoints(metricBatches.deserialize(topic, value))));
-      case SYSTEM ->
-          List.of(
-              EncodedRows.points(
-                  Tables.SYSTEM_METRICS, sharedPoints(metricBatches.deserialize(topic, value))));
-      case SUMMARIES -> runSummary(summaries.deserialize(topic, value));
-      case ALERTS -> List.of(alert(alerts.deserialize(topic, value)));
+      case RUNS -> {
+        RunEvent event = runEvents.deserialize(topic, value);
+        event.setEntity(owner(event.getEntity(), topic, event.getRunId()));
+        yield runEvent(event);
+      }
+      case METRICS, SYSTEM -> {
+        MetricBatch batch = metricBatches.deserialize(topic, value);
+        batch.setEntity(owner(batch.getEntity(), topic, batch.getRunId()));
+        String table = kind == Kind.METRICS ? Tables.METRICS : Tables.SYSTEM_METRICS;
+        yield List.of(EncodedRows.points(table, sharedPoints(batch)));
+      }
+      case SUMMARIES -> {
+        RunSummary summary = summaries.deserialize(topic, value);
+        summary.setEntity(owner(summary.getEntity(), topic, summary.getRunId()));
+        yield runSummary(summary);
+      }
+      case ALERTS -> {
+        Alert alert = alerts.deserialize(topic, value);
+        alert.setEntity(owner(alert.getEntity(), topic, alert.getRunId()));
+        yield List.of(alert(alert));
+      }
     };
+  }
+
+  /** The team a record is stored under: see the class comment. */
+  private String owner(String claimed, String topic, String runId) {
+    if (team == null) {
+      return claimed;
+    }
+    if (!claimed.isEmpty()
+        && !claimed.equals(team)
+        && warnedTeams.size() < MAX_TEAM_WARNINGS
+        && warnedTeams.add(claimed)) {
+      log.warn(
+          "a record of run {} on {} names team '{}', but this sink's topics belong to team '{}':"
+              + " stored under '{}' (said once per name)",
+          runId,
+          topic,
+          claimed,
+          team,
+          team);
+    }
+    return team;
   }
 
   /** Rows of {@code runs} (for RunStarted) and {@code run_events} (always). */

@@ -6,8 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.runstream.schemas.AvroSerializer;
 import dev.runstream.schemas.InMemorySchemaRegistry;
 import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.avro.Heartbeat;
 import dev.runstream.schemas.avro.MetricBatch;
+import dev.runstream.schemas.avro.RunEvent;
+import dev.runstream.schemas.avro.Severity;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class RecordMapperTest {
@@ -59,5 +66,52 @@ class RecordMapperTest {
         .hasMessageContaining("empty name");
     MetricPoints other = map(batch("r1", 1, List.of("lr"), List.of(0.1)));
     assertThat(other.names()).containsExactly("lr");
+  }
+
+  @Test
+  void shouldStoreEveryRecordUnderTheTeamThatOwnsTheTopicsWhateverItNames() throws IOException {
+    RecordMapper bound = new RecordMapper(TOPICS, registry, Optional.of("vision"));
+
+    List<EncodedRows> points =
+        bound.map(TOPICS.metrics.name(), batch("r1", 0, List.of("loss"), List.of(1.0)));
+    assertThat(points.get(0).points().team()).isEqualTo("vision");
+
+    byte[] heartbeat =
+        new AvroSerializer<RunEvent>(registry)
+            .serialize(
+                TOPICS.runs.name(),
+                RunEvent.newBuilder()
+                    .setRunId("r1")
+                    .setEntity("someone-else")
+                    .setProject("p")
+                    .setTimestampMs(5_000)
+                    .setSequence(1)
+                    .setPayload(Heartbeat.newBuilder().build())
+                    .build());
+    List<EncodedRows> events = bound.map(TOPICS.runs.name(), heartbeat);
+    assertThat(firstColumn(events.get(0))).isEqualTo("vision");
+
+    byte[] alert =
+        new AvroSerializer<Alert>(registry)
+            .serialize(
+                TOPICS.alerts.name(),
+                Alert.newBuilder()
+                    .setRunId("r1")
+                    .setEntity("")
+                    .setProject("p")
+                    .setTimestampMs(5_000)
+                    .setRule("user")
+                    .setSeverity(Severity.INFO)
+                    .setMessage("hello")
+                    .build());
+    assertThat(firstColumn(bound.map(TOPICS.alerts.name(), alert).get(0))).isEqualTo("vision");
+
+    // Unbound, the record's own team is kept.
+    assertThat(firstColumn(mapper.map(TOPICS.runs.name(), heartbeat).get(0)))
+        .isEqualTo("someone-else");
+  }
+
+  private static String firstColumn(EncodedRows rows) throws IOException {
+    return new RowBinaryReader(new ByteArrayInputStream(rows.bytes())).string();
   }
 }
