@@ -1,7 +1,9 @@
 package dev.runstream.cli;
 
+import com.clickhouse.client.api.ClickHouseException;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -81,8 +83,14 @@ public final class RunstreamCli {
     // A ParameterException a command throws is an argument error, like picocli's own: usage and 2.
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
+          Optional<ClickHouseException> clickHouse = clickHouseCause(e);
           if (e instanceof CliException) {
             cmd.getErr().println("runstream: " + e.getMessage());
+          } else if (clickHouse.isPresent()) {
+            cmd.getErr().println("runstream: " + clickHouseFailure(env, clickHouse.get()));
+            if (env.containsKey("RUNSTREAM_DEBUG")) {
+              e.printStackTrace(cmd.getErr());
+            }
           } else {
             // Not foreseen: say what it was, so a bug report has something to go on.
             cmd.getErr().println("runstream: " + e);
@@ -96,5 +104,26 @@ public final class RunstreamCli {
           return 1;
         });
     return commandLine;
+  }
+
+  /**
+   * A ClickHouse failure after the command's own check of the server passed: the server stopped
+   * answering, or refused a query.
+   */
+  private static Optional<ClickHouseException> clickHouseCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ClickHouseException c) {
+        return Optional.of(c);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String clickHouseFailure(Map<String, String> env, ClickHouseException e) {
+    try {
+      return Servers.locate(env).clickHouseFailed(e).getMessage();
+    } catch (CliException noAddress) {
+      return noAddress.getMessage();
+    }
   }
 }

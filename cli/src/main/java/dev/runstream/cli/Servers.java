@@ -1,5 +1,7 @@
 package dev.runstream.cli;
 
+import com.clickhouse.client.api.ClickHouseException;
+import com.clickhouse.client.api.ServerException;
 import dev.runstream.schemas.Topics;
 import dev.runstream.sink.RunQueries;
 import dev.runstream.sink.SinkConfig;
@@ -151,6 +153,32 @@ final class Servers {
       throw new CliException("interrupted while checking ClickHouse at " + url, e);
     }
     clickHouseChecked = true;
+  }
+
+  /**
+   * The error for a ClickHouse failure after {@link #requireClickHouse()} passed: the server
+   * refused a query, or stopped answering in the middle of the command.
+   */
+  CliException clickHouseFailed(ClickHouseException e) {
+    String url = clickhouseUrl();
+    if (e instanceof ServerException refused) {
+      return new CliException(
+          "ClickHouse at "
+              + url
+              + " refused a query (code "
+              + refused.getCode()
+              + "): "
+              + firstLine(refused.getMessage())
+              + ". If its runstream tables are older than this CLI, start the sink of this"
+              + " version (`runstream up`) so it migrates them; otherwise run again with"
+              + " RUNSTREAM_DEBUG=1 and report the stack trace.",
+          e);
+    }
+    return notAnswering(
+        "ClickHouse",
+        url,
+        SinkConfig.ENV_CLICKHOUSE_URL,
+        "it stopped answering during the command (" + describe(e) + ")");
   }
 
   /** Checks that one of Kafka's bootstrap servers accepts a connection. */

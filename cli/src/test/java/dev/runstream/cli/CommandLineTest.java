@@ -2,13 +2,17 @@ package dev.runstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -156,6 +160,63 @@ class CommandLineTest {
                 + ")")
         .contains("its log: " + home.resolve("up.log"))
         .contains("runstream down && runstream up --detach");
+  }
+
+  @Test
+  void aClickHouseThatFailsAfterTheFirstCheckIsNamedWithItsAddress() throws IOException {
+    // Answers the CLI's first check like ClickHouse with the sink's tables, then either refuses
+    // every query as ClickHouse does or drops the connection as a server that died would.
+    AtomicBoolean refuse = new AtomicBoolean(true);
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/",
+        exchange -> {
+          String query =
+              exchange.getRequestURI().getRawQuery()
+                  + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          if (query.contains("system.tables")) {
+            byte[] one = "1\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, one.length);
+            exchange.getResponseBody().write(one);
+          } else if (refuse.get()) {
+            byte[] error =
+                "Code: 47, e.displayText() = DB::Exception: Unknown identifier: best_value"
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("X-ClickHouse-Exception-Code", "47");
+            exchange.sendResponseHeaders(500, error.length);
+            exchange.getResponseBody().write(error);
+          }
+          exchange.close();
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      Map<String, String> env = env();
+      env.put("CLICKHOUSE_URL", url);
+
+      CliRunner.Result refused = CliRunner.run(env, "runs", "list", "--project", "demo");
+
+      assertThat(refused.exit()).as("%s", refused).isEqualTo(1);
+      assertThat(refused.err())
+          .as("%s", refused)
+          .startsWith("runstream: ClickHouse at " + url + " refused a query (code 47): ")
+          .contains("`runstream up`")
+          .doesNotContain("com.clickhouse", "\tat ");
+
+      refuse.set(false);
+      CliRunner.Result dropped = CliRunner.run(env, "runs", "list", "--project", "demo");
+
+      assertThat(dropped.exit()).as("%s", dropped).isEqualTo(1);
+      assertThat(dropped.err())
+          .as("%s", dropped)
+          .startsWith(
+              "runstream: ClickHouse did not answer at "
+                  + url
+                  + " (from CLICKHOUSE_URL): it stopped answering during the command (")
+          .endsWith("Start that server, or point CLICKHOUSE_URL at one that runs.\n");
+    } finally {
+      server.stop(0);
+    }
   }
 
   private static int closedPort() throws IOException {

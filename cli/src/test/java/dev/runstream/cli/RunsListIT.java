@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.cli.demo.DemoRun;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -206,5 +210,39 @@ class RunsListIT {
                 + sweep.stack.clickhouseUrl()
                 + " has no runstream tables in database nothing_here yet: the sink creates them"
                 + " when it starts (`runstream up` runs one)\n");
+  }
+
+  @Test
+  void aQueryThatClickHouseRefusesIsAnErrorNamingTheServerNotAStackTrace() throws Exception {
+    // A database whose `runs` table predates the sink's layout: the first check passes (the
+    // table is there), the query of `runs list` fails on the server.
+    String database = "cli_old_layout";
+    clickHouse("CREATE DATABASE IF NOT EXISTS " + database);
+    clickHouse("CREATE TABLE IF NOT EXISTS " + database + ".runs (run_id String) ENGINE = Memory");
+    Map<String, String> env = new HashMap<>(sweep.serverEnv);
+    env.put("CLICKHOUSE_DATABASE", database);
+
+    CliRunner.Result list = CliRunner.run(env, "runs", "list", "--project", "demo");
+
+    assertThat(list.exit()).as("%s", list).isEqualTo(1);
+    assertThat(list.err())
+        .as("%s", list)
+        .startsWith(
+            "runstream: ClickHouse at " + sweep.stack.clickhouseUrl() + " refused a query (code ")
+        .contains("`runstream up`")
+        .doesNotContain("com.clickhouse", "\tat ");
+  }
+
+  private void clickHouse(String sql) throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .build()
+            .send(
+                HttpRequest.newBuilder(URI.create(sweep.stack.clickhouseUrl() + "/"))
+                    .POST(HttpRequest.BodyPublishers.ofString(sql))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
   }
 }
