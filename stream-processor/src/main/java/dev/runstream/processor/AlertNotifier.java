@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -47,11 +48,14 @@ public final class AlertNotifier implements AutoCloseable {
   private final AtomicLong posted = new AtomicLong();
   private final AtomicLong filtered = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
+  private final Optional<String> team;
   private volatile boolean closed;
 
-  private AlertNotifier(KafkaConsumer<String, Alert> consumer, WebhookSender sender) {
+  private AlertNotifier(
+      KafkaConsumer<String, Alert> consumer, WebhookSender sender, Optional<String> team) {
     this.consumer = consumer;
     this.sender = sender;
+    this.team = team;
     this.worker = new Thread(this::run, "runstream-alert-notifier");
     this.worker.setDaemon(true);
   }
@@ -68,7 +72,23 @@ public final class AlertNotifier implements AutoCloseable {
       SchemaRegistry registry,
       Topics topics,
       String groupId) {
+    return start(config, kafkaBootstrap, registry, topics, groupId, Optional.empty());
+  }
+
+  /**
+   * As {@link #start(NotifierConfig, String, SchemaRegistry, Topics, String)}, for the topics of
+   * {@code team}: every notification names that team, also for alerts that {@code run.alert()}
+   * published with another (see {@link MonitorSettings#team()}).
+   */
+  public static AlertNotifier start(
+      NotifierConfig config,
+      String kafkaBootstrap,
+      SchemaRegistry registry,
+      Topics topics,
+      String groupId,
+      Optional<String> team) {
     Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(team, "team");
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -80,7 +100,7 @@ public final class AlertNotifier implements AutoCloseable {
         new KafkaConsumer<>(
             props, new StringDeserializer(), topics.alerts.serde(registry).deserializer());
     consumer.subscribe(List.of(topics.alerts.name()));
-    AlertNotifier notifier = new AlertNotifier(consumer, new WebhookSender(config));
+    AlertNotifier notifier = new AlertNotifier(consumer, new WebhookSender(config), team);
     notifier.worker.start();
     return notifier;
   }
@@ -115,6 +135,7 @@ public final class AlertNotifier implements AutoCloseable {
           if (alert == null) {
             continue;
           }
+          team.ifPresent(alert::setEntity);
           if (!sender.wanted(alert)) {
             filtered.incrementAndGet();
             continue;

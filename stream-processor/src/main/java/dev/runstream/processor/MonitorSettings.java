@@ -2,6 +2,7 @@ package dev.runstream.processor;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How the topology watches runs: publishing, liveness timeouts, state retention, smoothing and the
@@ -20,6 +21,9 @@ import java.util.Objects;
  *     after its last record
  * @param emaAlpha weight of a new point in the exponentially weighted mean and variance
  * @param detectors which detector settings apply to which project and metric
+ * @param team the team that owns the topics read, if set: summaries and alerts carry it whatever
+ *     team (W&B's entity) a record names, because where teams share a cluster a topic prefix and
+ *     its ACLs say whose a record is, never its payload; unset, they carry the records' own team
  */
 public record MonitorSettings(
     Duration publishInterval,
@@ -29,7 +33,8 @@ public record MonitorSettings(
     Duration crashedAfter,
     Duration stateRetention,
     double emaAlpha,
-    DetectorRules detectors) {
+    DetectorRules detectors,
+    Optional<String> team) {
 
   /** Default publish interval of changed summaries: 1 second. */
   public static final Duration DEFAULT_PUBLISH_INTERVAL = Duration.ofSeconds(1);
@@ -60,6 +65,14 @@ public record MonitorSettings(
     positive(crashedAfter, "RUNSTREAM_CRASHED_AFTER_MS");
     positive(stateRetention, "RUNSTREAM_STATE_RETENTION_MS");
     Objects.requireNonNull(detectors, "detectors");
+    Objects.requireNonNull(team, "team");
+    team.ifPresent(
+        t -> {
+          if (!t.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException(
+                "RUNSTREAM_TEAM must be letters, digits, '.', '_' or '-': '" + t + "'");
+          }
+        });
     if (crashedAfter.compareTo(unresponsiveAfter) <= 0) {
       throw new IllegalArgumentException(
           "RUNSTREAM_CRASHED_AFTER_MS ("
@@ -94,6 +107,7 @@ public record MonitorSettings(
     b.stateRetention = stateRetention;
     b.emaAlpha = emaAlpha;
     b.detectors = detectors;
+    b.team = team;
     return b;
   }
 
@@ -114,8 +128,15 @@ public record MonitorSettings(
     private Duration stateRetention = DEFAULT_STATE_RETENTION;
     private double emaAlpha = DEFAULT_EMA_ALPHA;
     private DetectorRules detectors = DetectorRules.defaults();
+    private Optional<String> team = Optional.empty();
 
     private Builder() {}
+
+    /** {@code RUNSTREAM_TEAM}: see {@link MonitorSettings#team()}; default unset. */
+    public Builder team(String team) {
+      this.team = Optional.of(Objects.requireNonNull(team, "team").strip());
+      return this;
+    }
 
     /** {@code RUNSTREAM_SUMMARY_INTERVAL_MS}; default 1 s. */
     public Builder publishInterval(Duration interval) {
@@ -179,7 +200,8 @@ public record MonitorSettings(
           crashedAfter,
           stateRetention,
           emaAlpha,
-          detectors);
+          detectors,
+          team);
     }
   }
 }

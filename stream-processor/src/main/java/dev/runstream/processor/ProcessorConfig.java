@@ -135,6 +135,7 @@ public record ProcessorConfig(
    *       (600000), {@code RUNSTREAM_CRASHED_AFTER_MS} (600000), {@code
    *       RUNSTREAM_STATE_RETENTION_MS} (7 days): milliseconds, or ISO-8601 such as {@code PT2M}
    *   <li>{@code RUNSTREAM_EMA_ALPHA} (0.1)
+   *   <li>{@code RUNSTREAM_TEAM}: the team that owns the topics ({@link MonitorSettings#team()})
    *   <li>{@code RUNSTREAM_DETECTORS_FILE}: a properties file of {@link DetectorRules}
    *   <li>{@code RUNSTREAM_WEBHOOK_URLS}, {@code RUNSTREAM_SLACK_WEBHOOK_URLS} (comma-separated),
    *       {@code RUNSTREAM_WEBHOOK_MIN_SEVERITY} (INFO), {@code RUNSTREAM_WEBHOOK_ATTEMPTS} (5),
@@ -158,6 +159,10 @@ public record ProcessorConfig(
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("RUNSTREAM_EMA_ALPHA must be a number: " + alpha, e);
       }
+    }
+    String team = env.get("RUNSTREAM_TEAM");
+    if (team != null) {
+      monitor.team(team);
     }
     String detectorsFile = env.get("RUNSTREAM_DETECTORS_FILE");
     if (detectorsFile != null && !detectorsFile.isBlank()) {

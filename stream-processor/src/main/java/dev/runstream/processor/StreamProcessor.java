@@ -83,7 +83,8 @@ public final class StreamProcessor implements AutoCloseable {
               config.kafkaBootstrap(),
               registry,
               config.topics(),
-              config.applicationId() + "-notifier");
+              config.applicationId() + "-notifier",
+              config.monitor().team());
     }
     log.info(
         "stream processor {} started against {} (webhooks: {}, slack webhooks: {})",

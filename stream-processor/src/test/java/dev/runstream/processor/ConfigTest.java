@@ -37,6 +37,9 @@ class ConfigTest {
     assertThat(m.stateRetention()).isEqualTo(Duration.ofDays(7));
     assertThat(m.detectors().defaultSettings()).isEqualTo(DetectorSettings.defaults());
     assertThat(config.notifier().enabled()).isFalse();
+    assertThat(m.team()).isEmpty();
+    assertThat(ProcessorConfig.fromEnv(env("RUNSTREAM_TEAM", "vision")).monitor().team())
+        .contains("vision");
   }
 
   @Test
@@ -70,6 +73,8 @@ class ConfigTest {
         .hasMessageContaining("RUNSTREAM_WEBHOOK_URLS");
     assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_EMA_ALPHA", "2")))
         .hasMessageContaining("RUNSTREAM_EMA_ALPHA");
+    assertThatThrownBy(() -> ProcessorConfig.fromEnv(env("RUNSTREAM_TEAM", "a team")))
+        .hasMessageContaining("RUNSTREAM_TEAM");
     assertThatThrownBy(() -> ProcessorConfig.fromEnv(Map.of()))
         .hasMessageContaining("KAFKA_BOOTSTRAP");
   }

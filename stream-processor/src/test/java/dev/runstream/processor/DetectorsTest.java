@@ -297,4 +297,18 @@ class DetectorsTest {
     assertThat(h.stored("r1").getMetrics().get("reward_mean").getGoal()).isEqualTo(Goal.MAXIMIZE);
     assertThat(alertsOf("spike")).hasSize(1);
   }
+
+  @Test
+  void shouldNameTheTeamThatOwnsTheTopicsInSummariesAndAlertsWhateverRecordsName() {
+    h.close();
+    h = new TopologyHarness(TopologyHarness.settings().team("vision").build());
+    h.start("r1");
+    h.log("r1", 0, "loss", 1.0);
+    h.log("r1", 1, "loss", Double.NaN);
+
+    assertThat(alertsOf("non-finite"))
+        .singleElement()
+        .satisfies(a -> assertThat(a.getEntity()).isEqualTo("vision"));
+    assertThat(h.latestSummary("r1").getEntity()).isEqualTo("vision");
+  }
 }

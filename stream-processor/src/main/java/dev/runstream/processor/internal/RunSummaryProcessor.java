@@ -122,9 +122,16 @@ public final class RunSummaryProcessor
     RejectedRecordException.check(record.key(), record.value());
     String runId = record.key();
     long now = context.currentSystemTimeMs();
+    String team = settings.team().orElse(null);
     if (record.value() instanceof MetricBatch batch) {
+      if (team != null) {
+        batch.setEntity(team);
+      }
       processBatch(runId, batch, now);
     } else if (record.value() instanceof RunEvent event) {
+      if (team != null) {
+        event.setEntity(team);
+      }
       processEvent(runId, event, now);
     }
   }
