@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -44,7 +45,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The notifier end to end: alerts on the real alerts topic are posted to webhooks on a real HTTP
  * server on loopback, as generic JSON and as Slack bodies, with a retry after a server error;
  * alerts of aborted transactions, alerts below the minimum severity and records that are not alerts
- * are not posted, and do not stop the ones after them.
+ * are not posted, and do not stop the ones after them. The notifier is bound to a team, so the
+ * bodies name that team whatever the alerts say.
  */
 @ExtendWith(LocalStackExtension.class)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -126,7 +128,12 @@ class AlertNotifierIT {
     txProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "notify-test-" + UUID.randomUUID());
     try (AlertNotifier notifier =
             AlertNotifier.start(
-                config, stack.kafkaBootstrap(), registry, topics, "notifier-" + UUID.randomUUID());
+                config,
+                stack.kafkaBootstrap(),
+                registry,
+                topics,
+                "notifier-" + UUID.randomUUID(),
+                Optional.of("vision"));
         KafkaProducer<String, Alert> alerts =
             new KafkaProducer<>(
                 props, new StringSerializer(), topics.alerts.serde(registry).serializer());
@@ -191,6 +198,9 @@ class AlertNotifierIT {
       assertThat(user.get("rule").asText()).isEqualTo("user");
       assertThat(user.get("severity").asText()).isEqualTo("WARNING");
       assertThat(user.get("message").asText()).isEqualTo("accuracy below 0.5 after epoch 3");
+      assertThat(user.get("entity").asText())
+          .as("the team that owns the topics, not the one the alert names")
+          .isEqualTo("vision");
       JsonNode divergence = JSON.readTree(generic.get(1));
       assertThat(divergence.get("rule").asText()).isEqualTo("divergence");
       assertThat(divergence.get("message").asText())
