@@ -161,6 +161,36 @@ class RunLivenessTest {
   }
 
   @Test
+  void shouldRaiseStalledForARunThatSendsHeartbeatsButNeverLogged() {
+    h.start("r1");
+    for (int i = 0; i < 24; i++) { // 12 minutes of heartbeats only, from the start
+      h.heartbeat("r1");
+      h.advance(Duration.ofSeconds(30));
+    }
+    List<Alert> alerts = h.alerts();
+    assertThat(alerts).singleElement().satisfies(a -> assertThat(a.getRule()).isEqualTo("stalled"));
+    assertThat(alerts.get(0).getMessage())
+        .contains("no metric in the 10 min since it started, although it still sends heartbeats");
+    assertThat(stateOf("r1")).isEqualTo(RunState.RUNNING);
+
+    h.log("r1", 0, "loss", 2.0);
+    assertThat(h.alerts()).singleElement().satisfies(a -> assertThat(a.getResolved()).isTrue());
+  }
+
+  @Test
+  void shouldNotRaiseStalledForARunWhoseFirstMetricComesJustInsideTheTimeout() {
+    h.start("r1");
+    for (int i = 0; i < 19; i++) { // 9.5 minutes of heartbeats, then the first metric
+      h.heartbeat("r1");
+      h.advance(Duration.ofSeconds(30));
+    }
+    h.log("r1", 0, "loss", 2.0);
+    h.heartbeat("r1");
+    h.advance(Duration.ofSeconds(30));
+    assertThat(h.alerts()).isEmpty();
+  }
+
+  @Test
   void shouldNotRaiseStalledForMetricsJustInsideTheTimeout() {
     h.start("r1");
     for (int i = 0; i < 4; i++) { // a metric every 9.5 minutes, heartbeats in between

@@ -16,14 +16,21 @@ import org.apache.kafka.common.serialization.Serdes;
  * owned by one stream task.
  */
 public final class RunLiveness {
-  private static final byte VERSION = 1;
+  // 2: lastMetricMs of a run without metrics is when it was first heard of; 1 left it 0.
+  private static final byte VERSION = 2;
+
+  /** {@link #lastMetricMs} of a run without metrics whose start is unknown (format 1). */
+  static final long UNKNOWN = Long.MIN_VALUE;
 
   String entity = "";
   String project = "";
   String name = "";
   RunState state = RunState.RUNNING;
   long lastSeenMs;
+
+  /** When the last metric arrived or, before the first, when the run was first heard of. */
   long lastMetricMs;
+
   long lastStep = -1;
   boolean hasMetrics;
 
@@ -68,7 +75,7 @@ public final class RunLiveness {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(b));
       byte version = in.readByte();
-      if (version != VERSION) {
+      if (version != VERSION && version != 1) {
         throw new IllegalStateException("unknown run-liveness format " + version);
       }
       RunLiveness v = new RunLiveness();
@@ -82,6 +89,9 @@ public final class RunLiveness {
       v.hasMetrics = in.readBoolean();
       v.stalledEpisode = Codec.readNullable(in);
       v.crashedEpisode = Codec.readNullable(in);
+      if (version == 1 && !v.hasMetrics) {
+        v.lastMetricMs = UNKNOWN;
+      }
       return v;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -137,7 +137,7 @@ public final class RunSummaryProcessor
   }
 
   private void processBatch(String runId, MetricBatch batch, long now) {
-    RunLiveness live = livenessOf(runId, batch.getEntity(), batch.getProject());
+    RunLiveness live = livenessOf(runId, batch.getEntity(), batch.getProject(), now);
     RunDetectors det = detectorsOf(runId);
     RunSummary summary = summaryOf(runId, batch.getEntity(), batch.getProject(), now);
     RunState before = summary.getState();
@@ -176,7 +176,7 @@ public final class RunSummaryProcessor
   }
 
   private void processEvent(String runId, RunEvent event, long now) {
-    RunLiveness live = livenessOf(runId, event.getEntity(), event.getProject());
+    RunLiveness live = livenessOf(runId, event.getEntity(), event.getProject(), now);
     RunDetectors det = detectorsOf(runId);
     RunSummary summary = summaryOf(runId, event.getEntity(), event.getProject(), now);
     RunState before = summary.getState();
@@ -398,7 +398,7 @@ public final class RunSummaryProcessor
         changeState(runId, live, RunState.UNRESPONSIVE, now);
         liveness.put(runId, live);
       } else if (live.state == RunState.RUNNING
-          && live.hasMetrics
+          && live.lastMetricMs != RunLiveness.UNKNOWN
           && live.stalledEpisode == null
           && now - Math.max(live.lastMetricMs, activeSinceMs) >= stalledMs) {
         long quiet = now - Math.max(live.lastMetricMs, activeSinceMs);
@@ -411,11 +411,16 @@ public final class RunSummaryProcessor
             false,
             "run "
                 + display(runId, live)
-                + " stalled: no metric for "
-                + human(quiet)
-                + " although it still sends heartbeats (last step "
-                + live.lastStep
-                + ")",
+                + " stalled: "
+                + (live.hasMetrics
+                    ? "no metric for "
+                        + human(quiet)
+                        + " although it still sends heartbeats (last step "
+                        + live.lastStep
+                        + ")"
+                    : "no metric in the "
+                        + human(quiet)
+                        + " since it started, although it still sends heartbeats"),
             now);
         liveness.put(runId, live);
       }
@@ -500,10 +505,13 @@ public final class RunSummaryProcessor
     return (min / 60) + " h " + (min % 60) + " min";
   }
 
-  private RunLiveness livenessOf(String runId, String entity, String project) {
+  private RunLiveness livenessOf(String runId, String entity, String project, long now) {
     RunLiveness live = liveness.get(runId);
     if (live == null) {
       live = new RunLiveness();
+      // Until its first metric, a run has waited for one since it was first heard of: a job that
+      // hangs before its first log() while its heartbeats go on is stalled too.
+      live.lastMetricMs = now;
     }
     if (live.entity.isEmpty() && entity != null) {
       live.entity = entity;
