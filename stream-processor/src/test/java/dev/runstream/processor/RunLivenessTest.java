@@ -116,6 +116,39 @@ class RunLivenessTest {
   }
 
   @Test
+  void shouldKeepACrashedRunCrashedWhenItsRunDirectoryIsUploadedLater() {
+    h.start("r1");
+    h.log("r1", 1, "loss", 1.0);
+    h.advance(Duration.ofMinutes(11));
+    assertThat(h.alerts())
+        .singleElement()
+        .satisfies(a -> assertThat(a.getRule()).isEqualTo("crashed"));
+
+    // runstream sync of what the dead process had not delivered, 11 minutes after it logged it
+    h.upload("r1", 2, "loss", 0.9, Duration.ofMinutes(11));
+    h.advance(Duration.ofMinutes(30));
+
+    assertThat(stateOf("r1")).isEqualTo(RunState.CRASHED);
+    assertThat(h.stored("r1").getMetrics().get("loss").getCount())
+        .as("its points count")
+        .isEqualTo(2);
+    assertThat(h.alerts()).as("neither resolved nor raised again").isEmpty();
+  }
+
+  @Test
+  void shouldBringACrashedRunBackWhenItsSpillIsSentWithinTheCrashTimeoutOfBeingLogged() {
+    h.start("r1");
+    h.advance(Duration.ofMinutes(11));
+    h.alerts();
+
+    // The SDK was cut off for a while: it sends what it logged 9 minutes ago as soon as it can.
+    h.upload("r1", 2, "loss", 0.9, Duration.ofMinutes(9));
+
+    assertThat(stateOf("r1")).isEqualTo(RunState.RUNNING);
+    assertThat(h.alerts()).singleElement().satisfies(a -> assertThat(a.getResolved()).isTrue());
+  }
+
+  @Test
   void shouldBringAnUnresponsiveRunBackWithoutAnyAlert() {
     h.start("r1");
     h.advance(Duration.ofMinutes(3));

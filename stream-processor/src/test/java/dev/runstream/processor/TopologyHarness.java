@@ -135,20 +135,33 @@ final class TopologyHarness implements AutoCloseable {
 
   /** Logs one batch with the next sequence of the run and returns it, for replay tests. */
   MetricBatch log(String runId, long step, Map<String, Double> values) {
-    long seq = sequences.merge(runId, 1L, Long::sum) - 1;
-    MetricBatch batch =
-        MetricBatch.newBuilder()
-            .setRunId(runId)
-            .setEntity("team")
-            .setProject("tinyllm")
-            .setStep(step)
-            .setTimestampMs(eventTimeMs + step)
-            .setSequence(seq)
-            .setNames(new ArrayList<>(values.keySet()))
-            .setValues(new ArrayList<>(values.values()))
-            .build();
+    MetricBatch batch = batch(runId, step, values);
     pipe(batch);
     return batch;
+  }
+
+  /**
+   * One batch with the next sequence of the run, sent {@code late} after it was logged (its Kafka
+   * timestamp is that much after its own), as an upload of a run directory sends it.
+   */
+  void upload(String runId, long step, String metric, double value, Duration late) {
+    MetricBatch batch = batch(runId, step, Map.of(metric, value));
+    metrics.pipeInput(
+        batch.getRunId(), batch, Instant.ofEpochMilli(batch.getTimestampMs()).plus(late));
+  }
+
+  private MetricBatch batch(String runId, long step, Map<String, Double> values) {
+    long seq = sequences.merge(runId, 1L, Long::sum) - 1;
+    return MetricBatch.newBuilder()
+        .setRunId(runId)
+        .setEntity("team")
+        .setProject("tinyllm")
+        .setStep(step)
+        .setTimestampMs(eventTimeMs + step)
+        .setSequence(seq)
+        .setNames(new ArrayList<>(values.keySet()))
+        .setValues(new ArrayList<>(values.values()))
+        .build();
   }
 
   void log(String runId, long step, String metric, double value) {

@@ -127,16 +127,26 @@ public final class RunSummaryProcessor
       if (team != null) {
         batch.setEntity(team);
       }
-      processBatch(runId, batch, now);
+      processBatch(runId, batch, now, lateUpload(record, batch.getTimestampMs()));
     } else if (record.value() instanceof RunEvent event) {
       if (team != null) {
         event.setEntity(team);
       }
-      processEvent(runId, event, now);
+      processEvent(runId, event, now, lateUpload(record, event.getTimestampMs()));
     }
   }
 
-  private void processBatch(String runId, MetricBatch batch, long now) {
+  /**
+   * Whether a record was sent to Kafka at least the crash timeout after it happened: an upload of a
+   * run directory ({@code runstream sync}) after the run died, not a sign that it lives. Both times
+   * come from the clock of the SDK's host (the record's timestamp is when its producer sent it), so
+   * a skewed clock there cannot make a live run's records look late.
+   */
+  private boolean lateUpload(Record<String, SpecificRecord> record, long happenedMs) {
+    return record.timestamp() - happenedMs >= settings.crashedAfter().toMillis();
+  }
+
+  private void processBatch(String runId, MetricBatch batch, long now, boolean lateUpload) {
     RunLiveness live = livenessOf(runId, batch.getEntity(), batch.getProject(), now);
     RunDetectors det = detectorsOf(runId);
     RunSummary summary = summaryOf(runId, batch.getEntity(), batch.getProject(), now);
@@ -168,14 +178,14 @@ public final class RunSummaryProcessor
           replaysIgnored);
     }
     // A replay still proves the SDK is alive (it is draining its spill).
-    heard(runId, live, summary, now);
+    heard(runId, live, summary, now, lateUpload);
     save(runId, summary, live, det, now);
     if (summary.getState() != before) {
       publish(runId, summary, now);
     }
   }
 
-  private void processEvent(String runId, RunEvent event, long now) {
+  private void processEvent(String runId, RunEvent event, long now, boolean lateUpload) {
     RunLiveness live = livenessOf(runId, event.getEntity(), event.getProject(), now);
     RunDetectors det = detectorsOf(runId);
     RunSummary summary = summaryOf(runId, event.getEntity(), event.getProject(), now);
@@ -219,15 +229,23 @@ public final class RunSummaryProcessor
     } else if (payload instanceof SummaryUpdated updated) {
       summary.setSummaryJson(updated.getSummaryJson());
     }
-    heard(runId, live, summary, now);
+    heard(runId, live, summary, now, lateUpload);
     save(runId, summary, live, det, now);
     if (summary.getState() != before || payload instanceof RunStarted) {
       publish(runId, summary, now);
     }
   }
 
-  /** The run spoke: it is alive, whatever the punctuator concluded from its silence. */
-  private void heard(String runId, RunLiveness live, RunSummary summary, long now) {
+  /**
+   * The run spoke: it is alive, whatever the punctuator concluded from its silence; unless it is
+   * crashed and this is a late upload, whose points count but which would only revive the run until
+   * the crash timeout called it crashed, and alerted, once more.
+   */
+  private void heard(
+      String runId, RunLiveness live, RunSummary summary, long now, boolean lateUpload) {
+    if (lateUpload && summary.getState() == RunState.CRASHED) {
+      return;
+    }
     live.lastSeenMs = now;
     summary.setLastSeenMs(now);
     if (summary.getState() == RunState.UNRESPONSIVE || summary.getState() == RunState.CRASHED) {
