@@ -1,5 +1,8 @@
 package dev.runstream.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.sink.MetricGoal;
 import dev.runstream.sink.MetricValue;
 import dev.runstream.sink.RunFilter;
@@ -51,6 +54,8 @@ final class RunsCommand implements Runnable {
     throw new CommandLine.ParameterException(
         spec.commandLine(), "say what to do with runs: list, show, compare or config");
   }
+
+  private static final ObjectMapper CONFIG_JSON = new ObjectMapper();
 
   static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)
@@ -225,11 +230,31 @@ final class RunsCommand implements Runnable {
     json.put("tags", run.tags());
     json.put("group", run.group());
     json.put("notes", run.notes());
-    json.put("config", run.config());
+    json.put("config", configJson(run));
     Map<String, Object> values = new LinkedHashMap<>();
     metrics.forEach((name, value) -> values.put(name, metricJson(value)));
     json.put("metrics", values);
     return json;
+  }
+
+  /**
+   * The config as the run sent it, typed and nested (as W&B's API gives {@code run.config}), so a
+   * script reads {@code 0.03} and not {@code "0.03"}; the flattened text values where the original
+   * is missing or not an object.
+   */
+  static Object configJson(RunRecord run) {
+    String original = run.configJson();
+    if (original != null && !original.isBlank()) {
+      try {
+        JsonNode tree = CONFIG_JSON.readTree(original);
+        if (tree.isObject()) {
+          return tree;
+        }
+      } catch (JsonProcessingException e) {
+        // The flattened values below still say what the config was.
+      }
+    }
+    return run.config();
   }
 
   static Map<String, Object> metricJson(MetricValue value) {

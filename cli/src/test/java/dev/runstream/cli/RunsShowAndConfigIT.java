@@ -108,6 +108,11 @@ class RunsShowAndConfigIT {
     }
     assertThat(json.get("config").get("batch_size").asText())
         .isEqualTo(sweep.run(best).config().get("batch_size"));
+    assertThat(json.get("config").get("batch_size").isIntegralNumber())
+        .as("typed as the run sent it, not as text")
+        .isTrue();
+    assertThat(json.get("config").get("learning_rate").isNumber()).isTrue();
+    assertThat(json.get("config").get("architecture").isTextual()).isTrue();
   }
 
   @Test
