@@ -66,6 +66,23 @@ public final class Topics {
     return new Topics(prefix);
   }
 
+  /**
+   * Checks the name of the team that owns a prefix's topics (processor and sink both bind to one by
+   * {@code RUNSTREAM_TEAM}): the characters a prefix may hold, at least one.
+   *
+   * @return the name without surrounding white space
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public static String requireTeam(String team) {
+    Objects.requireNonNull(team, "team");
+    String t = team.strip();
+    if (!t.matches("[a-zA-Z0-9._-]+")) {
+      throw new IllegalArgumentException(
+          "team must be letters, digits, '.', '_' or '-', got '" + team + "'");
+    }
+    return t;
+  }
+
   /** The prefix every name starts with. */
   public String prefix() {
     return prefix;

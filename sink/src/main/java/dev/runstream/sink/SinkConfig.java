@@ -471,13 +471,7 @@ public final class SinkConfig {
      * '_' and '-'. Default: unset.
      */
     public Builder team(String team) {
-      Objects.requireNonNull(team, "team");
-      String t = team.strip();
-      if (t.isEmpty() || !t.matches("[A-Za-z0-9._-]+")) {
-        throw new IllegalArgumentException(
-            "team must be letters, digits, '.', '_' or '-', got '" + team + "'");
-      }
-      this.team = t;
+      this.team = Topics.requireTeam(team);
       return this;
     }
 

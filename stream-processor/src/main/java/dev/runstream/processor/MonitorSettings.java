@@ -1,5 +1,6 @@
 package dev.runstream.processor;
 
+import dev.runstream.schemas.Topics;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -66,13 +67,11 @@ public record MonitorSettings(
     positive(stateRetention, "RUNSTREAM_STATE_RETENTION_MS");
     Objects.requireNonNull(detectors, "detectors");
     Objects.requireNonNull(team, "team");
-    team.ifPresent(
-        t -> {
-          if (!t.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException(
-                "RUNSTREAM_TEAM must be letters, digits, '.', '_' or '-': '" + t + "'");
-          }
-        });
+    try {
+      team = team.map(Topics::requireTeam);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("RUNSTREAM_TEAM: " + e.getMessage(), e);
+    }
     if (crashedAfter.compareTo(unresponsiveAfter) <= 0) {
       throw new IllegalArgumentException(
           "RUNSTREAM_CRASHED_AFTER_MS ("
@@ -134,7 +133,7 @@ public record MonitorSettings(
 
     /** {@code RUNSTREAM_TEAM}: see {@link MonitorSettings#team()}; default unset. */
     public Builder team(String team) {
-      this.team = Optional.of(Objects.requireNonNull(team, "team").strip());
+      this.team = Optional.of(Objects.requireNonNull(team, "team"));
       return this;
     }
 
