@@ -7,10 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.cli.demo.DemoRun;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import dev.runstream.sink.SinkConfig;
+import dev.runstream.sink.internal.ClickHouseHttp;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -213,12 +211,21 @@ class RunsListIT {
   }
 
   @Test
-  void aQueryThatClickHouseRefusesIsAnErrorNamingTheServerNotAStackTrace() throws Exception {
+  void aQueryThatClickHouseRefusesIsAnErrorNamingTheServerNotAStackTrace() {
     // A database whose `runs` table predates the sink's layout: the first check passes (the
     // table is there), the query of `runs list` fails on the server.
     String database = "cli_old_layout";
-    clickHouse("CREATE DATABASE IF NOT EXISTS " + database);
-    clickHouse("CREATE TABLE IF NOT EXISTS " + database + ".runs (run_id String) ENGINE = Memory");
+    try (ClickHouseHttp clickHouse =
+        new ClickHouseHttp(
+            ClickHouseHttp.newClient(
+                sweep.stack.clickhouseUrl(),
+                SinkConfig.DEFAULT_CLICKHOUSE_USER,
+                SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD),
+            true)) {
+      clickHouse.execute("CREATE DATABASE IF NOT EXISTS " + database);
+      clickHouse.execute(
+          "CREATE TABLE IF NOT EXISTS " + database + ".runs (run_id String) ENGINE = Memory");
+    }
     Map<String, String> env = new HashMap<>(sweep.serverEnv);
     env.put("CLICKHOUSE_DATABASE", database);
 
@@ -231,18 +238,5 @@ class RunsListIT {
             "runstream: ClickHouse at " + sweep.stack.clickhouseUrl() + " refused a query (code ")
         .contains("`runstream up`")
         .doesNotContain("com.clickhouse", "\tat ");
-  }
-
-  private void clickHouse(String sql) throws Exception {
-    HttpResponse<String> response =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .build()
-            .send(
-                HttpRequest.newBuilder(URI.create(sweep.stack.clickhouseUrl() + "/"))
-                    .POST(HttpRequest.BodyPublishers.ofString(sql))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
   }
 }
