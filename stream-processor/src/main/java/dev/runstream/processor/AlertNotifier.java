@@ -65,20 +65,8 @@ public final class AlertNotifier implements AutoCloseable {
    * starts at the end of the topic, so an old backlog is not flooded into a chat channel).
    *
    * @param groupId the consumer group; its committed offsets survive restarts
-   */
-  public static AlertNotifier start(
-      NotifierConfig config,
-      String kafkaBootstrap,
-      SchemaRegistry registry,
-      Topics topics,
-      String groupId) {
-    return start(config, kafkaBootstrap, registry, topics, groupId, Optional.empty());
-  }
-
-  /**
-   * As {@link #start(NotifierConfig, String, SchemaRegistry, Topics, String)}, for the topics of
-   * {@code team}: every notification names that team, also for alerts that {@code run.alert()}
-   * published with another (see {@link MonitorSettings#team()}).
+   * @param team the team that owns the topics, if set: every notification names it, also for alerts
+   *     that {@code run.alert()} published with another (see {@link MonitorSettings#team()})
    */
   public static AlertNotifier start(
       NotifierConfig config,
