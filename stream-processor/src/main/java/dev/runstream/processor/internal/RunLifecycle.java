@@ -141,8 +141,7 @@ final class RunLifecycle {
       live.project = heard.project();
     }
     RunState before = live.state;
-    List<Alert> alerts = new ArrayList<>();
-    String runId = heard.runId();
+    Alerts alerts = new Alerts(heard.runId(), live, nowMs);
     Signal signal = heard.signal();
     if (signal instanceof Started started) {
       live.name = started.name();
@@ -154,7 +153,7 @@ final class RunLifecycle {
       if (finished.lastStep() >= 0) {
         live.lastStep = Math.max(live.lastStep, finished.lastStep());
       }
-      resolveStalled(runId, live, "the run finished", nowMs, alerts);
+      alerts.resolveStalled("the run finished");
     } else if (signal instanceof Resumed) {
       live.state = RunState.RUNNING;
     } else if (signal instanceof Heartbeat heartbeat) {
@@ -163,7 +162,7 @@ final class RunLifecycle {
       live.lastMetricMs = nowMs;
       live.hasMetrics = true;
       live.lastStep = Math.max(live.lastStep, metrics.step());
-      resolveStalled(runId, live, "metrics arrive again at step " + metrics.step(), nowMs, alerts);
+      alerts.resolveStalled("metrics arrive again at step " + metrics.step());
     }
     // The run spoke: it is alive, whatever the checks concluded from its silence; unless it is
     // crashed and this is a late upload, whose points count but which would only revive the run
@@ -174,20 +173,15 @@ final class RunLifecycle {
         live.state = RunState.RUNNING;
       }
       if (live.crashedEpisode != null && live.state != RunState.CRASHED) {
-        alerts.add(
-            alert(
-                runId,
-                live,
-                AlertRule.CRASHED,
-                live.crashedEpisode,
-                true,
-                "run " + display(runId, live) + " is alive again (" + live.state + ")",
-                nowMs));
+        alerts.resolve(
+            AlertRule.CRASHED,
+            live.crashedEpisode,
+            alerts.run() + " is alive again (" + live.state + ")");
         live.crashedEpisode = null;
       }
     }
     boolean publish = live.state != before || signal instanceof Started;
-    return new Transition(live, true, publish, alerts);
+    return new Transition(live, true, publish, alerts.list);
   }
 
   /**
@@ -217,24 +211,18 @@ final class RunLifecycle {
     long silence = nowMs - Math.max(current.lastSeenMs, activeSinceMs);
     if (current.state != RunState.CRASHED && silence >= crashedMs) {
       RunLiveness live = current.copy();
-      List<Alert> alerts = new ArrayList<>();
+      Alerts alerts = new Alerts(runId, live, nowMs);
       live.state = RunState.CRASHED;
-      resolveStalled(runId, live, "superseded: the run crashed", nowMs, alerts);
+      alerts.resolveStalled("superseded: the run crashed");
       live.crashedEpisode = Detectors.episode(runId, AlertRule.CRASHED, null, live.lastSeenMs);
-      alerts.add(
-          alert(
-              runId,
-              live,
-              AlertRule.CRASHED,
-              live.crashedEpisode,
-              false,
-              "run "
-                  + display(runId, live)
-                  + " crashed: no heartbeat or metric for "
-                  + human(silence)
-                  + (live.lastStep >= 0 ? " (last step " + live.lastStep + ")" : ""),
-              nowMs));
-      return new Transition(live, true, true, alerts);
+      alerts.raise(
+          AlertRule.CRASHED,
+          live.crashedEpisode,
+          alerts.run()
+              + " crashed: no heartbeat or metric for "
+              + human(silence)
+              + (live.lastStep >= 0 ? " (last step " + live.lastStep + ")" : ""));
+      return new Transition(live, true, true, alerts.list);
     }
     if (current.state == RunState.RUNNING && silence >= unresponsiveMs) {
       RunLiveness live = current.copy();
@@ -247,61 +235,75 @@ final class RunLifecycle {
         && current.stalledEpisode == null
         && quiet >= stalledMs) {
       RunLiveness live = current.copy();
+      Alerts alerts = new Alerts(runId, live, nowMs);
       live.stalledEpisode = Detectors.episode(runId, AlertRule.STALLED, null, live.lastMetricMs);
-      Alert stalled =
-          alert(
-              runId,
-              live,
-              AlertRule.STALLED,
-              live.stalledEpisode,
-              false,
-              "run "
-                  + display(runId, live)
-                  + " stalled: "
-                  + (live.hasMetrics
-                      ? "no metric for "
-                          + human(quiet)
-                          + " although it still sends heartbeats (last step "
-                          + live.lastStep
-                          + ")"
-                      : "no metric in the "
-                          + human(quiet)
-                          + " since it started, although it still sends heartbeats"),
-              nowMs);
-      return new Transition(live, true, false, List.of(stalled));
+      alerts.raise(
+          AlertRule.STALLED,
+          live.stalledEpisode,
+          alerts.run()
+              + " stalled: "
+              + (live.hasMetrics
+                  ? "no metric for "
+                      + human(quiet)
+                      + " although it still sends heartbeats (last step "
+                      + live.lastStep
+                      + ")"
+                  : "no metric in the "
+                      + human(quiet)
+                      + " since it started, although it still sends heartbeats"));
+      return new Transition(live, true, false, alerts.list);
     }
     return Transition.unchanged(current);
   }
 
-  private static void resolveStalled(
-      String runId, RunLiveness live, String why, long nowMs, List<Alert> alerts) {
-    if (live.stalledEpisode != null) {
-      alerts.add(alert(runId, live, AlertRule.STALLED, live.stalledEpisode, true, why, nowMs));
-      live.stalledEpisode = null;
-    }
-  }
+  /** The run-level alerts of one transition, in the order they are raised or resolved. */
+  private static final class Alerts {
+    private final String runId;
+    private final RunLiveness live;
+    private final long nowMs;
+    private final List<Alert> list = new ArrayList<>();
 
-  private static Alert alert(
-      String runId,
-      RunLiveness live,
-      AlertRule rule,
-      String episode,
-      boolean resolved,
-      String message,
-      long nowMs) {
-    return Alert.newBuilder()
-        .setRunId(runId)
-        .setEntity(live.entity)
-        .setProject(live.project)
-        .setTimestampMs(nowMs)
-        .setRule(rule.id())
-        .setSeverity(rule.severity())
-        .setTitle(title(rule, null, resolved, runId, live))
-        .setMessage(message)
-        .setStep(live.lastStep >= 0 ? live.lastStep : null)
-        .setEpisodeId(episode)
-        .setResolved(resolved)
-        .build();
+    Alerts(String runId, RunLiveness live, long nowMs) {
+      this.runId = runId;
+      this.live = live;
+      this.nowMs = nowMs;
+    }
+
+    /** How a message names the run: "run " and its name, or its id when it has none. */
+    String run() {
+      return "run " + display(runId, live);
+    }
+
+    void raise(AlertRule rule, String episode, String message) {
+      list.add(alert(rule, episode, false, message));
+    }
+
+    void resolve(AlertRule rule, String episode, String message) {
+      list.add(alert(rule, episode, true, message));
+    }
+
+    void resolveStalled(String why) {
+      if (live.stalledEpisode != null) {
+        resolve(AlertRule.STALLED, live.stalledEpisode, why);
+        live.stalledEpisode = null;
+      }
+    }
+
+    private Alert alert(AlertRule rule, String episode, boolean resolved, String message) {
+      return Alert.newBuilder()
+          .setRunId(runId)
+          .setEntity(live.entity)
+          .setProject(live.project)
+          .setTimestampMs(nowMs)
+          .setRule(rule.id())
+          .setSeverity(rule.severity())
+          .setTitle(title(rule, null, resolved, runId, live))
+          .setMessage(message)
+          .setStep(live.lastStep >= 0 ? live.lastStep : null)
+          .setEpisodeId(episode)
+          .setResolved(resolved)
+          .build();
+    }
   }
 
   /** The title of an alert about a run, or about one of its metrics when {@code metric} is set. */
