@@ -237,7 +237,7 @@ public final class RunSummaryProcessor
       return; // a definition without a goal keeps the inferred one, as W&B does
     }
     det.declaredGoals.put(defined.getName(), defined.getGoal());
-    Pattern pattern = globOrName(defined.getName());
+    Pattern pattern = Glob.pattern(defined.getName());
     for (var e : summary.getMetrics().entrySet()) {
       if (pattern.matcher(e.getKey()).matches() && e.getValue().getGoal() != defined.getGoal()) {
         MetricAggregates.setGoal(e.getValue(), defined.getGoal());
@@ -300,26 +300,11 @@ public final class RunSummaryProcessor
       return exact;
     }
     for (var e : det.declaredGoals.entrySet()) {
-      if (globOrName(e.getKey()).matcher(metric).matches()) {
+      if (Glob.pattern(e.getKey()).matcher(metric).matches()) {
         return e.getValue();
       }
     }
     return MetricAggregates.inferGoal(metric);
-  }
-
-  private static Pattern globOrName(String name) {
-    if (name.indexOf('*') < 0 && name.indexOf('?') < 0) {
-      return Pattern.compile(Pattern.quote(name));
-    }
-    StringBuilder regex = new StringBuilder();
-    for (char c : name.toCharArray()) {
-      switch (c) {
-        case '*' -> regex.append(".*");
-        case '?' -> regex.append('.');
-        default -> regex.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return Pattern.compile(regex.toString());
   }
 
   private DetectorSettings settingsFor(String project, String metric) {
