@@ -98,7 +98,8 @@ final class RunLifecycle {
    * What follows.
    *
    * @param next the run's liveness from now on; null when the run's state is to be forgotten
-   * @param changed whether {@code next} differs from the liveness given
+   * @param changed whether {@code next} is to be saved: always after a record, after a check only
+   *     when it differs from the liveness given
    * @param publish whether the run's summary must be published at once rather than at the next
    *     interval (its state changed, or it started)
    * @param alerts run-level alerts raised or resolved, in the order to send them
