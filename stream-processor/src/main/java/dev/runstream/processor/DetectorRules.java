@@ -1,5 +1,6 @@
 package dev.runstream.processor;
 
+import dev.runstream.processor.internal.Glob;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -95,7 +96,10 @@ public final class DetectorRules {
       String projectGlob, String metricGlob, Map<String, String> settings) {
     Override override =
         new Override(
-            glob(projectGlob), glob(metricGlob), new LinkedHashMap<>(settings), "override.");
+            Glob.pattern(projectGlob),
+            Glob.pattern(metricGlob),
+            new LinkedHashMap<>(settings),
+            "override.");
     override.applyTo(defaults); // validates now rather than on the first matching metric
     List<Override> all = new ArrayList<>(overrides);
     all.add(override);
@@ -140,8 +144,8 @@ public final class DetectorRules {
       String metric = settings.remove("metric");
       Override override =
           new Override(
-              glob(project == null ? "*" : project),
-              glob(metric == null ? "*" : metric),
+              Glob.pattern(project == null ? "*" : project),
+              Glob.pattern(metric == null ? "*" : metric),
               settings,
               "rule." + rule.getKey() + ".");
       override.applyTo(defaults);
@@ -287,20 +291,6 @@ public final class DetectorRules {
       throw new IllegalArgumentException(
           "detector setting " + key + " must be a whole number: " + v, e);
     }
-  }
-
-  /** A glob of {@code *} and {@code ?} as a pattern over the whole name. */
-  static Pattern glob(String glob) {
-    Objects.requireNonNull(glob, "glob");
-    StringBuilder regex = new StringBuilder();
-    for (char c : glob.toCharArray()) {
-      switch (c) {
-        case '*' -> regex.append(".*");
-        case '?' -> regex.append('.');
-        default -> regex.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return Pattern.compile(regex.toString());
   }
 
   private static Map<String, String> toMap(Properties properties) {

@@ -3,6 +3,7 @@ package dev.runstream.processor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunState;
 import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.Severity;
@@ -113,6 +114,30 @@ class RunLivenessTest {
     assertThat(alerts.get(0).getResolved()).isTrue();
     assertThat(alerts.get(0).getEpisodeId()).isEqualTo(crash.getEpisodeId());
     assertThat(alerts.get(0).getMessage()).contains("alive again");
+  }
+
+  @Test
+  void shouldBringACrashedRunBackToRunningWhenItIsResumed() {
+    h.start("r1");
+    h.log("r1", 1, "loss", 1.0);
+    h.advance(Duration.ofMinutes(11));
+    Alert crash = h.alerts().get(0);
+    h.summaries.readValuesToList();
+
+    h.event("r1", RunResumed.newBuilder().setFromStep(2).build());
+
+    assertThat(stateOf("r1")).isEqualTo(RunState.RUNNING);
+    assertThat(h.summaries.readValuesToList())
+        .as("published at once")
+        .extracting(RunSummary::getState)
+        .containsExactly(RunState.RUNNING);
+    assertThat(h.alerts())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.getResolved()).isTrue();
+              assertThat(a.getEpisodeId()).isEqualTo(crash.getEpisodeId());
+            });
   }
 
   @Test

@@ -44,6 +44,22 @@ public final class RunLiveness {
     return state == RunState.FINISHED || state == RunState.FAILED || state == RunState.CRASHED;
   }
 
+  /** A copy to change, so that {@link RunLifecycle} never changes the liveness it is given. */
+  RunLiveness copy() {
+    RunLiveness c = new RunLiveness();
+    c.entity = entity;
+    c.project = project;
+    c.name = name;
+    c.state = state;
+    c.lastSeenMs = lastSeenMs;
+    c.lastMetricMs = lastMetricMs;
+    c.lastStep = lastStep;
+    c.hasMetrics = hasMetrics;
+    c.stalledEpisode = stalledEpisode;
+    c.crashedEpisode = crashedEpisode;
+    return c;
+  }
+
   /** A serde with a versioned binary format. */
   public static Serde<RunLiveness> serde() {
     return Serdes.serdeFrom(

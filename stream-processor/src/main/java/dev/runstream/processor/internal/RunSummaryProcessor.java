@@ -1,6 +1,5 @@
 package dev.runstream.processor.internal;
 
-import dev.runstream.processor.AlertRule;
 import dev.runstream.processor.DetectorSettings;
 import dev.runstream.processor.MonitorSettings;
 import dev.runstream.processor.internal.RunDetectors.MetricWatch;
@@ -45,20 +44,9 @@ import org.slf4j.LoggerFactory;
  * at most one interval behind, and a state change is published at once. Keeping the "changed" marks
  * in a store, not in memory, means a restart under exactly-once cannot forget to publish.
  *
- * <p>Run state machine (wall clock of this processor, so it works without traffic):
- *
- * <pre>
- *   (any record) ──► RUNNING ──finish(0)──► FINISHED      finish(≠0) ──► FAILED
- *                      │  ▲ any record            resume ──► RUNNING
- *        silent ≥ unresponsiveAfter
- *                      ▼  │
- *                 UNRESPONSIVE ──silent ≥ crashedAfter──► CRASHED (critical alert)
- *                                 any record ──► RUNNING, crash alert resolved
- * </pre>
- *
- * Silence is measured from the later of the run's last record and this task's start, so a processor
- * that was down for a while does not declare every run crashed before it has read the records that
- * waited for it.
+ * <p>The run lifecycle (running, finished, failed, unresponsive, crashed, stalled, and when a late
+ * upload counts as proof of life) is decided by {@link RunLifecycle}; this class feeds it the
+ * records and the liveness punctuator's ticks, keeps the stores, and forwards what it returns.
  */
 public final class RunSummaryProcessor
     implements Processor<String, SpecificRecord, String, SpecificRecord> {
@@ -76,6 +64,7 @@ public final class RunSummaryProcessor
 
   private final Names names;
   private final MonitorSettings settings;
+  private final RunLifecycle lifecycle;
   private final Map<String, DetectorSettings> settingsCache =
       new LinkedHashMap<>(256, 0.75f, true) {
         @Override
@@ -95,6 +84,7 @@ public final class RunSummaryProcessor
   public RunSummaryProcessor(Names names, MonitorSettings settings) {
     this.names = Objects.requireNonNull(names, "names");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.lifecycle = new RunLifecycle(settings);
   }
 
   @Override
@@ -127,48 +117,34 @@ public final class RunSummaryProcessor
       if (team != null) {
         batch.setEntity(team);
       }
-      processBatch(runId, batch, now, lateUpload(record, batch.getTimestampMs()));
+      processBatch(runId, batch, record.timestamp(), now);
     } else if (record.value() instanceof RunEvent event) {
       if (team != null) {
         event.setEntity(team);
       }
-      processEvent(runId, event, now, lateUpload(record, event.getTimestampMs()));
+      processEvent(runId, event, record.timestamp(), now);
     }
   }
 
-  /**
-   * Whether a record was sent to Kafka at least the crash timeout after it happened: an upload of a
-   * run directory ({@code runstream sync}) after the run died, not a sign that it lives. Both times
-   * come from the clock of the SDK's host (the record's timestamp is when its producer sent it), so
-   * a skewed clock there cannot make a live run's records look late.
-   */
-  private boolean lateUpload(Record<String, SpecificRecord> record, long happenedMs) {
-    return record.timestamp() - happenedMs >= settings.crashedAfter().toMillis();
-  }
-
-  private void processBatch(String runId, MetricBatch batch, long now, boolean lateUpload) {
-    RunLiveness live = livenessOf(runId, batch.getEntity(), batch.getProject(), now);
+  private void processBatch(String runId, MetricBatch batch, long sentMs, long now) {
     RunDetectors det = detectorsOf(runId);
     RunSummary summary = summaryOf(runId, batch.getEntity(), batch.getProject(), now);
-    RunState before = summary.getState();
     boolean fresh = det.window.markNew(batch.getSequence());
-    if (fresh) {
-      addBatch(runId, live, det, summary, batch);
-      summary.setLastMetricMs(now);
-      live.lastMetricMs = now;
-      live.hasMetrics = true;
-      live.lastStep = Math.max(live.lastStep, batch.getStep());
-      if (live.stalledEpisode != null) {
-        emitRunAlert(
-            runId,
-            live,
-            AlertRule.STALLED,
-            live.stalledEpisode,
-            true,
-            "metrics arrive again at step " + batch.getStep(),
+    // A replay still proves the SDK is alive (it is draining its spill).
+    RunLifecycle.Transition t =
+        lifecycle.onRecord(
+            liveness.get(runId),
+            new RunLifecycle.Heard(
+                runId,
+                batch.getEntity(),
+                batch.getProject(),
+                batch.getTimestampMs(),
+                sentMs,
+                new RunLifecycle.Metrics(batch.getStep(), fresh)),
             now);
-        live.stalledEpisode = null;
-      }
+    if (fresh) {
+      addBatch(runId, t.next(), det, summary, batch);
+      summary.setLastMetricMs(now);
     } else {
       replaysIgnored++;
       log.debug(
@@ -177,43 +153,25 @@ public final class RunSummaryProcessor
           batch.getSequence(),
           replaysIgnored);
     }
-    // A replay still proves the SDK is alive (it is draining its spill).
-    heard(runId, live, summary, now, lateUpload);
-    save(runId, summary, live, det, now);
-    if (summary.getState() != before) {
-      publish(runId, summary, now);
-    }
+    apply(runId, t, summary, det, now);
   }
 
-  private void processEvent(String runId, RunEvent event, long now, boolean lateUpload) {
-    RunLiveness live = livenessOf(runId, event.getEntity(), event.getProject(), now);
+  private void processEvent(String runId, RunEvent event, long sentMs, long now) {
     RunDetectors det = detectorsOf(runId);
     RunSummary summary = summaryOf(runId, event.getEntity(), event.getProject(), now);
-    RunState before = summary.getState();
     Object payload = event.getPayload();
+    RunLifecycle.Signal signal = new RunLifecycle.Other();
     if (payload instanceof RunStarted started) {
       summary.setStartedMs(event.getTimestampMs());
       summary.setName(started.getName());
-      live.name = started.getName();
-      if (summary.getFinishedMs() == null) {
-        summary.setState(RunState.RUNNING);
-      }
+      signal = new RunLifecycle.Started(started.getName());
     } else if (payload instanceof RunFinished finished) {
       summary.setFinishedMs(event.getTimestampMs());
       summary.setExitCode(finished.getExitCode());
-      summary.setState(finished.getExitCode() == 0 ? RunState.FINISHED : RunState.FAILED);
-      if (finished.getLastStep() >= 0) {
-        live.lastStep = Math.max(live.lastStep, finished.getLastStep());
-      }
-      if (live.stalledEpisode != null) {
-        emitRunAlert(
-            runId, live, AlertRule.STALLED, live.stalledEpisode, true, "the run finished", now);
-        live.stalledEpisode = null;
-      }
+      signal = new RunLifecycle.Finished(finished.getExitCode(), finished.getLastStep());
     } else if (payload instanceof RunResumed) {
       summary.setFinishedMs(null);
       summary.setExitCode(null);
-      summary.setState(RunState.RUNNING);
       // The SDK continues a resumed run's sequences above everything that reached Kafka, so the
       // window keeps catching the old process's records that the new one sends again. A resume
       // that numbers from a lower sequence (it could not learn where the run left off) would have
@@ -221,48 +179,56 @@ public final class RunSummaryProcessor
       if (event.getSequence() <= det.window.highest()) {
         det.window.reset();
       }
+      signal = new RunLifecycle.Resumed();
     } else if (payload instanceof Heartbeat heartbeat) {
       summary.setLastHeartbeatMs(now);
-      live.lastStep = Math.max(live.lastStep, heartbeat.getLastStep());
+      signal = new RunLifecycle.Heartbeat(heartbeat.getLastStep());
     } else if (payload instanceof MetricDefined defined) {
       define(det, summary, defined);
     } else if (payload instanceof SummaryUpdated updated) {
       summary.setSummaryJson(updated.getSummaryJson());
     }
-    heard(runId, live, summary, now, lateUpload);
-    save(runId, summary, live, det, now);
-    if (summary.getState() != before || payload instanceof RunStarted) {
+    RunLifecycle.Transition t =
+        lifecycle.onRecord(
+            liveness.get(runId),
+            new RunLifecycle.Heard(
+                runId,
+                event.getEntity(),
+                event.getProject(),
+                event.getTimestampMs(),
+                sentMs,
+                signal),
+            now);
+    apply(runId, t, summary, det, now);
+  }
+
+  /** Saves what a record changed and sends what its transition emits. */
+  private void apply(
+      String runId, RunLifecycle.Transition t, RunSummary summary, RunDetectors det, long now) {
+    RunLiveness live = t.next();
+    logStateChange(runId, summary.getState(), live.state);
+    summary.setState(live.state);
+    summary.setLastSeenMs(live.lastSeenMs);
+    t.alerts().forEach(this::forwardAlert);
+    summary.setUpdatedMs(now);
+    summaries.put(runId, summary);
+    liveness.put(runId, live);
+    detectors.put(runId, det);
+    changed.put(runId, now);
+    if (t.publish()) {
       publish(runId, summary, now);
     }
   }
 
-  /**
-   * The run spoke: it is alive, whatever the punctuator concluded from its silence; unless it is
-   * crashed and this is a late upload, whose points count but which would only revive the run until
-   * the crash timeout called it crashed, and alerted, once more.
-   */
-  private void heard(
-      String runId, RunLiveness live, RunSummary summary, long now, boolean lateUpload) {
-    if (lateUpload && summary.getState() == RunState.CRASHED) {
+  private static void logStateChange(String runId, RunState before, RunState after) {
+    if (before == after) {
       return;
     }
-    live.lastSeenMs = now;
-    summary.setLastSeenMs(now);
-    if (summary.getState() == RunState.UNRESPONSIVE || summary.getState() == RunState.CRASHED) {
-      log.info("run {} speaks again after being {}; running", runId, summary.getState());
-      summary.setState(RunState.RUNNING);
-    }
-    live.state = summary.getState();
-    if (live.crashedEpisode != null && live.state != RunState.CRASHED) {
-      emitRunAlert(
-          runId,
-          live,
-          AlertRule.CRASHED,
-          live.crashedEpisode,
-          true,
-          "run " + display(runId, live) + " is alive again (" + live.state + ")",
-          now);
-      live.crashedEpisode = null;
+    if (after == RunState.RUNNING
+        && (before == RunState.UNRESPONSIVE || before == RunState.CRASHED)) {
+      log.info("run {} speaks again after being {}; running", runId, before);
+    } else {
+      log.debug("run {} is {} (was {})", runId, after, before);
     }
   }
 
@@ -271,7 +237,7 @@ public final class RunSummaryProcessor
       return; // a definition without a goal keeps the inferred one, as W&B does
     }
     det.declaredGoals.put(defined.getName(), defined.getGoal());
-    Pattern pattern = globOrName(defined.getName());
+    Pattern pattern = Glob.pattern(defined.getName());
     for (var e : summary.getMetrics().entrySet()) {
       if (pattern.matcher(e.getKey()).matches() && e.getValue().getGoal() != defined.getGoal()) {
         MetricAggregates.setGoal(e.getValue(), defined.getGoal());
@@ -309,7 +275,6 @@ public final class RunSummaryProcessor
           settings.emaAlpha(),
           (rule, m, step, v, baseline, episode, resolved, message) ->
               forwardAlert(
-                  runId,
                   Alert.newBuilder()
                       .setRunId(runId)
                       .setEntity(live.entity)
@@ -317,7 +282,7 @@ public final class RunSummaryProcessor
                       .setTimestampMs(batch.getTimestampMs())
                       .setRule(rule.id())
                       .setSeverity(rule.severity())
-                      .setTitle(title(rule, m, resolved, runId, live))
+                      .setTitle(RunLifecycle.title(rule, m, resolved, runId, live))
                       .setMessage(message)
                       .setMetric(m)
                       .setStep(step)
@@ -335,26 +300,11 @@ public final class RunSummaryProcessor
       return exact;
     }
     for (var e : det.declaredGoals.entrySet()) {
-      if (globOrName(e.getKey()).matcher(metric).matches()) {
+      if (Glob.pattern(e.getKey()).matcher(metric).matches()) {
         return e.getValue();
       }
     }
     return MetricAggregates.inferGoal(metric);
-  }
-
-  private static Pattern globOrName(String name) {
-    if (name.indexOf('*') < 0 && name.indexOf('?') < 0) {
-      return Pattern.compile(Pattern.quote(name));
-    }
-    StringBuilder regex = new StringBuilder();
-    for (char c : name.toCharArray()) {
-      switch (c) {
-        case '*' -> regex.append(".*");
-        case '?' -> regex.append('.');
-        default -> regex.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return Pattern.compile(regex.toString());
   }
 
   private DetectorSettings settingsFor(String project, String metric) {
@@ -369,91 +319,27 @@ public final class RunSummaryProcessor
         runs.add(it.next());
       }
     }
-    long unresponsiveMs = settings.unresponsiveAfter().toMillis();
-    long crashedMs = settings.crashedAfter().toMillis();
-    long stalledMs = settings.stalledAfter().toMillis();
     for (KeyValue<String, RunLiveness> entry : runs) {
       String runId = entry.key;
-      RunLiveness live = entry.value;
-      if (live.ended()) {
-        if (now - live.lastSeenMs >= settings.stateRetention().toMillis()) {
-          expire(runId);
-          continue;
-        }
-        if (live.state != RunState.CRASHED) {
-          continue;
+      RunLifecycle.Transition t = lifecycle.onCheck(runId, entry.value, now, activeSinceMs);
+      if (t.expire()) {
+        expire(runId);
+        continue;
+      }
+      if (t.publish()) {
+        logStateChange(runId, entry.value.state, t.next().state);
+        RunSummary summary = summaries.get(runId);
+        if (summary != null) {
+          summary.setState(t.next().state);
+          summary.setUpdatedMs(now);
+          summaries.put(runId, summary);
+          publish(runId, summary, now);
         }
       }
-      long silence = now - Math.max(live.lastSeenMs, activeSinceMs);
-      if (live.state != RunState.CRASHED && silence >= crashedMs) {
-        changeState(runId, live, RunState.CRASHED, now);
-        if (live.stalledEpisode != null) {
-          emitRunAlert(
-              runId,
-              live,
-              AlertRule.STALLED,
-              live.stalledEpisode,
-              true,
-              "superseded: the run crashed",
-              now);
-          live.stalledEpisode = null;
-        }
-        live.crashedEpisode = Detectors.episode(runId, AlertRule.CRASHED, null, live.lastSeenMs);
-        emitRunAlert(
-            runId,
-            live,
-            AlertRule.CRASHED,
-            live.crashedEpisode,
-            false,
-            "run "
-                + display(runId, live)
-                + " crashed: no heartbeat or metric for "
-                + human(silence)
-                + (live.lastStep >= 0 ? " (last step " + live.lastStep + ")" : ""),
-            now);
-        liveness.put(runId, live);
-      } else if (live.state == RunState.RUNNING && silence >= unresponsiveMs) {
-        changeState(runId, live, RunState.UNRESPONSIVE, now);
-        liveness.put(runId, live);
-      } else if (live.state == RunState.RUNNING
-          && live.lastMetricMs != RunLiveness.UNKNOWN
-          && live.stalledEpisode == null
-          && now - Math.max(live.lastMetricMs, activeSinceMs) >= stalledMs) {
-        long quiet = now - Math.max(live.lastMetricMs, activeSinceMs);
-        live.stalledEpisode = Detectors.episode(runId, AlertRule.STALLED, null, live.lastMetricMs);
-        emitRunAlert(
-            runId,
-            live,
-            AlertRule.STALLED,
-            live.stalledEpisode,
-            false,
-            "run "
-                + display(runId, live)
-                + " stalled: "
-                + (live.hasMetrics
-                    ? "no metric for "
-                        + human(quiet)
-                        + " although it still sends heartbeats (last step "
-                        + live.lastStep
-                        + ")"
-                    : "no metric in the "
-                        + human(quiet)
-                        + " since it started, although it still sends heartbeats"),
-            now);
-        liveness.put(runId, live);
+      t.alerts().forEach(this::forwardAlert);
+      if (t.changed()) {
+        liveness.put(runId, t.next());
       }
-    }
-  }
-
-  private void changeState(String runId, RunLiveness live, RunState state, long now) {
-    log.debug("run {} is {} (was {})", runId, state, live.state);
-    live.state = state;
-    RunSummary summary = summaries.get(runId);
-    if (summary != null) {
-      summary.setState(state);
-      summary.setUpdatedMs(now);
-      summaries.put(runId, summary);
-      publish(runId, summary, now);
     }
   }
 
@@ -466,78 +352,10 @@ public final class RunSummaryProcessor
     log.debug("expired the state of run {} ({} runs expired by this task)", runId, runsExpired);
   }
 
-  private void emitRunAlert(
-      String runId,
-      RunLiveness live,
-      AlertRule rule,
-      String episode,
-      boolean resolved,
-      String message,
-      long now) {
-    forwardAlert(
-        runId,
-        Alert.newBuilder()
-            .setRunId(runId)
-            .setEntity(live.entity)
-            .setProject(live.project)
-            .setTimestampMs(now)
-            .setRule(rule.id())
-            .setSeverity(rule.severity())
-            .setTitle(title(rule, null, resolved, runId, live))
-            .setMessage(message)
-            .setStep(live.lastStep >= 0 ? live.lastStep : null)
-            .setEpisodeId(episode)
-            .setResolved(resolved)
-            .build());
-  }
-
-  private void forwardAlert(String runId, Alert alert) {
+  private void forwardAlert(Alert alert) {
     log.debug("alert {}", alert.getMessage());
-    context.forward(new Record<>(runId, alert, alert.getTimestampMs()), names.alertsChild());
-  }
-
-  private static String title(
-      AlertRule rule, String metric, boolean resolved, String runId, RunLiveness live) {
-    return (resolved ? "Resolved: " : "")
-        + rule.id()
-        + (metric == null ? "" : " of " + metric)
-        + " in "
-        + (live.project.isEmpty() ? "" : live.project + "/")
-        + display(runId, live);
-  }
-
-  private static String display(String runId, RunLiveness live) {
-    return live.name == null || live.name.isEmpty() ? runId : live.name;
-  }
-
-  /** A duration as a person reads it: 45 s, 10 min, 2 h 5 min. */
-  static String human(long ms) {
-    long s = ms / 1000;
-    if (s < 120) {
-      return s + " s";
-    }
-    long min = s / 60;
-    if (min < 120) {
-      return min + " min";
-    }
-    return (min / 60) + " h " + (min % 60) + " min";
-  }
-
-  private RunLiveness livenessOf(String runId, String entity, String project, long now) {
-    RunLiveness live = liveness.get(runId);
-    if (live == null) {
-      live = new RunLiveness();
-      // Until its first metric, a run has waited for one since it was first heard of: a job that
-      // hangs before its first log() while its heartbeats go on is stalled too.
-      live.lastMetricMs = now;
-    }
-    if (live.entity.isEmpty() && entity != null) {
-      live.entity = entity;
-    }
-    if (live.project.isEmpty() && project != null) {
-      live.project = project;
-    }
-    return live;
+    context.forward(
+        new Record<>(alert.getRunId(), alert, alert.getTimestampMs()), names.alertsChild());
   }
 
   private RunDetectors detectorsOf(String runId) {
@@ -565,15 +383,6 @@ public final class RunSummaryProcessor
       summary.setProject(project);
     }
     return summary;
-  }
-
-  private void save(
-      String runId, RunSummary summary, RunLiveness live, RunDetectors det, long now) {
-    summary.setUpdatedMs(now);
-    summaries.put(runId, summary);
-    liveness.put(runId, live);
-    detectors.put(runId, det);
-    changed.put(runId, now);
   }
 
   private void publish(String runId, RunSummary summary, long now) {
