@@ -1,24 +1,17 @@
 package dev.runstream.sdk.internal;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.schemas.HttpSchemaRegistryClient;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
-import dev.runstream.schemas.avro.ConfigUpdated;
 import dev.runstream.schemas.avro.Heartbeat;
-import dev.runstream.schemas.avro.MetricDefined;
-import dev.runstream.schemas.avro.NotesUpdated;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunFinished;
 import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.Severity;
-import dev.runstream.schemas.avro.SummaryUpdated;
-import dev.runstream.schemas.avro.TagsUpdated;
 import dev.runstream.sdk.AlertLevel;
-import dev.runstream.sdk.Goal;
 import dev.runstream.sdk.MetricDefinition;
 import dev.runstream.sdk.Mode;
 import dev.runstream.sdk.Resume;
@@ -27,7 +20,6 @@ import dev.runstream.sdk.RunConfig;
 import dev.runstream.sdk.RunCounters;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.RunSummary;
-import dev.runstream.sdk.SummaryMode;
 import dev.runstream.sdk.internal.RecordPipeline.Pending;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,8 +40,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiPredicate;
 import java.util.function.Supplier;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -63,7 +55,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaRun implements Run {
   private static final Logger log = LoggerFactory.getLogger(KafkaRun.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_WARNED_KEYS = 1_000;
   private static final Set<KafkaRun> LIVE = ConcurrentHashMap.newKeySet();
   private static final AtomicBoolean HANDLER_INSTALLED = new AtomicBoolean();
@@ -80,7 +71,7 @@ public final class KafkaRun implements Run {
   private final ScheduledExecutorService scheduler;
   private final Thread shutdownHook;
   private final Thread owner = Thread.currentThread();
-  private final AtomicLong nextStep;
+  private final Steps steps;
   private final AtomicBoolean finished = new AtomicBoolean();
   private volatile boolean ownerFailed;
   private final LongAdder accepted = new LongAdder();
@@ -88,13 +79,9 @@ public final class KafkaRun implements Run {
   private final LongAdder sent = new LongAdder();
   private final LongAdder replayed = new LongAdder();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
-  private final Object stateLock = new Object();
-  private final Map<String, Double> uncommitted = new LinkedHashMap<>(); // guarded by stateLock
-  private volatile boolean hasUncommitted;
-  private final Map<String, Object> config; // guarded by stateLock
-  private final Map<String, Object> summary = new LinkedHashMap<>(); // guarded by stateLock
-  private final List<String> tags; // guarded by stateLock
-  private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
+  private final RunAttributes attributes;
+  // Made once: log(map, false) passes it on every call.
+  private final BiPredicate<String, Object> validPoint = this::valid;
 
   /** How long the resume lookup waits for one schema from the registry. */
   private static final Duration LOOKUP_REGISTRY_TIMEOUT = Duration.ofSeconds(2);
@@ -131,13 +118,13 @@ public final class KafkaRun implements Run {
     this.directory = directory;
     this.resumed = previous.resumed();
     this.firstStep = previous.nextStep();
-    this.nextStep = new AtomicLong(previous.nextStep());
+    this.steps = new Steps(previous.nextStep());
     this.environment = Collections.unmodifiableMap(EnvironmentInfo.capture());
-    this.config = new LinkedHashMap<>(options.config());
-    this.tags = new ArrayList<>(options.tags());
+    List<String> tags = new ArrayList<>(options.tags());
     if (options.gpuTag() && environment.containsKey("gpu_tag")) {
       tags.add(environment.get("gpu_tag"));
     }
+    this.attributes = new RunAttributes(id, options.config(), tags, this::offerEvent);
     Delivery delivery =
         producers == null
             ? null
@@ -472,8 +459,8 @@ public final class KafkaRun implements Run {
           RunStarted.newBuilder()
               .setName(name)
               .setNotes(options.notes())
-              .setTags(new ArrayList<>(tags))
-              .setConfigJson(toJson(config))
+              .setTags(new ArrayList<>(attributes.tags()))
+              .setConfigJson(attributes.configJson())
               .setGroup(options.group())
               .setJobType(options.jobType())
               .setEnvironment(environment)
@@ -482,7 +469,7 @@ public final class KafkaRun implements Run {
     }
     long period = options.heartbeatInterval().toMillis();
     scheduler.scheduleAtFixedRate(
-        () -> offerEvent(new Heartbeat(nextStep.get() - 1)), period, period, TimeUnit.MILLISECONDS);
+        () -> offerEvent(new Heartbeat(steps.last())), period, period, TimeUnit.MILLISECONDS);
     if (!options.systemMetricsInterval().isZero()) {
       long every = options.systemMetricsInterval().toMillis();
       // A random first delay, so that many jobs started together do not sample in lockstep.
@@ -585,7 +572,7 @@ public final class KafkaRun implements Run {
 
   @Override
   public long step() {
-    return nextStep.get();
+    return steps.next();
   }
 
   @Override
@@ -632,16 +619,7 @@ public final class KafkaRun implements Run {
         reject("metrics are null", "<null map>", 1);
         return;
       }
-      synchronized (stateLock) {
-        for (Map.Entry<String, ?> e : metrics.entrySet()) {
-          String key = e.getKey();
-          Object value = e.getValue();
-          if (valid(key, value)) {
-            uncommitted.put(key, ((Number) value).doubleValue());
-          }
-        }
-        hasUncommitted = !uncommitted.isEmpty();
-      }
+      steps.gather(metrics, validPoint);
     } catch (RuntimeException e) {
       reject("unexpected error: " + e, "error", size(metrics));
     }
@@ -654,7 +632,7 @@ public final class KafkaRun implements Run {
         reject("run " + id + " is finished", "finished", 1);
         return;
       }
-      if (hasUncommitted) {
+      if (steps.hasUncommitted()) {
         logAt(Map.of(name, value), -1);
         return;
       }
@@ -663,7 +641,7 @@ public final class KafkaRun implements Run {
         reject(problem, name, 1);
         return;
       }
-      long step = nextStep.getAndIncrement();
+      long step = steps.advance();
       offerBatch(step, new String[] {name}, new double[] {value});
     } catch (RuntimeException e) {
       reject("unexpected error: " + e, "error", 1);
@@ -704,28 +682,20 @@ public final class KafkaRun implements Run {
       }
       long step;
       if (explicitStep >= 0) {
-        if (hasUncommitted) {
+        if (steps.hasUncommitted()) {
           // As W&B does: what commit=false gathered belongs to the current step and is committed
           // there before the step moves on.
           commitUncommitted();
         }
         step = explicitStep;
-        nextStep.accumulateAndGet(explicitStep + 1, Math::max);
-      } else if (hasUncommitted) {
-        synchronized (stateLock) {
-          // Values given now win over values added earlier with commit=false.
-          Map<String, Double> merged = new LinkedHashMap<>(uncommitted);
-          for (int i = 0; i < names.length; i++) {
-            merged.put(names[i], values[i]);
-          }
-          uncommitted.clear();
-          hasUncommitted = false;
-          names = namesOf(merged);
-          values = valuesOf(merged);
-          step = nextStep.getAndIncrement();
-        }
+        steps.reach(explicitStep);
+      } else if (steps.hasUncommitted()) {
+        Steps.Batch merged = steps.commitWith(names, values);
+        names = merged.names();
+        values = merged.values();
+        step = merged.step();
       } else {
-        step = nextStep.getAndIncrement();
+        step = steps.advance();
       }
       if (names.length > 0) {
         offerBatch(step, names, values);
@@ -737,33 +707,10 @@ public final class KafkaRun implements Run {
   }
 
   private void commitUncommitted() {
-    String[] names;
-    double[] values;
-    long step;
-    synchronized (stateLock) {
-      if (uncommitted.isEmpty()) {
-        return;
-      }
-      names = namesOf(uncommitted);
-      values = valuesOf(uncommitted);
-      uncommitted.clear();
-      hasUncommitted = false;
-      step = nextStep.getAndIncrement();
+    Steps.Batch batch = steps.commit();
+    if (batch != null) {
+      offerBatch(batch.step(), batch.names(), batch.values());
     }
-    offerBatch(step, names, values);
-  }
-
-  private static String[] namesOf(Map<String, Double> points) {
-    return points.keySet().toArray(new String[0]);
-  }
-
-  private static double[] valuesOf(Map<String, Double> points) {
-    double[] values = new double[points.size()];
-    int i = 0;
-    for (double v : points.values()) {
-      values[i++] = v;
-    }
-    return values;
   }
 
   private void offerBatch(long step, String[] names, double[] values) {
@@ -828,169 +775,37 @@ public final class KafkaRun implements Run {
 
   @Override
   public RunConfig config() {
-    return new RunConfig() {
-      @Override
-      public RunConfig set(String key, Object value) {
-        return update(Collections.singletonMap(key, value));
-      }
-
-      @Override
-      public RunConfig update(Map<String, ?> values) {
-        publishUpdate(config, values, json -> new ConfigUpdated(json), "config");
-        return this;
-      }
-
-      @Override
-      public Map<String, Object> asMap() {
-        synchronized (stateLock) {
-          return Collections.unmodifiableMap(new LinkedHashMap<>(config));
-        }
-      }
-    };
+    return attributes.config();
   }
 
   @Override
   public RunSummary summary() {
-    return new RunSummary() {
-      @Override
-      public RunSummary set(String key, Object value) {
-        return update(Collections.singletonMap(key, value));
-      }
-
-      @Override
-      public RunSummary update(Map<String, ?> values) {
-        publishUpdate(summary, values, json -> new SummaryUpdated(json), "summary");
-        return this;
-      }
-
-      @Override
-      public Map<String, Object> asMap() {
-        synchronized (stateLock) {
-          return Collections.unmodifiableMap(new LinkedHashMap<>(summary));
-        }
-      }
-    };
-  }
-
-  private void publishUpdate(
-      Map<String, Object> target,
-      Map<String, ?> values,
-      java.util.function.Function<String, SpecificRecord> event,
-      String what) {
-    try {
-      // Immutable maps throw on containsKey(null); look at the keys instead.
-      if (values == null || values.keySet().stream().anyMatch(java.util.Objects::isNull)) {
-        log.warn("{} update of run {} has a null key or map; ignored", what, id);
-        return;
-      }
-      synchronized (stateLock) {
-        Map<String, Object> next = new LinkedHashMap<>(target);
-        next.putAll(values);
-        String json = JSON.writeValueAsString(next);
-        target.clear();
-        target.putAll(next);
-        offerEvent(event.apply(json));
-      }
-    } catch (Exception e) {
-      log.warn(
-          "{} update of run {} cannot be written as JSON and is ignored: {}",
-          what,
-          id,
-          e.toString());
-    }
+    return attributes.summary();
   }
 
   @Override
   public MetricDefinition defineMetric(String metric) {
-    String problem = MetricNames.problem(metric);
-    if (problem != null) {
-      throw new IllegalArgumentException(problem);
-    }
-    Definition d = definitions.computeIfAbsent(metric, Definition::new);
-    d.publish();
-    return d;
-  }
-
-  private final class Definition implements MetricDefinition {
-    private final String metric;
-    private Goal goal = Goal.NONE; // guarded by this
-    private SummaryMode mode = SummaryMode.DEFAULT; // guarded by this
-
-    Definition(String metric) {
-      this.metric = metric;
-    }
-
-    @Override
-    public String name() {
-      return metric;
-    }
-
-    @Override
-    public synchronized MetricDefinition goal(Goal goal) {
-      this.goal = java.util.Objects.requireNonNull(goal, "goal");
-      publish();
-      return this;
-    }
-
-    @Override
-    public synchronized MetricDefinition summary(SummaryMode summary) {
-      this.mode = java.util.Objects.requireNonNull(summary, "summary");
-      publish();
-      return this;
-    }
-
-    synchronized void publish() {
-      offerEvent(
-          new MetricDefined(
-              metric,
-              dev.runstream.schemas.avro.Goal.valueOf(goal.name()),
-              mode == SummaryMode.DEFAULT ? "" : mode.name().toLowerCase(Locale.ROOT)));
-    }
+    return attributes.defineMetric(metric);
   }
 
   @Override
   public List<String> tags() {
-    synchronized (stateLock) {
-      return List.copyOf(tags);
-    }
+    return attributes.tags();
   }
 
   @Override
   public void addTags(String... added) {
-    if (added == null) {
-      return;
-    }
-    synchronized (stateLock) {
-      for (String tag : added) {
-        if (tag == null || tag.isBlank()) {
-          log.warn("run {}: a blank tag is ignored", id);
-        } else if (!tags.contains(tag)) {
-          tags.add(tag);
-        }
-      }
-      offerEvent(new TagsUpdated(new ArrayList<>(tags)));
-    }
+    attributes.addTags(added);
   }
 
   @Override
   public void removeTags(String... removed) {
-    if (removed == null) {
-      return;
-    }
-    synchronized (stateLock) {
-      // Arrays.asList, not List.of: a null among the arguments must not throw into the program.
-      tags.removeAll(Arrays.asList(removed));
-      offerEvent(new TagsUpdated(new ArrayList<>(tags)));
-    }
+    attributes.removeTags(removed);
   }
 
   @Override
   public void notes(String notes) {
-    if (notes == null) {
-      log.warn("run {}: null notes are ignored", id);
-      return;
-    }
-    offerEvent(new NotesUpdated(notes));
+    attributes.notes(notes);
   }
 
   @Override
@@ -1012,7 +827,7 @@ public final class KafkaRun implements Run {
               .setSeverity(severity)
               .setTitle(title == null ? "" : title)
               .setMessage(text == null ? "" : text)
-              .setStep(nextStep.get() - 1)
+              .setStep(steps.last())
               .build();
       pipeline.offer(Pending.of(RecordKind.ALERT, alert, 0, -1));
     } catch (RuntimeException e) {
@@ -1063,11 +878,10 @@ public final class KafkaRun implements Run {
 
   private void complete(int exitCode) {
     scheduler.shutdownNow();
-    if (hasUncommitted) {
+    if (steps.hasUncommitted()) {
       commitUncommitted();
     }
-    offerEvent(
-        RunFinished.newBuilder().setExitCode(exitCode).setLastStep(nextStep.get() - 1).build());
+    offerEvent(RunFinished.newBuilder().setExitCode(exitCode).setLastStep(steps.last()).build());
     Duration timeout = options.finishTimeout();
     boolean closed = pipeline.close(timeout);
     LIVE.remove(this);
@@ -1104,14 +918,6 @@ public final class KafkaRun implements Run {
     }
     if (c.lost() > 0) {
       log.error("run {} lost {} points that the run directory refused", id, c.lost());
-    }
-  }
-
-  private static String toJson(Map<String, Object> config) {
-    try {
-      return JSON.writeValueAsString(config);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("config cannot be written as JSON: " + e.getMessage(), e);
     }
   }
 }
