@@ -52,7 +52,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A run in {@link Mode#ONLINE} or {@link Mode#OFFLINE}. The training thread only validates, builds
  * a record and offers it to the {@link RecordPipeline}, which journals it in the run directory and
- * delivers it to Kafka from its own thread.
+ * delivers it to Kafka from its own thread. Its parts: {@link ResumePlan} decides at start whether
+ * and where the run continues, {@link Steps} counts steps and holds what {@code commit=false}
+ * gathered, {@link RunAttributes} keeps config, summary, tags, notes and metric definitions (the
+ * same class serves {@link DisabledRun}).
  */
 public final class KafkaRun implements Run {
   private static final Logger log = LoggerFactory.getLogger(KafkaRun.class);
