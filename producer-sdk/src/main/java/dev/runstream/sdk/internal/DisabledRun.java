@@ -1,23 +1,17 @@
 package dev.runstream.sdk.internal;
 
 import dev.runstream.sdk.AlertLevel;
-import dev.runstream.sdk.Goal;
 import dev.runstream.sdk.MetricDefinition;
 import dev.runstream.sdk.Mode;
 import dev.runstream.sdk.RunConfig;
 import dev.runstream.sdk.RunCounters;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.RunSummary;
-import dev.runstream.sdk.SummaryMode;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -28,16 +22,14 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
   private final String name;
   private final AtomicLong nextStep = new AtomicLong();
   private final LongAdder accepted = new LongAdder();
-  private final Map<String, Object> config;
-  private final Map<String, Object> summary = new LinkedHashMap<>();
-  private final List<String> tags;
+  // No one hears the changes: a disabled run publishes nothing.
+  private final RunAttributes attributes;
 
   public DisabledRun(RunOptions options) {
     this.options = options;
     this.id = options.runId() != null ? options.runId() : RunNames.newRunId();
     this.name = options.name() != null ? options.name() : RunNames.newDisplayName();
-    this.config = new LinkedHashMap<>(options.config());
-    this.tags = new CopyOnWriteArrayList<>(options.tags());
+    this.attributes = new RunAttributes(id, options.config(), options.tags(), event -> {});
   }
 
   @Override
@@ -114,114 +106,38 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
 
   @Override
   public RunConfig config() {
-    return new RunConfig() {
-      @Override
-      public RunConfig set(String key, Object value) {
-        synchronized (DisabledRun.this) {
-          config.put(key, value);
-        }
-        return this;
-      }
-
-      @Override
-      public RunConfig update(Map<String, ?> values) {
-        if (values != null) {
-          synchronized (DisabledRun.this) {
-            config.putAll(values);
-          }
-        }
-        return this;
-      }
-
-      @Override
-      public Map<String, Object> asMap() {
-        synchronized (DisabledRun.this) {
-          return Collections.unmodifiableMap(new LinkedHashMap<>(config));
-        }
-      }
-    };
+    return attributes.config();
   }
 
   @Override
   public RunSummary summary() {
-    return new RunSummary() {
-      @Override
-      public RunSummary set(String key, Object value) {
-        synchronized (DisabledRun.this) {
-          summary.put(key, value);
-        }
-        return this;
-      }
-
-      @Override
-      public RunSummary update(Map<String, ?> values) {
-        if (values != null) {
-          synchronized (DisabledRun.this) {
-            summary.putAll(values);
-          }
-        }
-        return this;
-      }
-
-      @Override
-      public Map<String, Object> asMap() {
-        synchronized (DisabledRun.this) {
-          return Collections.unmodifiableMap(new LinkedHashMap<>(summary));
-        }
-      }
-    };
+    return attributes.summary();
   }
 
   @Override
   public MetricDefinition defineMetric(String metric) {
-    String problem = MetricNames.problem(metric);
-    if (problem != null) {
-      throw new IllegalArgumentException(problem);
-    }
-    return new MetricDefinition() {
-      @Override
-      public String name() {
-        return metric;
-      }
-
-      @Override
-      public MetricDefinition goal(Goal goal) {
-        return this;
-      }
-
-      @Override
-      public MetricDefinition summary(SummaryMode summary) {
-        return this;
-      }
-    };
+    return attributes.defineMetric(metric);
   }
 
   @Override
   public List<String> tags() {
-    return List.copyOf(tags);
+    return attributes.tags();
   }
 
   @Override
   public void addTags(String... added) {
-    if (added == null) {
-      return;
-    }
-    for (String t : added) {
-      if (t != null && !t.isBlank() && !tags.contains(t)) {
-        tags.add(t);
-      }
-    }
+    attributes.addTags(added);
   }
 
   @Override
   public void removeTags(String... removed) {
-    if (removed != null) {
-      tags.removeAll(Arrays.asList(removed));
-    }
+    attributes.removeTags(removed);
   }
 
   @Override
-  public void notes(String notes) {}
+  public void notes(String notes) {
+    attributes.notes(notes);
+  }
 
   @Override
   public void alert(String title, String text, AlertLevel level) {}

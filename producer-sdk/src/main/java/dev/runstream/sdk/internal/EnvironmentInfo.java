@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Facts about the machine and process a run starts on, captured once at init: host, OS, JVM, CPU
@@ -15,6 +17,7 @@ import java.util.Optional;
  * count. Each fact that cannot be found is left out; nothing here fails a run.
  */
 final class EnvironmentInfo {
+  private static final Logger log = LoggerFactory.getLogger(EnvironmentInfo.class);
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(3);
 
   private EnvironmentInfo() {}
@@ -64,15 +67,35 @@ final class EnvironmentInfo {
     if (Commands.onPath("nvidia-smi").isEmpty()) {
       return;
     }
-    Commands.run(NvidiaSmi.NAMES_COMMAND, null, COMMAND_TIMEOUT)
-        .map(NvidiaSmi::parseNames)
-        .filter(names -> !names.isEmpty())
-        .ifPresent(
-            names -> {
-              env.put("gpu_count", Integer.toString(names.size()));
-              env.put("gpu", String.join(", ", names));
-              env.put("gpu_tag", NvidiaSmi.tag(names));
-            });
+    gpus(env, (command, timeout) -> Commands.execute(command, null, timeout));
+  }
+
+  /**
+   * Puts {@code gpu_count}, {@code gpu} and {@code gpu_tag} from {@code nvidia-smi}'s list of GPUs.
+   * A list that times out is asked for once more: a busy GPU host answers slowly now and then, and
+   * without the list the whole run goes without GPU metrics. An {@code nvidia-smi} that fails (no
+   * driver, no device) is not asked again and not reported.
+   */
+  static void gpus(Map<String, String> env, GpuSampler.Runner runner) {
+    Commands.Result result = runner.run(NvidiaSmi.NAMES_COMMAND, COMMAND_TIMEOUT);
+    if (result.outcome() == Commands.Outcome.TIMED_OUT) {
+      result = runner.run(NvidiaSmi.NAMES_COMMAND, COMMAND_TIMEOUT);
+      if (result.outcome() == Commands.Outcome.TIMED_OUT) {
+        log.warn(
+            "nvidia-smi did not list the GPUs within {} ms, twice; GPU metrics are off for this run",
+            COMMAND_TIMEOUT.toMillis());
+        return;
+      }
+    }
+    if (result.outcome() != Commands.Outcome.OK) {
+      return;
+    }
+    List<String> names = NvidiaSmi.parseNames(result.output());
+    if (!names.isEmpty()) {
+      env.put("gpu_count", Integer.toString(names.size()));
+      env.put("gpu", String.join(", ", names));
+      env.put("gpu_tag", NvidiaSmi.tag(names));
+    }
   }
 
   private static String hostName() {

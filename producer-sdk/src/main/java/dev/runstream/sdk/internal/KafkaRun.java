@@ -1,24 +1,17 @@
 package dev.runstream.sdk.internal;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.schemas.HttpSchemaRegistryClient;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
-import dev.runstream.schemas.avro.ConfigUpdated;
 import dev.runstream.schemas.avro.Heartbeat;
-import dev.runstream.schemas.avro.MetricDefined;
-import dev.runstream.schemas.avro.NotesUpdated;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunFinished;
 import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.Severity;
-import dev.runstream.schemas.avro.SummaryUpdated;
-import dev.runstream.schemas.avro.TagsUpdated;
 import dev.runstream.sdk.AlertLevel;
-import dev.runstream.sdk.Goal;
 import dev.runstream.sdk.MetricDefinition;
 import dev.runstream.sdk.Mode;
 import dev.runstream.sdk.Resume;
@@ -27,8 +20,8 @@ import dev.runstream.sdk.RunConfig;
 import dev.runstream.sdk.RunCounters;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.RunSummary;
-import dev.runstream.sdk.SummaryMode;
 import dev.runstream.sdk.internal.RecordPipeline.Pending;
+import dev.runstream.sdk.internal.ResumePlan.Previous;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -48,8 +41,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiPredicate;
 import java.util.function.Supplier;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -59,11 +52,13 @@ import org.slf4j.LoggerFactory;
 /**
  * A run in {@link Mode#ONLINE} or {@link Mode#OFFLINE}. The training thread only validates, builds
  * a record and offers it to the {@link RecordPipeline}, which journals it in the run directory and
- * delivers it to Kafka from its own thread.
+ * delivers it to Kafka from its own thread. Its parts: {@link ResumePlan} decides at start whether
+ * and where the run continues, {@link Steps} counts steps and holds what {@code commit=false}
+ * gathered, {@link RunAttributes} keeps config, summary, tags, notes and metric definitions (the
+ * same class serves {@link DisabledRun}).
  */
 public final class KafkaRun implements Run {
   private static final Logger log = LoggerFactory.getLogger(KafkaRun.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_WARNED_KEYS = 1_000;
   private static final Set<KafkaRun> LIVE = ConcurrentHashMap.newKeySet();
   private static final AtomicBoolean HANDLER_INSTALLED = new AtomicBoolean();
@@ -80,7 +75,7 @@ public final class KafkaRun implements Run {
   private final ScheduledExecutorService scheduler;
   private final Thread shutdownHook;
   private final Thread owner = Thread.currentThread();
-  private final AtomicLong nextStep;
+  private final Steps steps;
   private final AtomicBoolean finished = new AtomicBoolean();
   private volatile boolean ownerFailed;
   private final LongAdder accepted = new LongAdder();
@@ -88,13 +83,9 @@ public final class KafkaRun implements Run {
   private final LongAdder sent = new LongAdder();
   private final LongAdder replayed = new LongAdder();
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
-  private final Object stateLock = new Object();
-  private final Map<String, Double> uncommitted = new LinkedHashMap<>(); // guarded by stateLock
-  private volatile boolean hasUncommitted;
-  private final Map<String, Object> config; // guarded by stateLock
-  private final Map<String, Object> summary = new LinkedHashMap<>(); // guarded by stateLock
-  private final List<String> tags; // guarded by stateLock
-  private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
+  private final RunAttributes attributes;
+  // Made once: log(map, false) passes it on every call.
+  private final BiPredicate<String, Object> validPoint = this::valid;
 
   /** How long the resume lookup waits for one schema from the registry. */
   private static final Duration LOOKUP_REGISTRY_TIMEOUT = Duration.ofSeconds(2);
@@ -102,17 +93,6 @@ public final class KafkaRun implements Run {
   // One registry client per URL for the resume lookup, with a timeout that suits its budget (the
   // shared clients wait 10 s); clients cache schemas, so later inits rarely ask the registry.
   private static final Map<String, SchemaRegistry> LOOKUP_REGISTRIES = new ConcurrentHashMap<>();
-
-  /**
-   * Where an earlier process of this run left off, from its run directory and from Kafka.
-   *
-   * @param ackedThrough the highest sequence through which the local journal needs no replay
-   * @param resumed whether there was an earlier process at all
-   */
-  record Previous(
-      long nextSequence, long nextStep, long ackedThrough, String name, boolean resumed) {
-    static final Previous NONE = new Previous(0, 0, -1, null, false);
-  }
 
   KafkaRun(
       RunOptions options,
@@ -131,13 +111,13 @@ public final class KafkaRun implements Run {
     this.directory = directory;
     this.resumed = previous.resumed();
     this.firstStep = previous.nextStep();
-    this.nextStep = new AtomicLong(previous.nextStep());
+    this.steps = new Steps(previous.nextStep());
     this.environment = Collections.unmodifiableMap(EnvironmentInfo.capture());
-    this.config = new LinkedHashMap<>(options.config());
-    this.tags = new ArrayList<>(options.tags());
+    List<String> tags = new ArrayList<>(options.tags());
     if (options.gpuTag() && environment.containsKey("gpu_tag")) {
       tags.add(environment.get("gpu_tag"));
     }
+    this.attributes = new RunAttributes(id, options.config(), tags, this::offerEvent);
     Delivery delivery =
         producers == null
             ? null
@@ -240,21 +220,22 @@ public final class KafkaRun implements Run {
               resume == Resume.NEVER ? BackwardScan.Goal.EXISTS : BackwardScan.Goal.RESUME,
               resume != Resume.NEVER && options.name() == null && !exists);
     }
-    checkResume(options, id, path, exists, kafka);
+    ResumePlan plan = new ResumePlan(options, id, path);
+    plan.check(exists, kafka);
     RunDirectory directory = RunDirectory.open(path);
     if (!directory.tryLock()) {
       throw new IllegalStateException(
           "run directory " + path + " is in use by another process or run");
     }
     try {
-      Previous local = exists ? scan(directory) : Previous.NONE;
-      Previous previous = resume == Resume.NEVER ? local : merge(local, exists, kafka);
+      Previous local = exists ? ResumePlan.scan(directory) : Previous.NONE;
+      Previous previous = resume == Resume.NEVER ? local : ResumePlan.merge(local, exists, kafka);
       KafkaRun run = new KafkaRun(options, id, directory, previous, producers, registry);
       if (!exists) {
         directory.writeMetadata(run.metadata());
       }
       if (kafka != null && resume != Resume.NEVER) {
-        run.explain(kafka, local, exists);
+        plan.explain(kafka, exists, run.name, run.firstStep, run.pipeline.nextSequence());
       }
       run.begin();
       return run;
@@ -262,192 +243,6 @@ public final class KafkaRun implements Run {
       directory.unlock();
       throw e;
     }
-  }
-
-  /** Enforces the resume policy; warns where it lets a start go on without knowing enough. */
-  private static void checkResume(
-      RunOptions options, String id, Path path, boolean exists, RunHistory kafka) {
-    Resume resume = options.resume();
-    if (kafka == null) {
-      if (!exists && resume == Resume.MUST) {
-        throw new IllegalStateException(
-            "run "
-                + id
-                + " cannot be resumed: there is no run directory "
-                + path
-                + (options.mode() == Mode.OFFLINE
-                    ? " (an offline run is resumed from its run directory only)"
-                    : options.mode() == Mode.ONLINE && options.resumeLookupTimeout().isZero()
-                        ? " (and Kafka was not asked: resumeLookupTimeout is 0)"
-                        : ""));
-      }
-      return;
-    }
-    String budget = "within resumeLookupTimeout " + options.resumeLookupTimeout();
-    String kafkaAt = "Kafka at " + options.kafkaBootstrap();
-    switch (resume) {
-      case NEVER -> {
-        if (kafka.found()) {
-          throw new IllegalStateException(
-              "run "
-                  + id
-                  + " already exists in Kafka (topics "
-                  + options.topicPrefix()
-                  + "*); resume it with Resume.ALLOW or choose another run id");
-        }
-        if (kafka.outcome() != RunHistory.Outcome.ABSENT) {
-          log.warn(
-              "runstream could not check {} that run id {} is new in {} ({}); starting it anyway."
-                  + " If the id was used before, both runs' points are kept under it and the"
-                  + " later sequence wins where their steps meet",
-              budget,
-              id,
-              kafkaAt,
-              kafka.detail());
-        }
-      }
-      case MUST -> {
-        switch (kafka.outcome()) {
-          case FOUND -> {}
-          case ABSENT -> {
-            if (!exists) {
-              throw new IllegalStateException(
-                  "run "
-                      + id
-                      + " cannot be resumed: "
-                      + kafkaAt
-                      + " has no record of it in "
-                      + options.topicPrefix()
-                      + "runs, and there is no run directory "
-                      + path);
-            }
-          }
-          case UNKNOWN, UNREACHABLE -> {
-            // With a run directory the run is known to exist and where it left off here is
-            // known: a training job is not stopped by a Kafka blip; explain() warns instead.
-            if (!exists) {
-              throw new IllegalStateException(
-                  "run "
-                      + id
-                      + " cannot be resumed: there is no run directory "
-                      + path
-                      + ", and "
-                      + kafkaAt
-                      + (kafka.outcome() == RunHistory.Outcome.UNREACHABLE
-                          ? " could not be asked where the run left off "
-                          : " gave no record of it ")
-                      + budget
-                      + " ("
-                      + kafka.detail()
-                      + "); raise resumeLookupTimeout (RUNSTREAM_RESUME_LOOKUP_TIMEOUT) or copy"
-                      + " the run directory here");
-            }
-          }
-        }
-      }
-      case ALLOW -> {}
-    }
-  }
-
-  /** The later of where the run directory and Kafka say the run left off. */
-  static Previous merge(Previous local, boolean localExists, RunHistory kafka) {
-    if (kafka == null || !kafka.found()) {
-      return local;
-    }
-    long nextSequence = Math.max(local.nextSequence(), kafka.lastSequence() + 1);
-    long nextStep = Math.max(local.nextStep(), kafka.lastStep() + 1);
-    // Without a run directory there is nothing to replay; with one, its own records after its
-    // acknowledged mark are still sent first (they keep their lower sequences).
-    long acked = localExists ? local.ackedThrough() : nextSequence - 1;
-    String name = local.name() != null ? local.name() : kafka.name();
-    return new Previous(nextSequence, nextStep, acked, name, true);
-  }
-
-  /** Logs what the lookup leaves uncertain about this resumed (or new) run, and what follows. */
-  private void explain(RunHistory kafka, Previous local, boolean localExists) {
-    String budget = "within resumeLookupTimeout " + options.resumeLookupTimeout();
-    String kafkaAt = "Kafka at " + options.kafkaBootstrap();
-    String where =
-        localExists
-            ? "continuing from the run directory " + directory.path() + " at step " + firstStep
-            : "starting it at step 0 as a new run";
-    switch (kafka.outcome()) {
-      case FOUND -> {
-        if (!kafka.complete()) {
-          log.warn(
-              "run {}: {} was not read back far enough {} ({}); continuing at step {} and"
-                  + " sequence {}, after the newest records found. If the run had gone further,"
-                  + " this process's points meet its earlier ones at the same steps downstream,"
-                  + " where the higher sequence wins",
-              id,
-              kafkaAt,
-              budget,
-              kafka.detail(),
-              firstStep,
-              pipeline.nextSequence());
-        }
-        if (options.name() == null && !localExists && kafka.name() == null) {
-          log.info(
-              "run {}: its display name was not found in Kafka {}; this process calls it {}, and"
-                  + " what was stored downstream keeps the name it started with",
-              id,
-              budget,
-              name);
-        }
-        if (kafka.project() != null && !kafka.project().equals(options.project())
-            || kafka.entity() != null && !kafka.entity().equals(options.entity())) {
-          log.warn(
-              "run {} exists in Kafka under team {} and project {}; this process logs it under"
-                  + " team {} and project {}",
-              id,
-              kafka.entity(),
-              kafka.project(),
-              options.entity(),
-              options.project());
-        }
-      }
-      case ABSENT -> {}
-      case UNKNOWN, UNREACHABLE ->
-          log.warn(
-              "runstream could not find out from {} {} where run {} left off ({}); {}. If the run"
-                  + " already logged to Kafka from another machine, this process's points at the"
-                  + " steps it logged there lose to the earlier points downstream (same run,"
-                  + " metric and step: the higher sequence wins) and its curves mix both. Raise"
-                  + " resumeLookupTimeout, or copy the newest run directory here",
-              kafkaAt,
-              budget,
-              id,
-              kafka.detail(),
-              where);
-    }
-  }
-
-  private static Previous scan(RunDirectory directory) {
-    long lastSequence = -1;
-    long lastStep = -1;
-    try (JournalReader reader = new JournalReader(directory.path(), 0)) {
-      for (JournalRecord r = reader.next(); r != null; r = reader.next()) {
-        lastSequence = Math.max(lastSequence, r.sequence());
-        if (r.kind() == RecordKind.METRICS) {
-          lastStep = Math.max(lastStep, r.step());
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the journal in " + directory.path(), e);
-    }
-    long acked = Math.min(directory.readAcked(), lastSequence);
-    Object name = null;
-    try {
-      name = directory.readMetadata().get("name");
-    } catch (UncheckedIOException e) {
-      // run.json unreadable: the resumed run gets a new display name, nothing else depends on it
-    }
-    return new Previous(
-        lastSequence + 1,
-        lastStep + 1,
-        acked,
-        name instanceof String s && !s.isBlank() ? s : null,
-        true);
   }
 
   private Map<String, Object> metadata() {
@@ -472,8 +267,8 @@ public final class KafkaRun implements Run {
           RunStarted.newBuilder()
               .setName(name)
               .setNotes(options.notes())
-              .setTags(new ArrayList<>(tags))
-              .setConfigJson(toJson(config))
+              .setTags(new ArrayList<>(attributes.tags()))
+              .setConfigJson(attributes.configJson())
               .setGroup(options.group())
               .setJobType(options.jobType())
               .setEnvironment(environment)
@@ -482,7 +277,7 @@ public final class KafkaRun implements Run {
     }
     long period = options.heartbeatInterval().toMillis();
     scheduler.scheduleAtFixedRate(
-        () -> offerEvent(new Heartbeat(nextStep.get() - 1)), period, period, TimeUnit.MILLISECONDS);
+        () -> offerEvent(new Heartbeat(steps.last())), period, period, TimeUnit.MILLISECONDS);
     if (!options.systemMetricsInterval().isZero()) {
       long every = options.systemMetricsInterval().toMillis();
       // A random first delay, so that many jobs started together do not sample in lockstep.
@@ -585,7 +380,7 @@ public final class KafkaRun implements Run {
 
   @Override
   public long step() {
-    return nextStep.get();
+    return steps.next();
   }
 
   @Override
@@ -632,16 +427,7 @@ public final class KafkaRun implements Run {
         reject("metrics are null", "<null map>", 1);
         return;
       }
-      synchronized (stateLock) {
-        for (Map.Entry<String, ?> e : metrics.entrySet()) {
-          String key = e.getKey();
-          Object value = e.getValue();
-          if (valid(key, value)) {
-            uncommitted.put(key, ((Number) value).doubleValue());
-          }
-        }
-        hasUncommitted = !uncommitted.isEmpty();
-      }
+      steps.gather(metrics, validPoint);
     } catch (RuntimeException e) {
       reject("unexpected error: " + e, "error", size(metrics));
     }
@@ -654,7 +440,7 @@ public final class KafkaRun implements Run {
         reject("run " + id + " is finished", "finished", 1);
         return;
       }
-      if (hasUncommitted) {
+      if (steps.hasUncommitted()) {
         logAt(Map.of(name, value), -1);
         return;
       }
@@ -663,7 +449,7 @@ public final class KafkaRun implements Run {
         reject(problem, name, 1);
         return;
       }
-      long step = nextStep.getAndIncrement();
+      long step = steps.advance();
       offerBatch(step, new String[] {name}, new double[] {value});
     } catch (RuntimeException e) {
       reject("unexpected error: " + e, "error", 1);
@@ -704,28 +490,20 @@ public final class KafkaRun implements Run {
       }
       long step;
       if (explicitStep >= 0) {
-        if (hasUncommitted) {
+        if (steps.hasUncommitted()) {
           // As W&B does: what commit=false gathered belongs to the current step and is committed
           // there before the step moves on.
           commitUncommitted();
         }
         step = explicitStep;
-        nextStep.accumulateAndGet(explicitStep + 1, Math::max);
-      } else if (hasUncommitted) {
-        synchronized (stateLock) {
-          // Values given now win over values added earlier with commit=false.
-          Map<String, Double> merged = new LinkedHashMap<>(uncommitted);
-          for (int i = 0; i < names.length; i++) {
-            merged.put(names[i], values[i]);
-          }
-          uncommitted.clear();
-          hasUncommitted = false;
-          names = namesOf(merged);
-          values = valuesOf(merged);
-          step = nextStep.getAndIncrement();
-        }
+        steps.reach(explicitStep);
+      } else if (steps.hasUncommitted()) {
+        Steps.Batch merged = steps.commitWith(names, values);
+        names = merged.names();
+        values = merged.values();
+        step = merged.step();
       } else {
-        step = nextStep.getAndIncrement();
+        step = steps.advance();
       }
       if (names.length > 0) {
         offerBatch(step, names, values);
@@ -737,33 +515,10 @@ public final class KafkaRun implements Run {
   }
 
   private void commitUncommitted() {
-    String[] names;
-    double[] values;
-    long step;
-    synchronized (stateLock) {
-      if (uncommitted.isEmpty()) {
-        return;
-      }
-      names = namesOf(uncommitted);
-      values = valuesOf(uncommitted);
-      uncommitted.clear();
-      hasUncommitted = false;
-      step = nextStep.getAndIncrement();
+    Steps.Batch batch = steps.commit();
+    if (batch != null) {
+      offerBatch(batch.step(), batch.names(), batch.values());
     }
-    offerBatch(step, names, values);
-  }
-
-  private static String[] namesOf(Map<String, Double> points) {
-    return points.keySet().toArray(new String[0]);
-  }
-
-  private static double[] valuesOf(Map<String, Double> points) {
-    double[] values = new double[points.size()];
-    int i = 0;
-    for (double v : points.values()) {
-      values[i++] = v;
-    }
-    return values;
   }
 
   private void offerBatch(long step, String[] names, double[] values) {
@@ -828,169 +583,37 @@ public final class KafkaRun implements Run {
 
   @Override
   public RunConfig config() {
-    return new RunConfig() {
-      @Override
-      public RunConfig set(String key, Object value) {
-        return update(Collections.singletonMap(key, value));
-      }
-
-      @Override
-      public RunConfig update(Map<String, ?> values) {
-        publishUpdate(config, values, json -> new ConfigUpdated(json), "config");
-        return this;
-      }
-
-      @Override
-      public Map<String, Object> asMap() {
-        synchronized (stateLock) {
-          return Collections.unmodifiableMap(new LinkedHashMap<>(config));
-        }
-      }
-    };
+    return attributes.config();
   }
 
   @Override
   public RunSummary summary() {
-    return new RunSummary() {
-      @Override
-      public RunSummary set(String key, Object value) {
-        return update(Collections.singletonMap(key, value));
-      }
-
-      @Override
-      public RunSummary update(Map<String, ?> values) {
-        publishUpdate(summary, values, json -> new SummaryUpdated(json), "summary");
-        return this;
-      }
-
-      @Override
-      public Map<String, Object> asMap() {
-        synchronized (stateLock) {
-          return Collections.unmodifiableMap(new LinkedHashMap<>(summary));
-        }
-      }
-    };
-  }
-
-  private void publishUpdate(
-      Map<String, Object> target,
-      Map<String, ?> values,
-      java.util.function.Function<String, SpecificRecord> event,
-      String what) {
-    try {
-      // Immutable maps throw on containsKey(null); look at the keys instead.
-      if (values == null || values.keySet().stream().anyMatch(java.util.Objects::isNull)) {
-        log.warn("{} update of run {} has a null key or map; ignored", what, id);
-        return;
-      }
-      synchronized (stateLock) {
-        Map<String, Object> next = new LinkedHashMap<>(target);
-        next.putAll(values);
-        String json = JSON.writeValueAsString(next);
-        target.clear();
-        target.putAll(next);
-        offerEvent(event.apply(json));
-      }
-    } catch (Exception e) {
-      log.warn(
-          "{} update of run {} cannot be written as JSON and is ignored: {}",
-          what,
-          id,
-          e.toString());
-    }
+    return attributes.summary();
   }
 
   @Override
   public MetricDefinition defineMetric(String metric) {
-    String problem = MetricNames.problem(metric);
-    if (problem != null) {
-      throw new IllegalArgumentException(problem);
-    }
-    Definition d = definitions.computeIfAbsent(metric, Definition::new);
-    d.publish();
-    return d;
-  }
-
-  private final class Definition implements MetricDefinition {
-    private final String metric;
-    private Goal goal = Goal.NONE; // guarded by this
-    private SummaryMode mode = SummaryMode.DEFAULT; // guarded by this
-
-    Definition(String metric) {
-      this.metric = metric;
-    }
-
-    @Override
-    public String name() {
-      return metric;
-    }
-
-    @Override
-    public synchronized MetricDefinition goal(Goal goal) {
-      this.goal = java.util.Objects.requireNonNull(goal, "goal");
-      publish();
-      return this;
-    }
-
-    @Override
-    public synchronized MetricDefinition summary(SummaryMode summary) {
-      this.mode = java.util.Objects.requireNonNull(summary, "summary");
-      publish();
-      return this;
-    }
-
-    synchronized void publish() {
-      offerEvent(
-          new MetricDefined(
-              metric,
-              dev.runstream.schemas.avro.Goal.valueOf(goal.name()),
-              mode == SummaryMode.DEFAULT ? "" : mode.name().toLowerCase(Locale.ROOT)));
-    }
+    return attributes.defineMetric(metric);
   }
 
   @Override
   public List<String> tags() {
-    synchronized (stateLock) {
-      return List.copyOf(tags);
-    }
+    return attributes.tags();
   }
 
   @Override
   public void addTags(String... added) {
-    if (added == null) {
-      return;
-    }
-    synchronized (stateLock) {
-      for (String tag : added) {
-        if (tag == null || tag.isBlank()) {
-          log.warn("run {}: a blank tag is ignored", id);
-        } else if (!tags.contains(tag)) {
-          tags.add(tag);
-        }
-      }
-      offerEvent(new TagsUpdated(new ArrayList<>(tags)));
-    }
+    attributes.addTags(added);
   }
 
   @Override
   public void removeTags(String... removed) {
-    if (removed == null) {
-      return;
-    }
-    synchronized (stateLock) {
-      // Arrays.asList, not List.of: a null among the arguments must not throw into the program.
-      tags.removeAll(Arrays.asList(removed));
-      offerEvent(new TagsUpdated(new ArrayList<>(tags)));
-    }
+    attributes.removeTags(removed);
   }
 
   @Override
   public void notes(String notes) {
-    if (notes == null) {
-      log.warn("run {}: null notes are ignored", id);
-      return;
-    }
-    offerEvent(new NotesUpdated(notes));
+    attributes.notes(notes);
   }
 
   @Override
@@ -1012,7 +635,7 @@ public final class KafkaRun implements Run {
               .setSeverity(severity)
               .setTitle(title == null ? "" : title)
               .setMessage(text == null ? "" : text)
-              .setStep(nextStep.get() - 1)
+              .setStep(steps.last())
               .build();
       pipeline.offer(Pending.of(RecordKind.ALERT, alert, 0, -1));
     } catch (RuntimeException e) {
@@ -1063,11 +686,10 @@ public final class KafkaRun implements Run {
 
   private void complete(int exitCode) {
     scheduler.shutdownNow();
-    if (hasUncommitted) {
+    if (steps.hasUncommitted()) {
       commitUncommitted();
     }
-    offerEvent(
-        RunFinished.newBuilder().setExitCode(exitCode).setLastStep(nextStep.get() - 1).build());
+    offerEvent(RunFinished.newBuilder().setExitCode(exitCode).setLastStep(steps.last()).build());
     Duration timeout = options.finishTimeout();
     boolean closed = pipeline.close(timeout);
     LIVE.remove(this);
@@ -1104,14 +726,6 @@ public final class KafkaRun implements Run {
     }
     if (c.lost() > 0) {
       log.error("run {} lost {} points that the run directory refused", id, c.lost());
-    }
-  }
-
-  private static String toJson(Map<String, Object> config) {
-    try {
-      return JSON.writeValueAsString(config);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("config cannot be written as JSON: " + e.getMessage(), e);
     }
   }
 }

@@ -5,13 +5,10 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Samples the machine and the process for a run's {@code system.*} metrics: CPU ({@code
@@ -20,19 +17,18 @@ import org.slf4j.LoggerFactory;
  * disk ({@code system.disk.percent}, {@code system.disk.read_mb}, {@code system.disk.write_mb} of
  * this process since the run started), network ({@code system.network.sent_mb}, {@code
  * system.network.recv_mb} of all non-loopback interfaces since the run started) and, when {@code
- * nvidia-smi} listed GPUs at init, every GPU ({@link NvidiaSmi#parseSample}). Linux-only sources
- * ({@code /proc}) are skipped elsewhere. A source that fails is left out of the sample; {@code
- * nvidia-smi} failing once is logged once and not asked again.
+ * nvidia-smi} listed GPUs at init, every GPU ({@link GpuSampler}, which rides out {@code
+ * nvidia-smi} failing now and then). Linux-only sources ({@code /proc}) are skipped elsewhere. A
+ * source that fails is left out of the sample.
  *
  * <p>Called from one scheduler thread; not thread-safe.
  */
 final class SystemMetrics {
-  private static final Logger log = LoggerFactory.getLogger(SystemMetrics.class);
   private static final double MB = 1024.0 * 1024.0;
 
   private final Path disk;
   private final com.sun.management.OperatingSystemMXBean os;
-  private boolean gpus;
+  private final GpuSampler gpus;
   private final long[] ioStart;
   private final long[] netStart;
 
@@ -41,6 +37,14 @@ final class SystemMetrics {
    * @param gpus whether to ask {@code nvidia-smi} for GPU metrics (it listed GPUs at init)
    */
   SystemMetrics(Path disk, boolean gpus) {
+    this(disk, gpus ? new GpuSampler() : null);
+  }
+
+  /**
+   * @param disk a path on the disk whose usage is reported (the run directory)
+   * @param gpus what samples the GPUs, or null for no GPU metrics
+   */
+  SystemMetrics(Path disk, GpuSampler gpus) {
     this.disk = disk;
     this.os =
         ManagementFactory.getOperatingSystemMXBean()
@@ -87,14 +91,8 @@ final class SystemMetrics {
       m.put("system.network.recv_mb", (net[0] - netStart[0]) / MB);
       m.put("system.network.sent_mb", (net[1] - netStart[1]) / MB);
     }
-    if (gpus) {
-      Optional<String> out = Commands.run(NvidiaSmi.SAMPLE_COMMAND, null, Duration.ofSeconds(5));
-      if (out.isPresent()) {
-        m.putAll(NvidiaSmi.parseSample(out.get()));
-      } else {
-        gpus = false;
-        log.warn("nvidia-smi failed; GPU metrics are off for this run");
-      }
+    if (gpus != null) {
+      m.putAll(gpus.sample());
     }
     return m;
   }

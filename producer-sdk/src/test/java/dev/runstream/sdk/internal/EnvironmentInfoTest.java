@@ -2,6 +2,7 @@ package dev.runstream.sdk.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runstream.sdk.TestLogs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,5 +68,69 @@ class EnvironmentInfoTest {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.exitValue()).as("git %s: %s", command, out).isZero();
     return out;
+  }
+
+  private static final String NAMES = "NVIDIA A100-SXM4-80GB\nNVIDIA A100-SXM4-80GB\n";
+
+  /** Answers nvidia-smi's GPU list with {@code outcomes} in turn, counting the calls. */
+  private static GpuSampler.Runner runner(List<Commands.Result> outcomes, List<String> calls) {
+    return (command, timeout) -> {
+      assertThat(command).isEqualTo(NvidiaSmi.NAMES_COMMAND);
+      calls.add(String.join(" ", command));
+      return outcomes.get(calls.size() - 1);
+    };
+  }
+
+  @Test
+  void shouldAskForTheGpuListOnceMoreWhenItTimesOut() {
+    List<String> calls = new ArrayList<>();
+    Map<String, String> env = new LinkedHashMap<>();
+
+    EnvironmentInfo.gpus(
+        env,
+        runner(
+            List.of(Commands.Result.of(Commands.Outcome.TIMED_OUT), Commands.Result.ok(NAMES)),
+            calls));
+
+    assertThat(calls).hasSize(2);
+    assertThat(env)
+        .containsEntry("gpu_count", "2")
+        .containsEntry("gpu", "NVIDIA A100-SXM4-80GB, NVIDIA A100-SXM4-80GB")
+        .containsEntry("gpu_tag", "gpu:NVIDIA-A100-SXM4-80GB");
+  }
+
+  @Test
+  void shouldNotAskAgainOrWarnWhenNvidiaSmiFindsNoGpu() {
+    List<String> calls = new ArrayList<>();
+    Map<String, String> env = new LinkedHashMap<>();
+
+    String logged =
+        TestLogs.capturingStandardError(
+            () ->
+                EnvironmentInfo.gpus(
+                    env,
+                    runner(List.of(new Commands.Result(Commands.Outcome.FAILED, "", 9)), calls)));
+
+    assertThat(calls).hasSize(1);
+    assertThat(env).isEmpty();
+    assertThat(logged).isEmpty();
+  }
+
+  @Test
+  void shouldWarnOnceWhenTheGpuListTimesOutTwice() {
+    List<String> calls = new ArrayList<>();
+    Map<String, String> env = new LinkedHashMap<>();
+    Commands.Result timedOut = Commands.Result.of(Commands.Outcome.TIMED_OUT);
+
+    String logged =
+        TestLogs.capturingStandardError(
+            () -> EnvironmentInfo.gpus(env, runner(List.of(timedOut, timedOut), calls)));
+
+    assertThat(calls).hasSize(2);
+    assertThat(env).isEmpty();
+    assertThat(logged.lines().filter(l -> l.contains(" WARN ")))
+        .singleElement()
+        .asString()
+        .contains("nvidia-smi did not list the GPUs within 3000 ms, twice");
   }
 }

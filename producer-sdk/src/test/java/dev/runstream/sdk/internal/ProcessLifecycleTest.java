@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -71,7 +72,9 @@ class ProcessLifecycleTest {
         esac
         """);
     Path runDir = dir.resolve("run-gpu");
-    String stderr = sample(bin, "gpu", runDir);
+    // On a busy machine one nvidia-smi call may time out and leave its sample without GPU metrics;
+    // the sampler asks again, so wait for a sample that has them rather than take the first.
+    String stderr = sample(bin, "gpu", runDir, () -> gpuSample(runDir) != null);
 
     RunStarted started = (RunStarted) events(runDir).get(0).getPayload();
     assertThat(started.getEnvironment())
@@ -79,10 +82,54 @@ class ProcessLifecycleTest {
         .containsEntry("gpu", "NVIDIA A100-SXM4-80GB, NVIDIA A100-SXM4-80GB")
         .containsEntry("gpu_tag", "gpu:NVIDIA-A100-SXM4-80GB");
     assertThat(started.getTags()).containsExactly("gpu:NVIDIA-A100-SXM4-80GB");
-    MetricBatch sample = batches(runDir, RecordKind.SYSTEM).get(0);
+    MetricBatch sample = gpuSample(runDir);
     assertThat(sample.getNames()).contains("system.cpu.percent", "system.gpu.1.temp_c");
     assertThat(sample.getValues().get(sample.getNames().indexOf("system.gpu.0.util")))
         .isEqualTo(87.0);
+    assertThat(stderr.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))).isEmpty();
+  }
+
+  @Test
+  void shouldKeepSamplingGpusAfterOneNvidiaSmiCallFails() throws Exception {
+    // The first sample call fails (as one that timed out on a busy host would), later ones answer.
+    Path bin =
+        fakeNvidiaSmi(
+            """
+        here="$(dirname "$0")"
+        case "$*" in
+          *query-gpu=name*) cat "$here/names.txt" ;;
+          *) if [ -e "$here/failed-once" ]; then cat "$here/a100x2-sample.csv";
+             else touch "$here/failed-once"; exit 1; fi ;;
+        esac
+        """);
+    Path runDir = dir.resolve("run-gpu-retry");
+    String stderr = sample(bin, "gpu-retry", runDir, () -> gpuSample(runDir) != null);
+
+    List<MetricBatch> samples = batches(runDir, RecordKind.SYSTEM);
+    assertThat(samples.get(0).getNames()).noneMatch(n -> n.startsWith("system.gpu."));
+    assertThat(gpuSample(runDir).getNames()).contains("system.gpu.0.util", "system.gpu.1.temp_c");
+    assertThat(stderr.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))).isEmpty();
+  }
+
+  @Test
+  void shouldSayNothingWhenAnNvidiaSmiCallIsCutOffByTheRunFinishing() throws Exception {
+    // Every sample call hangs; the run finishes while one is waiting for it.
+    Path bin =
+        fakeNvidiaSmi(
+            """
+        here="$(dirname "$0")"
+        case "$*" in
+          *query-gpu=name*) cat "$here/names.txt" ;;
+          *) touch "$here/sampling"; exec sleep 60 ;;
+        esac
+        """);
+    Path runDir = dir.resolve("run-gpu-cut");
+    String stderr = sample(bin, "gpu-cut", runDir, () -> Files.exists(bin.resolve("sampling")));
+
+    RunStarted started = (RunStarted) events(runDir).get(0).getPayload();
+    assertThat(started.getEnvironment()).containsEntry("gpu_count", "2");
+    assertThat(events(runDir).get(events(runDir).size() - 1).getPayload())
+        .isInstanceOf(RunFinished.class);
     assertThat(stderr.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))).isEmpty();
   }
 
@@ -94,7 +141,8 @@ class ProcessLifecycleTest {
             "echo 'NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.'\n"
                 + "exit 9\n");
     Path runDir = dir.resolve("run-nogpu");
-    String stderr = sample(bin, "nogpu", runDir);
+    String stderr =
+        sample(bin, "nogpu", runDir, () -> !batches(runDir, RecordKind.SYSTEM).isEmpty());
 
     RunStarted started = (RunStarted) events(runDir).get(0).getPayload();
     assertThat(started.getEnvironment()).doesNotContainKeys("gpu", "gpu_count", "gpu_tag");
@@ -106,8 +154,9 @@ class ProcessLifecycleTest {
     assertThat(stderr.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))).isEmpty();
   }
 
-  /** Runs the {@code sample} scenario until the journal holds a system sample; its stderr. */
-  private String sample(Path bin, String runId, Path runDir) throws Exception {
+  /** Runs the {@code sample} scenario until {@code ready} holds, then finishes it; its stderr. */
+  private String sample(Path bin, String runId, Path runDir, Callable<Boolean> ready)
+      throws Exception {
     Path stop = dir.resolve("stop-" + runId);
     Path stderr = dir.resolve("stderr-" + runId + ".txt");
     Process child = child(List.of("sample", dir.toString(), runId, stop.toString()), bin, stderr);
@@ -118,7 +167,7 @@ class ProcessLifecycleTest {
               () ->
                   Files.exists(runDir)
                       && !JournalReader.segments(runDir).isEmpty()
-                      && batches(runDir, RecordKind.SYSTEM).size() > 0);
+                      && ready.call());
       Files.createFile(stop);
       assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(child.exitValue()).isZero();
@@ -126,6 +175,14 @@ class ProcessLifecycleTest {
       child.destroyForcibly();
     }
     return Files.readString(stderr);
+  }
+
+  /** The first system sample with GPU metrics, or null. */
+  private static MetricBatch gpuSample(Path runDir) throws IOException {
+    return batches(runDir, RecordKind.SYSTEM).stream()
+        .filter(b -> b.getNames().contains("system.gpu.0.util"))
+        .findFirst()
+        .orElse(null);
   }
 
   private Path fakeNvidiaSmi(String body) throws IOException {
