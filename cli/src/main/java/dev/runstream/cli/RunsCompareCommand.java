@@ -3,7 +3,6 @@ package dev.runstream.cli;
 import dev.runstream.cli.chart.PngChart;
 import dev.runstream.cli.chart.Series;
 import dev.runstream.query.FoundRun;
-import dev.runstream.query.MetricGoal;
 import dev.runstream.query.RunFilter;
 import dev.runstream.query.RunPage;
 import dev.runstream.query.RunQueries;
@@ -134,7 +133,7 @@ final class RunsCompareCommand implements Callable<Integer> {
             filter
                 .builder(spec, project)
                 .metrics(compared.toArray(String[]::new))
-                .sort(RunSort.best(metric, MetricGoal.infer(metric)))
+                .sort(RunSort.best(metric, queries.goal(project, metric)))
                 .page(0, top)
                 .build();
         rows = queries.runs(runFilter).runs();

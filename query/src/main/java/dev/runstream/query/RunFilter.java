@@ -111,10 +111,12 @@ public final class RunFilter {
   }
 
   /**
-   * The goal of {@code metric}: as set with {@link Builder#goal}, else {@link MetricGoal#infer}.
+   * The goal set for {@code metric} with {@link Builder#goal}, or null: then {@link
+   * RunQueries#runs(RunFilter)} judges it by the goal the project's runs declared, else by its
+   * name.
    */
-  public MetricGoal goal(String metric) {
-    return goals.getOrDefault(metric, MetricGoal.infer(metric));
+  public MetricGoal setGoal(String metric) {
+    return goals.get(metric);
   }
 
   /** The order; default {@link RunSort#newestFirst()}. */
@@ -210,7 +212,7 @@ public final class RunFilter {
       return this;
     }
 
-    /** Overrides the inferred goal of {@code metric} ({@link MetricGoal#infer}). */
+    /** Overrides the goal of {@code metric} the runs declared or its name gives. */
     public Builder goal(String metric, MetricGoal goal) {
       goals.put(Objects.requireNonNull(metric, "metric"), Objects.requireNonNull(goal, "goal"));
       return this;

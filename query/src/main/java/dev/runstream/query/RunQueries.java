@@ -238,8 +238,9 @@ public final class RunQueries implements AutoCloseable {
 
   /**
    * One row per run of {@code project} (oldest first) with, for each of {@code metrics} the run
-   * logged, its final value (at the highest step) and its best finite value ({@link
-   * MetricGoal#infer}). Computed from the deduplicated metrics in one query.
+   * logged, its final value (at the highest step) and its best finite value ({@link MetricGoal}:
+   * the goal the project's runs declared, else the one inferred from its name). Computed from the
+   * deduplicated metrics in two queries (the values, the goals).
    */
   public List<RunComparison> compare(String project, List<String> metrics) {
     List<String> wanted = List.copyOf(new LinkedHashSet<>(metrics));
@@ -271,6 +272,7 @@ public final class RunQueries implements AutoCloseable {
             + ") ANY LEFT JOIN ("
             + perRun
             + ") USING run_id ORDER BY started, run_id";
+    Map<String, MetricGoal> goals = goals(p, wanted);
     List<RunComparison> out = new ArrayList<>();
     for (JsonNode row : clickHouse.queryJson(sql)) {
       RunRecord run = record(row);
@@ -282,7 +284,7 @@ public final class RunQueries implements AutoCloseable {
       List<Long> finite = Json.longs(row.get("m_finite"));
       Map<String, RunComparison.MetricResult> found = new TreeMap<>();
       for (int i = 0; i < names.size(); i++) {
-        MetricGoal goal = MetricGoal.infer(names.get(i));
+        MetricGoal goal = goals.get(names.get(i));
         double best =
             finite.get(i) == 0
                 ? Double.NaN
@@ -307,7 +309,9 @@ public final class RunQueries implements AutoCloseable {
   /**
    * One page of the runs of {@link RunFilter#project()} that match {@code filter}, with their
    * current config, tags and state, and the summary columns of {@link RunFilter#metrics()} (from
-   * the deduplicated rollups). Two queries: the page and the total count. Blocks.
+   * the deduplicated rollups). A metric's best value follows the goal set on the filter, else the
+   * goal the project's runs declared, else the one inferred from its name ({@link MetricGoal}). Up
+   * to three queries: the goals, the page and the total count. Blocks.
    */
   public RunPage runs(RunFilter filter) {
     Objects.requireNonNull(filter, "filter");
@@ -317,6 +321,11 @@ public final class RunQueries implements AutoCloseable {
     if (sort.metric() != null && !metrics.contains(sort.metric())) {
       metrics.add(sort.metric());
     }
+    List<String> undecided = metrics.stream().filter(m -> filter.setGoal(m) == null).toList();
+    Map<String, MetricGoal> goals = new HashMap<>(goals(p, undecided));
+    metrics.stream()
+        .filter(m -> filter.setGoal(m) != null)
+        .forEach(m -> goals.put(m, filter.setGoal(m)));
     String from = "(" + runBase(p, "") + ")";
     if (!metrics.isEmpty()) {
       from =
@@ -349,7 +358,7 @@ public final class RunQueries implements AutoCloseable {
             + from
             + condition
             + " ORDER BY "
-            + orderBy(sort, filter)
+            + orderBy(sort, goals)
             + " LIMIT "
             + filter.offset()
             + ", "
@@ -357,7 +366,7 @@ public final class RunQueries implements AutoCloseable {
     List<RunRow> rows = new ArrayList<>();
     for (JsonNode row : clickHouse.queryJson(page)) {
       Map<String, MetricValue> values = new LinkedHashMap<>();
-      Map<String, MetricValue> found = metricValues(row, filter::goal);
+      Map<String, MetricValue> found = metricValues(row, goals::get);
       for (String metric : filter.metrics()) {
         if (found.containsKey(metric)) {
           values.put(metric, found.get(metric));
@@ -593,9 +602,12 @@ public final class RunQueries implements AutoCloseable {
     return out;
   }
 
-  /** {@link #leaderboard(String, String, MetricGoal, int)} with {@link MetricGoal#infer}. */
+  /**
+   * {@link #leaderboard(String, String, MetricGoal, int)} by the goal the project's runs declared
+   * for {@code metric}, else the one inferred from its name ({@link #goal}). Two queries more.
+   */
   public List<LeaderboardEntry> leaderboard(String project, String metric, int k) {
-    return leaderboard(project, metric, MetricGoal.infer(metric), k);
+    return leaderboard(project, metric, goal(project, metric), k);
   }
 
   /**
@@ -650,9 +662,50 @@ public final class RunQueries implements AutoCloseable {
     return out;
   }
 
-  /** {@link #configEffect(String, String, String, MetricGoal)} with {@link MetricGoal#infer}. */
+  /**
+   * {@link #configEffect(String, String, String, MetricGoal)} by the goal the project's runs
+   * declared for {@code metric}, else the one inferred from its name ({@link #goal}).
+   */
   public List<ConfigEffect> configEffect(String project, String metric, String configKey) {
-    return configEffect(project, metric, configKey, MetricGoal.infer(metric));
+    return configEffect(project, metric, configKey, goal(project, metric));
+  }
+
+  /**
+   * Whether {@code metric} is minimised or maximised in {@code project}: the goal its runs declared
+   * with {@code run.defineMetric} (the processor stores it with each run's metric summary; where
+   * runs disagree, the goal most of them hold), else the goal {@link MetricGoal#infer} gives its
+   * name. One query; blocks.
+   */
+  public MetricGoal goal(String project, String metric) {
+    Objects.requireNonNull(metric, "metric");
+    return goals(inProject(project), List.of(metric)).get(metric);
+  }
+
+  /** {@link #goal} of each of {@code metrics}, in one query. */
+  private Map<String, MetricGoal> goals(String projectLiteral, Collection<String> metrics) {
+    Map<String, MetricGoal> out = new HashMap<>();
+    if (metrics.isEmpty()) {
+      return out;
+    }
+    // The processor stores the goal a run declared, else the one the shared rule infers; NONE
+    // (and rows older than the goal column) carry no declaration.
+    String sql =
+        "SELECT metric, goal, count() AS runs FROM "
+            + table(Tables.METRIC_SUMMARIES)
+            + " FINAL WHERE project = "
+            + projectLiteral
+            + " AND metric IN "
+            + Sql.literalList(metrics)
+            + " AND goal IN ('MINIMIZE', 'MAXIMIZE') GROUP BY metric, goal"
+            + " ORDER BY metric, runs DESC, goal";
+    for (JsonNode row : clickHouse.queryJson(sql)) {
+      String metric = Json.text(row.get("metric"));
+      out.putIfAbsent(metric, MetricGoal.of(Json.text(row.get("goal")), metric));
+    }
+    for (String metric : metrics) {
+      out.computeIfAbsent(metric, MetricGoal::infer);
+    }
+    return out;
   }
 
   /**
@@ -768,7 +821,7 @@ public final class RunQueries implements AutoCloseable {
         + ") GROUP BY run_id";
   }
 
-  private static String orderBy(RunSort sort, RunFilter filter) {
+  private static String orderBy(RunSort sort, Map<String, MetricGoal> goals) {
     String dir = sort.descending() ? " DESC" : " ASC";
     switch (sort.by()) {
       case STARTED:
@@ -791,7 +844,7 @@ public final class RunQueries implements AutoCloseable {
           + dir
           + ", run_id";
     }
-    String column = filter.goal(sort.metric()) == MetricGoal.MINIMIZE ? "m_min" : "m_max";
+    String column = goals.get(sort.metric()) == MetricGoal.MINIMIZE ? "m_min" : "m_max";
     return "(has(m_names, "
         + m
         + ") AND m_finite["

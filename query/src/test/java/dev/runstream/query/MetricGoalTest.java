@@ -2,6 +2,7 @@ package dev.runstream.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runstream.schemas.avro.Goal;
 import org.junit.jupiter.api.Test;
 
 class MetricGoalTest {
@@ -19,6 +20,21 @@ class MetricGoalTest {
     assertThat(MetricGoal.infer("accuracy")).isEqualTo(MetricGoal.MAXIMIZE);
     assertThat(MetricGoal.infer("reward")).isEqualTo(MetricGoal.MAXIMIZE);
     assertThat(MetricGoal.infer("")).isEqualTo(MetricGoal.MAXIMIZE);
+  }
+
+  @Test
+  void shouldInferByTheSharedRuleAndMaximiseANameWithoutAGoal() {
+    assertThat(MetricGoal.infer("trainLoss")).isEqualTo(MetricGoal.MINIMIZE);
+    assertThat(MetricGoal.infer("perplexity")).isEqualTo(MetricGoal.MAXIMIZE);
+  }
+
+  @Test
+  void shouldLetADeclaredGoalWin() {
+    assertThat(MetricGoal.of(Goal.MAXIMIZE, "loss")).isEqualTo(MetricGoal.MAXIMIZE);
+    assertThat(MetricGoal.of(Goal.MINIMIZE, "perplexity")).isEqualTo(MetricGoal.MINIMIZE);
+    assertThat(MetricGoal.of(Goal.NONE, "val_loss")).isEqualTo(MetricGoal.MINIMIZE);
+    assertThat(MetricGoal.of("MINIMIZE", "reward")).isEqualTo(MetricGoal.MINIMIZE);
+    assertThat(MetricGoal.of("something else", "loss")).isEqualTo(MetricGoal.MINIMIZE);
   }
 
   @Test
