@@ -1,6 +1,7 @@
 package dev.runstream.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
@@ -10,12 +11,15 @@ import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.query.AlertRecord;
 import dev.runstream.query.ConfigEffect;
 import dev.runstream.query.CurvePoint;
+import dev.runstream.query.FoundRun;
 import dev.runstream.query.LeaderboardEntry;
 import dev.runstream.query.MetricCurve;
 import dev.runstream.query.MetricGoal;
 import dev.runstream.query.MetricValue;
 import dev.runstream.query.RunComparison;
 import dev.runstream.query.RunFilter;
+import dev.runstream.query.RunFinder;
+import dev.runstream.query.RunNotFoundException;
 import dev.runstream.query.RunPage;
 import dev.runstream.query.RunQueries;
 import dev.runstream.query.RunRecord;
@@ -539,6 +543,37 @@ class RunQueriesIT {
     assertThat(minimized.get("g2"))
         .as("a goal set on the filter wins over the declared one")
         .isEqualTo(new MetricValue(4.0, 2, 0.5, 0, MetricGoal.MINIMIZE, 3));
+  }
+
+  @Test
+  void shouldFindRunsByIdOrNameInAnyProject() {
+    RunFinder finder = queries.finder();
+    assertThat(finder.find(List.of("r2", "alpha", TRICKY, "nothing")))
+        .extracting(FoundRun::runId, FoundRun::project, FoundRun::name)
+        .containsExactly(tuple("r1", P, "alpha"), tuple("r2", P, "beta"), tuple("r4", P, TRICKY));
+    assertThat(finder.resolve(List.of("gamma", "r1"), null))
+        .extracting(FoundRun::runId)
+        .containsExactly("r3", "r1");
+    assertThat(finder.resolve(List.of("g1-name"), G))
+        .extracting(FoundRun::runId)
+        .containsExactly("g1");
+    assertThatThrownBy(() -> finder.resolve(List.of("gamma"), G))
+        .isInstanceOf(RunNotFoundException.class)
+        .hasMessage("no run has the id or name 'gamma' in project " + G);
+    assertThat(finder.projects()).containsExactly(G, TRICKY, "shared", P);
+    assertThat(queries.forTeam("other").finder().projects()).containsExactly("shared");
+    assertThat(queries.forTeam("other").finder().find(List.of("s1", "s2")))
+        .extracting(FoundRun::runId, FoundRun::team)
+        .containsExactly(tuple("s2", "other"));
+  }
+
+  @Test
+  void shouldTellWhetherTheServerAnswersAndHoldsTheTables() {
+    assertThat(queries.serverVersion()).matches("\\d+\\.\\d+.*");
+    assertThat(queries.hasTables()).isTrue();
+    try (RunQueries empty = new RunQueries(client, database + "_none")) {
+      assertThat(empty.hasTables()).isFalse();
+    }
   }
 
   @Test
