@@ -1,10 +1,10 @@
 package dev.runstream.cli;
 
+import dev.runstream.query.AlertRecord;
 import dev.runstream.schemas.AvroDeserializer;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
-import dev.runstream.sink.AlertRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;

@@ -1,7 +1,9 @@
 package dev.runstream.cli;
 
-import dev.runstream.sink.AlertRecord;
-import dev.runstream.sink.RunQueries;
+import dev.runstream.query.AlertRecord;
+import dev.runstream.query.FoundRun;
+import dev.runstream.query.RunFinder;
+import dev.runstream.query.RunQueries;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,11 +92,18 @@ final class AlertsCommand implements Callable<Integer> {
       servers.requireKafka();
       servers.requireSchemaRegistry();
     }
-    RunLookup lookup = servers.lookup();
+    try (RunQueries queries = servers.queries()) {
+      return report(servers, queries);
+    }
+  }
+
+  /** Prints the recent alerts, then follows new ones with {@code --follow}; blocks until then. */
+  private int report(Servers servers, RunQueries queries) {
+    RunFinder lookup = queries.finder();
     String runId = null;
     List<String> projects;
     if (run != null) {
-      RunLookup.Found found = lookup.resolve(List.of(run), project).get(0);
+      FoundRun found = servers.resolve(lookup, List.of(run), project).get(0);
       runId = found.runId();
       projects = List.of(found.project());
     } else {
@@ -103,10 +112,8 @@ final class AlertsCommand implements Callable<Integer> {
     // Taken before ClickHouse is read: what the processor raises from now on is in the tail.
     Instant tailFrom = Instant.now().minus(FOLLOW_OVERLAP);
     List<AlertRecord> recent = new ArrayList<>();
-    try (RunQueries queries = servers.queries()) {
-      for (String p : projects) {
-        recent.addAll(queries.alerts(p, runId, limit));
-      }
+    for (String p : projects) {
+      recent.addAll(queries.alerts(p, runId, limit));
     }
     recent.sort(Comparator.comparing(AlertRecord::time).reversed());
     boolean truncated = recent.size() >= limit;
@@ -168,7 +175,7 @@ final class AlertsCommand implements Callable<Integer> {
               // A new run may not be in ClickHouse yet: show its id, and ask again next time.
               name =
                   lookup.find(List.of(alert.runId())).stream()
-                      .map(RunLookup.Found::name)
+                      .map(FoundRun::name)
                       .findFirst()
                       .orElse(null);
               if (name != null) {

@@ -2,11 +2,11 @@ package dev.runstream.cli;
 
 import dev.runstream.cli.chart.Series;
 import dev.runstream.cli.chart.TerminalChart;
-import dev.runstream.sink.CurvePoint;
-import dev.runstream.sink.MetricCurve;
-import dev.runstream.sink.MetricValue;
-import dev.runstream.sink.RunQueries;
-import dev.runstream.sink.RunRow;
+import dev.runstream.query.CurvePoint;
+import dev.runstream.query.MetricCurve;
+import dev.runstream.query.MetricValue;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRow;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

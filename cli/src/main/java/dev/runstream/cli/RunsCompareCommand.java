@@ -2,12 +2,12 @@ package dev.runstream.cli;
 
 import dev.runstream.cli.chart.PngChart;
 import dev.runstream.cli.chart.Series;
-import dev.runstream.sink.MetricGoal;
-import dev.runstream.sink.RunFilter;
-import dev.runstream.sink.RunPage;
-import dev.runstream.sink.RunQueries;
-import dev.runstream.sink.RunRow;
-import dev.runstream.sink.RunSort;
+import dev.runstream.query.FoundRun;
+import dev.runstream.query.RunFilter;
+import dev.runstream.query.RunPage;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRow;
+import dev.runstream.query.RunSort;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -118,7 +118,7 @@ final class RunsCompareCommand implements Callable<Integer> {
     List<RunRow> rows;
     try (RunQueries queries = servers.queries()) {
       if (!refs.isEmpty()) {
-        List<RunLookup.Found> found = servers.lookup().resolve(refs, filter.project);
+        List<FoundRun> found = servers.resolve(queries.finder(), refs, filter.project);
         Set<String> projects = new LinkedHashSet<>();
         found.forEach(f -> projects.add(f.project()));
         if (projects.size() > 1) {
@@ -126,15 +126,14 @@ final class RunsCompareCommand implements Callable<Integer> {
               "runs of several projects cannot be compared (" + String.join(", ", projects) + ")");
         }
         project = projects.iterator().next();
-        rows =
-            byIds(queries, project, compared, found.stream().map(RunLookup.Found::runId).toList());
+        rows = byIds(queries, project, compared, found.stream().map(FoundRun::runId).toList());
       } else {
         project = filter.project;
         RunFilter runFilter =
             filter
                 .builder(spec, project)
                 .metrics(compared.toArray(String[]::new))
-                .sort(RunSort.best(metric, MetricGoal.infer(metric)))
+                .sort(RunSort.best(metric, queries.goal(project, metric)))
                 .page(0, top)
                 .build();
         rows = queries.runs(runFilter).runs();

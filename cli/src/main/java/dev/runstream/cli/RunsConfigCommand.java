@@ -2,8 +2,9 @@ package dev.runstream.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.runstream.sink.RunQueries;
-import dev.runstream.sink.RunRecord;
+import dev.runstream.query.FoundRun;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRecord;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -64,9 +65,9 @@ final class RunsConfigCommand implements Callable<Integer> {
   @Override
   public Integer call() throws JsonProcessingException {
     Servers servers = Servers.locate(runs.cli.env());
-    RunLookup.Found found = servers.lookup().resolve(List.of(ref), project).get(0);
     RunRecord run;
     try (RunQueries queries = servers.queries()) {
+      FoundRun found = servers.resolve(queries.finder(), List.of(ref), project).get(0);
       run =
           queries.runs(found.project()).stream()
               .filter(r -> r.id().equals(found.runId()))

@@ -1,11 +1,11 @@
 package dev.runstream.cli;
 
-import dev.runstream.sink.MetricValue;
-import dev.runstream.sink.RunFilter;
-import dev.runstream.sink.RunPage;
-import dev.runstream.sink.RunQueries;
-import dev.runstream.sink.RunRow;
-import dev.runstream.sink.RunSort;
+import dev.runstream.query.MetricValue;
+import dev.runstream.query.RunFilter;
+import dev.runstream.query.RunPage;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRow;
+import dev.runstream.query.RunSort;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Comparator;

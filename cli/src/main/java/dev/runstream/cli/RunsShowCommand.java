@@ -1,9 +1,10 @@
 package dev.runstream.cli;
 
-import dev.runstream.sink.AlertRecord;
-import dev.runstream.sink.MetricSummaryRow;
-import dev.runstream.sink.RunQueries;
-import dev.runstream.sink.RunRecord;
+import dev.runstream.query.AlertRecord;
+import dev.runstream.query.FoundRun;
+import dev.runstream.query.MetricSummaryRow;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRecord;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -68,8 +69,8 @@ final class RunsShowCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--alerts must be at least 1");
     }
     Servers servers = Servers.locate(runs.cli.env());
-    RunLookup.Found found = servers.lookup().resolve(List.of(ref), project).get(0);
     try (RunQueries queries = servers.queries()) {
+      FoundRun found = servers.resolve(queries.finder(), List.of(ref), project).get(0);
       RunRecord run =
           queries.runs(found.project()).stream()
               .filter(r -> r.id().equals(found.runId()))

@@ -2,19 +2,21 @@ package dev.runstream.cli;
 
 import com.clickhouse.client.api.ClickHouseException;
 import com.clickhouse.client.api.ServerException;
+import dev.runstream.query.FoundRun;
+import dev.runstream.query.RunFinder;
+import dev.runstream.query.RunNotFoundException;
+import dev.runstream.query.RunQueries;
 import dev.runstream.schemas.Topics;
-import dev.runstream.sink.RunQueries;
 import dev.runstream.sink.SinkConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -29,7 +31,7 @@ import java.util.Optional;
 final class Servers {
   static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
 
-  // HTTP/1.1 only: ClickHouse 18.16 does not understand the h2c upgrade the default client sends.
+  // For the schema registry's probe; HTTP/1.1 only, as some registries refuse the h2c upgrade.
   private static final HttpClient HTTP =
       HttpClient.newBuilder()
           .version(HttpClient.Version.HTTP_1_1)
@@ -99,60 +101,79 @@ final class Servers {
   /** Queries over ClickHouse, after checking that it answers. The caller closes them. */
   RunQueries queries() {
     requireClickHouse();
-    return RunQueries.connect(clickhouseUrl(), clickhouseUser(), clickhousePassword(), database());
+    return connect();
   }
 
-  /** The lookups {@link RunQueries} lacks, after checking that ClickHouse answers. */
-  RunLookup lookup() {
-    requireClickHouse();
-    return new RunLookup(HTTP, clickhouseUrl(), clickhouseUser(), clickhousePassword(), database());
+  /**
+   * The run each of {@code refs} names ({@link RunFinder#resolve}), as a command's error when one
+   * names no run or several.
+   */
+  List<FoundRun> resolve(RunFinder finder, List<String> refs, String project) {
+    try {
+      return finder.resolve(refs, project);
+    } catch (RunNotFoundException e) {
+      if (e.ambiguous()) {
+        throw new CliException(e.getMessage(), e);
+      }
+      throw new CliException(
+          e.getMessage()
+              + " (ClickHouse at "
+              + clickhouseUrl()
+              + "); `runstream runs list --project P` shows the runs of a project",
+          e);
+    }
   }
 
-  /** Checks that ClickHouse answers {@code SELECT 1}. */
+  /** Checks that ClickHouse answers and holds the sink's tables. */
   void requireClickHouse() {
     if (clickHouseChecked) {
       return;
     }
     String url = clickhouseUrl();
-    try {
-      // Whether the sink's tables are there: a question that also shows the server answers.
-      String sql =
-          "SELECT count() FROM system.tables WHERE database = "
-              + RunLookup.literal(database())
-              + " AND name = 'runs'";
-      HttpRequest request =
-          HttpRequest.newBuilder(
-                  URI.create(
-                      RunLookup.withCredentials(
-                          url + "/?query=" + URLEncoder.encode(sql, StandardCharsets.UTF_8),
-                          clickhouseUser(),
-                          clickhousePassword())))
-              .timeout(PROBE_TIMEOUT)
-              .GET()
-              .build();
-      HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-      if (response.statusCode() != 200) {
-        throw notAnswering(
-            "ClickHouse",
-            url,
-            SinkConfig.ENV_CLICKHOUSE_URL,
-            "HTTP " + response.statusCode() + ": " + firstLine(response.body()));
-      }
-      if (response.body().strip().equals("0")) {
-        throw new CliException(
-            "ClickHouse at "
-                + url
-                + " has no runstream tables in database "
-                + database()
-                + " yet: the sink creates them when it starts (`runstream up` runs one)");
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      throw notAnswering("ClickHouse", url, SinkConfig.ENV_CLICKHOUSE_URL, describe(e));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliException("interrupted while checking ClickHouse at " + url, e);
+    boolean hasTables;
+    try (RunQueries probe = connect()) {
+      hasTables = probe.hasTables();
+    } catch (ServerException e) {
+      throw notAnswering(
+          "ClickHouse",
+          url,
+          SinkConfig.ENV_CLICKHOUSE_URL,
+          "code " + e.getCode() + ": " + firstLine(e.getMessage()));
+    } catch (RuntimeException e) {
+      throw notAnswering("ClickHouse", url, SinkConfig.ENV_CLICKHOUSE_URL, describe(rootCause(e)));
+    }
+    if (!hasTables) {
+      throw new CliException(
+          "ClickHouse at "
+              + url
+              + " has no runstream tables in database "
+              + database()
+              + " yet: the sink creates them when it starts (`runstream up` runs one)");
     }
     clickHouseChecked = true;
+  }
+
+  private RunQueries connect() {
+    try {
+      return RunQueries.connect(
+          clickhouseUrl(), clickhouseUser(), clickhousePassword(), database());
+    } catch (IllegalArgumentException e) {
+      throw new CliException(
+          SinkConfig.ENV_CLICKHOUSE_URL
+              + " or "
+              + SinkConfig.ENV_CLICKHOUSE_DATABASE
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static Throwable rootCause(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   /**
@@ -276,7 +297,7 @@ final class Servers {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
-  static String describe(Exception e) {
+  static String describe(Throwable e) {
     String message = e.getMessage();
     if (e instanceof java.net.ConnectException
         || e instanceof java.net.http.HttpConnectTimeoutException) {

@@ -175,7 +175,7 @@ class CommandLineTest {
               exchange.getRequestURI().getRawQuery()
                   + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
           if (query.contains("system.tables")) {
-            byte[] one = "1\n".getBytes(StandardCharsets.UTF_8);
+            byte[] one = "{\"c\":\"1\"}\n".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, one.length);
             exchange.getResponseBody().write(one);
           } else if (refuse.get()) {

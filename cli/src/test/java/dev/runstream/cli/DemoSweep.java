@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.runstream.cli.demo.DemoRun;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.sink.RunQueries;
-import dev.runstream.sink.RunRecord;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRecord;
 import dev.runstream.sink.SinkConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,7 +1,7 @@
 package dev.runstream.sink;
 
 import com.clickhouse.client.api.Client;
-import dev.runstream.sink.internal.ClickHouseHttp;
+import dev.runstream.query.internal.ClickHouseHttp;
 import dev.runstream.sink.internal.Migrations;
 import java.util.List;
 

@@ -1,10 +1,10 @@
 package dev.runstream.sink;
 
 import com.clickhouse.client.api.Client;
+import dev.runstream.query.internal.ClickHouseHttp;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
-import dev.runstream.sink.internal.ClickHouseHttp;
 import dev.runstream.sink.internal.Migrations;
 import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Retry;

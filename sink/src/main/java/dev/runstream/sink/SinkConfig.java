@@ -1,8 +1,8 @@
 package dev.runstream.sink;
 
+import dev.runstream.query.internal.Sql;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
-import dev.runstream.sink.internal.Sql;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;

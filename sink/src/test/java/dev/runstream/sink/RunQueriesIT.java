@@ -1,13 +1,36 @@
 package dev.runstream.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
 import com.clickhouse.client.api.Client;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
+import dev.runstream.query.AlertRecord;
+import dev.runstream.query.ConfigEffect;
+import dev.runstream.query.CurvePoint;
+import dev.runstream.query.FoundRun;
+import dev.runstream.query.LeaderboardEntry;
+import dev.runstream.query.MetricCurve;
+import dev.runstream.query.MetricGoal;
+import dev.runstream.query.MetricValue;
+import dev.runstream.query.RunComparison;
+import dev.runstream.query.RunFilter;
+import dev.runstream.query.RunFinder;
+import dev.runstream.query.RunNotFoundException;
+import dev.runstream.query.RunPage;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRecord;
+import dev.runstream.query.RunRow;
+import dev.runstream.query.RunSort;
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.ConfigUpdated;
+import dev.runstream.schemas.avro.Goal;
+import dev.runstream.schemas.avro.MetricAggregate;
 import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunStarted;
@@ -15,12 +38,10 @@ import dev.runstream.schemas.avro.RunState;
 import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.Severity;
 import dev.runstream.schemas.avro.TagsUpdated;
-import dev.runstream.sink.internal.ClickHouseHttp;
 import dev.runstream.sink.internal.EncodedRows;
 import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Rollups;
 import dev.runstream.sink.internal.TableWriter;
-import dev.runstream.sink.internal.Tables;
 import java.io.ByteArrayOutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,6 +72,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class RunQueriesIT {
   private static final long T0 = 1_700_000_000_000L;
   private static final String P = "vision";
+  private static final String G = "goals";
   private static final String TRICKY = "it's ' tricky\\'); DROP TABLE runs; --";
 
   private final LocalStack stack;
@@ -122,6 +144,7 @@ class RunQueriesIT {
               .setValues(List.of(run.equals("s1") ? 1.0 : 2.0))
               .build());
     }
+    declaredGoals(out);
     out.add(summary("r1", RunState.FINISHED, T0 + 9000));
     out.add(summary("r2", RunState.RUNNING, T0 + 9000));
     out.add(summary("r3", RunState.CRASHED, T0 + 9000));
@@ -132,6 +155,84 @@ class RunQueriesIT {
     out.add(
         Alert.newBuilder(alert("r2", T0 + 9000, "ep-2", "loss is back")).setResolved(true).build());
     return out;
+  }
+
+  /**
+   * Project {@value #G}: runs whose goals contradict their metrics' names. {@code loss_scale} reads
+   * as a loss but was declared to be maximised, {@code perplexity} has no goal by its name but was
+   * declared to be minimised; the processor stores declarations with the metric summaries.
+   */
+  private static void declaredGoals(List<Object> out) {
+    Map<String, double[]> lossScale =
+        Map.of(
+            "g1",
+            new double[] {1, 3, 2},
+            "g2",
+            new double[] {0.5, 5, 4},
+            "g3",
+            new double[] {0.1, 4, 3});
+    Map<String, double[]> perplexity =
+        Map.of(
+            "g1",
+            new double[] {40, 10, 12},
+            "g2",
+            new double[] {50, 30, 35},
+            "g3",
+            new double[] {60, 20, 25});
+    for (String run : List.of("g1", "g2", "g3")) {
+      out.add(started(run, G, run + "-name", T0, List.of(), "{}"));
+      for (int step = 0; step < 3; step++) {
+        out.add(
+            MetricBatch.newBuilder()
+                .setRunId(run)
+                .setEntity("acme")
+                .setProject(G)
+                .setStep(step)
+                .setTimestampMs(T0 + step)
+                .setSequence(step)
+                .setNames(List.of("loss_scale", "perplexity"))
+                .setValues(List.of(lossScale.get(run)[step], perplexity.get(run)[step]))
+                .build());
+      }
+      out.add(
+          RunSummary.newBuilder(summary(run, RunState.FINISHED, T0 + 9000))
+              .setProject(G)
+              .setMetrics(
+                  Map.of(
+                      "loss_scale", aggregate(lossScale.get(run), Goal.MAXIMIZE),
+                      "perplexity", aggregate(perplexity.get(run), Goal.MINIMIZE)))
+              .build());
+    }
+  }
+
+  /** The aggregate of points at steps 0, 1, 2 as the processor keeps it, with a declared goal. */
+  private static MetricAggregate aggregate(double[] values, Goal goal) {
+    int min = 0;
+    int max = 0;
+    double sum = 0;
+    for (int i = 0; i < values.length; i++) {
+      min = values[i] < values[min] ? i : min;
+      max = values[i] > values[max] ? i : max;
+      sum += values[i];
+    }
+    int best = goal == Goal.MINIMIZE ? min : max;
+    return MetricAggregate.newBuilder()
+        .setCount(values.length)
+        .setFiniteCount(values.length)
+        .setSum(sum)
+        .setMin(values[min])
+        .setMinStep(min)
+        .setMax(values[max])
+        .setMaxStep(max)
+        .setFirst(values[0])
+        .setFirstStep(0)
+        .setLast(values[values.length - 1])
+        .setLastStep(values.length - 1)
+        .setLastTimestampMs(T0 + values.length - 1)
+        .setBest(values[best])
+        .setBestStep(best)
+        .setGoal(goal)
+        .build();
   }
 
   private static String lr(String lr, String dataset) {
@@ -385,6 +486,94 @@ class RunQueriesIT {
     assertThat(highest).extracting(LeaderboardEntry::runId).containsExactly("r2");
     assertThat(highest.get(0).value()).isEqualTo(100.0);
     assertThat(highest.get(0).step()).isEqualTo(50);
+  }
+
+  @Test
+  void shouldRankByTheGoalTheRunsDeclaredOverTheOneTheirNamesSuggest() {
+    assertThat(queries.goal(G, "loss_scale")).isEqualTo(MetricGoal.MAXIMIZE);
+    assertThat(queries.goal(G, "perplexity")).isEqualTo(MetricGoal.MINIMIZE);
+    assertThat(queries.goal(G, "val_loss"))
+        .as("nothing declared: by name")
+        .isEqualTo(MetricGoal.MINIMIZE);
+
+    assertThat(queries.leaderboard(G, "loss_scale", 3))
+        .extracting(LeaderboardEntry::runId, LeaderboardEntry::value, LeaderboardEntry::step)
+        .containsExactly(tuple("g2", 5.0, 1L), tuple("g3", 4.0, 1L), tuple("g1", 3.0, 1L));
+    assertThat(queries.leaderboard(G, "perplexity", 3))
+        .extracting(LeaderboardEntry::runId, LeaderboardEntry::value)
+        .containsExactly(tuple("g1", 10.0), tuple("g3", 20.0), tuple("g2", 30.0));
+
+    Map<String, RunComparison> compared = new HashMap<>();
+    queries
+        .compare(G, List.of("loss_scale", "perplexity"))
+        .forEach(c -> compared.put(c.runId(), c));
+    assertThat(compared.get("g3").metrics().get("loss_scale"))
+        .isEqualTo(new RunComparison.MetricResult(3.0, 2, 4.0, MetricGoal.MAXIMIZE));
+    assertThat(compared.get("g3").metrics().get("perplexity"))
+        .isEqualTo(new RunComparison.MetricResult(25.0, 2, 20.0, MetricGoal.MINIMIZE));
+
+    RunPage byLossScale =
+        queries.runs(
+            RunFilter.builder(G)
+                .metrics("loss_scale", "perplexity")
+                .sort(RunSort.best("loss_scale", queries.goal(G, "loss_scale")))
+                .build());
+    assertThat(ids(byLossScale)).containsExactly("g2", "g3", "g1");
+    assertThat(byLossScale.runs().get(0).metrics().get("loss_scale"))
+        .isEqualTo(new MetricValue(4.0, 2, 5.0, 1, MetricGoal.MAXIMIZE, 3));
+    assertThat(byLossScale.runs().get(0).metrics().get("perplexity"))
+        .isEqualTo(new MetricValue(35.0, 2, 30.0, 1, MetricGoal.MINIMIZE, 3));
+    assertThat(
+            ids(
+                queries.runs(
+                    RunFilter.builder(G)
+                        .sort(new RunSort(RunSort.By.BEST, "perplexity", false))
+                        .build())))
+        .as("best perplexity first: the lowest")
+        .containsExactly("g1", "g3", "g2");
+    Map<String, MetricValue> minimized = new HashMap<>();
+    queries
+        .runs(
+            RunFilter.builder(G)
+                .metrics("loss_scale")
+                .goal("loss_scale", MetricGoal.MINIMIZE)
+                .build())
+        .runs()
+        .forEach(r -> minimized.put(r.run().id(), r.metrics().get("loss_scale")));
+    assertThat(minimized.get("g2"))
+        .as("a goal set on the filter wins over the declared one")
+        .isEqualTo(new MetricValue(4.0, 2, 0.5, 0, MetricGoal.MINIMIZE, 3));
+  }
+
+  @Test
+  void shouldFindRunsByIdOrNameInAnyProject() {
+    RunFinder finder = queries.finder();
+    assertThat(finder.find(List.of("r2", "alpha", TRICKY, "nothing")))
+        .extracting(FoundRun::runId, FoundRun::project, FoundRun::name)
+        .containsExactly(tuple("r1", P, "alpha"), tuple("r2", P, "beta"), tuple("r4", P, TRICKY));
+    assertThat(finder.resolve(List.of("gamma", "r1"), null))
+        .extracting(FoundRun::runId)
+        .containsExactly("r3", "r1");
+    assertThat(finder.resolve(List.of("g1-name"), G))
+        .extracting(FoundRun::runId)
+        .containsExactly("g1");
+    assertThatThrownBy(() -> finder.resolve(List.of("gamma"), G))
+        .isInstanceOf(RunNotFoundException.class)
+        .hasMessage("no run has the id or name 'gamma' in project " + G);
+    assertThat(finder.projects()).containsExactly(G, TRICKY, "shared", P);
+    assertThat(queries.forTeam("other").finder().projects()).containsExactly("shared");
+    assertThat(queries.forTeam("other").finder().find(List.of("s1", "s2")))
+        .extracting(FoundRun::runId, FoundRun::team)
+        .containsExactly(tuple("s2", "other"));
+  }
+
+  @Test
+  void shouldTellWhetherTheServerAnswersAndHoldsTheTables() {
+    assertThat(queries.serverVersion()).matches("\\d+\\.\\d+.*");
+    assertThat(queries.hasTables()).isTrue();
+    try (RunQueries empty = new RunQueries(client, database + "_none")) {
+      assertThat(empty.hasTables()).isFalse();
+    }
   }
 
   @Test

@@ -1,6 +1,10 @@
 package dev.runstream.sink.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.Json;
+import dev.runstream.query.internal.Sql;
+import dev.runstream.query.internal.Tables;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

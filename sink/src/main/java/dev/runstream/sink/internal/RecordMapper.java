@@ -1,8 +1,15 @@
 package dev.runstream.sink.internal;
 
+import static dev.runstream.query.internal.Tables.ATTR_CONFIG;
+import static dev.runstream.query.internal.Tables.ATTR_NOTES;
+import static dev.runstream.query.internal.Tables.ATTR_SUMMARY;
+import static dev.runstream.query.internal.Tables.ATTR_TAGS;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.query.internal.ConfigFlattener;
+import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.AvroDeserializer;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
@@ -54,13 +61,6 @@ public final class RecordMapper {
   public static final String METRIC_DEFINED = "metric_defined";
   public static final String SUMMARY_UPDATED = "summary_updated";
   public static final String NOTES_UPDATED = "notes_updated";
-
-  /** Attributes of {@code run_attributes}: the current value of what a run may update. */
-  public static final String ATTR_CONFIG = "config";
-
-  public static final String ATTR_TAGS = "tags";
-  public static final String ATTR_NOTES = "notes";
-  public static final String ATTR_SUMMARY = "summary";
 
   private static final Logger log = LoggerFactory.getLogger(RecordMapper.class);
   private static final ObjectMapper JSON = new ObjectMapper();

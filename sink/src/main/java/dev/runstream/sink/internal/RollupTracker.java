@@ -1,5 +1,6 @@
 package dev.runstream.sink.internal;
 
+import dev.runstream.query.internal.RollupLevels;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -49,8 +50,9 @@ public final class RollupTracker {
   public static final int DEFAULT_MAX_KNOWN = 100_000;
 
   private static final Logger log = LoggerFactory.getLogger(RollupTracker.class);
-  private static final int LEVELS = Rollups.LEVELS.size();
-  private static final int[] WIDTHS = Rollups.LEVELS.stream().mapToInt(Integer::intValue).toArray();
+  private static final int LEVELS = RollupLevels.LEVELS.size();
+  private static final int[] WIDTHS =
+      RollupLevels.LEVELS.stream().mapToInt(Integer::intValue).toArray();
 
   /** Series in the order of the rollup table's key, which puts the metric before the run. */
   private static final Comparator<Rollups.Series> KEY_ORDER =
@@ -442,7 +444,7 @@ public final class RollupTracker {
       while (to < changed.size() && sameMetric(first, changed.get(to).getKey())) {
         to++;
       }
-      for (int width : Rollups.LEVELS) {
+      for (int width : RollupLevels.LEVELS) {
         for (int i = from; i < to; i++) {
           for (Bucket b : changed.get(i).getValue().dirty) {
             if (b.width == width) {
@@ -496,7 +498,7 @@ public final class RollupTracker {
       throws Exception {
     Map<Rollups.Series, Known> rolledUp = new HashMap<>();
     for (Rollups.Row r : writer.loadRollups(series)) {
-      int level = Rollups.LEVELS.indexOf(r.width());
+      int level = RollupLevels.LEVELS.indexOf(r.width());
       if (level >= 0 && series.contains(r.series())) {
         rolledUp.computeIfAbsent(r.series(), s -> new Known()).open[level] = Bucket.of(r);
       }

@@ -1,5 +1,9 @@
 package dev.runstream.sink.internal;
 
+import static dev.runstream.query.internal.RollupLevels.LEVELS;
+
+import dev.runstream.query.internal.Sql;
+import dev.runstream.query.internal.Tables;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -37,9 +41,6 @@ import java.util.TreeMap;
  * unless clocks go backwards by more than the time between the two writes).
  */
 public final class Rollups {
-  /** Bucket widths in steps, finest first; each is a multiple of the previous. */
-  public static final List<Integer> LEVELS = List.of(4, 16, 32, 64, 128, 256);
-
   /** The levels migration 2 created; its backfill builds exactly these, whatever comes later. */
   static final List<Integer> LEVELS_V2 = List.of(4, 16, 64, 256);
 
@@ -71,28 +72,6 @@ public final class Rollups {
     public StepRange merge(StepRange other) {
       return new StepRange(Math.min(min, other.min), Math.max(max, other.max));
     }
-  }
-
-  /** The widest level that divides {@code width}, or 1 (raw points) when none does. */
-  public static int widestDividing(long width) {
-    int chosen = 1;
-    for (int level : LEVELS) {
-      if (width % level == 0) {
-        chosen = level;
-      }
-    }
-    return chosen;
-  }
-
-  /** The widest level not wider than {@code width}, or 1 (raw points) when every level is wider. */
-  public static int levelFor(long width) {
-    int chosen = 1;
-    for (int level : LEVELS) {
-      if (level <= width) {
-        chosen = level;
-      }
-    }
-    return chosen;
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.runstream.sink.internal;
 
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.Json;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 

@@ -1,5 +1,6 @@
 package dev.runstream.sink.internal;
 
+import dev.runstream.query.internal.Tables;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;

@@ -1,5 +1,8 @@
 package dev.runstream.sink.internal;
 
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.Sql;
+import dev.runstream.query.internal.Tables;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;

@@ -3,6 +3,12 @@ package dev.runstream.sink.bench;
 import com.clickhouse.client.api.Client;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runstream.deploy.LocalStack;
+import dev.runstream.query.LeaderboardEntry;
+import dev.runstream.query.MetricCurve;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.RollupLevels;
+import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.AvroSerializer;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
@@ -12,16 +18,11 @@ import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.sink.ClickHouseSchema;
 import dev.runstream.sink.ClickHouseSink;
-import dev.runstream.sink.LeaderboardEntry;
-import dev.runstream.sink.MetricCurve;
-import dev.runstream.sink.RunQueries;
 import dev.runstream.sink.SinkConfig;
-import dev.runstream.sink.internal.ClickHouseHttp;
 import dev.runstream.sink.internal.EncodedRows;
 import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Rollups;
 import dev.runstream.sink.internal.TableWriter;
-import dev.runstream.sink.internal.Tables;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -276,7 +277,7 @@ public final class SinkBench {
     // the points' view is named to run last, so a block's points are in only after its rollups.
     Map<String, String> views = new LinkedHashMap<>();
     if (rollups) {
-      for (int width : Rollups.LEVELS) {
+      for (int width : RollupLevels.LEVELS) {
         views.put("rollups_" + width + "_mv", rollupSelect(db, width));
       }
     }
@@ -610,7 +611,7 @@ public final class SinkBench {
       // 1 % of the points stored a second time, as a replayed batch would.
       http.execute(
           String.format(Locale.ROOT, insertPoints, steps, points, "WHERE number % 100 = 0"));
-      for (String sql : Rollups.backfillStatements(Rollups.LEVELS)) {
+      for (String sql : Rollups.backfillStatements(RollupLevels.LEVELS)) {
         http.execute(String.format(sql, "`" + db + "`", "String", ""));
       }
       System.out.printf(

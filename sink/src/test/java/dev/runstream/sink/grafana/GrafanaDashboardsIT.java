@@ -11,7 +11,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.ConfigFlattener;
+import dev.runstream.query.internal.Json;
+import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.AvroSerializer;
+import dev.runstream.schemas.MetricGoals;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
@@ -32,12 +37,8 @@ import dev.runstream.sink.SinkConfig;
 import dev.runstream.sink.grafana.Dashboards.Dashboard;
 import dev.runstream.sink.grafana.Dashboards.Variable;
 import dev.runstream.sink.grafana.GrafanaSql.Selection;
-import dev.runstream.sink.internal.ClickHouseHttp;
-import dev.runstream.sink.internal.ConfigFlattener;
 import dev.runstream.sink.internal.EncodedRows;
-import dev.runstream.sink.internal.Json;
 import dev.runstream.sink.internal.RecordMapper;
-import dev.runstream.sink.internal.Tables;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -207,10 +208,17 @@ class GrafanaDashboardsIT {
     updateTags(r3, T0 + 11 * MINUTE, List.of("sweep", "best"));
 
     // loss falls to its best at step 60 and rises again, so final and best differ.
+    // perplexity has no goal by its name alone; r1 declares it minimised.
     log(
         r1,
         100,
-        Map.of("loss", s -> (s - 60.0) * (s - 60.0) / 3600 + 0.1, "accuracy", s -> s / 100.0));
+        Map.of(
+            "loss",
+            s -> (s - 60.0) * (s - 60.0) / 3600 + 0.1,
+            "accuracy",
+            s -> s / 100.0,
+            "perplexity",
+            s -> (s - 30.0) * (s - 30.0) + 5));
     log(r2, 100, Map.of("loss", s -> s == 50 ? 100.0 : s == 60 ? Double.NaN : 2.0 / (s + 1)));
     log(r3, 50, Map.of("loss", s -> 0.5 + s * 0.01));
     log(r4, 10, Map.of("loss", s -> 3.0));
@@ -221,6 +229,7 @@ class GrafanaDashboardsIT {
     point(r1, 0, 1000, T0 + 20 * MINUTE, Map.of("loss", 0.95));
     r1.goals.put("loss", Goal.MINIMIZE);
     r1.goals.put("accuracy", Goal.MAXIMIZE);
+    r1.goals.put("perplexity", Goal.MINIMIZE);
 
     for (int i = 0; i < 10; i++) {
       system(
@@ -643,10 +652,7 @@ class GrafanaDashboardsIT {
   }
 
   private static boolean minimizes(SeededRun r, String metric) {
-    Goal g = r.goals.getOrDefault(metric, Goal.NONE);
-    return g == Goal.MINIMIZE
-        || (g == Goal.NONE
-            && (metric.toLowerCase().contains("loss") || metric.toLowerCase().contains("error")));
+    return MetricGoals.resolve(r.goals.getOrDefault(metric, Goal.NONE), metric) == Goal.MINIMIZE;
   }
 
   // ---- the tests --------------------------------------------------------------------------------
@@ -785,6 +791,13 @@ class GrafanaDashboardsIT {
     assertThat(runRows(panel(runsDashboard, "Runs (", selection().set("metric", "accuracy"))))
         .as("accuracy is maximized (declared goal)")
         .isEqualTo(expectedRunRows("accuracy", FROM, TO, null));
+    List<List<Object>> perplexity = expectedRunRows("perplexity", FROM, TO, null);
+    assertThat(perplexity.get(2).subList(8, 10))
+        .as("r1 declared perplexity minimised: its best is the lowest")
+        .containsExactly(5.0, 30L);
+    assertThat(runRows(panel(runsDashboard, "Runs (", selection().set("metric", "perplexity"))))
+        .as("a declared goal wins over the name")
+        .isEqualTo(perplexity);
     assertThat(
             runRows(
                 panel(runsDashboard, "Runs (", selection().set("config_key", "lr", "momentum"))))

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.clickhouse.client.api.Client;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.Severity;
 import dev.runstream.sink.ClickHouseSchema;

@@ -2,6 +2,7 @@ package dev.runstream.sink.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runstream.query.internal.Tables;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

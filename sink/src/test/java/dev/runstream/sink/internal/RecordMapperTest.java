@@ -3,6 +3,7 @@ package dev.runstream.sink.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.runstream.query.internal.RowBinaryReader;
 import dev.runstream.schemas.AvroSerializer;
 import dev.runstream.schemas.InMemorySchemaRegistry;
 import dev.runstream.schemas.Topics;

@@ -7,6 +7,10 @@ import com.clickhouse.client.api.Client;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.junit.LocalStackExtension;
+import dev.runstream.query.internal.ClickHouseHttp;
+import dev.runstream.query.internal.RollupLevels;
+import dev.runstream.query.internal.Sql;
+import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.sink.ClickHouseSchema;
 import java.util.ArrayList;
@@ -156,7 +160,7 @@ class RollupTrackerIT {
 
     List<List<String>> folded = rollupRows();
     // Every bucket recomputed by the SQL from the stored points, with newer versions.
-    for (String sql : Rollups.backfillStatements(Rollups.LEVELS)) {
+    for (String sql : Rollups.backfillStatements(RollupLevels.LEVELS)) {
       http.execute(String.format(sql, Sql.identifier(database), "String", ""));
     }
     List<List<String>> recomputed = rollupRows();

@@ -3,6 +3,7 @@ package dev.runstream.sink.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.runstream.query.internal.RollupLevels;
 import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -67,7 +68,7 @@ class RollupTrackerTest {
       refreshes++;
       touched.forEach(
           (s, range) -> {
-            for (int width : Rollups.LEVELS) {
+            for (int width : RollupLevels.LEVELS) {
               for (long b = range.min() / width; b <= range.max() / width; b++) {
                 Rollups.Row row = compute(s, width, b);
                 if (row != null) {
@@ -107,7 +108,7 @@ class RollupTrackerTest {
           continue;
         }
         long max = stored.lastKey();
-        for (int width : Rollups.LEVELS) {
+        for (int width : RollupLevels.LEVELS) {
           Rollups.Row row = rollups.get(new Key(s, width, max / width));
           if (row != null) {
             out.add(row);
@@ -165,7 +166,7 @@ class RollupTrackerTest {
       Map<Key, Rollups.Row> out = new HashMap<>();
       points.forEach(
           (s, stored) -> {
-            for (int width : Rollups.LEVELS) {
+            for (int width : RollupLevels.LEVELS) {
               for (long step : stored.keySet()) {
                 out.computeIfAbsent(
                     new Key(s, width, step / width), k -> compute(s, width, step / width));
@@ -287,7 +288,7 @@ class RollupTrackerTest {
     assertThat(writes).hasSize(1);
     List<Rollups.Row> rows = writes.get(0);
     int buckets = 0;
-    for (int width : Rollups.LEVELS) {
+    for (int width : RollupLevels.LEVELS) {
       buckets += (600 + width - 1) / width; // steps 0..599
     }
     assertThat(rows).hasSize(series.size() * buckets);

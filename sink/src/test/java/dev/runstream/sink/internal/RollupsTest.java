@@ -2,6 +2,7 @@ package dev.runstream.sink.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runstream.query.internal.RollupLevels;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,27 +12,27 @@ class RollupsTest {
 
   @Test
   void shouldPickTheWidestLevelNotWiderThanTheBucket() {
-    assertThat(Rollups.levelFor(1)).isEqualTo(1);
-    assertThat(Rollups.levelFor(3)).isEqualTo(1);
-    assertThat(Rollups.levelFor(4)).isEqualTo(4);
-    assertThat(Rollups.levelFor(20)).isEqualTo(16);
-    assertThat(Rollups.levelFor(255)).isEqualTo(128);
-    assertThat(Rollups.levelFor(1_000_000)).isEqualTo(256);
+    assertThat(RollupLevels.levelFor(1)).isEqualTo(1);
+    assertThat(RollupLevels.levelFor(3)).isEqualTo(1);
+    assertThat(RollupLevels.levelFor(4)).isEqualTo(4);
+    assertThat(RollupLevels.levelFor(20)).isEqualTo(16);
+    assertThat(RollupLevels.levelFor(255)).isEqualTo(128);
+    assertThat(RollupLevels.levelFor(1_000_000)).isEqualTo(256);
   }
 
   @Test
   void shouldReadEveryBucketWidthFrom16To256FromOneLevel() {
     // The curves round a width up to a multiple of the widest level not wider than it.
     for (long width = 16; width <= 256; width++) {
-      long level = Rollups.levelFor(width);
+      long level = RollupLevels.levelFor(width);
       long bucket = (width + level - 1) / level * level;
-      assertThat(Rollups.widestDividing(bucket)).as("width %d", width).isEqualTo(bucket);
+      assertThat(RollupLevels.widestDividing(bucket)).as("width %d", width).isEqualTo(bucket);
     }
-    assertThat(Rollups.widestDividing(32)).isEqualTo(32);
-    assertThat(Rollups.widestDividing(96)).isEqualTo(32);
-    assertThat(Rollups.widestDividing(20)).isEqualTo(4);
-    assertThat(Rollups.widestDividing(1024)).isEqualTo(256);
-    assertThat(Rollups.widestDividing(6)).isEqualTo(1);
+    assertThat(RollupLevels.widestDividing(32)).isEqualTo(32);
+    assertThat(RollupLevels.widestDividing(96)).isEqualTo(32);
+    assertThat(RollupLevels.widestDividing(20)).isEqualTo(4);
+    assertThat(RollupLevels.widestDividing(1024)).isEqualTo(256);
+    assertThat(RollupLevels.widestDividing(6)).isEqualTo(1);
   }
 
   @Test
@@ -43,7 +44,7 @@ class RollupsTest {
         touched, new Rollups.Series("t", "p", "r'1", "loss"), new Rollups.StepRange(70, 70));
     List<String> sql = Rollups.refreshStatements("`db`", touched);
 
-    assertThat(sql).hasSize(Rollups.LEVELS.size());
+    assertThat(sql).hasSize(RollupLevels.LEVELS.size());
     assertThat(sql.get(0))
         .contains("FROM `db`.metrics WHERE")
         .contains("argMax(value, seq)")
@@ -73,7 +74,7 @@ class RollupsTest {
     List<String> sql = Rollups.refreshStatements("`db`", touched);
 
     // p: 1,000 series, then 1 more, then the distant one; other: one.
-    assertThat(sql).hasSize(4 * Rollups.LEVELS.size());
+    assertThat(sql).hasSize(4 * RollupLevels.LEVELS.size());
     List<String> raw = sql.subList(0, 4);
     assertThat(raw).allSatisfy(s -> assertThat(s.length()).isLessThan(100_000));
     assertThat(raw)

@@ -3,6 +3,8 @@ package dev.runstream.sink.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.clickhouse.client.api.ServerException;
+import dev.runstream.query.internal.RollupLevels;
+import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.AvroSerializer;
 import dev.runstream.schemas.InMemorySchemaRegistry;
 import dev.runstream.schemas.SchemaRegistry;
@@ -242,7 +244,7 @@ class SinkWorkerTest {
   private static void assertBucketsOfSteps1And2(List<Rollups.Row> rows) {
     List<org.assertj.core.groups.Tuple> expected = new ArrayList<>();
     for (String metric : List.of("loss", "acc")) {
-      for (int width : Rollups.LEVELS) {
+      for (int width : RollupLevels.LEVELS) {
         expected.add(org.assertj.core.groups.Tuple.tuple(metric, width, 0L, 2L));
       }
     }

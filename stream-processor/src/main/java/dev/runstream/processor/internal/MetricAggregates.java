@@ -1,14 +1,11 @@
 package dev.runstream.processor.internal;
 
+import dev.runstream.schemas.MetricGoals;
 import dev.runstream.schemas.avro.Goal;
 import dev.runstream.schemas.avro.MetricAggregate;
-import java.util.Locale;
-import java.util.Set;
 
 /** Folds metric points into a {@link MetricAggregate}, and infers a metric's goal from its name. */
 public final class MetricAggregates {
-  private static final Set<String> MAXIMISED = Set.of("acc", "accuracy", "f1", "auc");
-
   private MetricAggregates() {}
 
   /** The aggregate of a metric before its first point, judged by {@code goal}. */
@@ -42,26 +39,11 @@ public final class MetricAggregates {
   }
 
   /**
-   * The goal W&B users expect from a name alone: a word containing {@code loss} or {@code error} is
-   * minimised; {@code acc}, {@code accuracy}, {@code f1} or {@code auc} is maximised; anything else
-   * has no goal. Words are split at anything that is not a letter or digit and where camelCase
-   * changes case, and a word also counts without its trailing digits, so {@code val/acc}, {@code
-   * top1_accuracy}, {@code acc1}, {@code valAcc} and {@code trainLoss} have goals but {@code
-   * accumulated_tokens} does not.
+   * The goal of {@code metric} by its name: {@link MetricGoals#infer}, the rule every module
+   * shares.
    */
   public static Goal inferGoal(String metric) {
-    String[] words =
-        metric.replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT).split("[^a-z0-9]+");
-    boolean maximise = false;
-    for (String word : words) {
-      if (word.contains("loss") || word.contains("error")) {
-        return Goal.MINIMIZE;
-      }
-      if (MAXIMISED.contains(word) || MAXIMISED.contains(word.replaceFirst("[0-9]+$", ""))) {
-        maximise = true;
-      }
-    }
-    return maximise ? Goal.MAXIMIZE : Goal.NONE;
+    return MetricGoals.infer(metric);
   }
 
   /**
