@@ -5,20 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import dev.runstream.deploy.internal.IoUtil;
 import dev.runstream.deploy.internal.JavaRuntime;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Starting, closing and crashing stacks of their own; no server may be left behind. */
-@ExtendWith(LocalStackExtension.class)
 class LocalStackLifecycleIT {
   private static final Logger LOG = LoggerFactory.getLogger(LocalStackLifecycleIT.class);
 
@@ -85,17 +82,19 @@ class LocalStackLifecycleIT {
   }
 
   @Test
-  void serversNamedByEnvironmentVariablesAreReusedNotStarted(LocalStack shared) {
+  void serversNamedByEnvironmentVariablesAreReusedNotStarted() {
     Path dataDir = tmp.resolve("reusing");
-    try (LocalStack stack =
-        LocalStack.builder()
-            .environment(
-                Map.of(
-                    "KAFKA_BOOTSTRAP", shared.kafkaBootstrap(),
-                    "SCHEMA_REGISTRY_URL", shared.schemaRegistryUrl() + "/",
-                    "CLICKHOUSE_URL", shared.clickhouseUrl()))
-            .dataDir(dataDir)
-            .start()) {
+    try (LocalStack shared =
+            LocalStack.builder().dataDir(tmp.resolve("shared")).useEnvironment(false).start();
+        LocalStack stack =
+            LocalStack.builder()
+                .environment(
+                    Map.of(
+                        "KAFKA_BOOTSTRAP", shared.kafkaBootstrap(),
+                        "SCHEMA_REGISTRY_URL", shared.schemaRegistryUrl() + "/",
+                        "CLICKHOUSE_URL", shared.clickhouseUrl()))
+                .dataDir(dataDir)
+                .start()) {
       assertThat(stack.kafkaBootstrap()).isEqualTo(shared.kafkaBootstrap());
       assertThat(stack.schemaRegistryUrl()).isEqualTo(shared.schemaRegistryUrl());
       assertThat(stack.clickhouseUrl()).isEqualTo(shared.clickhouseUrl());
@@ -106,8 +105,9 @@ class LocalStackLifecycleIT {
           .contains("reused from CLICKHOUSE_URL")
           .doesNotContain("started here");
       assertThat(StackProcesses.of(dataDir)).isEmpty();
+      stack.close();
+      // Closing it left the shared servers alone.
+      assertThat(shared.servers()).allSatisfy(s -> assertThat(s.isRunning()).isTrue());
     }
-    // Closing it left the shared servers alone.
-    assertThat(shared.servers()).allSatisfy(s -> assertThat(s.isRunning()).isTrue());
   }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.clickhouse.client.api.Client;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.ConfigUpdated;
 import dev.runstream.schemas.avro.MetricBatch;
@@ -21,6 +20,7 @@ import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Rollups;
 import dev.runstream.sink.internal.TableWriter;
 import dev.runstream.sink.internal.Tables;
+import dev.runstream.testing.LocalStackExtension;
 import java.io.ByteArrayOutputStream;
 import java.time.Instant;
 import java.util.ArrayList;

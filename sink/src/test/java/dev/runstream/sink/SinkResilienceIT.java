@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.clickhouse.client.api.Client;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.schemas.AvroSerializer;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
@@ -16,6 +15,7 @@ import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.sink.internal.ClickHouseHttp;
+import dev.runstream.testing.LocalStackExtension;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
