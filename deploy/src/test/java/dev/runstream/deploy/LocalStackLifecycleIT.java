@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -38,6 +39,42 @@ class LocalStackLifecycleIT {
     assertThat(StackProcesses.of(dataDir)).isEmpty();
     assertThat(dataDir).doesNotExist();
     assertThat(stack.servers()).allSatisfy(s -> assertThat(s.isRunning()).isFalse());
+  }
+
+  @Test
+  void aKeptDataDirectoryGivesEveryServerItsDataBackOnNewPorts() throws Exception {
+    Path dataDir = tmp.resolve("kept");
+    String topic = "kept-" + UUID.randomUUID();
+    String schema =
+        "{\"type\":\"record\",\"name\":\"Kept\",\"namespace\":\"dev.runstream.test\","
+            + "\"fields\":[{\"name\":\"step\",\"type\":\"long\"}]}";
+    String firstKafka;
+    int schemaId;
+    try (LocalStack stack =
+        LocalStack.builder().dataDir(dataDir).keepDataDir(true).useEnvironment(false).start()) {
+      firstKafka = stack.kafkaBootstrap();
+      StackClients.produce(stack.kafkaBootstrap(), topic, "run-1", "before");
+      // Another subject first, so the schema under test does not get id 1 by chance alone.
+      StackClients.registerSchema(stack, "other-value", schema.replace("Kept", "Other"));
+      schemaId = StackClients.registerSchema(stack, topic + "-value", schema);
+      StackClients.clickhouse(stack, "CREATE TABLE kept (x UInt32) ENGINE = MergeTree ORDER BY x");
+      StackClients.clickhouse(stack, "INSERT INTO kept VALUES (42)");
+    }
+    assertThat(dataDir).isDirectory();
+    assertThat(StackProcesses.of(dataDir)).isEmpty();
+
+    try (LocalStack stack =
+        LocalStack.builder().dataDir(dataDir).keepDataDir(true).useEnvironment(false).start()) {
+      LOG.info("kafka was at {}, is now at {}", firstKafka, stack.kafkaBootstrap());
+      assertThat(StackClients.consumeAll(stack.kafkaBootstrap(), topic, 1))
+          .containsExactly("before");
+      assertThat(StackClients.clickhouse(stack, "SELECT sum(x) FROM kept")).isEqualTo("42");
+      assertThat(StackClients.schemaById(stack, schemaId)).contains("dev.runstream.test", "Kept");
+      // Registering the same schema again gives the id the records already carry.
+      assertThat(StackClients.registerSchema(stack, topic + "-value", schema)).isEqualTo(schemaId);
+    }
+    assertThat(LocalStack.deleteDataDir(dataDir)).isTrue();
+    assertThat(dataDir).doesNotExist();
   }
 
   @Test
