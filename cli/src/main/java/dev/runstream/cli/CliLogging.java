@@ -46,9 +46,9 @@ final class CliLogging {
     p.put(PREFIX + "showLogName", "false");
     p.put(PREFIX + "showShortLogName", "true");
     switch (verbosity) {
-      case QUIET -> levels(p, "error", "error", "error", "error", "error");
-      case NORMAL -> levels(p, "warn", "warn", "error", "error", "error");
-      case VERBOSE -> levels(p, "info", "debug", "warn", "warn", "warn");
+      case QUIET -> levels(p, "error", "error", "error", "error", "error", "error");
+      case NORMAL -> levels(p, "warn", "warn", "error", "error", "error", "error");
+      case VERBOSE -> levels(p, "info", "debug", "debug", "warn", "warn", "warn");
     }
     return p;
   }
@@ -62,9 +62,9 @@ final class CliLogging {
     p.put(PREFIX + "showLogName", "true");
     p.put(PREFIX + "showShortLogName", "false");
     switch (verbosity) {
-      case QUIET -> levels(p, "error", "error", "error", "error", "error");
-      case NORMAL -> levels(p, "info", "info", "warn", "warn", "error");
-      case VERBOSE -> levels(p, "info", "debug", "info", "info", "info");
+      case QUIET -> levels(p, "error", "error", "error", "error", "error", "error");
+      case NORMAL -> levels(p, "info", "info", "warn", "warn", "warn", "error");
+      case VERBOSE -> levels(p, "info", "debug", "debug", "info", "info", "info");
     }
     return p;
   }
@@ -77,13 +77,15 @@ final class CliLogging {
       Map<String, String> p,
       String others,
       String runstream,
+      String sdk,
       String clients,
       String kafka,
       String kafkaRetries) {
     p.put(PREFIX + "defaultLogLevel", others);
     p.put(PREFIX + "log.dev.runstream", runstream);
-    // The SDK's own warnings (spilling to disk, ...) are for a training job's log, not the demo's.
-    p.put(PREFIX + "log.dev.runstream.sdk", runstream.equals("info") ? "warn" : runstream);
+    // The SDK's warnings (Kafka slow to answer, records spilled to disk and replayed) are for a
+    // training job's log; a command that uses the SDK (demo, sync) reports what failed itself.
+    p.put(PREFIX + "log.dev.runstream.sdk", sdk);
     p.put(PREFIX + "log.org.apache.kafka", kafka);
     p.put(PREFIX + "log." + SENDER, kafkaRetries);
     p.put(PREFIX + "log." + TRANSACTIONS, kafkaRetries);

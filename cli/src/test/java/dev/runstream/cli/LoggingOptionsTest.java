@@ -59,6 +59,7 @@ class LoggingOptionsTest {
     assertThat(p)
         .containsEntry(KAFKA, "error")
         .containsEntry(RUNSTREAM, "warn")
+        .containsEntry("org.slf4j.simpleLogger.log.dev.runstream.sdk", "error")
         .containsEntry(DEFAULT, "warn")
         .containsEntry(THREAD, "false");
   }
