@@ -6,6 +6,8 @@ import java.util.Objects;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code runstream} command. Exit codes: 0 done, 1 failed (the message says why and what to
@@ -39,6 +41,8 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class
     })
 public final class RunstreamCli {
+  @Mixin LoggingOptions logging;
+
   private final Map<String, String> env;
   private final Terminal terminal;
 
@@ -80,6 +84,12 @@ public final class RunstreamCli {
     CommandLine commandLine =
         new CommandLine(new RunstreamCli(Objects.requireNonNull(env, "env"), terminal));
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    // Logging is chosen once the flags are known and before any command makes a logger.
+    commandLine.setExecutionStrategy(
+        parsed -> {
+          CliLogging.apply(logging(parsed));
+          return new CommandLine.RunLast().execute(parsed);
+        });
     // A ParameterException a command throws is an argument error, like picocli's own: usage and 2.
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
@@ -104,6 +114,19 @@ public final class RunstreamCli {
           return 1;
         });
     return commandLine;
+  }
+
+  /**
+   * The logging properties of the parsed command: a server's for {@code runstream up} in the
+   * foreground (also the process {@code up --detach} starts), a terminal's for every other command.
+   */
+  static Map<String, String> logging(ParseResult parsed) {
+    CliLogging.Verbosity verbosity = LoggingOptions.verbosity(parsed);
+    ParseResult command = LoggingOptions.last(parsed);
+    boolean server =
+        command.commandSpec().userObject() instanceof UpCommand
+            && !command.hasMatchedOption("--detach");
+    return server ? CliLogging.server(verbosity) : CliLogging.console(verbosity);
   }
 
   /**

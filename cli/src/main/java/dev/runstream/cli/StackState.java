@@ -14,15 +14,38 @@ import java.util.Properties;
 
 /**
  * What {@code runstream up} is running, written to a file so {@code down} and the other commands
- * can find it: the owning process and the servers' addresses. The file lives in {@code
- * $RUNSTREAM_HOME} (default {@code ~/.runstream}).
+ * can find it: the owning process, the servers' addresses and where they keep their data. The file
+ * lives in {@code $RUNSTREAM_HOME} (default {@code ~/.runstream}).
  *
  * @param pid the process of {@code runstream up}
  * @param endpoints where its servers listen
  * @param log where the detached process writes its output, or empty
+ * @param dataDir the stack's data directory, or empty when not known
  */
-public record StackState(long pid, Endpoints endpoints, String log) {
+public record StackState(long pid, Endpoints endpoints, String log, String dataDir) {
   private static final String FILE = "up.properties";
+
+  /** Names the data directory of {@code runstream up} instead of the default. */
+  public static final String ENV_DATA_DIR = "RUNSTREAM_DATA_DIR";
+
+  /** The state of a stack whose data directory is not known. */
+  public StackState(long pid, Endpoints endpoints, String log) {
+    this(pid, endpoints, log, "");
+  }
+
+  /**
+   * The data directory of {@code runstream up}: {@code option} when given, else {@code
+   * $RUNSTREAM_DATA_DIR}, else {@code data} in {@link #home}.
+   */
+  public static Path dataDir(Map<String, String> env, Path option) {
+    if (option != null) {
+      return option.toAbsolutePath();
+    }
+    String configured = env.get(ENV_DATA_DIR);
+    return configured != null && !configured.isBlank()
+        ? Path.of(configured).toAbsolutePath()
+        : home(env).resolve("data");
+  }
 
   /** The directory of runstream's own files for this user. */
   public static Path home(Map<String, String> env) {
@@ -46,6 +69,7 @@ public record StackState(long pid, Endpoints endpoints, String log) {
     props.setProperty("registry", endpoints.schemaRegistryUrl());
     props.setProperty("clickhouse", endpoints.clickhouseUrl());
     props.setProperty("log", log);
+    props.setProperty("data", dataDir);
     Path tmp = file.resolveSibling(FILE + ".tmp");
     try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
       props.store(out, "runstream up");
@@ -75,7 +99,8 @@ public record StackState(long pid, Endpoints endpoints, String log) {
                     props.getProperty("kafka"),
                     props.getProperty("registry"),
                     props.getProperty("clickhouse")),
-                props.getProperty("log", "")));
+                props.getProperty("log", ""),
+                props.getProperty("data", "")));
       }
     } catch (IOException | NumberFormatException e) {
       // An unreadable file is as good as none: the stack it described is not reachable.

@@ -25,13 +25,16 @@ import picocli.CommandLine.Spec;
       "Starts the local stack (Kafka, schema registry, ClickHouse), the stream processor and the"
           + " sink, prints where everything listens, and runs until Ctrl-C (or `runstream down`"
           + " with --detach). The processor and the sink read their usual environment variables"
-          + " (RUNSTREAM_CRASHED_AFTER_MS, RUNSTREAM_WEBHOOK_URLS, RUNSTREAM_DETECTORS_FILE, ...)."
+          + " (RUNSTREAM_CRASHED_AFTER_MS, RUNSTREAM_WEBHOOK_URLS, RUNSTREAM_DETECTORS_FILE, ...).",
+      "The runs live in a data directory that outlives the stack: `up` again finds them;"
+          + " only `runstream down --delete-data` removes it."
     },
     footer = {
       "",
       "Examples:",
       "  runstream up",
-      "  runstream up --detach && runstream demo && runstream down"
+      "  runstream up --detach && runstream demo && runstream down",
+      "  runstream up --data-dir /data/runstream"
     },
     mixinStandardHelpOptions = true)
 final class UpCommand implements Callable<Integer> {
@@ -40,6 +43,14 @@ final class UpCommand implements Callable<Integer> {
 
   @Option(names = "--detach", description = "Run in the background; `runstream down` stops it.")
   boolean detach;
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Where Kafka, the registry, ClickHouse and the processor keep their data (default:"
+              + " $RUNSTREAM_DATA_DIR, else data in $RUNSTREAM_HOME, ~/.runstream/data).")
+  Path dataDir;
 
   @Option(
       names = "--timeout",
@@ -67,7 +78,20 @@ final class UpCommand implements Callable<Integer> {
   private int runInForeground(PrintWriter out, Map<String, String> env) throws Exception {
     out.println("Starting the local stack, the stream processor and the sink...");
     out.flush();
-    LocalStack stack = LocalStack.start();
+    Path data = StackState.dataDir(env, dataDir);
+    LocalStack stack;
+    try {
+      stack = LocalStack.builder().dataDir(data).keepDataDir(true).start();
+    } catch (IllegalArgumentException e) {
+      throw new CliException(
+          "cannot keep the stack's data in "
+              + data
+              + ": "
+              + e.getMessage()
+              + "; choose another with --data-dir or "
+              + StackState.ENV_DATA_DIR,
+          e);
+    }
     try {
       // The stack closes the pipeline before it stops Kafka, on close() and on Ctrl-C alike: the
       // processor's last transaction and the sink's last commit need the broker.
@@ -83,7 +107,8 @@ final class UpCommand implements Callable<Integer> {
         new StackState(
             pid,
             new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()),
-            env.getOrDefault("RUNSTREAM_UP_LOG", ""));
+            env.getOrDefault("RUNSTREAM_UP_LOG", ""),
+            stack.dataDir().toString());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -118,7 +143,9 @@ final class UpCommand implements Callable<Integer> {
                     "-cp",
                     System.getProperty("java.class.path"),
                     RunstreamCli.class.getName(),
-                    "up"))
+                    "up",
+                    "--data-dir",
+                    StackState.dataDir(env, dataDir).toString()))
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -161,6 +188,8 @@ final class UpCommand implements Callable<Integer> {
           schema registry  %s
           clickhouse       %s
           processor, sink  running
+          data             %s
+                           (kept by `runstream down`; `runstream down --delete-data` removes it)
         Point a training job at it:
           export KAFKA_BOOTSTRAP=%s
           export SCHEMA_REGISTRY_URL=%s
@@ -170,6 +199,7 @@ final class UpCommand implements Callable<Integer> {
         e.kafkaBootstrap(),
         e.schemaRegistryUrl(),
         e.clickhouseUrl(),
+        state.dataDir().isEmpty() ? "(not known)" : state.dataDir(),
         e.kafkaBootstrap(),
         e.schemaRegistryUrl());
   }

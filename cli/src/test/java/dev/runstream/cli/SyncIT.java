@@ -3,11 +3,11 @@ package dev.runstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.sdk.Mode;
 import dev.runstream.sdk.Run;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.Runstream;
+import dev.runstream.testing.LocalStackExtension;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;

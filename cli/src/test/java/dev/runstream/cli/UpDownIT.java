@@ -16,8 +16,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code up --detach}, a demo against it, and {@code down}, as a user runs them. */
-@Timeout(300)
+/**
+ * {@code up --detach}, a demo against it, {@code down}, and {@code up} again on the runs it kept,
+ * as a user runs them.
+ */
+@Timeout(480)
 class UpDownIT {
 
   private record Result(int exit, String out, String err) {}
@@ -38,9 +41,13 @@ class UpDownIT {
     env.keySet().removeAll(List.of("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CLICKHOUSE_URL"));
     env.put("RUNSTREAM_HOME", home.toString());
 
+    Path data = home.resolve("data");
     Result up = run(env, "up", "--detach");
     assertThat(up.exit()).as(up.out() + up.err()).isZero();
-    assertThat(up.out()).contains("runstream is up", "export KAFKA_BOOTSTRAP=127.0.0.1:");
+    assertThat(up.out())
+        .contains("runstream is up", "export KAFKA_BOOTSTRAP=127.0.0.1:")
+        .containsPattern("clickhouse +http://127\\.0\\.0\\.1:\\d+")
+        .contains("data             " + data);
     assertThat(home.resolve("up.properties")).exists();
     long pid = StackState.readLive(env).orElseThrow().pid();
     List<ProcessHandle> servers = ProcessHandle.of(pid).orElseThrow().descendants().toList();
@@ -62,7 +69,7 @@ class UpDownIT {
 
     Result down = run(env, "down");
     assertThat(down.exit()).as(down.out() + down.err()).isZero();
-    assertThat(down.out()).contains("Stopped.");
+    assertThat(down.out()).contains("Stopped.", "Its data stays in " + data);
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> assertThat(servers).noneMatch(ProcessHandle::isAlive));
@@ -75,5 +82,18 @@ class UpDownIT {
         .isLessThan(log.indexOf("local stack stopped"));
     assertThat(log).doesNotContain("could not be established");
     assertThat(run(env, "down").out()).contains("nothing to stop");
+    assertThat(data).isDirectory();
+
+    // Up again on the same data: the demo's runs are all there.
+    Result upAgain = run(env, "up", "--detach");
+    assertThat(upAgain.exit()).as(upAgain.out() + upAgain.err()).isZero();
+    Result listAgain = run(env, "runs", "list", "--project", "demo", "--format", "csv");
+    assertThat(listAgain.exit()).as(listAgain.out() + listAgain.err()).isZero();
+    assertThat(listAgain.out()).isEqualTo(list.out());
+
+    Result delete = run(env, "down", "--delete-data");
+    assertThat(delete.exit()).as(delete.out() + delete.err()).isZero();
+    assertThat(delete.out()).contains("Stopped.", "Deleted the data in " + data);
+    assertThat(data).doesNotExist();
   }
 }

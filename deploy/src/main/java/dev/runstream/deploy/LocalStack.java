@@ -112,6 +112,29 @@ public final class LocalStack implements AutoCloseable {
   }
 
   /**
+   * Deletes a data directory that a stack used and that no running stack uses any more, such as one
+   * kept with {@link Builder#keepDataDir(boolean)}. Blocks until done.
+   *
+   * @param dataDir the directory; a missing one is already deleted
+   * @return whether there was a directory to delete
+   * @throws IllegalArgumentException if the directory does not hold the marker a stack writes
+   *     there, so that a mistyped path never deletes someone's files
+   * @throws UncheckedIOException if a file cannot be deleted
+   */
+  public static boolean deleteDataDir(Path dataDir) {
+    Objects.requireNonNull(dataDir, "dataDir");
+    if (!Files.exists(dataDir)) {
+      return false;
+    }
+    if (!Files.isRegularFile(dataDir.resolve(MARKER_FILE))) {
+      throw new IllegalArgumentException(
+          dataDir + " is not the data directory of a runstream stack (no " + MARKER_FILE + ")");
+    }
+    IoUtil.deleteRecursively(dataDir);
+    return true;
+  }
+
+  /**
    * Returns a builder with defaults: all servers, environment variables honoured, a fresh data
    * directory deleted on close, 120 s startup timeout per server, 15 s graceful-stop timeout.
    *
@@ -471,7 +494,10 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Keeps the data directory on close (default {@code false}: it is deleted).
+     * Keeps the data directory on close (default {@code false}: it is deleted). A stack started
+     * again on a kept directory finds Kafka's topics, ClickHouse's tables and the registry's
+     * schemas (with their ids) as they were, on new ports; {@link LocalStack#deleteDataDir} removes
+     * it.
      *
      * @param keep whether to keep it
      * @return this builder

@@ -131,4 +131,21 @@ class LocalStackBuilderTest {
     assertThat(dataDir).doesNotExist();
     assertThat(StackProcesses.of(dataDir)).isEmpty();
   }
+
+  @Test
+  void deleteDataDirRemovesOnlyADirectoryAStackUsed() throws Exception {
+    Path stranger = Files.createDirectories(tmp.resolve("not-a-stack"));
+    Files.writeString(stranger.resolve("thesis.tex"), "years of work");
+    assertThatThrownBy(() -> LocalStack.deleteDataDir(stranger))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not the data directory of a runstream stack");
+    assertThat(stranger.resolve("thesis.tex")).exists();
+
+    Path used = Files.createDirectories(tmp.resolve("stack").resolve("kafka"));
+    Files.writeString(used.resolveSibling(".runstream-stack"), "marker");
+    Files.writeString(used.resolve("00000.log"), "records");
+    assertThat(LocalStack.deleteDataDir(used.getParent())).isTrue();
+    assertThat(used.getParent()).doesNotExist();
+    assertThat(LocalStack.deleteDataDir(used.getParent())).isFalse();
+  }
 }

@@ -5,20 +5,18 @@ import static org.awaitility.Awaitility.await;
 
 import dev.runstream.deploy.internal.IoUtil;
 import dev.runstream.deploy.internal.JavaRuntime;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Starting, closing and crashing stacks of their own; no server may be left behind. */
-@ExtendWith(LocalStackExtension.class)
 class LocalStackLifecycleIT {
   private static final Logger LOG = LoggerFactory.getLogger(LocalStackLifecycleIT.class);
 
@@ -41,6 +39,42 @@ class LocalStackLifecycleIT {
     assertThat(StackProcesses.of(dataDir)).isEmpty();
     assertThat(dataDir).doesNotExist();
     assertThat(stack.servers()).allSatisfy(s -> assertThat(s.isRunning()).isFalse());
+  }
+
+  @Test
+  void aKeptDataDirectoryGivesEveryServerItsDataBackOnNewPorts() throws Exception {
+    Path dataDir = tmp.resolve("kept");
+    String topic = "kept-" + UUID.randomUUID();
+    String schema =
+        "{\"type\":\"record\",\"name\":\"Kept\",\"namespace\":\"dev.runstream.test\","
+            + "\"fields\":[{\"name\":\"step\",\"type\":\"long\"}]}";
+    String firstKafka;
+    int schemaId;
+    try (LocalStack stack =
+        LocalStack.builder().dataDir(dataDir).keepDataDir(true).useEnvironment(false).start()) {
+      firstKafka = stack.kafkaBootstrap();
+      StackClients.produce(stack.kafkaBootstrap(), topic, "run-1", "before");
+      // Another subject first, so the schema under test does not get id 1 by chance alone.
+      StackClients.registerSchema(stack, "other-value", schema.replace("Kept", "Other"));
+      schemaId = StackClients.registerSchema(stack, topic + "-value", schema);
+      StackClients.clickhouse(stack, "CREATE TABLE kept (x UInt32) ENGINE = MergeTree ORDER BY x");
+      StackClients.clickhouse(stack, "INSERT INTO kept VALUES (42)");
+    }
+    assertThat(dataDir).isDirectory();
+    assertThat(StackProcesses.of(dataDir)).isEmpty();
+
+    try (LocalStack stack =
+        LocalStack.builder().dataDir(dataDir).keepDataDir(true).useEnvironment(false).start()) {
+      LOG.info("kafka was at {}, is now at {}", firstKafka, stack.kafkaBootstrap());
+      assertThat(StackClients.consumeAll(stack.kafkaBootstrap(), topic, 1))
+          .containsExactly("before");
+      assertThat(StackClients.clickhouse(stack, "SELECT sum(x) FROM kept")).isEqualTo("42");
+      assertThat(StackClients.schemaById(stack, schemaId)).contains("dev.runstream.test", "Kept");
+      // Registering the same schema again gives the id the records already carry.
+      assertThat(StackClients.registerSchema(stack, topic + "-value", schema)).isEqualTo(schemaId);
+    }
+    assertThat(LocalStack.deleteDataDir(dataDir)).isTrue();
+    assertThat(dataDir).doesNotExist();
   }
 
   @Test
@@ -85,17 +119,19 @@ class LocalStackLifecycleIT {
   }
 
   @Test
-  void serversNamedByEnvironmentVariablesAreReusedNotStarted(LocalStack shared) {
+  void serversNamedByEnvironmentVariablesAreReusedNotStarted() {
     Path dataDir = tmp.resolve("reusing");
-    try (LocalStack stack =
-        LocalStack.builder()
-            .environment(
-                Map.of(
-                    "KAFKA_BOOTSTRAP", shared.kafkaBootstrap(),
-                    "SCHEMA_REGISTRY_URL", shared.schemaRegistryUrl() + "/",
-                    "CLICKHOUSE_URL", shared.clickhouseUrl()))
-            .dataDir(dataDir)
-            .start()) {
+    try (LocalStack shared =
+            LocalStack.builder().dataDir(tmp.resolve("shared")).useEnvironment(false).start();
+        LocalStack stack =
+            LocalStack.builder()
+                .environment(
+                    Map.of(
+                        "KAFKA_BOOTSTRAP", shared.kafkaBootstrap(),
+                        "SCHEMA_REGISTRY_URL", shared.schemaRegistryUrl() + "/",
+                        "CLICKHOUSE_URL", shared.clickhouseUrl()))
+                .dataDir(dataDir)
+                .start()) {
       assertThat(stack.kafkaBootstrap()).isEqualTo(shared.kafkaBootstrap());
       assertThat(stack.schemaRegistryUrl()).isEqualTo(shared.schemaRegistryUrl());
       assertThat(stack.clickhouseUrl()).isEqualTo(shared.clickhouseUrl());
@@ -106,8 +142,9 @@ class LocalStackLifecycleIT {
           .contains("reused from CLICKHOUSE_URL")
           .doesNotContain("started here");
       assertThat(StackProcesses.of(dataDir)).isEmpty();
+      stack.close();
+      // Closing it left the shared servers alone.
+      assertThat(shared.servers()).allSatisfy(s -> assertThat(s.isRunning()).isTrue());
     }
-    // Closing it left the shared servers alone.
-    assertThat(shared.servers()).allSatisfy(s -> assertThat(s.isRunning()).isTrue());
   }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
@@ -13,6 +12,7 @@ import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunStarted;
+import dev.runstream.testing.LocalStackExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;

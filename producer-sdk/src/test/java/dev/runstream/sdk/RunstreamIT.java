@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.MetricBatch;
@@ -16,6 +15,7 @@ import dev.runstream.schemas.avro.RunFinished;
 import dev.runstream.schemas.avro.RunResumed;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.Severity;
+import dev.runstream.testing.LocalStackExtension;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.clickhouse.client.api.Client;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.query.AlertRecord;
 import dev.runstream.query.ConfigEffect;
 import dev.runstream.query.CurvePoint;
@@ -42,6 +41,7 @@ import dev.runstream.sink.internal.EncodedRows;
 import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Rollups;
 import dev.runstream.sink.internal.TableWriter;
+import dev.runstream.testing.LocalStackExtension;
 import java.io.ByteArrayOutputStream;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.clickhouse.client.api.Client;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.query.CurvePoint;
 import dev.runstream.query.LeaderboardEntry;
 import dev.runstream.query.MetricCurve;
@@ -20,6 +19,7 @@ import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunStarted;
+import dev.runstream.testing.LocalStackExtension;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.processor.SimulatedCurves.Curve;
 import dev.runstream.processor.SimulatedCurves.Label;
 import dev.runstream.schemas.SchemaRegistry;
@@ -18,6 +17,7 @@ import dev.runstream.schemas.avro.RunFinished;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.schemas.avro.RunState;
 import dev.runstream.schemas.avro.RunSummary;
+import dev.runstream.testing.LocalStackExtension;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;

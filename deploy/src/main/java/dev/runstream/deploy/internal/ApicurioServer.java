@@ -3,10 +3,13 @@ package dev.runstream.deploy.internal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Apicurio Registry (Quarkus runner jar) with its default in-memory storage, serving the
- * Confluent-compatible API at {@code /apis/ccompat/v7}. Its schemas do not survive a restart.
+ * Apicurio Registry (Quarkus runner jar), serving the Confluent-compatible API at {@code
+ * /apis/ccompat/v7}. Its storage is the app's own H2 database, kept in a file in its directory
+ * instead of the default in memory: the schema ids in Kafka's records must still resolve after a
+ * restart on the same data directory.
  */
 public final class ApicurioServer extends ProcessServer {
   /** Path of the Confluent-compatible API under the server root. */
@@ -59,6 +62,13 @@ public final class ApicurioServer extends ProcessServer {
     cmd.add("-jar");
     cmd.add(runnerJar.toString());
     return cmd;
+  }
+
+  @Override
+  protected Map<String, String> environment() {
+    // The variable the app's own configuration reads for its datasource (default jdbc:h2:mem:).
+    return Map.of(
+        "REGISTRY_DATASOURCE_URL", "jdbc:h2:file:" + dir().resolve("data").resolve("registry"));
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.runstream.sdk.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
@@ -12,6 +11,7 @@ import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.Runstream;
 import dev.runstream.sdk.internal.BackwardScan.Goal;
 import dev.runstream.sdk.internal.RunHistory.Outcome;
+import dev.runstream.testing.LocalStackExtension;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.clickhouse.client.api.Client;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.deploy.junit.LocalStackExtension;
 import dev.runstream.query.internal.ClickHouseHttp;
 import dev.runstream.query.internal.Tables;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.Severity;
 import dev.runstream.sink.ClickHouseSchema;
+import dev.runstream.testing.LocalStackExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;

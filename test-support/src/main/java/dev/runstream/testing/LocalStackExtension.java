@@ -1,4 +1,4 @@
-package dev.runstream.deploy.junit;
+package dev.runstream.testing;
 
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.deploy.LocalStackException;

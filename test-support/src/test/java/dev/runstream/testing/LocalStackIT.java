@@ -1,9 +1,10 @@
-package dev.runstream.deploy;
+package dev.runstream.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runstream.deploy.junit.LocalStackExtension;
+import dev.runstream.deploy.LocalStack;
+import dev.runstream.deploy.ManagedServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,7 +27,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The shared stack from the extension against real clients of each server. */
+/** The shared stack from the extension, against real clients of each server. */
 @ExtendWith(LocalStackExtension.class)
 class LocalStackIT {
   private static final HttpClient HTTP =
