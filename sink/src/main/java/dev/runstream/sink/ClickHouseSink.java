@@ -27,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -37,15 +38,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #start(SinkConfig)} applies the schema migrations, creates missing topics, and starts
  * two daemon threads: a consumer thread that owns a Kafka consumer (group {@link
- * SinkConfig#groupId()}, manual commits) and buffers decoded rows per table, and a writer thread
- * that writes to ClickHouse. When {@link SinkConfig#batchMaxRows()} rows are buffered or the oldest
- * is {@link SinkConfig#batchMaxDelay()} old, the batch goes to the writer (one RowBinary insert per
- * table) while the next one is decoded; the downsampled curves of the batches of one {@link
- * SinkConfig#rollupInterval()} are written together, and only then are their offsets committed.
- * Records that cannot be decoded go to the dead-letter topic with the reason in headers. While
- * ClickHouse is unavailable the consumer pauses (at most two batches are held) and the same batch
- * is retried; nothing is committed until it is written. Delivery to ClickHouse is at-least-once;
- * the tables' keys and the curves' recomputation make repeated rows invisible to every query.
+ * SinkConfig#groupId()}, manual commits, {@code read_committed}) and buffers decoded rows per
+ * table, and a writer thread that writes to ClickHouse. When {@link SinkConfig#batchMaxRows()} rows
+ * are buffered or the oldest is {@link SinkConfig#batchMaxDelay()} old, the batch goes to the
+ * writer (one RowBinary insert per table) while the next one is decoded; the downsampled curves of
+ * the batches of one {@link SinkConfig#rollupInterval()} are written together, and only then are
+ * their offsets committed. Records that cannot be decoded go to the dead-letter topic with the
+ * reason in headers. While ClickHouse is unavailable the consumer pauses (at most two batches are
+ * held) and the same batch is retried; nothing is committed until it is written. Delivery to
+ * ClickHouse is at-least-once; the tables' keys and the curves' recomputation make repeated rows
+ * invisible to every query.
  *
  * <p>Thread-safe: {@link #stats()} and {@link #close()} may be called from any thread.
  */
@@ -251,6 +253,10 @@ public final class ClickHouseSink implements AutoCloseable {
         // A new sink group must store the history, not only what arrives after it starts.
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
         "earliest",
+        // Summaries and alerts come from the processor's exactly-once transactions: output of an
+        // aborted one (or of a processor killed mid-transaction) must never reach ClickHouse.
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        IsolationLevel.READ_COMMITTED.toString(),
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
         ByteArrayDeserializer.class,
         // Raw bytes: the worker decodes, so a bad record can be dead-lettered instead of failing
