@@ -24,7 +24,7 @@ import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.Severity;
 import dev.runstream.schemas.avro.TagsUpdated;
 import dev.runstream.sink.internal.ClickHouseHttp;
-import dev.runstream.sink.internal.SinkWorker;
+import dev.runstream.sink.internal.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -474,10 +474,11 @@ class ClickHouseSinkIT {
       Map<String, ConsumerRecord<byte[], byte[]>> byReason = new java.util.HashMap<>();
       for (ConsumerRecord<byte[], byte[]> record : dead) {
         assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo("run-c");
-        assertThat(header(record, SinkWorker.SOURCE_TOPIC_HEADER)).isEqualTo(topics.metrics.name());
-        assertThat(header(record, SinkWorker.SOURCE_PARTITION_HEADER)).matches("\\d+");
-        assertThat(header(record, SinkWorker.SOURCE_OFFSET_HEADER)).matches("\\d+");
-        byReason.put(header(record, SinkWorker.ERROR_HEADER), record);
+        assertThat(header(record, DeadLetters.SOURCE_TOPIC_HEADER))
+            .isEqualTo(topics.metrics.name());
+        assertThat(header(record, DeadLetters.SOURCE_PARTITION_HEADER)).matches("\\d+");
+        assertThat(header(record, DeadLetters.SOURCE_OFFSET_HEADER)).matches("\\d+");
+        byReason.put(header(record, DeadLetters.ERROR_HEADER), record);
       }
       assertThat(byReason.keySet())
           .anySatisfy(reason -> assertThat(reason).contains("magic byte"))

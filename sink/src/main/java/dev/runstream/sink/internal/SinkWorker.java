@@ -1,9 +1,7 @@
 package dev.runstream.sink.internal;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +20,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * the {@link RollupTracker}, which the consumer thread touches only while no task runs. At most two
  * batches are in memory: the one being written and the one being filled; when the second is full
  * before the first is written, the consumer pauses.
+ *
+ * <p>The loop's parts, one job each: {@link DeadLetters} sends what cannot be stored to the
+ * dead-letter topic, {@link OffsetLedger} holds the offsets of written batches until their rollups
+ * are written, {@link PauseGate} decides when the consumer may fetch, and {@link RollupTracker}
+ * keeps the downsampled curves. This class holds the loop and the order of things.
  *
  * <p>The cases, by what failed:
  *
@@ -67,21 +68,11 @@ import org.slf4j.LoggerFactory;
  *                                       |             | covers all of them
  * rollup write rejected                 | (logged)    | counted in rollupFailures; the stored
  *                                       |             | records are not dead-lettered
- * crash after insert, before commit     |             | batches read again: same rows (merged by
- *                                       |             | the keys), their rollups recomputed
- * partitions revoked with a batch       |             | write, roll up and commit; if that fails,
- *                                       |             | drop the batches and rewind kept
- *                                       |             | partitions to their first offsets
  * </pre>
  *
  * <p>Not thread-safe except {@link #requestStop()}, which any thread may call.
  */
 public final class SinkWorker implements Runnable {
-  public static final String ERROR_HEADER = "runstream.error";
-  public static final String SOURCE_TOPIC_HEADER = "runstream.source.topic";
-  public static final String SOURCE_PARTITION_HEADER = "runstream.source.partition";
-  public static final String SOURCE_OFFSET_HEADER = "runstream.source.offset";
-
   private static final Logger log = LoggerFactory.getLogger(SinkWorker.class);
   private static final long MAX_POLL_WAIT_MS = 500;
   // While the writer works, the loop looks at it this often between polls.
@@ -145,7 +136,7 @@ public final class SinkWorker implements Runnable {
   }
 
   private final Consumer<byte[], byte[]> consumer;
-  private final Producer<byte[], byte[]> deadLetters;
+  private final DeadLetters deadLetters;
   private final TableWriter writer;
   private final RecordMapper mapper;
   private final Retry retry;
@@ -156,27 +147,21 @@ public final class SinkWorker implements Runnable {
   // Owned by the writer: touched here only while no task runs.
   private final RollupTracker rollups;
 
+  // Written batches whose rollups are not written yet.
+  private final OffsetLedger ledger = new OffsetLedger();
+  private final PauseGate gate;
+
   private RowBatch batch = new RowBatch();
   private Task task;
   // A batch whose write failed for a retryable reason; written again after the backoff.
   private RowBatch held;
-  // Written batches whose rollups are not written yet: their offsets wait here, uncommitted, so one
-  // rollup write serves every batch of a rollup interval (a live run touches the same buckets batch
-  // after batch). A crash replays them all, and the replay recomputes their rollups.
-  private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
-  private final Map<TopicPartition, Long> uncommittedFirst = new HashMap<>();
   private boolean rollupsPending;
-  private long uncommittedSinceNanos;
   // The last poll found nothing and every partition read up to its end: more batches are not about
   // to share the rollup write, so waiting out the interval would only delay the commit.
   private boolean caughtUp;
   private long reportedAppended;
   private long reportedRecomputed;
   private volatile boolean stopping;
-  // When paused, no partition is fetched until this time; flushBlocked keeps them paused until the
-  // failed task succeeded.
-  private long pausedUntilNanos;
-  private boolean flushBlocked;
 
   /** A worker that writes on its own thread: each write blocks the loop until it is done. */
   public SinkWorker(
@@ -206,13 +191,19 @@ public final class SinkWorker implements Runnable {
       LongSupplier nanoTime,
       Executor executor) {
     this.consumer = Objects.requireNonNull(consumer, "consumer");
-    this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
     this.writer = Objects.requireNonNull(writer, "writer");
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.counters = Objects.requireNonNull(counters, "counters");
     this.retry = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
     this.settings = Objects.requireNonNull(settings, "settings");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+    this.deadLetters =
+        new DeadLetters(
+            Objects.requireNonNull(deadLetters, "deadLetters"),
+            settings.deadLetterTopic(),
+            this.retry,
+            counters);
+    this.gate = new PauseGate(consumer, settings.pauseBackoff(), nanoTime);
     this.executor = Objects.requireNonNull(executor, "executor");
     this.rollups = new RollupTracker(settings.maxKnownSeries());
   }
@@ -274,7 +265,7 @@ public final class SinkWorker implements Runnable {
       if (!handle(record)) {
         rewound.add(tp);
         consumer.seek(tp, record.offset());
-        pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+        gate.backOff();
         updatePause();
       }
     }
@@ -302,7 +293,7 @@ public final class SinkWorker implements Runnable {
             ErrorClassifier.reason(e));
         return false;
       }
-      if (!deadLetter(List.of(source), "undecodable record: " + ErrorClassifier.reason(e))) {
+      if (!deadLetters.send(List.of(source), "undecodable record: " + ErrorClassifier.reason(e))) {
         return false;
       }
       counters.recordsRead.increment();
@@ -348,7 +339,7 @@ public final class SinkWorker implements Runnable {
   /** Starts the next task that is due, if any; {@code force} ignores the delays. */
   private boolean startNext(boolean force) {
     long now = nanoTime.getAsLong();
-    if (flushBlocked && !force && now - pausedUntilNanos < 0) {
+    if (gate.blocked() && !force && gate.backingOff()) {
       return false; // backing off after a failure
     }
     if (held != null) {
@@ -356,11 +347,11 @@ public final class SinkWorker implements Runnable {
       held = null;
       return true;
     }
-    if (!uncommitted.isEmpty()
+    if (!ledger.isEmpty()
         && (force
-            || flushBlocked
+            || gate.blocked()
             || !rollupsPending
-            || now - uncommittedSinceNanos >= settings.rollupInterval().toNanos()
+            || now - ledger.sinceNanos() >= settings.rollupInterval().toNanos()
             || (caughtUp && batch.isEmpty()))) {
       startRollups();
       return true;
@@ -406,23 +397,17 @@ public final class SinkWorker implements Runnable {
       hold(outcome);
       return false;
     }
-    flushBlocked = false;
+    gate.unblock();
     if (t.isWrite()) {
       RowBatch written = t.batch();
       if (!written.isEmpty()) {
-        if (uncommitted.isEmpty()) {
-          uncommittedSinceNanos = nanoTime.getAsLong();
-        }
-        uncommitted.putAll(written.commitOffsets());
-        written.firstOffsets().forEach(uncommittedFirst::putIfAbsent);
+        ledger.written(written, nanoTime.getAsLong());
         counters.batches.increment();
       }
       // No task runs now: the tracker may be read.
       rollupsPending = rollups.hasPending();
     } else {
-      commit(new HashMap<>(uncommitted));
-      uncommitted.clear();
-      uncommittedFirst.clear();
+      commit(ledger.take());
       rollupsPending = false;
       counters.rollupRecomputedSeries.add(rollups.recomputedSeries() - reportedRecomputed);
       counters.rollupAppendedPoints.add(rollups.appendedPoints() - reportedAppended);
@@ -445,7 +430,7 @@ public final class SinkWorker implements Runnable {
           return false;
         }
       } else if (!startNext(true)) {
-        return held == null && batch.isEmpty() && uncommitted.isEmpty();
+        return held == null && batch.isEmpty() && ledger.isEmpty();
       }
     }
   }
@@ -492,7 +477,7 @@ public final class SinkWorker implements Runnable {
           return Outcome.retry("insert into " + table, rows.rows(), e);
         }
         log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
-        if (!deadLetter(
+        if (!deadLetters.send(
             rows.sources(),
             "ClickHouse rejected insert into " + table + ": " + ErrorClassifier.reason(e))) {
           return Outcome.retry("dead-letter of rows rejected by " + table, rows.rows(), e);
@@ -550,25 +535,23 @@ public final class SinkWorker implements Runnable {
 
   private void hold(Outcome failed) {
     counters.failedFlushes.increment();
-    flushBlocked = true;
-    pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+    gate.block();
     updatePause();
     log.warn(
         "cannot complete {} ({} rows or series); pausing consumption and retrying in {} ms: {}",
         failed.what(),
         failed.count(),
-        settings.pauseBackoff().toMillis(),
+        gate.backoff().toMillis(),
         ErrorClassifier.reason(failed.failure()));
   }
 
   private void forgetPending() {
     batch.clear();
     held = null;
-    uncommitted.clear();
-    uncommittedFirst.clear();
+    ledger.clear();
     rollupsPending = false;
     rollups.forgetAll();
-    flushBlocked = false;
+    gate.unblock();
   }
 
   private void commit(Map<TopicPartition, OffsetAndMetadata> o) {
@@ -594,59 +577,16 @@ public final class SinkWorker implements Runnable {
   }
 
   /**
-   * Sends each source record to the dead-letter topic with the reason in headers, waiting for the
-   * broker. Returns false when that failed, so the caller does not skip the records. Called from
-   * both threads; the producer is thread-safe.
-   */
-  private boolean deadLetter(List<RowBatch.Source> sources, String reason) {
-    Set<RowBatch.Source> seen = new HashSet<>();
-    try {
-      for (RowBatch.Source s : sources) {
-        if (!seen.add(s)) {
-          continue; // a summary record contributes rows to one table only once anyway
-        }
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(ERROR_HEADER, utf8(reason));
-        headers.add(SOURCE_TOPIC_HEADER, utf8(s.topic()));
-        headers.add(SOURCE_PARTITION_HEADER, utf8(Integer.toString(s.partition())));
-        headers.add(SOURCE_OFFSET_HEADER, utf8(Long.toString(s.offset())));
-        ProducerRecord<byte[], byte[]> out =
-            new ProducerRecord<>(
-                settings.deadLetterTopic(), null, null, s.key(), s.value(), headers);
-        retry.run(
-            "dead-letter " + s.topic() + "-" + s.partition() + "@" + s.offset(),
-            () -> deadLetters.send(out).get(30, TimeUnit.SECONDS));
-        counters.deadLettered.increment();
-        log.warn(
-            "dead-lettered {}-{}@{} to {}: {}",
-            s.topic(),
-            s.partition(),
-            s.offset(),
-            settings.deadLetterTopic(),
-            reason);
-      }
-      return true;
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      log.error("cannot write to the dead-letter topic {}", settings.deadLetterTopic(), e);
-      return false;
-    }
-  }
-
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  /**
    * Whether to fetch nothing: after a failure until the failed task succeeded, during a backoff,
    * and while the batch being filled is full and the writer still busy with the previous one.
    */
   private boolean shouldPause() {
-    return flushBlocked
-        || nanoTime.getAsLong() - pausedUntilNanos < 0
-        || (task != null && batch.rows() >= settings.batchMaxRows());
+    return gate.closed(writerBehind());
+  }
+
+  /** Whether the batch being filled is full while the writer is still busy with the last one. */
+  private boolean writerBehind() {
+    return task != null && batch.rows() >= settings.batchMaxRows();
   }
 
   /**
@@ -666,16 +606,8 @@ public final class SinkWorker implements Runnable {
     return true;
   }
 
-  /** Pauses every assigned partition while {@link #shouldPause()}, resumes them after. */
   private void updatePause() {
-    Set<TopicPartition> assigned = consumer.assignment();
-    if (shouldPause()) {
-      if (!consumer.paused().containsAll(assigned)) {
-        consumer.pause(assigned);
-      }
-    } else if (!consumer.paused().isEmpty()) {
-      consumer.resume(consumer.paused());
-    }
+    gate.apply(writerBehind());
   }
 
   private long pollWaitMillis() {
@@ -684,12 +616,12 @@ public final class SinkWorker implements Runnable {
     if (task != null) {
       wait = TASK_POLL_WAIT_MS; // to notice soon that the writer is done
     } else if (shouldPause()) {
-      wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, pausedUntilNanos - now)));
+      wait = Math.min(wait, gate.backoffLeftMillis());
     } else if (!batch.isEmpty()) {
       long due = batch.startedNanos() + settings.batchMaxDelay().toNanos();
       wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, due - now)));
-    } else if (!uncommitted.isEmpty()) {
-      long due = uncommittedSinceNanos + settings.rollupInterval().toNanos();
+    } else if (!ledger.isEmpty()) {
+      long due = ledger.sinceNanos() + settings.rollupInterval().toNanos();
       wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, due - now)));
     }
     return Math.max(wait, 1);
@@ -708,8 +640,7 @@ public final class SinkWorker implements Runnable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if ((task != null || held != null || !batch.isEmpty() || !uncommitted.isEmpty())
-          && !drain()) {
+      if ((task != null || held != null || !batch.isEmpty() || !ledger.isEmpty()) && !drain()) {
         dropBatches(partitions);
       }
       // Another sink may write these runs now: what we know of their curves may go stale.
@@ -723,7 +654,7 @@ public final class SinkWorker implements Runnable {
         awaitTask();
         task = null; // its outcome no longer matters: all that is uncommitted is read again
       }
-      if (held != null || !batch.isEmpty() || !uncommitted.isEmpty()) {
+      if (held != null || !batch.isEmpty() || !ledger.isEmpty()) {
         dropBatches(partitions);
       }
       rollups.forgetAll();
@@ -731,20 +662,13 @@ public final class SinkWorker implements Runnable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      if (shouldPause()) {
-        consumer.pause(partitions);
-      }
+      gate.assigned(partitions, writerBehind());
     }
 
     private void dropBatches(Collection<TopicPartition> leaving) {
       // Partitions we keep must be read again from the start of the oldest uncommitted batch, or
       // its rows (or its rollups) would be lost.
-      Map<TopicPartition, Long> firsts = new HashMap<>(batch.firstOffsets());
-      if (held != null) {
-        held.firstOffsets().forEach((tp, o) -> firsts.merge(tp, o, Math::min));
-      }
-      uncommittedFirst.forEach((tp, o) -> firsts.merge(tp, o, Math::min));
-      for (Map.Entry<TopicPartition, Long> first : firsts.entrySet()) {
+      for (Map.Entry<TopicPartition, Long> first : ledger.rewindOffsets(batch, held).entrySet()) {
         if (!leaving.contains(first.getKey()) && consumer.assignment().contains(first.getKey())) {
           consumer.seek(first.getKey(), first.getValue());
         }

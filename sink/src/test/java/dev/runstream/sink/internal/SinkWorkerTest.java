@@ -459,10 +459,10 @@ class SinkWorkerTest {
     assertThat(dead.topic()).isEqualTo("runstream.dlq");
     assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("not avro at all");
     assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("run-1");
-    assertThat(header(dead, SinkWorker.ERROR_HEADER)).contains("magic byte");
-    assertThat(header(dead, SinkWorker.SOURCE_TOPIC_HEADER)).isEqualTo("runstream.metrics");
-    assertThat(header(dead, SinkWorker.SOURCE_PARTITION_HEADER)).isEqualTo("0");
-    assertThat(header(dead, SinkWorker.SOURCE_OFFSET_HEADER)).isEqualTo("1");
+    assertThat(header(dead, DeadLetters.ERROR_HEADER)).contains("magic byte");
+    assertThat(header(dead, DeadLetters.SOURCE_TOPIC_HEADER)).isEqualTo("runstream.metrics");
+    assertThat(header(dead, DeadLetters.SOURCE_PARTITION_HEADER)).isEqualTo("0");
+    assertThat(header(dead, DeadLetters.SOURCE_OFFSET_HEADER)).isEqualTo("1");
     assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(3));
     assertThat(counters.deadLettered.sum()).isEqualTo(1);
@@ -481,7 +481,7 @@ class SinkWorkerTest {
     worker.pollOnce();
 
     assertThat(producer.history()).hasSize(1);
-    assertThat(header(producer.history().get(0), SinkWorker.ERROR_HEADER))
+    assertThat(header(producer.history().get(0), DeadLetters.ERROR_HEADER))
         .contains("ClickHouse rejected insert into");
     assertThat(writer.inserts).hasSize(1);
     assertThat(committed())
