@@ -10,6 +10,7 @@ import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Retry;
 import dev.runstream.sink.internal.SinkCounters;
 import dev.runstream.sink.internal.SinkWorker;
+import dev.runstream.sink.internal.StallWatch;
 import dev.runstream.sink.internal.TableWriter;
 import java.time.Duration;
 import java.util.List;
@@ -45,9 +46,11 @@ import org.slf4j.LoggerFactory;
  * the batches of one {@link SinkConfig#rollupInterval()} are written together, and only then are
  * their offsets committed. Records that cannot be decoded go to the dead-letter topic with the
  * reason in headers. While ClickHouse is unavailable the consumer pauses (at most two batches are
- * held) and the same batch is retried; nothing is committed until it is written. Delivery to
- * ClickHouse is at-least-once; the tables' keys and the curves' recomputation make repeated rows
- * invisible to every query.
+ * held) and the same batch is retried; nothing is committed until it is written. A write that
+ * ClickHouse leaves unanswered for {@link SinkConfig#stallWarning()} is logged once as a warning
+ * naming the server, the table and the wait, and its end once at INFO. Delivery to ClickHouse is
+ * at-least-once; the tables' keys and the curves' recomputation make repeated rows invisible to
+ * every query.
  *
  * <p>Thread-safe: {@link #stats()} and {@link #close()} may be called from any thread.
  */
@@ -113,7 +116,12 @@ public final class ClickHouseSink implements AutoCloseable {
         new SinkWorker(
             consumer,
             deadLetters,
-            TableWriter.clickHouse(clickHouse, config.database()),
+            new StallWatch(
+                TableWriter.clickHouse(clickHouse, config.database()),
+                config.stallWarning(),
+                System::nanoTime,
+                StallWatch.logging(
+                    config.clickHouseUrl() + " (database " + config.database() + ")")),
             new RecordMapper(
                 topics, SerdeConfig.registry(config.schemaRegistryUrl()), config.team()),
             new Retry(config.insertAttempts(), INITIAL_BACKOFF, MAX_BACKOFF),

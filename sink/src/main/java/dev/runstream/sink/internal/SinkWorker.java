@@ -68,6 +68,10 @@ import org.slf4j.LoggerFactory;
  *                                       |             | covers all of them
  * rollup write rejected                 | (logged)    | counted in rollupFailures; the stored
  *                                       |             | records are not dead-lettered
+ * ClickHouse does not answer (frozen,   | retry       | the write waits (up to the client's
+ * overloaded, down) for longer than the |             | socket timeout), then as above; one WARN
+ * stall threshold                       |             | naming server, table and wait, one INFO
+ *                                       |             | when answered again ({@link StallWatch})
  * </pre>
  *
  * <p>Not thread-safe except {@link #requestStop()}, which any thread may call.
@@ -137,7 +141,7 @@ public final class SinkWorker implements Runnable {
 
   private final Consumer<byte[], byte[]> consumer;
   private final DeadLetters deadLetters;
-  private final TableWriter writer;
+  private final StallWatch writer;
   private final RecordMapper mapper;
   private final Retry retry;
   private final Settings settings;
@@ -163,7 +167,10 @@ public final class SinkWorker implements Runnable {
   private long reportedRecomputed;
   private volatile boolean stopping;
 
-  /** A worker that writes on its own thread: each write blocks the loop until it is done. */
+  /**
+   * A worker that writes on its own thread: each write blocks the loop until it is done. Stalls of
+   * {@code writer} are logged after {@link StallWatch#DEFAULT_THRESHOLD}.
+   */
   public SinkWorker(
       Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> deadLetters,
@@ -173,17 +180,28 @@ public final class SinkWorker implements Runnable {
       Settings settings,
       SinkCounters counters,
       LongSupplier nanoTime) {
-    this(consumer, deadLetters, writer, mapper, retry, settings, counters, nanoTime, Runnable::run);
+    this(
+        consumer,
+        deadLetters,
+        new StallWatch(
+            writer, StallWatch.DEFAULT_THRESHOLD, nanoTime, StallWatch.logging("ClickHouse")),
+        mapper,
+        retry,
+        settings,
+        counters,
+        nanoTime,
+        Runnable::run);
   }
 
   /**
    * A worker whose writes run on {@code executor}, which must run one task at a time in the order
-   * given (a single thread), while the loop decodes the next batch.
+   * given (a single thread), while the loop decodes the next batch. The loop looks at {@code
+   * writer}'s stall on every turn, so a write that blocks is reported while it blocks.
    */
   public SinkWorker(
       Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> deadLetters,
-      TableWriter writer,
+      StallWatch writer,
       RecordMapper mapper,
       Retry retry,
       Settings settings,
@@ -246,11 +264,13 @@ public final class SinkWorker implements Runnable {
 
   /** One turn of the loop; public for tests that drive the worker step by step. */
   public void pollOnce() {
+    writer.check();
     pump();
     updatePause();
     if (task != null && shouldPause()) {
       // Nothing may be fetched: wait for the writer rather than polling empty.
       waitForTask(MAX_POLL_WAIT_MS);
+      writer.check();
       pump();
       updatePause();
     }
@@ -437,7 +457,14 @@ public final class SinkWorker implements Runnable {
 
   private void awaitTask() {
     try {
-      task.outcome().get();
+      while (true) {
+        try {
+          task.outcome().get(MAX_POLL_WAIT_MS, TimeUnit.MILLISECONDS);
+          return;
+        } catch (TimeoutException e) {
+          writer.check(); // a stop or a rebalance waits on a frozen ClickHouse: say so
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       // Wait without interruption: the task owns ClickHouse state the loop must not race with.
