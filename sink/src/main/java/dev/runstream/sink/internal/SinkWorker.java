@@ -41,10 +41,11 @@ import org.slf4j.LoggerFactory;
  * batches are in memory: the one being written and the one being filled; when the second is full
  * before the first is written, the consumer pauses.
  *
- * <p>The loop's parts, one job each: {@link DeadLetters} sends what cannot be stored to the
- * dead-letter topic, {@link OffsetLedger} holds the offsets of written batches until their rollups
- * are written, {@link PauseGate} decides when the consumer may fetch, and {@link RollupTracker}
- * keeps the downsampled curves. This class holds the loop and the order of things.
+ * <p>The loop's parts, one job each: {@link BatchWriter} does the writer's tasks, {@link
+ * DeadLetters} sends what cannot be stored to the dead-letter topic, {@link OffsetLedger} holds the
+ * offsets of written batches until their rollups are written, {@link PauseGate} decides when the
+ * consumer may fetch, {@link RollupTracker} keeps the downsampled curves, and {@link StallWatch}
+ * notices a ClickHouse that stops answering. This class holds the loop and the order of things.
  *
  * <p>The cases, by what failed:
  *
@@ -61,6 +62,8 @@ import org.slf4j.LoggerFactory;
  *                                       |             | remaining tables retried after a backoff
  * insert rejected (data error)          | dead-letter | that table's source records to the DLQ,
  *                                       |             | the rest of the batch goes on
+ * ... and their dead-letter send fails  | retry       | batch kept as for a failed insert; the
+ *                                       |             | rejected table is tried again
  * rollup write fails, retryable         | retry       | rows stay inserted, offsets not
  *                                       |             | committed, only the rollups are retried
  * rollup write not yet due              |             | batches inserted, offsets held until one
@@ -120,20 +123,11 @@ public final class SinkWorker implements Runnable {
     }
   }
 
-  /** What the writer did with a task: done, or must be tried again after a backoff. */
-  private record Outcome(boolean done, String what, int count, Exception failure) {
-    static final Outcome DONE = new Outcome(true, null, 0, null);
-
-    static Outcome retry(String what, int count, Exception failure) {
-      return new Outcome(false, what, count, failure);
-    }
-  }
-
   /**
    * A batch write (with the batch and its row count when started) or a rollup write (batch null),
    * running on the writer.
    */
-  private record Task(RowBatch batch, int rows, CompletableFuture<Outcome> outcome) {
+  private record Task(RowBatch batch, int rows, CompletableFuture<BatchWriter.Outcome> outcome) {
     boolean isWrite() {
       return batch != null;
     }
@@ -142,8 +136,8 @@ public final class SinkWorker implements Runnable {
   private final Consumer<byte[], byte[]> consumer;
   private final DeadLetters deadLetters;
   private final StallWatch writer;
+  private final BatchWriter batchWriter;
   private final RecordMapper mapper;
-  private final Retry retry;
   private final Settings settings;
   private final SinkCounters counters;
   private final LongSupplier nanoTime;
@@ -212,18 +206,19 @@ public final class SinkWorker implements Runnable {
     this.writer = Objects.requireNonNull(writer, "writer");
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.counters = Objects.requireNonNull(counters, "counters");
-    this.retry = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
+    Retry counted = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
     this.settings = Objects.requireNonNull(settings, "settings");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     this.deadLetters =
         new DeadLetters(
             Objects.requireNonNull(deadLetters, "deadLetters"),
             settings.deadLetterTopic(),
-            this.retry,
+            counted,
             counters);
     this.gate = new PauseGate(consumer, settings.pauseBackoff(), nanoTime);
     this.executor = Objects.requireNonNull(executor, "executor");
     this.rollups = new RollupTracker(settings.maxKnownSeries());
+    this.batchWriter = new BatchWriter(writer, rollups, counted, this.deadLetters, counters);
   }
 
   /** Asks the loop to write, commit and return. Thread-safe; returns at once. */
@@ -389,11 +384,12 @@ public final class SinkWorker implements Runnable {
   }
 
   private void startWrite(RowBatch b) {
-    task = new Task(b, b.rows(), CompletableFuture.supplyAsync(() -> write(b), executor));
+    task =
+        new Task(b, b.rows(), CompletableFuture.supplyAsync(() -> batchWriter.write(b), executor));
   }
 
   private void startRollups() {
-    task = new Task(null, 0, CompletableFuture.supplyAsync(this::writeRollups, executor));
+    task = new Task(null, 0, CompletableFuture.supplyAsync(batchWriter::writeRollups, executor));
   }
 
   /**
@@ -403,12 +399,12 @@ public final class SinkWorker implements Runnable {
   private boolean finish() {
     Task t = task;
     task = null;
-    Outcome outcome;
+    BatchWriter.Outcome outcome;
     try {
       outcome = t.outcome().join();
     } catch (RuntimeException e) {
       // A bug in a task, not a ClickHouse failure: the batch must not be skipped.
-      outcome = Outcome.retry(t.isWrite() ? "batch write" : "rollup write", 0, e);
+      outcome = BatchWriter.Outcome.retry(t.isWrite() ? "batch write" : "rollup write", 0, e);
     }
     if (!outcome.done()) {
       if (t.isWrite()) {
@@ -474,93 +470,7 @@ public final class SinkWorker implements Runnable {
     }
   }
 
-  /** Writes every table of {@code b} not written yet; runs on the writer. */
-  private Outcome write(RowBatch b) {
-    long started = System.nanoTime();
-    int rowsInBatch = b.rows();
-    for (String table : List.copyOf(b.pendingTables().keySet())) {
-      RowBatch.TableRows rows = b.pendingTables().get(table);
-      // Only the curves of metrics are rolled up; system metrics are read raw, per run.
-      boolean rolledUp = table.equals(Tables.METRICS);
-      try {
-        if (!rows.inserted()) {
-          if (rolledUp && !rows.points().isEmpty()) {
-            rollups.prepare(rows.points(), writer);
-          }
-          byte[] bytes = rows.bytes();
-          retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
-          counters.rowsWritten(table, rows.rows());
-          rows.markInserted();
-          if (rolledUp) {
-            rollups.add(rows.points());
-          }
-        }
-      } catch (Exception e) {
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-        if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
-            || Thread.currentThread().isInterrupted()) {
-          return Outcome.retry("insert into " + table, rows.rows(), e);
-        }
-        log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
-        if (!deadLetters.send(
-            rows.sources(),
-            "ClickHouse rejected insert into " + table + ": " + ErrorClassifier.reason(e))) {
-          return Outcome.retry("dead-letter of rows rejected by " + table, rows.rows(), e);
-        }
-      }
-      b.markWritten(table);
-    }
-    log.debug(
-        "batch of {} rows inserted in {} ms",
-        rowsInBatch,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-    return Outcome.DONE;
-  }
-
-  /**
-   * Writes the rollups of the written batches ({@link RollupTracker}); runs on the writer. The rows
-   * are already in, so a retryable failure holds the offsets (uncommitted, consumer paused) and
-   * only the rollups are tried again; a crash before they are written replays the batches, whose
-   * rollups are then recomputed from the stored points. A rejected write (a bug, not the data) is
-   * logged and counted rather than dead-lettering stored records.
-   */
-  private Outcome writeRollups() {
-    if (!rollups.hasPending()) {
-      return Outcome.DONE;
-    }
-    int series = rollups.pendingSeries();
-    long started = System.nanoTime();
-    long recomputedBefore = rollups.recomputedSeries();
-    try {
-      retry.run("rollup write", () -> rollups.flush(writer));
-      counters.rollupRefreshes.increment();
-      log.debug(
-          "rollups of {} series written in {} ms ({} recomputed from stored points)",
-          series,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
-          rollups.recomputedSeries() - recomputedBefore);
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
-          || Thread.currentThread().isInterrupted()) {
-        return Outcome.retry("rollup write", series, e);
-      }
-      counters.rollupFailures.increment();
-      log.error(
-          "ClickHouse rejected the rollups of {} series; their curves stay stale until touched"
-              + " again",
-          series,
-          e);
-      rollups.forgetAll();
-    }
-    return Outcome.DONE;
-  }
-
-  private void hold(Outcome failed) {
+  private void hold(BatchWriter.Outcome failed) {
     counters.failedFlushes.increment();
     gate.block();
     updatePause();
