@@ -10,6 +10,7 @@ import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Retry;
 import dev.runstream.sink.internal.SinkCounters;
 import dev.runstream.sink.internal.SinkWorker;
+import dev.runstream.sink.internal.StallWatch;
 import dev.runstream.sink.internal.TableWriter;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -37,15 +39,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #start(SinkConfig)} applies the schema migrations, creates missing topics, and starts
  * two daemon threads: a consumer thread that owns a Kafka consumer (group {@link
- * SinkConfig#groupId()}, manual commits) and buffers decoded rows per table, and a writer thread
- * that writes to ClickHouse. When {@link SinkConfig#batchMaxRows()} rows are buffered or the oldest
- * is {@link SinkConfig#batchMaxDelay()} old, the batch goes to the writer (one RowBinary insert per
- * table) while the next one is decoded; the downsampled curves of the batches of one {@link
- * SinkConfig#rollupInterval()} are written together, and only then are their offsets committed.
- * Records that cannot be decoded go to the dead-letter topic with the reason in headers. While
- * ClickHouse is unavailable the consumer pauses (at most two batches are held) and the same batch
- * is retried; nothing is committed until it is written. Delivery to ClickHouse is at-least-once;
- * the tables' keys and the curves' recomputation make repeated rows invisible to every query.
+ * SinkConfig#groupId()}, manual commits, {@code read_committed}) and buffers decoded rows per
+ * table, and a writer thread that writes to ClickHouse. When {@link SinkConfig#batchMaxRows()} rows
+ * are buffered or the oldest is {@link SinkConfig#batchMaxDelay()} old, the batch goes to the
+ * writer (one RowBinary insert per table) while the next one is decoded; the downsampled curves of
+ * the batches of one {@link SinkConfig#rollupInterval()} are written together, and only then are
+ * their offsets committed. Records that cannot be decoded go to the dead-letter topic with the
+ * reason in headers. While ClickHouse is unavailable the consumer pauses (at most two batches are
+ * held) and the same batch is retried; nothing is committed until it is written. A write that
+ * ClickHouse leaves unanswered for {@link SinkConfig#stallWarning()} is logged once as a warning
+ * naming the server, the table and the wait, and its end once at INFO. Delivery to ClickHouse is
+ * at-least-once; the tables' keys and the curves' recomputation make repeated rows invisible to
+ * every query.
  *
  * <p>Thread-safe: {@link #stats()} and {@link #close()} may be called from any thread.
  */
@@ -111,7 +116,12 @@ public final class ClickHouseSink implements AutoCloseable {
         new SinkWorker(
             consumer,
             deadLetters,
-            TableWriter.clickHouse(clickHouse, config.database()),
+            new StallWatch(
+                TableWriter.clickHouse(clickHouse, config.database()),
+                config.stallWarning(),
+                System::nanoTime,
+                StallWatch.logging(
+                    config.clickHouseUrl() + " (database " + config.database() + ")")),
             new RecordMapper(
                 topics, SerdeConfig.registry(config.schemaRegistryUrl()), config.team()),
             new Retry(config.insertAttempts(), INITIAL_BACKOFF, MAX_BACKOFF),
@@ -251,6 +261,10 @@ public final class ClickHouseSink implements AutoCloseable {
         // A new sink group must store the history, not only what arrives after it starts.
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
         "earliest",
+        // Summaries and alerts come from the processor's exactly-once transactions: output of an
+        // aborted one (or of a processor killed mid-transaction) must never reach ClickHouse.
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        IsolationLevel.READ_COMMITTED.toString(),
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
         ByteArrayDeserializer.class,
         // Raw bytes: the worker decodes, so a bad record can be dead-lettered instead of failing

@@ -3,6 +3,7 @@ package dev.runstream.sink;
 import dev.runstream.query.internal.Sql;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
+import dev.runstream.sink.internal.StallWatch;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -52,6 +53,11 @@ public final class SinkConfig {
   /** Attempts of one insert before the batch is held and the consumer paused: {@value}. */
   public static final int DEFAULT_INSERT_ATTEMPTS = 5;
 
+  /**
+   * How long a ClickHouse write may go unanswered before the sink warns, unless set: 10 seconds.
+   */
+  public static final Duration DEFAULT_STALL_WARNING = StallWatch.DEFAULT_THRESHOLD;
+
   /** Environment variable of {@link Builder#bootstrapServers}. */
   public static final String ENV_KAFKA_BOOTSTRAP = "KAFKA_BOOTSTRAP";
 
@@ -85,6 +91,9 @@ public final class SinkConfig {
   /** Environment variable of {@link Builder#rollupInterval}, in milliseconds (optional). */
   public static final String ENV_ROLLUP_INTERVAL_MS = "RUNSTREAM_SINK_ROLLUP_INTERVAL_MS";
 
+  /** Environment variable of {@link Builder#stallWarning}, in milliseconds (optional). */
+  public static final String ENV_STALL_WARNING_MS = "RUNSTREAM_SINK_STALL_WARNING_MS";
+
   /** Environment variable of {@link Builder#team} (optional). */
   public static final String ENV_TEAM = "RUNSTREAM_TEAM";
 
@@ -101,6 +110,7 @@ public final class SinkConfig {
   private final Duration rollupInterval;
   private final short replicationFactor;
   private final int insertAttempts;
+  private final Duration stallWarning;
   private final String team;
 
   private SinkConfig(Builder b) {
@@ -117,6 +127,7 @@ public final class SinkConfig {
     this.rollupInterval = b.rollupInterval;
     this.replicationFactor = b.replicationFactor;
     this.insertAttempts = b.insertAttempts;
+    this.stallWarning = b.stallWarning;
     this.team = b.team;
   }
 
@@ -130,7 +141,8 @@ public final class SinkConfig {
    * #ENV_CLICKHOUSE_URL} (required) and {@value #ENV_TOPIC_PREFIX}, {@value #ENV_CLICKHOUSE_USER},
    * {@value #ENV_CLICKHOUSE_PASSWORD}, {@value #ENV_CLICKHOUSE_DATABASE}, {@value #ENV_GROUP_ID},
    * {@value #ENV_BATCH_MAX_ROWS}, {@value #ENV_BATCH_MAX_DELAY_MS}, {@value
-   * #ENV_ROLLUP_INTERVAL_MS}, {@value #ENV_TEAM} (optional) from the process environment.
+   * #ENV_ROLLUP_INTERVAL_MS}, {@value #ENV_STALL_WARNING_MS}, {@value #ENV_TEAM} (optional) from
+   * the process environment.
    *
    * @throws IllegalArgumentException naming the variable that is missing or invalid
    */
@@ -172,6 +184,9 @@ public final class SinkConfig {
     }
     if (env.get(ENV_ROLLUP_INTERVAL_MS) != null) {
       b.rollupInterval(Duration.ofMillis(integer(env, ENV_ROLLUP_INTERVAL_MS)));
+    }
+    if (env.get(ENV_STALL_WARNING_MS) != null) {
+      b.stallWarning(Duration.ofMillis(integer(env, ENV_STALL_WARNING_MS)));
     }
     if (env.get(ENV_TEAM) != null) {
       try {
@@ -278,6 +293,15 @@ public final class SinkConfig {
   }
 
   /**
+   * How long a ClickHouse write may go unanswered (frozen, overloaded or down server) before the
+   * sink logs one warning naming the server, the table and the wait; it logs the end of the stall
+   * at INFO. Default 10 s.
+   */
+  public Duration stallWarning() {
+    return stallWarning;
+  }
+
+  /**
    * The team that owns the topics this sink reads, if set: every row is stored under this team,
    * whatever team (W&B's entity) a record names, and a record that names another team goes to the
    * dead-letter topic instead. Unset (the default, for a cluster that one team uses), rows take the
@@ -310,6 +334,8 @@ public final class SinkConfig {
         + batchMaxDelay
         + ", rollupInterval="
         + rollupInterval
+        + ", stallWarning="
+        + stallWarning
         + ", team="
         + (team == null ? "(from each record)" : team)
         + "}";
@@ -330,6 +356,7 @@ public final class SinkConfig {
     private Duration rollupInterval = DEFAULT_ROLLUP_INTERVAL;
     private short replicationFactor = DEFAULT_REPLICATION_FACTOR;
     private int insertAttempts = DEFAULT_INSERT_ATTEMPTS;
+    private Duration stallWarning = DEFAULT_STALL_WARNING;
     private String team;
 
     private Builder() {}
@@ -430,6 +457,16 @@ public final class SinkConfig {
     /** {@link #batchMaxDelay(Duration)} in milliseconds. */
     public Builder batchMaxDelayMillis(long millis) {
       return batchMaxDelay(Duration.ofMillis(millis));
+    }
+
+    /** Default 10 s; positive. */
+    public Builder stallWarning(Duration stallWarning) {
+      Objects.requireNonNull(stallWarning, "stallWarning");
+      if (stallWarning.isNegative() || stallWarning.isZero()) {
+        throw new IllegalArgumentException("stallWarning must be positive: " + stallWarning);
+      }
+      this.stallWarning = stallWarning;
+      return this;
     }
 
     /** Default 2 s; zero refreshes after every batch; not negative. */

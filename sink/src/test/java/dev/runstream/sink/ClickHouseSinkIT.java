@@ -28,7 +28,7 @@ import dev.runstream.schemas.avro.RunState;
 import dev.runstream.schemas.avro.RunSummary;
 import dev.runstream.schemas.avro.Severity;
 import dev.runstream.schemas.avro.TagsUpdated;
-import dev.runstream.sink.internal.SinkWorker;
+import dev.runstream.sink.internal.DeadLetters;
 import dev.runstream.testing.LocalStackExtension;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -479,10 +479,11 @@ class ClickHouseSinkIT {
       Map<String, ConsumerRecord<byte[], byte[]>> byReason = new java.util.HashMap<>();
       for (ConsumerRecord<byte[], byte[]> record : dead) {
         assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo("run-c");
-        assertThat(header(record, SinkWorker.SOURCE_TOPIC_HEADER)).isEqualTo(topics.metrics.name());
-        assertThat(header(record, SinkWorker.SOURCE_PARTITION_HEADER)).matches("\\d+");
-        assertThat(header(record, SinkWorker.SOURCE_OFFSET_HEADER)).matches("\\d+");
-        byReason.put(header(record, SinkWorker.ERROR_HEADER), record);
+        assertThat(header(record, DeadLetters.SOURCE_TOPIC_HEADER))
+            .isEqualTo(topics.metrics.name());
+        assertThat(header(record, DeadLetters.SOURCE_PARTITION_HEADER)).matches("\\d+");
+        assertThat(header(record, DeadLetters.SOURCE_OFFSET_HEADER)).matches("\\d+");
+        byReason.put(header(record, DeadLetters.ERROR_HEADER), record);
       }
       assertThat(byReason.keySet())
           .anySatisfy(reason -> assertThat(reason).contains("magic byte"))
@@ -525,6 +526,109 @@ class ClickHouseSinkIT {
     await().atMost(DEADLINE).until(() -> !committedOffsets(group).isEmpty());
     assertThat(sink.stats().recordsRead()).isEqualTo(11);
     assertThat(sink.stats().deadLettered()).isZero();
+  }
+
+  /**
+   * The processor writes summaries and alerts in exactly-once transactions; a transaction it aborts
+   * (or that a killed processor leaves open until the broker aborts it) must not reach ClickHouse.
+   * The committed records come after the aborted ones in the same partitions, so once they are
+   * stored the sink has read past the aborted ones.
+   */
+  @Test
+  void shouldNotStoreSummariesOrAlertsOfAbortedTransactions() throws Exception {
+    try (KafkaProducer<String, SpecificRecord> tx =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.kafkaBootstrap(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                "processor-" + id),
+            new StringSerializer(),
+            new AvroSerializer<>(SerdeConfig.registry(stack.schemaRegistryUrl())))) {
+      tx.initTransactions();
+      tx.beginTransaction();
+      sendOutput(tx, "run-aborted", "ep-aborted");
+      tx.flush();
+      tx.abortTransaction();
+      tx.beginTransaction();
+      sendOutput(tx, "run-committed", "ep-committed");
+      tx.commitTransaction();
+    }
+    ClickHouseSink sink = startSink("sink-" + id);
+
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                count("alerts") >= 1 && count("run_states") >= 1 && count("metric_summaries") >= 1);
+    String table = database + ".%s FINAL";
+    assertThat(sql("SELECT run_id, episode_id FROM " + table.formatted("alerts")))
+        .extracting(r -> r.get("run_id").asText() + " " + r.get("episode_id").asText())
+        .containsExactly("run-committed ep-committed");
+    assertThat(sql("SELECT run_id FROM " + table.formatted("run_states")))
+        .extracting(r -> r.get("run_id").asText())
+        .containsExactly("run-committed");
+    assertThat(sql("SELECT run_id FROM " + table.formatted("metric_summaries")))
+        .extracting(r -> r.get("run_id").asText())
+        .containsExactly("run-committed");
+    assertThat(sink.stats().recordsRead()).isEqualTo(2);
+  }
+
+  /** A run summary and an alert of {@code runId}, both to partition 0 of their topics. */
+  private void sendOutput(KafkaProducer<String, SpecificRecord> tx, String runId, String episode) {
+    long t0 = 1_700_000_000_000L;
+    tx.send(
+        new ProducerRecord<>(
+            topics.runSummaries.name(),
+            0,
+            runId,
+            RunSummary.newBuilder()
+                .setRunId(runId)
+                .setEntity("acme")
+                .setProject("eos")
+                .setState(RunState.RUNNING)
+                .setUpdatedMs(t0 + 1000)
+                .setStartedMs(t0)
+                .setLastSeenMs(t0 + 1000)
+                .setMetrics(
+                    Map.of(
+                        "loss",
+                        MetricAggregate.newBuilder()
+                            .setCount(1)
+                            .setFiniteCount(1)
+                            .setSum(0.5)
+                            .setMin(0.5)
+                            .setMinStep(0)
+                            .setMax(0.5)
+                            .setMaxStep(0)
+                            .setFirst(0.5)
+                            .setFirstStep(0)
+                            .setLast(0.5)
+                            .setLastStep(0)
+                            .setLastTimestampMs(t0 + 1000)
+                            .setNanCount(0)
+                            .setInfCount(0)
+                            .build()))
+                .build()));
+    tx.send(
+        new ProducerRecord<>(
+            topics.alerts.name(),
+            0,
+            runId,
+            Alert.newBuilder()
+                .setRunId(runId)
+                .setEntity("acme")
+                .setProject("eos")
+                .setTimestampMs(t0 + 1000)
+                .setRule("divergence")
+                .setSeverity(Severity.WARNING)
+                .setTitle("loss diverges")
+                .setMessage("loss grew tenfold")
+                .setMetric("loss")
+                .setStep(0L)
+                .setValue(5.0)
+                .setEpisodeId(episode)
+                .build()));
   }
 
   private Map<TopicPartition, OffsetAndMetadata> committedOffsets(String group) throws Exception {

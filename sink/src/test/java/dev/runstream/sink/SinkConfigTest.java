@@ -116,4 +116,18 @@ class SinkConfigTest {
   void shouldKeepThePasswordOutOfToString() {
     assertThat(valid().clickHousePassword("s3cret").build().toString()).doesNotContain("s3cret");
   }
+
+  @Test
+  void shouldWarnOfStalledWritesAfterTenSecondsUnlessSet() {
+    Map<String, String> env = new HashMap<>();
+    env.put("KAFKA_BOOTSTRAP", "k1:9092");
+    env.put("SCHEMA_REGISTRY_URL", "http://registry:8080/apis/ccompat/v7");
+    env.put("CLICKHOUSE_URL", "http://ch:8123");
+    assertThat(SinkConfig.fromEnv(env).stallWarning()).isEqualTo(Duration.ofSeconds(10));
+
+    env.put("RUNSTREAM_SINK_STALL_WARNING_MS", "2500");
+    assertThat(SinkConfig.fromEnv(env).stallWarning()).isEqualTo(Duration.ofMillis(2500));
+    assertThatThrownBy(() -> valid().stallWarning(Duration.ZERO))
+        .hasMessageContaining("stallWarning");
+  }
 }

@@ -20,6 +20,9 @@ import dev.runstream.schemas.avro.MetricBatch;
 import dev.runstream.schemas.avro.RunEvent;
 import dev.runstream.schemas.avro.RunStarted;
 import dev.runstream.testing.LocalStackExtension;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -31,6 +34,7 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -41,6 +45,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -213,6 +218,11 @@ class SinkResilienceIT {
    * rollupIntervalMs} is how long it holds inserted batches uncommitted.
    */
   private Process startChildSink(long rollupIntervalMs) throws Exception {
+    return startChildSink(rollupIntervalMs, Map.of());
+  }
+
+  /** {@link #startChildSink(long)} with more environment variables; logs to {@link #childLog}. */
+  private Process startChildSink(long rollupIntervalMs, Map<String, String> more) throws Exception {
     String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -231,11 +241,16 @@ class SinkResilienceIT {
     env.put(SinkConfig.ENV_BATCH_MAX_ROWS, Integer.toString(BATCH_ROWS));
     env.put(SinkConfig.ENV_BATCH_MAX_DELAY_MS, "200");
     env.put(SinkConfig.ENV_ROLLUP_INTERVAL_MS, Long.toString(rollupIntervalMs));
-    Path log = Paths.get("target", "sink-child-" + id + "-" + children.size() + ".log");
-    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    env.putAll(more);
+    pb.redirectErrorStream(true).redirectOutput(childLog(children.size()).toFile());
     Process child = pb.start();
     children.add(child);
     return child;
+  }
+
+  /** The log of the {@code n}-th child sink of this test. */
+  private Path childLog(int n) {
+    return Paths.get("target", "sink-child-" + id + "-" + n + ".log");
   }
 
   /** Every stored point, every curve and the leaderboard equal what was logged. */
@@ -397,5 +412,83 @@ class SinkResilienceIT {
     assertThat(sink.stats().retries()).isPositive();
     assertThat(sink.stats().deadLettered()).isZero();
     assertEverythingExactlyOnce();
+  }
+
+  @Test
+  void shouldWarnOnceWhenClickHouseStopsAnsweringAndSayWhenItAnswersAgain() throws Exception {
+    assumeFalse(stack.clickhouse().isExternal(), "needs a ClickHouse this test may freeze");
+    // A child JVM logging to a file: its log is read whole, whatever the test's own logging does.
+    startChildSink(
+        SinkConfig.DEFAULT_ROLLUP_INTERVAL.toMillis(),
+        Map.of(SinkConfig.ENV_STALL_WARNING_MS, "2000"));
+    Path log = childLog(0);
+    produce(0, STEPS / 4);
+    await()
+        .atMost(DEADLINE)
+        .until(() -> tableExists() && distinctPoints() == 2L * RUNS * STEPS / 4);
+
+    List<ProcessHandle> clickHouse = clickHouseProcesses();
+    signal(clickHouse, "STOP"); // frozen: connections are accepted, nothing is answered
+    try {
+      produce(STEPS / 4, STEPS / 2);
+      await().atMost(DEADLINE).until(() -> read(log).contains(" stalls: "));
+    } finally {
+      signal(clickHouse, "CONT");
+    }
+    await().atMost(DEADLINE).until(() -> read(log).contains(" answers again: "));
+    await()
+        .atMost(DEADLINE)
+        .untilAsserted(() -> assertThat(distinctPoints()).isEqualTo(2L * RUNS * STEPS / 2));
+
+    String where = Pattern.quote(stack.clickhouseUrl() + " (database " + database + ")");
+    List<String> lines = read(log).lines().toList();
+    assertThat(lines.stream().filter(l -> l.contains(" stalls: ")))
+        .as("one warning for the whole stall")
+        .singleElement(InstanceOfAssertFactories.STRING)
+        .containsPattern(
+            "WARN .*ClickHouse at "
+                + where
+                + " stalls: writes into (metrics|metric_rollups|runs) have not been answered for"
+                + " \\d+ ms");
+    assertThat(lines.stream().filter(l -> l.contains(" answers again: ")))
+        .as("one recovery message")
+        .singleElement(InstanceOfAssertFactories.STRING)
+        .containsPattern(
+            "INFO .*ClickHouse at "
+                + where
+                + " answers again: writes into \\w+ were stalled for \\d+ ms");
+  }
+
+  private static String read(Path log) throws IOException {
+    // Leniently decoded: the child may be in the middle of writing a line.
+    return new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
+  }
+
+  /** The ClickHouse server this JVM's stack started (its watchdog shell excluded). */
+  private static List<ProcessHandle> clickHouseProcesses() {
+    List<ProcessHandle> found =
+        ProcessHandle.current()
+            .descendants()
+            .filter(
+                p -> {
+                  String command = p.info().command().orElse("");
+                  return command.contains("clickhouse") && !command.endsWith("sh");
+                })
+            .toList();
+    assertThat(found).as("the ClickHouse server started by this test's stack").isNotEmpty();
+    return found;
+  }
+
+  private static void signal(List<ProcessHandle> processes, String signal) throws Exception {
+    for (ProcessHandle p : processes) {
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(kill.waitFor(30, TimeUnit.SECONDS) && kill.exitValue() == 0)
+          .as("kill -%s %d: %s", signal, p.pid(), output)
+          .isTrue();
+    }
   }
 }

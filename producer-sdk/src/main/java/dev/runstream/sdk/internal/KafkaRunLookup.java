@@ -92,6 +92,7 @@ final class KafkaRunLookup implements RunLookup {
         });
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // processor's EOS output
     props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     // Retention may delete the start of a window while it is read: go on from what is left.
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -1,10 +1,7 @@
 package dev.runstream.sink.internal;
 
-import dev.runstream.query.internal.Tables;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +20,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +41,12 @@ import org.slf4j.LoggerFactory;
  * batches are in memory: the one being written and the one being filled; when the second is full
  * before the first is written, the consumer pauses.
  *
+ * <p>The loop's parts, one job each: {@link BatchWriter} does the writer's tasks, {@link
+ * DeadLetters} sends what cannot be stored to the dead-letter topic, {@link OffsetLedger} holds the
+ * offsets of written batches until their rollups are written, {@link PauseGate} decides when the
+ * consumer may fetch, {@link RollupTracker} keeps the downsampled curves, and {@link StallWatch}
+ * notices a ClickHouse that stops answering. This class holds the loop and the order of things.
+ *
  * <p>The cases, by what failed:
  *
  * <pre>
@@ -61,6 +62,8 @@ import org.slf4j.LoggerFactory;
  *                                       |             | remaining tables retried after a backoff
  * insert rejected (data error)          | dead-letter | that table's source records to the DLQ,
  *                                       |             | the rest of the batch goes on
+ * ... and their dead-letter send fails  | retry       | batch kept as for a failed insert; the
+ *                                       |             | rejected table is tried again
  * rollup write fails, retryable         | retry       | rows stay inserted, offsets not
  *                                       |             | committed, only the rollups are retried
  * rollup write not yet due              |             | batches inserted, offsets held until one
@@ -68,21 +71,15 @@ import org.slf4j.LoggerFactory;
  *                                       |             | covers all of them
  * rollup write rejected                 | (logged)    | counted in rollupFailures; the stored
  *                                       |             | records are not dead-lettered
- * crash after insert, before commit     |             | batches read again: same rows (merged by
- *                                       |             | the keys), their rollups recomputed
- * partitions revoked with a batch       |             | write, roll up and commit; if that fails,
- *                                       |             | drop the batches and rewind kept
- *                                       |             | partitions to their first offsets
+ * ClickHouse does not answer (frozen,   | retry       | the write waits (up to the client's
+ * overloaded, down) for longer than the |             | socket timeout), then as above; one WARN
+ * stall threshold                       |             | naming server, table and wait, one INFO
+ *                                       |             | when answered again ({@link StallWatch})
  * </pre>
  *
  * <p>Not thread-safe except {@link #requestStop()}, which any thread may call.
  */
 public final class SinkWorker implements Runnable {
-  public static final String ERROR_HEADER = "runstream.error";
-  public static final String SOURCE_TOPIC_HEADER = "runstream.source.topic";
-  public static final String SOURCE_PARTITION_HEADER = "runstream.source.partition";
-  public static final String SOURCE_OFFSET_HEADER = "runstream.source.offset";
-
   private static final Logger log = LoggerFactory.getLogger(SinkWorker.class);
   private static final long MAX_POLL_WAIT_MS = 500;
   // While the writer works, the loop looks at it this often between polls.
@@ -126,30 +123,21 @@ public final class SinkWorker implements Runnable {
     }
   }
 
-  /** What the writer did with a task: done, or must be tried again after a backoff. */
-  private record Outcome(boolean done, String what, int count, Exception failure) {
-    static final Outcome DONE = new Outcome(true, null, 0, null);
-
-    static Outcome retry(String what, int count, Exception failure) {
-      return new Outcome(false, what, count, failure);
-    }
-  }
-
   /**
    * A batch write (with the batch and its row count when started) or a rollup write (batch null),
    * running on the writer.
    */
-  private record Task(RowBatch batch, int rows, CompletableFuture<Outcome> outcome) {
+  private record Task(RowBatch batch, int rows, CompletableFuture<BatchWriter.Outcome> outcome) {
     boolean isWrite() {
       return batch != null;
     }
   }
 
   private final Consumer<byte[], byte[]> consumer;
-  private final Producer<byte[], byte[]> deadLetters;
-  private final TableWriter writer;
+  private final DeadLetters deadLetters;
+  private final StallWatch writer;
+  private final BatchWriter batchWriter;
   private final RecordMapper mapper;
-  private final Retry retry;
   private final Settings settings;
   private final SinkCounters counters;
   private final LongSupplier nanoTime;
@@ -157,29 +145,26 @@ public final class SinkWorker implements Runnable {
   // Owned by the writer: touched here only while no task runs.
   private final RollupTracker rollups;
 
+  // Written batches whose rollups are not written yet.
+  private final OffsetLedger ledger = new OffsetLedger();
+  private final PauseGate gate;
+
   private RowBatch batch = new RowBatch();
   private Task task;
   // A batch whose write failed for a retryable reason; written again after the backoff.
   private RowBatch held;
-  // Written batches whose rollups are not written yet: their offsets wait here, uncommitted, so one
-  // rollup write serves every batch of a rollup interval (a live run touches the same buckets batch
-  // after batch). A crash replays them all, and the replay recomputes their rollups.
-  private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
-  private final Map<TopicPartition, Long> uncommittedFirst = new HashMap<>();
   private boolean rollupsPending;
-  private long uncommittedSinceNanos;
   // The last poll found nothing and every partition read up to its end: more batches are not about
   // to share the rollup write, so waiting out the interval would only delay the commit.
   private boolean caughtUp;
   private long reportedAppended;
   private long reportedRecomputed;
   private volatile boolean stopping;
-  // When paused, no partition is fetched until this time; flushBlocked keeps them paused until the
-  // failed task succeeded.
-  private long pausedUntilNanos;
-  private boolean flushBlocked;
 
-  /** A worker that writes on its own thread: each write blocks the loop until it is done. */
+  /**
+   * A worker that writes on its own thread: each write blocks the loop until it is done. Stalls of
+   * {@code writer} are logged after {@link StallWatch#DEFAULT_THRESHOLD}.
+   */
   public SinkWorker(
       Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> deadLetters,
@@ -189,17 +174,28 @@ public final class SinkWorker implements Runnable {
       Settings settings,
       SinkCounters counters,
       LongSupplier nanoTime) {
-    this(consumer, deadLetters, writer, mapper, retry, settings, counters, nanoTime, Runnable::run);
+    this(
+        consumer,
+        deadLetters,
+        new StallWatch(
+            writer, StallWatch.DEFAULT_THRESHOLD, nanoTime, StallWatch.logging("ClickHouse")),
+        mapper,
+        retry,
+        settings,
+        counters,
+        nanoTime,
+        Runnable::run);
   }
 
   /**
    * A worker whose writes run on {@code executor}, which must run one task at a time in the order
-   * given (a single thread), while the loop decodes the next batch.
+   * given (a single thread), while the loop decodes the next batch. The loop looks at {@code
+   * writer}'s stall on every turn, so a write that blocks is reported while it blocks.
    */
   public SinkWorker(
       Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> deadLetters,
-      TableWriter writer,
+      StallWatch writer,
       RecordMapper mapper,
       Retry retry,
       Settings settings,
@@ -207,15 +203,22 @@ public final class SinkWorker implements Runnable {
       LongSupplier nanoTime,
       Executor executor) {
     this.consumer = Objects.requireNonNull(consumer, "consumer");
-    this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
     this.writer = Objects.requireNonNull(writer, "writer");
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.counters = Objects.requireNonNull(counters, "counters");
-    this.retry = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
+    Retry counted = Objects.requireNonNull(retry, "retry").withOnRetry(counters.retries::increment);
     this.settings = Objects.requireNonNull(settings, "settings");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+    this.deadLetters =
+        new DeadLetters(
+            Objects.requireNonNull(deadLetters, "deadLetters"),
+            settings.deadLetterTopic(),
+            counted,
+            counters);
+    this.gate = new PauseGate(consumer, settings.pauseBackoff(), nanoTime);
     this.executor = Objects.requireNonNull(executor, "executor");
     this.rollups = new RollupTracker(settings.maxKnownSeries());
+    this.batchWriter = new BatchWriter(writer, rollups, counted, this.deadLetters, counters);
   }
 
   /** Asks the loop to write, commit and return. Thread-safe; returns at once. */
@@ -256,11 +259,13 @@ public final class SinkWorker implements Runnable {
 
   /** One turn of the loop; public for tests that drive the worker step by step. */
   public void pollOnce() {
+    writer.check();
     pump();
     updatePause();
     if (task != null && shouldPause()) {
       // Nothing may be fetched: wait for the writer rather than polling empty.
       waitForTask(MAX_POLL_WAIT_MS);
+      writer.check();
       pump();
       updatePause();
     }
@@ -275,7 +280,7 @@ public final class SinkWorker implements Runnable {
       if (!handle(record)) {
         rewound.add(tp);
         consumer.seek(tp, record.offset());
-        pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+        gate.backOff();
         updatePause();
       }
     }
@@ -303,7 +308,7 @@ public final class SinkWorker implements Runnable {
             ErrorClassifier.reason(e));
         return false;
       }
-      if (!deadLetter(List.of(source), "undecodable record: " + ErrorClassifier.reason(e))) {
+      if (!deadLetters.send(List.of(source), "undecodable record: " + ErrorClassifier.reason(e))) {
         return false;
       }
       counters.recordsRead.increment();
@@ -349,7 +354,7 @@ public final class SinkWorker implements Runnable {
   /** Starts the next task that is due, if any; {@code force} ignores the delays. */
   private boolean startNext(boolean force) {
     long now = nanoTime.getAsLong();
-    if (flushBlocked && !force && now - pausedUntilNanos < 0) {
+    if (gate.blocked() && !force && gate.backingOff()) {
       return false; // backing off after a failure
     }
     if (held != null) {
@@ -357,11 +362,11 @@ public final class SinkWorker implements Runnable {
       held = null;
       return true;
     }
-    if (!uncommitted.isEmpty()
+    if (!ledger.isEmpty()
         && (force
-            || flushBlocked
+            || gate.blocked()
             || !rollupsPending
-            || now - uncommittedSinceNanos >= settings.rollupInterval().toNanos()
+            || now - ledger.sinceNanos() >= settings.rollupInterval().toNanos()
             || (caughtUp && batch.isEmpty()))) {
       startRollups();
       return true;
@@ -379,11 +384,12 @@ public final class SinkWorker implements Runnable {
   }
 
   private void startWrite(RowBatch b) {
-    task = new Task(b, b.rows(), CompletableFuture.supplyAsync(() -> write(b), executor));
+    task =
+        new Task(b, b.rows(), CompletableFuture.supplyAsync(() -> batchWriter.write(b), executor));
   }
 
   private void startRollups() {
-    task = new Task(null, 0, CompletableFuture.supplyAsync(this::writeRollups, executor));
+    task = new Task(null, 0, CompletableFuture.supplyAsync(batchWriter::writeRollups, executor));
   }
 
   /**
@@ -393,12 +399,12 @@ public final class SinkWorker implements Runnable {
   private boolean finish() {
     Task t = task;
     task = null;
-    Outcome outcome;
+    BatchWriter.Outcome outcome;
     try {
       outcome = t.outcome().join();
     } catch (RuntimeException e) {
       // A bug in a task, not a ClickHouse failure: the batch must not be skipped.
-      outcome = Outcome.retry(t.isWrite() ? "batch write" : "rollup write", 0, e);
+      outcome = BatchWriter.Outcome.retry(t.isWrite() ? "batch write" : "rollup write", 0, e);
     }
     if (!outcome.done()) {
       if (t.isWrite()) {
@@ -407,23 +413,17 @@ public final class SinkWorker implements Runnable {
       hold(outcome);
       return false;
     }
-    flushBlocked = false;
+    gate.unblock();
     if (t.isWrite()) {
       RowBatch written = t.batch();
       if (!written.isEmpty()) {
-        if (uncommitted.isEmpty()) {
-          uncommittedSinceNanos = nanoTime.getAsLong();
-        }
-        uncommitted.putAll(written.commitOffsets());
-        written.firstOffsets().forEach(uncommittedFirst::putIfAbsent);
+        ledger.written(written, nanoTime.getAsLong());
         counters.batches.increment();
       }
       // No task runs now: the tracker may be read.
       rollupsPending = rollups.hasPending();
     } else {
-      commit(new HashMap<>(uncommitted));
-      uncommitted.clear();
-      uncommittedFirst.clear();
+      commit(ledger.take());
       rollupsPending = false;
       counters.rollupRecomputedSeries.add(rollups.recomputedSeries() - reportedRecomputed);
       counters.rollupAppendedPoints.add(rollups.appendedPoints() - reportedAppended);
@@ -446,14 +446,21 @@ public final class SinkWorker implements Runnable {
           return false;
         }
       } else if (!startNext(true)) {
-        return held == null && batch.isEmpty() && uncommitted.isEmpty();
+        return held == null && batch.isEmpty() && ledger.isEmpty();
       }
     }
   }
 
   private void awaitTask() {
     try {
-      task.outcome().get();
+      while (true) {
+        try {
+          task.outcome().get(MAX_POLL_WAIT_MS, TimeUnit.MILLISECONDS);
+          return;
+        } catch (TimeoutException e) {
+          writer.check(); // a stop or a rebalance waits on a frozen ClickHouse: say so
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       // Wait without interruption: the task owns ClickHouse state the loop must not race with.
@@ -463,113 +470,25 @@ public final class SinkWorker implements Runnable {
     }
   }
 
-  /** Writes every table of {@code b} not written yet; runs on the writer. */
-  private Outcome write(RowBatch b) {
-    long started = System.nanoTime();
-    int rowsInBatch = b.rows();
-    for (String table : List.copyOf(b.pendingTables().keySet())) {
-      RowBatch.TableRows rows = b.pendingTables().get(table);
-      // Only the curves of metrics are rolled up; system metrics are read raw, per run.
-      boolean rolledUp = table.equals(Tables.METRICS);
-      try {
-        if (!rows.inserted()) {
-          if (rolledUp && !rows.points().isEmpty()) {
-            rollups.prepare(rows.points(), writer);
-          }
-          byte[] bytes = rows.bytes();
-          retry.run("insert into " + table, () -> writer.insert(table, bytes, rows.rows()));
-          counters.rowsWritten(table, rows.rows());
-          rows.markInserted();
-          if (rolledUp) {
-            rollups.add(rows.points());
-          }
-        }
-      } catch (Exception e) {
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-        if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
-            || Thread.currentThread().isInterrupted()) {
-          return Outcome.retry("insert into " + table, rows.rows(), e);
-        }
-        log.error("ClickHouse rejected the rows of {}; dead-lettering their records", table, e);
-        if (!deadLetter(
-            rows.sources(),
-            "ClickHouse rejected insert into " + table + ": " + ErrorClassifier.reason(e))) {
-          return Outcome.retry("dead-letter of rows rejected by " + table, rows.rows(), e);
-        }
-      }
-      b.markWritten(table);
-    }
-    log.debug(
-        "batch of {} rows inserted in {} ms",
-        rowsInBatch,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-    return Outcome.DONE;
-  }
-
-  /**
-   * Writes the rollups of the written batches ({@link RollupTracker}); runs on the writer. The rows
-   * are already in, so a retryable failure holds the offsets (uncommitted, consumer paused) and
-   * only the rollups are tried again; a crash before they are written replays the batches, whose
-   * rollups are then recomputed from the stored points. A rejected write (a bug, not the data) is
-   * logged and counted rather than dead-lettering stored records.
-   */
-  private Outcome writeRollups() {
-    if (!rollups.hasPending()) {
-      return Outcome.DONE;
-    }
-    int series = rollups.pendingSeries();
-    long started = System.nanoTime();
-    long recomputedBefore = rollups.recomputedSeries();
-    try {
-      retry.run("rollup write", () -> rollups.flush(writer));
-      counters.rollupRefreshes.increment();
-      log.debug(
-          "rollups of {} series written in {} ms ({} recomputed from stored points)",
-          series,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
-          rollups.recomputedSeries() - recomputedBefore);
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      if (ErrorClassifier.classify(e) == ErrorClassifier.Action.RETRY
-          || Thread.currentThread().isInterrupted()) {
-        return Outcome.retry("rollup write", series, e);
-      }
-      counters.rollupFailures.increment();
-      log.error(
-          "ClickHouse rejected the rollups of {} series; their curves stay stale until touched"
-              + " again",
-          series,
-          e);
-      rollups.forgetAll();
-    }
-    return Outcome.DONE;
-  }
-
-  private void hold(Outcome failed) {
+  private void hold(BatchWriter.Outcome failed) {
     counters.failedFlushes.increment();
-    flushBlocked = true;
-    pausedUntilNanos = nanoTime.getAsLong() + settings.pauseBackoff().toNanos();
+    gate.block();
     updatePause();
     log.warn(
         "cannot complete {} ({} rows or series); pausing consumption and retrying in {} ms: {}",
         failed.what(),
         failed.count(),
-        settings.pauseBackoff().toMillis(),
+        gate.backoff().toMillis(),
         ErrorClassifier.reason(failed.failure()));
   }
 
   private void forgetPending() {
     batch.clear();
     held = null;
-    uncommitted.clear();
-    uncommittedFirst.clear();
+    ledger.clear();
     rollupsPending = false;
     rollups.forgetAll();
-    flushBlocked = false;
+    gate.unblock();
   }
 
   private void commit(Map<TopicPartition, OffsetAndMetadata> o) {
@@ -595,59 +514,16 @@ public final class SinkWorker implements Runnable {
   }
 
   /**
-   * Sends each source record to the dead-letter topic with the reason in headers, waiting for the
-   * broker. Returns false when that failed, so the caller does not skip the records. Called from
-   * both threads; the producer is thread-safe.
-   */
-  private boolean deadLetter(List<RowBatch.Source> sources, String reason) {
-    Set<RowBatch.Source> seen = new HashSet<>();
-    try {
-      for (RowBatch.Source s : sources) {
-        if (!seen.add(s)) {
-          continue; // a summary record contributes rows to one table only once anyway
-        }
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(ERROR_HEADER, utf8(reason));
-        headers.add(SOURCE_TOPIC_HEADER, utf8(s.topic()));
-        headers.add(SOURCE_PARTITION_HEADER, utf8(Integer.toString(s.partition())));
-        headers.add(SOURCE_OFFSET_HEADER, utf8(Long.toString(s.offset())));
-        ProducerRecord<byte[], byte[]> out =
-            new ProducerRecord<>(
-                settings.deadLetterTopic(), null, null, s.key(), s.value(), headers);
-        retry.run(
-            "dead-letter " + s.topic() + "-" + s.partition() + "@" + s.offset(),
-            () -> deadLetters.send(out).get(30, TimeUnit.SECONDS));
-        counters.deadLettered.increment();
-        log.warn(
-            "dead-lettered {}-{}@{} to {}: {}",
-            s.topic(),
-            s.partition(),
-            s.offset(),
-            settings.deadLetterTopic(),
-            reason);
-      }
-      return true;
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      log.error("cannot write to the dead-letter topic {}", settings.deadLetterTopic(), e);
-      return false;
-    }
-  }
-
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  /**
    * Whether to fetch nothing: after a failure until the failed task succeeded, during a backoff,
    * and while the batch being filled is full and the writer still busy with the previous one.
    */
   private boolean shouldPause() {
-    return flushBlocked
-        || nanoTime.getAsLong() - pausedUntilNanos < 0
-        || (task != null && batch.rows() >= settings.batchMaxRows());
+    return gate.closed(writerBehind());
+  }
+
+  /** Whether the batch being filled is full while the writer is still busy with the last one. */
+  private boolean writerBehind() {
+    return task != null && batch.rows() >= settings.batchMaxRows();
   }
 
   /**
@@ -667,16 +543,8 @@ public final class SinkWorker implements Runnable {
     return true;
   }
 
-  /** Pauses every assigned partition while {@link #shouldPause()}, resumes them after. */
   private void updatePause() {
-    Set<TopicPartition> assigned = consumer.assignment();
-    if (shouldPause()) {
-      if (!consumer.paused().containsAll(assigned)) {
-        consumer.pause(assigned);
-      }
-    } else if (!consumer.paused().isEmpty()) {
-      consumer.resume(consumer.paused());
-    }
+    gate.apply(writerBehind());
   }
 
   private long pollWaitMillis() {
@@ -685,12 +553,12 @@ public final class SinkWorker implements Runnable {
     if (task != null) {
       wait = TASK_POLL_WAIT_MS; // to notice soon that the writer is done
     } else if (shouldPause()) {
-      wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, pausedUntilNanos - now)));
+      wait = Math.min(wait, gate.backoffLeftMillis());
     } else if (!batch.isEmpty()) {
       long due = batch.startedNanos() + settings.batchMaxDelay().toNanos();
       wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, due - now)));
-    } else if (!uncommitted.isEmpty()) {
-      long due = uncommittedSinceNanos + settings.rollupInterval().toNanos();
+    } else if (!ledger.isEmpty()) {
+      long due = ledger.sinceNanos() + settings.rollupInterval().toNanos();
       wait = Math.min(wait, TimeUnit.NANOSECONDS.toMillis(Math.max(0, due - now)));
     }
     return Math.max(wait, 1);
@@ -709,8 +577,7 @@ public final class SinkWorker implements Runnable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if ((task != null || held != null || !batch.isEmpty() || !uncommitted.isEmpty())
-          && !drain()) {
+      if ((task != null || held != null || !batch.isEmpty() || !ledger.isEmpty()) && !drain()) {
         dropBatches(partitions);
       }
       // Another sink may write these runs now: what we know of their curves may go stale.
@@ -724,7 +591,7 @@ public final class SinkWorker implements Runnable {
         awaitTask();
         task = null; // its outcome no longer matters: all that is uncommitted is read again
       }
-      if (held != null || !batch.isEmpty() || !uncommitted.isEmpty()) {
+      if (held != null || !batch.isEmpty() || !ledger.isEmpty()) {
         dropBatches(partitions);
       }
       rollups.forgetAll();
@@ -732,20 +599,13 @@ public final class SinkWorker implements Runnable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      if (shouldPause()) {
-        consumer.pause(partitions);
-      }
+      gate.assigned(partitions, writerBehind());
     }
 
     private void dropBatches(Collection<TopicPartition> leaving) {
       // Partitions we keep must be read again from the start of the oldest uncommitted batch, or
       // its rows (or its rollups) would be lost.
-      Map<TopicPartition, Long> firsts = new HashMap<>(batch.firstOffsets());
-      if (held != null) {
-        held.firstOffsets().forEach((tp, o) -> firsts.merge(tp, o, Math::min));
-      }
-      uncommittedFirst.forEach((tp, o) -> firsts.merge(tp, o, Math::min));
-      for (Map.Entry<TopicPartition, Long> first : firsts.entrySet()) {
+      for (Map.Entry<TopicPartition, Long> first : ledger.rewindOffsets(batch, held).entrySet()) {
         if (!leaving.contains(first.getKey()) && consumer.assignment().contains(first.getKey())) {
           consumer.seek(first.getKey(), first.getValue());
         }

@@ -1,6 +1,7 @@
 package dev.runstream.sink.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.clickhouse.client.api.ServerException;
 import dev.runstream.query.internal.RollupLevels;
@@ -26,9 +27,12 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.Schema;
@@ -50,6 +54,7 @@ class SinkWorkerTest {
   private static final Topics TOPICS = Topics.defaults();
   private static final Duration DELAY = Duration.ofSeconds(1);
   private static final Duration PAUSE = Duration.ofSeconds(5);
+  private static final Duration STALL = Duration.ofSeconds(10);
   private static final TopicPartition RUNS = new TopicPartition(TOPICS.runs.name(), 0);
   private static final TopicPartition METRICS = new TopicPartition(TOPICS.metrics.name(), 0);
   private static final TopicPartition SUMMARIES = new TopicPartition(TOPICS.runSummaries.name(), 0);
@@ -68,6 +73,8 @@ class SinkWorkerTest {
     final AtomicInteger rollupFailures = new AtomicInteger();
     Exception failure = new ConnectException("ClickHouse is down");
     Exception rollupFailure = new ConnectException("ClickHouse is down");
+    // When set, inserts wait for it: a ClickHouse that does not answer.
+    volatile CountDownLatch frozen;
 
     @Override
     public void insertRollups(List<Rollups.Row> rows) throws Exception {
@@ -84,6 +91,10 @@ class SinkWorkerTest {
 
     @Override
     public void insert(String table, byte[] rowBinary, int count) throws Exception {
+      CountDownLatch wait = frozen;
+      if (wait != null) {
+        assertThat(wait.await(10, TimeUnit.SECONDS)).as("thawed").isTrue();
+      }
       if (failures.getAndDecrement() > 0) {
         throw failure;
       }
@@ -122,6 +133,23 @@ class SinkWorkerTest {
   private final MockProducer<byte[], byte[]> producer =
       new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
   private final FakeWriter writer = new FakeWriter();
+  private final List<String> stallEvents = new CopyOnWriteArrayList<>();
+  private final StallWatch stalls =
+      new StallWatch(
+          writer,
+          STALL,
+          () -> now.get(),
+          new StallWatch.Listener() {
+            @Override
+            public void stalled(String table, Duration waiting) {
+              stallEvents.add("stalled " + table);
+            }
+
+            @Override
+            public void recovered(String table, Duration stalled) {
+              stallEvents.add("recovered " + table);
+            }
+          });
   private final SinkCounters counters = new SinkCounters();
   private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
   private SinkWorker worker;
@@ -144,7 +172,7 @@ class SinkWorkerTest {
         new SinkWorker(
             consumer,
             producer,
-            writer,
+            stalls,
             new RecordMapper(TOPICS, registry),
             new Retry(3, Duration.ZERO, Duration.ZERO, d -> {}, () -> 0.0, () -> {}),
             new SinkWorker.Settings(
@@ -461,10 +489,10 @@ class SinkWorkerTest {
     assertThat(dead.topic()).isEqualTo("runstream.dlq");
     assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("not avro at all");
     assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("run-1");
-    assertThat(header(dead, SinkWorker.ERROR_HEADER)).contains("magic byte");
-    assertThat(header(dead, SinkWorker.SOURCE_TOPIC_HEADER)).isEqualTo("runstream.metrics");
-    assertThat(header(dead, SinkWorker.SOURCE_PARTITION_HEADER)).isEqualTo("0");
-    assertThat(header(dead, SinkWorker.SOURCE_OFFSET_HEADER)).isEqualTo("1");
+    assertThat(header(dead, DeadLetters.ERROR_HEADER)).contains("magic byte");
+    assertThat(header(dead, DeadLetters.SOURCE_TOPIC_HEADER)).isEqualTo("runstream.metrics");
+    assertThat(header(dead, DeadLetters.SOURCE_PARTITION_HEADER)).isEqualTo("0");
+    assertThat(header(dead, DeadLetters.SOURCE_OFFSET_HEADER)).isEqualTo("1");
     assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
     assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(3));
     assertThat(counters.deadLettered.sum()).isEqualTo(1);
@@ -483,7 +511,7 @@ class SinkWorkerTest {
     worker.pollOnce();
 
     assertThat(producer.history()).hasSize(1);
-    assertThat(header(producer.history().get(0), SinkWorker.ERROR_HEADER))
+    assertThat(header(producer.history().get(0), DeadLetters.ERROR_HEADER))
         .contains("ClickHouse rejected insert into");
     assertThat(writer.inserts).hasSize(1);
     assertThat(committed())
@@ -570,6 +598,38 @@ class SinkWorkerTest {
     assertThat(writer.rollupWrites).hasSize(3);
     assertThat(counters.maxBufferedRows()).isEqualTo(4);
     assertThat(consumer.paused()).isEmpty();
+  }
+
+  @Test
+  void shouldWarnOnceWhileAnInsertBlocksAndSayWhenClickHouseAnswersAgain() throws Exception {
+    ExecutorService writerThread = Executors.newSingleThreadExecutor();
+    try {
+      writer.frozen = new CountDownLatch(1);
+      worker = newWorker(1, Duration.ZERO, writerThread);
+      produce(METRICS, metrics(1, 0.9));
+      worker.pollOnce(); // full: the insert starts and hangs
+      await().atMost(Duration.ofSeconds(10)).until(stalls::stalling);
+      worker.pollOnce();
+      assertThat(stallEvents).as("not yet past the threshold").isEmpty();
+
+      advance(STALL);
+      worker.pollOnce();
+      worker.pollOnce();
+      assertThat(stallEvents).containsExactly("stalled metrics");
+      assertThat(committed()).isEmpty();
+
+      writer.frozen.countDown();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                worker.pollOnce();
+                assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
+              });
+      assertThat(stallEvents).containsExactly("stalled metrics", "recovered metrics");
+    } finally {
+      writerThread.shutdownNow();
+    }
   }
 
   @Test
