@@ -1,0 +1,68 @@
+package dev.runstream.schemas.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class SettingsTest {
+  private static final Pattern LITERAL = Pattern.compile("\"(RUNSTREAM_[A-Z0-9_]+)\"");
+
+  @Test
+  void shouldNameEverySettingOnceWithADescription() {
+    Set<String> names = new HashSet<>();
+    for (Setting s : Settings.all()) {
+      assertThat(names.add(s.name())).as("%s named twice", s.name()).isTrue();
+      for (String alias : s.aliases()) {
+        assertThat(names.add(alias)).as("%s named twice", alias).isTrue();
+      }
+      assertThat(s.description()).as(s.name()).isNotBlank();
+      assertThat(Settings.byName(s.name())).contains(s);
+    }
+    assertThat(Settings.byName("KAFKA_BOOTSTRAP")).contains(Settings.KAFKA_BOOTSTRAP);
+    assertThat(Settings.byName("RUNSTREAM_NOT_A_SETTING")).isEmpty();
+  }
+
+  @Test
+  void shouldHoldEveryRunstreamVariableThatMainCodeNames() throws IOException {
+    // The modules sit next to this one; their main code must not name a variable the catalogue
+    // does not know, or the README and the catalogue would drift from what programs read.
+    Path root = Path.of("").toAbsolutePath().getParent();
+    Set<String> missing = new TreeSet<>();
+    int files = 0;
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path file :
+          paths
+              .filter(p -> p.toString().endsWith(".java"))
+              .filter(p -> p.toString().contains("/src/main/java/"))
+              .toList()) {
+        files++;
+        Matcher m = LITERAL.matcher(read(file));
+        while (m.find()) {
+          if (Settings.byName(m.group(1)).isEmpty()) {
+            missing.add(m.group(1) + " in " + root.relativize(file));
+          }
+        }
+      }
+    }
+    assertThat(files).as("main sources found under %s", root).isGreaterThan(50);
+    assertThat(missing).isEmpty();
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
