@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * The one reader of configuration, after OpenTelemetry's {@code DefaultConfigProperties}: typed
  * getters over environment variables, each taking a {@link Setting} of {@link Settings}. A blank
  * value counts as unset. Every error is an {@link IllegalArgumentException} whose message names the
- * variable and quotes the value, so a configuration mistake stops start-up with a message a person
+ * variable and quotes the value ({@code NAME must be a whole number, got 'x'}, {@code NAME: <what
+ * the setter said>, got 'x'}), so a configuration mistake stops start-up with a message a person
  * can act on.
  *
  * <p>Durations: a number and a unit, {@code ms}, {@code s}, {@code m}, {@code h} or {@code d}
@@ -136,7 +137,8 @@ public final class ConfigProperties {
 
   /** A duration; see the class comment. May be zero or negative: callers check the range. */
   public Optional<Duration> getDuration(Setting setting) {
-    return raw(setting).map(r -> r.parse(v -> parseDuration(v, setting.bareNumberUnit())));
+    ChronoUnit unit = setting.bareNumberUnit();
+    return get(setting, v -> parseDuration(v, unit), "a duration: " + accepted(unit));
   }
 
   /** {@link #getDuration(Setting)}, or {@code defaultValue}. */
@@ -253,12 +255,7 @@ public final class ConfigProperties {
    */
   public static Duration parseDuration(String value, ChronoUnit bareNumberUnit) {
     String v = Objects.requireNonNull(value, "value").strip();
-    String accepted =
-        "a number with a unit (500ms, 10s, 5m, 1h, 2d) or ISO-8601 (PT10S)"
-            + (bareNumberUnit == null
-                ? ""
-                : "; a number alone counts in "
-                    + bareNumberUnit.toString().toLowerCase(Locale.ROOT));
+    String accepted = accepted(bareNumberUnit);
     if (v.startsWith("P") || v.startsWith("p") || v.startsWith("-P") || v.startsWith("-p")) {
       try {
         return Duration.parse(v);
@@ -293,18 +290,27 @@ public final class ConfigProperties {
     return Duration.ofNanos(Math.round(nanos));
   }
 
+  private static String accepted(ChronoUnit bareNumberUnit) {
+    return "a number with a unit (500ms, 10s, 5m, 1h, 2d) or ISO-8601 (PT10S)"
+        + (bareNumberUnit == null
+            ? ""
+            : "; a number alone counts in " + bareNumberUnit.toString().toLowerCase(Locale.ROOT));
+  }
+
   /** A value as found: the name it was found under (an alias, perhaps) and the stripped text. */
   private record Raw(String name, String value) {
     <T> T parse(Function<String, ? extends T> parse) {
       try {
         return parse.apply(value);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(name + "='" + value + "': " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            name + ": " + e.getMessage() + ", got '" + value + "'", e);
       }
     }
 
     IllegalArgumentException invalid(String expected, Exception cause) {
-      return new IllegalArgumentException(name + "='" + value + "' must be " + expected, cause);
+      return new IllegalArgumentException(
+          name + " must be " + expected + ", got '" + value + "'", cause);
     }
   }
 }

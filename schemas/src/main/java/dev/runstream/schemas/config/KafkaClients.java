@@ -99,7 +99,7 @@ public final class KafkaClients {
       p.load(in);
     } catch (IOException | IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          Settings.KAFKA_PROPERTIES_FILE.name() + "='" + file + "' cannot be read: " + e, e);
+          Settings.KAFKA_PROPERTIES_FILE.name() + " cannot be read: " + file + " (" + e + ")", e);
     }
     Map<String, String> map = new LinkedHashMap<>();
     for (String key : p.stringPropertyNames()) {

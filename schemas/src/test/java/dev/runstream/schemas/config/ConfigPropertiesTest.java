@@ -46,14 +46,27 @@ class ConfigPropertiesTest {
     assertThatThrownBy(
             () -> env("RUNSTREAM_CRASHED_AFTER_MS", "soon").getDuration(Settings.CRASHED_AFTER))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith(
-            "RUNSTREAM_CRASHED_AFTER_MS='soon': not a duration: use a number with a unit (500ms, 10s, 5m, 1h, 2d) or ISO-8601 (PT10S); a number alone counts in millis");
+        .hasMessage(
+            "RUNSTREAM_CRASHED_AFTER_MS must be a duration: a number with a unit (500ms, 10s, 5m,"
+                + " 1h, 2d) or ISO-8601 (PT10S); a number alone counts in millis, got 'soon'");
     assertThatThrownBy(
             () -> env("RUNSTREAM_CRASHED_AFTER_MS", "10w").getDuration(Settings.CRASHED_AFTER))
-        .hasMessageStartingWith("RUNSTREAM_CRASHED_AFTER_MS='10w': unknown unit 'w'");
+        .hasMessageStartingWith("RUNSTREAM_CRASHED_AFTER_MS must be a duration: ")
+        .hasMessageEndingWith(", got '10w'")
+        .cause()
+        .hasMessageStartingWith("unknown unit 'w'");
     assertThatThrownBy(
             () -> env("RUNSTREAM_CRASHED_AFTER_MS", "PT").getDuration(Settings.CRASHED_AFTER))
-        .hasMessageStartingWith("RUNSTREAM_CRASHED_AFTER_MS='PT': not a duration");
+        .hasMessageStartingWith("RUNSTREAM_CRASHED_AFTER_MS must be a duration: ")
+        .hasMessageEndingWith(", got 'PT'");
+    assertThatThrownBy(
+            () ->
+                env("RUNSTREAM_HEARTBEAT_INTERVAL", "1x").getDuration(Settings.HEARTBEAT_INTERVAL))
+        .hasMessageContaining("a number alone counts in seconds, got '1x'");
+    assertThatThrownBy(() -> ConfigProperties.parseDuration("soon", null))
+        .hasMessage(
+            "not a duration: use a number with a unit (500ms, 10s, 5m, 1h, 2d) or ISO-8601"
+                + " (PT10S)");
     assertThatThrownBy(() -> ConfigProperties.parseDuration("10", null))
         .hasMessageStartingWith("a duration needs a unit");
     assertThatThrownBy(() -> ConfigProperties.parseDuration("99999999999999d", ChronoUnit.MILLIS))
@@ -69,19 +82,19 @@ class ConfigPropertiesTest {
     assertThat(ConfigProperties.of(Map.of()).getLong(rows, 3L)).isEqualTo(3L);
     assertThatThrownBy(() -> env(rows.name(), "many").getInt(rows))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("RUNSTREAM_SINK_BATCH_MAX_ROWS='many' must be a whole number");
+        .hasMessage("RUNSTREAM_SINK_BATCH_MAX_ROWS must be a whole number, got 'many'");
     assertThatThrownBy(() -> env(rows.name(), "9000000000").getInt(rows))
-        .hasMessage("RUNSTREAM_SINK_BATCH_MAX_ROWS='9000000000' must be a whole number");
+        .hasMessage("RUNSTREAM_SINK_BATCH_MAX_ROWS must be a whole number, got '9000000000'");
     assertThatThrownBy(() -> env(rows.name(), "1.5").getLong(rows))
-        .hasMessage("RUNSTREAM_SINK_BATCH_MAX_ROWS='1.5' must be a whole number");
+        .hasMessage("RUNSTREAM_SINK_BATCH_MAX_ROWS must be a whole number, got '1.5'");
 
     Setting alpha = Settings.EMA_ALPHA;
     assertThat(env(alpha.name(), "0.25").getDouble(alpha)).contains(0.25);
     assertThat(ConfigProperties.of(Map.of()).getDouble(alpha, 0.1)).isEqualTo(0.1);
     assertThatThrownBy(() -> env(alpha.name(), "half").getDouble(alpha))
-        .hasMessage("RUNSTREAM_EMA_ALPHA='half' must be a number");
+        .hasMessage("RUNSTREAM_EMA_ALPHA must be a number, got 'half'");
     assertThatThrownBy(() -> env(alpha.name(), "NaN").getDouble(alpha))
-        .hasMessage("RUNSTREAM_EMA_ALPHA='NaN' must be a number");
+        .hasMessage("RUNSTREAM_EMA_ALPHA must be a number, got 'NaN'");
   }
 
   @Test
@@ -95,7 +108,7 @@ class ConfigPropertiesTest {
     }
     assertThat(ConfigProperties.of(Map.of()).getBoolean(gpu, true)).isTrue();
     assertThatThrownBy(() -> env(gpu.name(), "maybe").getBoolean(gpu))
-        .hasMessage("RUNSTREAM_GPU_TAG='maybe' must be true or false");
+        .hasMessage("RUNSTREAM_GPU_TAG must be true or false, got 'maybe'");
   }
 
   @Test
@@ -104,10 +117,12 @@ class ConfigPropertiesTest {
         .contains(TimeUnit.SECONDS);
     assertThatThrownBy(
             () -> env("RUNSTREAM_MODE", "sometimes").getEnum(Settings.MODE, TimeUnit.class))
-        .hasMessageStartingWith("RUNSTREAM_MODE='sometimes' must be one of nanoseconds, ");
+        .hasMessage(
+            "RUNSTREAM_MODE must be one of nanoseconds, microseconds, milliseconds, seconds,"
+                + " minutes, hours, days, got 'sometimes'");
     assertThat(env("RUNSTREAM_DIR", "a/b").getPath(Settings.DIR)).contains(Path.of("a/b"));
     assertThatThrownBy(() -> env("RUNSTREAM_DIR", "a\0b").getPath(Settings.DIR))
-        .hasMessageStartingWith("RUNSTREAM_DIR='a\0b' must be a path");
+        .hasMessageStartingWith("RUNSTREAM_DIR must be a path, got 'a\0b'");
   }
 
   @Test
@@ -159,7 +174,7 @@ class ConfigPropertiesTest {
                         v -> {
                           throw new IllegalArgumentException("must be host:port");
                         }))
-        .hasMessage("KAFKA_BOOTSTRAP='nowhere': must be host:port");
+        .hasMessage("KAFKA_BOOTSTRAP: must be host:port, got 'nowhere'");
   }
 
   @Test

@@ -45,7 +45,7 @@ class KafkaClientsTest {
                         Map.of("RUNSTREAM_KAFKA_PROPERTIES_FILE", missing.toString()))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith(
-            "RUNSTREAM_KAFKA_PROPERTIES_FILE='" + missing + "' cannot be read: ");
+            "RUNSTREAM_KAFKA_PROPERTIES_FILE cannot be read: " + missing + " (");
   }
 
   @Test
