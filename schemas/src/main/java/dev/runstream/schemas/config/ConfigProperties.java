@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,10 +19,10 @@ import java.util.regex.Pattern;
 /**
  * The one reader of configuration, after OpenTelemetry's {@code DefaultConfigProperties}: typed
  * getters over environment variables, each taking a {@link Setting} of {@link Settings}. A blank
- * value counts as unset. Every error is an {@link IllegalArgumentException} whose message names the
- * variable and quotes the value ({@code NAME must be a whole number, got 'x'}, {@code NAME: <what
- * the setter said>, got 'x'}), so a configuration mistake stops start-up with a message a person
- * can act on.
+ * value counts as unset, unless the setting refuses it ({@link Setting#blankIsError()}). Every
+ * error is an {@link IllegalArgumentException} whose message names the variable and quotes the
+ * value ({@code NAME must be a whole number, got 'x'}, {@code NAME: <what the setter said>, got
+ * 'x'}), so a configuration mistake stops start-up with a message a person can act on.
  *
  * <p>Durations: a number and a unit, {@code ms}, {@code s}, {@code m}, {@code h} or {@code d}
  * ({@code 500ms}, {@code 1.5s}, {@code 2d}), or ISO-8601 ({@code PT2M}); a number without a unit
@@ -217,6 +218,26 @@ public final class ConfigProperties {
     return raw(setting).map(r -> r.parse(parse));
   }
 
+  /**
+   * Gives the value a typed getter reads (e.g. {@code this::getInt}), if set, to a setter that
+   * validates it, as a builder's does: {@code env.set(Settings.SINK_BATCH_MAX_ROWS, env::getInt,
+   * builder::batchMaxRows)}. An {@link IllegalArgumentException} the setter throws comes out with
+   * the variable and value in it.
+   */
+  public <T> void set(
+      Setting setting, Function<Setting, Optional<T>> getter, Consumer<? super T> setter) {
+    getter
+        .apply(setting)
+        .ifPresent(
+            value ->
+                get(
+                    setting,
+                    raw -> {
+                      setter.accept(value);
+                      return value;
+                    }));
+  }
+
   private <T> Optional<T> get(Setting setting, Function<String, ? extends T> parse, String what) {
     return raw(setting)
         .map(
@@ -242,6 +263,9 @@ public final class ConfigProperties {
       String value = values.get(name);
       if (value != null && !value.isBlank()) {
         return Optional.of(new Raw(name, value.strip()));
+      }
+      if (value != null && setting.blankIsError()) {
+        throw new IllegalArgumentException(name + " is set but blank: unset it or give a value");
       }
     }
     return Optional.empty();
@@ -303,14 +327,17 @@ public final class ConfigProperties {
       try {
         return parse.apply(value);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            name + ": " + e.getMessage() + ", got '" + value + "'", e);
+        throw new IllegalArgumentException(name + ": " + e.getMessage() + got(), e);
       }
     }
 
     IllegalArgumentException invalid(String expected, Exception cause) {
-      return new IllegalArgumentException(
-          name + " must be " + expected + ", got '" + value + "'", cause);
+      return new IllegalArgumentException(name + " must be " + expected + got(), cause);
+    }
+
+    private String got() {
+      // A secret stays out of messages, which end up in logs.
+      return name.contains("PASSWORD") ? "" : ", got '" + value + "'";
     }
   }
 }

@@ -16,13 +16,16 @@ import java.util.Objects;
  * @param description what the setting does, one sentence
  * @param bareNumberUnit for a duration, the unit of a number given without one ({@code 500} means
  *     500 ms or 500 s as this says); null for other settings, and for durations that need a unit
+ * @param blankIsError whether a blank value is a mistake rather than "unset", for a setting whose
+ *     absence changes what a program does (an unbound team reads every team's records)
  */
 public record Setting(
     String name,
     List<String> aliases,
     String defaultValue,
     String description,
-    ChronoUnit bareNumberUnit) {
+    ChronoUnit bareNumberUnit,
+    boolean blankIsError) {
 
   /** Validates the name and copies the aliases. */
   public Setting {
@@ -37,7 +40,7 @@ public record Setting(
 
   /** A setting that is not a duration. */
   public static Setting of(String name, String defaultValue, String description) {
-    return new Setting(name, List.of(), defaultValue, description, null);
+    return new Setting(name, List.of(), defaultValue, description, null, false);
   }
 
   /** A duration; a number without a unit counts in {@code bareNumberUnit}. */
@@ -48,14 +51,20 @@ public record Setting(
         List.of(),
         defaultValue,
         description,
-        Objects.requireNonNull(bareNumberUnit, "bareNumberUnit"));
+        Objects.requireNonNull(bareNumberUnit, "bareNumberUnit"),
+        false);
   }
 
   /** This setting, also read from {@code alias} when {@code name} is unset. */
   public Setting alsoRead(String alias) {
     List<String> all = new java.util.ArrayList<>(aliases);
     all.add(alias);
-    return new Setting(name, all, defaultValue, description, bareNumberUnit);
+    return new Setting(name, all, defaultValue, description, bareNumberUnit, blankIsError);
+  }
+
+  /** This setting, with a blank value refused instead of read as unset. */
+  public Setting refusingBlank() {
+    return new Setting(name, aliases, defaultValue, description, bareNumberUnit, true);
   }
 
   /** {@code NAME}, or {@code NAME (or ALIAS)}: how messages refer to the setting. */

@@ -62,9 +62,10 @@ public final class Settings {
   /** The team a processor or sink is bound to. */
   public static final Setting TEAM =
       Setting.of(
-          "RUNSTREAM_TEAM",
-          "",
-          "The team that owns the topics: the processor and the sink refuse records of others");
+              "RUNSTREAM_TEAM",
+              "",
+              "The team that owns the topics: the processor and the sink refuse records of others")
+          .refusingBlank();
 
   /** ClickHouse's HTTP URL. */
   public static final Setting CLICKHOUSE_URL =

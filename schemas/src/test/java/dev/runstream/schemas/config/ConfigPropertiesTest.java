@@ -159,6 +159,13 @@ class ConfigPropertiesTest {
   }
 
   @Test
+  void shouldRefuseABlankValueWhereUnsetMeansSomethingElse() {
+    assertThatThrownBy(() -> env("RUNSTREAM_TEAM", " ").getString(Settings.TEAM))
+        .hasMessage("RUNSTREAM_TEAM is set but blank: unset it or give a value");
+    assertThat(ConfigProperties.of(Map.of()).getString(Settings.TEAM)).isEmpty();
+  }
+
+  @Test
   void shouldReadAnAliasWhenTheNameIsUnsetAndNameTheOneRead() {
     assertThat(env("KAFKA_BOOTSTRAP", "k:1").require(Settings.KAFKA_BOOTSTRAP)).isEqualTo("k:1");
     assertThat(
