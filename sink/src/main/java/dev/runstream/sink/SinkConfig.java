@@ -153,15 +153,38 @@ public final class SinkConfig {
 
   /** {@link #fromEnv()} over configuration already read. */
   public static SinkConfig fromEnv(ConfigProperties env) {
+    env.require(Settings.KAFKA_BOOTSTRAP);
+    env.require(Settings.SCHEMA_REGISTRY_URL);
+    env.require(Settings.CLICKHOUSE_URL);
     Builder b = builder();
     // Each value goes through its setter, so it is checked as an explicit argument would be, and
     // the message names the variable.
-    env.require(Settings.KAFKA_BOOTSTRAP);
     env.set(Settings.KAFKA_BOOTSTRAP, env::getString, b::bootstrapServers);
-    env.require(Settings.SCHEMA_REGISTRY_URL);
     env.set(Settings.SCHEMA_REGISTRY_URL, env::getString, b::schemaRegistryUrl);
-    env.require(Settings.CLICKHOUSE_URL);
     env.set(Settings.CLICKHOUSE_URL, env::getString, b::clickHouseUrl);
+    return readOptional(env, b).build();
+  }
+
+  /**
+   * The settings of {@link #fromEnv()} for the given servers, which the server variables of {@code
+   * env} do not change: how a launcher that starts the servers itself configures the sink.
+   *
+   * @throws IllegalArgumentException naming the variable or setting that is wrong
+   */
+  public static SinkConfig forServers(
+      ConfigProperties env,
+      String bootstrapServers,
+      String schemaRegistryUrl,
+      String clickHouseUrl) {
+    Builder b =
+        builder()
+            .bootstrapServers(bootstrapServers)
+            .schemaRegistryUrl(schemaRegistryUrl)
+            .clickHouseUrl(clickHouseUrl);
+    return readOptional(env, b).build();
+  }
+
+  private static Builder readOptional(ConfigProperties env, Builder b) {
     env.set(Settings.TOPIC_PREFIX, env::getString, b::topicPrefix);
     env.set(Settings.CLICKHOUSE_USER, env::getString, b::clickHouseUser);
     env.set(Settings.CLICKHOUSE_PASSWORD, env::getString, b::clickHousePassword);
@@ -172,7 +195,7 @@ public final class SinkConfig {
     env.set(Settings.SINK_ROLLUP_INTERVAL, env::getDuration, b::rollupInterval);
     env.set(Settings.TEAM, env::getString, b::team);
     b.kafkaProperties(KafkaClients.userProperties(env));
-    return b.build();
+    return b;
   }
 
   /** Kafka bootstrap servers, {@code host:port[,host:port...]}. */

@@ -201,6 +201,32 @@ public record ProcessorConfig(
 
   /** {@link #fromEnv(Map)} over configuration already read. */
   public static ProcessorConfig fromEnv(ConfigProperties env) {
+    return read(
+        env,
+        env.getString(Settings.KAFKA_BOOTSTRAP).orElse(null),
+        env.getString(Settings.SCHEMA_REGISTRY_URL).orElse(null),
+        Path.of(System.getProperty("java.io.tmpdir"), "runstream-streams"));
+  }
+
+  /**
+   * The settings of {@link #fromEnv(Map)} for the given servers, which the server variables of
+   * {@code env} do not change: how a launcher that starts the servers itself configures the
+   * processor.
+   *
+   * @param defaultStateDir the state directory unless {@code RUNSTREAM_STATE_DIR} names one
+   * @throws IllegalArgumentException naming the variable that is wrong
+   */
+  public static ProcessorConfig forServers(
+      ConfigProperties env, String kafkaBootstrap, String schemaRegistryUrl, Path defaultStateDir) {
+    return read(
+        env,
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        Objects.requireNonNull(defaultStateDir, "defaultStateDir"));
+  }
+
+  private static ProcessorConfig read(
+      ConfigProperties env, String kafkaBootstrap, String schemaRegistryUrl, Path defaultStateDir) {
     MonitorSettings.Builder monitor = MonitorSettings.builder();
     env.getDuration(Settings.SUMMARY_INTERVAL).ifPresent(monitor::publishInterval);
     env.getDuration(Settings.LIVENESS_CHECK).ifPresent(monitor::livenessCheckInterval);
@@ -221,12 +247,10 @@ public record ProcessorConfig(
             NotifierConfig.DEFAULT_MAX_BACKOFF,
             NotifierConfig.DEFAULT_REQUEST_TIMEOUT);
     Topics topics = env.get(Settings.TOPIC_PREFIX, Topics::withPrefix).orElseGet(Topics::defaults);
-    Path stateDir =
-        env.getPath(Settings.STATE_DIR)
-            .orElseGet(() -> Path.of(System.getProperty("java.io.tmpdir"), "runstream-streams"));
+    Path stateDir = env.getPath(Settings.STATE_DIR).orElse(defaultStateDir);
     return new ProcessorConfig(
-        env.getString(Settings.KAFKA_BOOTSTRAP).orElse(null),
-        env.getString(Settings.SCHEMA_REGISTRY_URL).orElse(null),
+        kafkaBootstrap,
+        schemaRegistryUrl,
         env.getString(Settings.PROCESSOR_APPLICATION_ID, DEFAULT_APPLICATION_ID),
         topics,
         stateDir,
