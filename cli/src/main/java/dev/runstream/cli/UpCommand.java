@@ -1,6 +1,7 @@
 package dev.runstream.cli;
 
 import dev.runstream.deploy.LocalStack;
+import dev.runstream.schemas.config.ConfigProperties;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -11,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -71,9 +71,12 @@ final class UpCommand implements Callable<Integer> {
     try {
       // The stack closes the pipeline before it stops Kafka, on close() and on Ctrl-C alike: the
       // processor's last transaction and the sink's last commit need the broker.
+      ConfigProperties config = ConfigProperties.of(env);
       stack.closeFirst(
           Pipeline.start(
-              stack, env, stack.dataDir().resolve("processor-state"), UnaryOperator.identity()));
+              stack,
+              Pipeline.processorConfig(stack, config, stack.dataDir().resolve("processor-state")),
+              Pipeline.sinkConfig(stack, config)));
     } catch (RuntimeException e) {
       stack.close();
       throw e;
