@@ -18,8 +18,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 /**
  * The one helper that builds the properties of every Kafka client runstream makes (the SDK's
  * producer, the processor's Streams and consumers, the sink's consumer and dead-letter producer,
- * the CLI's consumers, admin clients): runstream's own settings, then the user's properties over
- * them (SASL, TLS, timeouts), then what runstream's correctness rests on.
+ * the CLI's consumers, admin clients): the servers and runstream's own settings, then the user's
+ * properties over them (SASL, TLS, timeouts; a {@code bootstrap.servers} among them wins too), then
+ * what runstream's correctness rests on.
  *
  * <p>The user's properties come from {@code RUNSTREAM_KAFKA_PROPERTIES_FILE} (a properties file, so
  * secrets never appear on a command line) and {@code RUNSTREAM_KAFKA_PROPERTIES} ({@code
@@ -30,13 +31,12 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  */
 public final class KafkaClients {
   /**
-   * Keys whose value, when runstream sets one, the user cannot change: the servers come from {@link
-   * Settings#KAFKA_BOOTSTRAP}, records are bytes runstream decodes, offsets are committed after the
-   * work is done, and output of the processor's transactions is read committed.
+   * Keys whose value, when runstream sets one, the user cannot change: records are bytes runstream
+   * decodes, offsets are committed after the work is done, and output of the processor's
+   * transactions is read committed.
    */
   private static final Set<String> RUNSTREAM_OWNS =
       Set.of(
-          CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
           ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
           ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
           ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
@@ -147,7 +147,9 @@ public final class KafkaClients {
   }
 
   private Map<String, Object> build(Map<String, ?> runstream, Set<String> clientKeys) {
-    Map<String, Object> props = new LinkedHashMap<>(runstream);
+    Map<String, Object> props = new LinkedHashMap<>();
+    props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.putAll(runstream);
     userProperties.forEach(
         (key, value) -> {
           boolean otherClients =
@@ -157,7 +159,6 @@ public final class KafkaClients {
             props.put(key, value);
           }
         });
-    props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     return props;
   }
 
