@@ -64,6 +64,14 @@ public final class ConfigProperties {
     return raw(setting).map(Raw::value);
   }
 
+  /**
+   * The name under which the setting is set (its own or an alias), for messages that say where a
+   * value came from; empty when it is unset.
+   */
+  public Optional<String> nameSet(Setting setting) {
+    return raw(setting).map(Raw::name);
+  }
+
   /** {@link #getString(Setting)}, or {@code defaultValue}. */
   public String getString(Setting setting, String defaultValue) {
     return getString(setting).orElse(defaultValue);

@@ -168,6 +168,9 @@ class ConfigPropertiesTest {
   @Test
   void shouldReadAnAliasWhenTheNameIsUnsetAndNameTheOneRead() {
     assertThat(env("KAFKA_BOOTSTRAP", "k:1").require(Settings.KAFKA_BOOTSTRAP)).isEqualTo("k:1");
+    assertThat(env("KAFKA_BOOTSTRAP", "k:1").nameSet(Settings.KAFKA_BOOTSTRAP))
+        .contains("KAFKA_BOOTSTRAP");
+    assertThat(ConfigProperties.of(Map.of()).nameSet(Settings.KAFKA_BOOTSTRAP)).isEmpty();
     assertThat(
             ConfigProperties.of(
                     Map.of("KAFKA_BOOTSTRAP", "old:1", "RUNSTREAM_KAFKA_BOOTSTRAP", "new:1"))
