@@ -2,6 +2,7 @@ package dev.runstream.cli;
 
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.Settings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -67,11 +68,11 @@ final class UpCommand implements Callable<Integer> {
   private int runInForeground(PrintWriter out, Map<String, String> env) throws Exception {
     out.println("Starting the local stack, the stream processor and the sink...");
     out.flush();
+    ConfigProperties config = ConfigProperties.of(env);
     LocalStack stack = LocalStack.start();
     try {
       // The stack closes the pipeline before it stops Kafka, on close() and on Ctrl-C alike: the
       // processor's last transaction and the sink's last commit need the broker.
-      ConfigProperties config = ConfigProperties.of(env);
       stack.closeFirst(
           Pipeline.start(
               stack,
@@ -86,7 +87,7 @@ final class UpCommand implements Callable<Integer> {
         new StackState(
             pid,
             new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()),
-            env.getOrDefault("RUNSTREAM_UP_LOG", ""));
+            config.getString(Settings.UP_LOG, ""));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -126,7 +127,7 @@ final class UpCommand implements Callable<Integer> {
             .redirectOutput(log.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     builder.environment().putAll(env);
-    builder.environment().put("RUNSTREAM_UP_LOG", log.toString());
+    builder.environment().put(Settings.UP_LOG.name(), log.toString());
     out.println("Starting runstream in the background (log " + log + ")...");
     out.flush();
     Process process = builder.start();
