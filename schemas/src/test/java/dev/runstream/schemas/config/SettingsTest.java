@@ -58,6 +58,29 @@ class SettingsTest {
     assertThat(missing).isEmpty();
   }
 
+  @Test
+  void shouldHoldEveryRunstreamVariableTheReadmesName() throws IOException {
+    // A README that documents a variable no program reads would send a reader astray. A name that
+    // ends in '_' is a family (Grafana's RUNSTREAM_CLICKHOUSE_*), not a variable.
+    Pattern named = Pattern.compile("RUNSTREAM_[A-Z0-9_]*[A-Z0-9]\\b(?!_)");
+    Path root = Path.of("").toAbsolutePath().getParent();
+    Set<String> missing = new TreeSet<>();
+    int readmes = 0;
+    try (Stream<Path> paths = Files.walk(root, 2)) {
+      for (Path file : paths.filter(p -> p.getFileName().toString().equals("README.md")).toList()) {
+        readmes++;
+        Matcher m = named.matcher(read(file));
+        while (m.find()) {
+          if (Settings.byName(m.group()).isEmpty()) {
+            missing.add(m.group() + " in " + root.relativize(file));
+          }
+        }
+      }
+    }
+    assertThat(readmes).isGreaterThan(3);
+    assertThat(missing).isEmpty();
+  }
+
   private static String read(Path file) {
     try {
       return Files.readString(file);
