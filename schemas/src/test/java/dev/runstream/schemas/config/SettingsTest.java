@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -79,6 +80,45 @@ class SettingsTest {
     }
     assertThat(readmes).isGreaterThan(3);
     assertThat(missing).isEmpty();
+  }
+
+  @Test
+  void shouldMatchTheGeneratedReferenceInDocs() throws IOException {
+    // docs/configuration.md is generated from the catalogue: a setting added, renamed or given
+    // another default shows up here until the file is regenerated (the expected text is written
+    // to target/configuration.md; copy it over).
+    StringBuilder md = new StringBuilder();
+    md.append("# Configuration reference\n\n")
+        .append("Generated from `dev.runstream.schemas.config.Settings` by `SettingsTest`; do not")
+        .append(" edit by hand.\n\n")
+        .append("Durations take a unit (`500ms`, `10s`, `5m`, `1h`, `2d`) or ISO-8601 (`PT2M`); a")
+        .append(
+            " number alone counts in the unit the table gives. A blank value counts as unset.\n")
+        .append("Lists are comma-separated; maps are `key=value` pairs, comma-separated.\n\n")
+        .append("| variable | default | bare number | what it does |\n")
+        .append("| --- | --- | --- | --- |\n");
+    for (Setting s : Settings.all()) {
+      md.append("| `").append(s.name()).append('`');
+      for (String alias : s.aliases()) {
+        md.append(" or `").append(alias).append('`');
+      }
+      md.append(" | ")
+          .append(s.defaultValue().isEmpty() ? "" : "`" + s.defaultValue() + "`")
+          .append(" | ")
+          .append(
+              s.bareNumberUnit() == null
+                  ? ""
+                  : s.bareNumberUnit().toString().toLowerCase(Locale.ROOT))
+          .append(" | ")
+          .append(s.description())
+          .append(" |\n");
+    }
+    Path root = Path.of("").toAbsolutePath().getParent();
+    Path expected = Path.of("target", "configuration.md");
+    Files.createDirectories(expected.getParent());
+    Files.writeString(expected, md.toString());
+    Path docs = root.resolve("docs").resolve("configuration.md");
+    assertThat(Files.exists(docs) ? read(docs) : "").isEqualTo(md.toString());
   }
 
   private static String read(Path file) {
