@@ -5,12 +5,12 @@ import dev.runstream.schemas.AvroDeserializer;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.config.KafkaClients;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,17 +39,17 @@ final class AlertFollower implements AutoCloseable {
   private final AvroDeserializer<Alert> deserializer;
   private final String topic;
 
-  AlertFollower(String bootstrap, String registryUrl, Topics topics) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+  AlertFollower(KafkaClients kafka, String registryUrl, Topics topics) {
+    // Read committed (KafkaClients.consumer): alerts of an aborted transaction never happened.
+    Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "runstream-cli-alerts");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
     // Watching must not create the topic: the processor creates it with its settings.
     props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     this.consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        new KafkaConsumer<>(
+            kafka.consumer(props), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.deserializer = new AvroDeserializer<>(Alert.class, SerdeConfig.registry(registryUrl));
     this.topic = topics.alerts.name();
   }

@@ -158,8 +158,7 @@ final class AlertsCommand implements Callable<Integer> {
     out.flush();
     String onlyRun = runId;
     try (AlertFollower follower =
-        new AlertFollower(
-            servers.kafkaBootstrap(), servers.schemaRegistryUrl(), servers.topics())) {
+        new AlertFollower(servers.kafkaClients(), servers.schemaRegistryUrl(), servers.topics())) {
       follower.follow(
           tailFrom,
           alert -> {

@@ -12,7 +12,7 @@ final class DemoAlertTail implements AutoCloseable {
 
   DemoAlertTail(Servers servers, Map<String, String> runs, DemoProgress progress, Instant from) {
     this.follower =
-        new AlertFollower(servers.kafkaBootstrap(), servers.schemaRegistryUrl(), servers.topics());
+        new AlertFollower(servers.kafkaClients(), servers.schemaRegistryUrl(), servers.topics());
     this.thread =
         new Thread(
             () ->

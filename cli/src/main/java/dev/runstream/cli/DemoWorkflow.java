@@ -2,8 +2,10 @@ package dev.runstream.cli;
 
 import dev.runstream.cli.demo.DemoRun;
 import dev.runstream.deploy.LocalStack;
+import dev.runstream.processor.ProcessorConfig;
 import dev.runstream.query.RunQueries;
 import dev.runstream.query.RunRow;
+import dev.runstream.schemas.config.ConfigProperties;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,18 +67,19 @@ final class DemoWorkflow {
       try {
         // Closed by the stack before its servers stop, also when Ctrl-C ends the demo. The
         // demo's runs are short, so its processor notices a silent run in seconds, not minutes.
+        ConfigProperties settings = ConfigProperties.of(env);
+        ProcessorConfig config =
+            Pipeline.processorConfig(stack, settings, stack.dataDir().resolve("processor-state"));
         stack.closeFirst(
             Pipeline.start(
                 stack,
-                env,
-                stack.dataDir().resolve("processor-state"),
-                config ->
-                    config.withMonitor(
-                        config.monitor().toBuilder()
-                            .livenessCheckInterval(Duration.ofSeconds(1))
-                            .unresponsiveAfter(DEMO_CRASHED_AFTER.dividedBy(2))
-                            .crashedAfter(DEMO_CRASHED_AFTER)
-                            .build())));
+                config.withMonitor(
+                    config.monitor().toBuilder()
+                        .livenessCheckInterval(Duration.ofSeconds(1))
+                        .unresponsiveAfter(DEMO_CRASHED_AFTER.dividedBy(2))
+                        .crashedAfter(DEMO_CRASHED_AFTER)
+                        .build()),
+                Pipeline.sinkConfig(stack, settings)));
       } catch (IllegalArgumentException e) {
         throw new CliException("cannot start the processor and the sink: " + e.getMessage(), e);
       }

@@ -3,13 +3,12 @@ package dev.runstream.cli;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.processor.ProcessorConfig;
 import dev.runstream.processor.StreamProcessor;
+import dev.runstream.schemas.config.ConfigProperties;
 import dev.runstream.sink.ClickHouseSink;
 import dev.runstream.sink.SinkConfig;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.UnaryOperator;
 
 /**
  * The processing side of runstream running in this JVM against a stack's servers: the stream
@@ -35,32 +34,22 @@ public final class Pipeline implements AutoCloseable {
    * @param stateDir where the processor keeps its state stores
    */
   public static Pipeline start(LocalStack stack, Path stateDir) {
-    return start(stack, Map.of(), stateDir, UnaryOperator.identity());
+    ConfigProperties none = ConfigProperties.of(Map.of());
+    return start(stack, processorConfig(stack, none, stateDir), sinkConfig(stack, none));
   }
 
   /**
-   * Starts the processor and the sink against {@code stack}, configured from {@code env} as their
-   * own launchers are ({@link ProcessorConfig#fromEnv}, {@link SinkConfig#fromEnv}: detectors,
-   * liveness timeouts, webhooks, batch sizes, topic prefix), with the stack's servers. Blocks until
-   * both have started.
+   * Starts the processor and the sink against {@code stack} with these settings; blocks until both
+   * have started.
    *
-   * @param defaultStateDir the processor's state directory unless {@code RUNSTREAM_STATE_DIR} says
-   * @param adjust changes to the processor's settings after the environment's
-   * @throws IllegalArgumentException naming the environment variable that is wrong
+   * @param processorConfig the processor's settings, e.g. {@link #processorConfig}
+   * @param sinkConfig the sink's settings, e.g. {@link #sinkConfig}
    */
   public static Pipeline start(
-      LocalStack stack,
-      Map<String, String> env,
-      Path defaultStateDir,
-      UnaryOperator<ProcessorConfig> adjust) {
+      LocalStack stack, ProcessorConfig processorConfig, SinkConfig sinkConfig) {
     Objects.requireNonNull(stack, "stack");
-    Map<String, String> settings = new HashMap<>(env);
-    settings.put(SinkConfig.ENV_KAFKA_BOOTSTRAP, stack.kafkaBootstrap());
-    settings.put(SinkConfig.ENV_SCHEMA_REGISTRY_URL, stack.schemaRegistryUrl());
-    settings.put(SinkConfig.ENV_CLICKHOUSE_URL, stack.clickhouseUrl());
-    settings.putIfAbsent("RUNSTREAM_STATE_DIR", defaultStateDir.toString());
-    ProcessorConfig processorConfig = adjust.apply(ProcessorConfig.fromEnv(settings));
-    SinkConfig sinkConfig = SinkConfig.fromEnv(settings);
+    Objects.requireNonNull(processorConfig, "processorConfig");
+    Objects.requireNonNull(sinkConfig, "sinkConfig");
     StreamProcessor processor = StreamProcessor.start(processorConfig);
     try {
       return new Pipeline(stack, processor, ClickHouseSink.start(sinkConfig));
@@ -68,6 +57,31 @@ public final class Pipeline implements AutoCloseable {
       processor.close();
       throw e;
     }
+  }
+
+  /**
+   * The processor's settings as its own launcher reads them ({@link ProcessorConfig#fromEnv}:
+   * detectors, liveness timeouts, webhooks, topic prefix, Kafka properties), for the stack's
+   * servers.
+   *
+   * @param defaultStateDir the state directory unless {@code RUNSTREAM_STATE_DIR} names one
+   * @throws IllegalArgumentException naming the environment variable that is wrong
+   */
+  public static ProcessorConfig processorConfig(
+      LocalStack stack, ConfigProperties env, Path defaultStateDir) {
+    return ProcessorConfig.forServers(
+        env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), defaultStateDir);
+  }
+
+  /**
+   * The sink's settings as its own launcher reads them ({@link SinkConfig#fromEnv}: batch sizes,
+   * topic prefix, team, Kafka properties), for the stack's servers.
+   *
+   * @throws IllegalArgumentException naming the environment variable that is wrong
+   */
+  public static SinkConfig sinkConfig(LocalStack stack, ConfigProperties env) {
+    return SinkConfig.forServers(
+        env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl());
   }
 
   public LocalStack stack() {

@@ -1,6 +1,8 @@
 package dev.runstream.cli;
 
 import com.clickhouse.client.api.ClickHouseException;
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.Settings;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -90,6 +92,7 @@ public final class RunstreamCli {
           CliLogging.apply(logging(parsed));
           return new CommandLine.RunLast().execute(parsed);
         });
+    boolean debug = ConfigProperties.of(env).getString(Settings.DEBUG).isPresent();
     // A ParameterException a command throws is an argument error, like picocli's own: usage and 2.
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
@@ -98,13 +101,13 @@ public final class RunstreamCli {
             cmd.getErr().println("runstream: " + e.getMessage());
           } else if (clickHouse.isPresent()) {
             cmd.getErr().println("runstream: " + clickHouseFailure(env, clickHouse.get()));
-            if (env.containsKey("RUNSTREAM_DEBUG")) {
+            if (debug) {
               e.printStackTrace(cmd.getErr());
             }
           } else {
             // Not foreseen: say what it was, so a bug report has something to go on.
             cmd.getErr().println("runstream: " + e);
-            if (env.containsKey("RUNSTREAM_DEBUG")) {
+            if (debug) {
               e.printStackTrace(cmd.getErr());
             } else {
               cmd.getErr().println("(set RUNSTREAM_DEBUG=1 for the stack trace)");

@@ -7,6 +7,10 @@ import dev.runstream.query.RunFinder;
 import dev.runstream.query.RunNotFoundException;
 import dev.runstream.query.RunQueries;
 import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.KafkaClients;
+import dev.runstream.schemas.config.Setting;
+import dev.runstream.schemas.config.Settings;
 import dev.runstream.sink.SinkConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -38,12 +42,12 @@ final class Servers {
           .connectTimeout(PROBE_TIMEOUT)
           .build();
 
-  private final Map<String, String> env;
+  private final ConfigProperties config;
   private final Optional<StackState> up;
   private boolean clickHouseChecked;
 
   private Servers(Map<String, String> env, Optional<StackState> up) {
-    this.env = env;
+    this.config = ConfigProperties.of(env);
     this.up = up;
   }
 
@@ -55,19 +59,30 @@ final class Servers {
   /** ClickHouse's HTTP URL, without trailing slash. */
   String clickhouseUrl() {
     return address(
-        SinkConfig.ENV_CLICKHOUSE_URL, "ClickHouse", up.map(s -> s.endpoints().clickhouseUrl()));
+        Settings.CLICKHOUSE_URL, "ClickHouse", up.map(s -> s.endpoints().clickhouseUrl()));
   }
 
   /** Kafka's bootstrap servers. */
   String kafkaBootstrap() {
-    return address(
-        SinkConfig.ENV_KAFKA_BOOTSTRAP, "Kafka", up.map(s -> s.endpoints().kafkaBootstrap()));
+    return address(Settings.KAFKA_BOOTSTRAP, "Kafka", up.map(s -> s.endpoints().kafkaBootstrap()));
+  }
+
+  /**
+   * Kafka's clients: {@link #kafkaBootstrap()} and the user's client properties ({@code
+   * RUNSTREAM_KAFKA_PROPERTIES_FILE}, {@code RUNSTREAM_KAFKA_PROPERTIES}).
+   */
+  KafkaClients kafkaClients() {
+    try {
+      return KafkaClients.of(kafkaBootstrap(), KafkaClients.userProperties(config));
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage(), e);
+    }
   }
 
   /** The schema registry's Confluent-compatible base URL. */
   String schemaRegistryUrl() {
     return address(
-        SinkConfig.ENV_SCHEMA_REGISTRY_URL,
+        Settings.SCHEMA_REGISTRY_URL,
         "the schema registry",
         up.map(s -> s.endpoints().schemaRegistryUrl()));
   }
@@ -76,25 +91,23 @@ final class Servers {
    * The ClickHouse database the sink writes to ({@code CLICKHOUSE_DATABASE}, default runstream).
    */
   String database() {
-    return nonBlank(SinkConfig.ENV_CLICKHOUSE_DATABASE).orElse(SinkConfig.DEFAULT_DATABASE);
+    return config.getString(Settings.CLICKHOUSE_DATABASE, SinkConfig.DEFAULT_DATABASE);
   }
 
   String clickhouseUser() {
-    return nonBlank(SinkConfig.ENV_CLICKHOUSE_USER).orElse(SinkConfig.DEFAULT_CLICKHOUSE_USER);
+    return config.getString(Settings.CLICKHOUSE_USER, SinkConfig.DEFAULT_CLICKHOUSE_USER);
   }
 
   String clickhousePassword() {
-    return env.getOrDefault(
-        SinkConfig.ENV_CLICKHOUSE_PASSWORD, SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD);
+    return config.getString(Settings.CLICKHOUSE_PASSWORD, SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD);
   }
 
   /** The team's topics ({@code RUNSTREAM_TOPIC_PREFIX}, default {@code runstream.}). */
   Topics topics() {
-    String prefix = nonBlank(SinkConfig.ENV_TOPIC_PREFIX).orElse(Topics.DEFAULT_PREFIX);
     try {
-      return Topics.withPrefix(prefix);
+      return config.get(Settings.TOPIC_PREFIX, Topics::withPrefix).orElseGet(Topics::defaults);
     } catch (IllegalArgumentException e) {
-      throw new CliException(SinkConfig.ENV_TOPIC_PREFIX + ": " + e.getMessage(), e);
+      throw new CliException(e.getMessage(), e);
     }
   }
 
@@ -137,10 +150,10 @@ final class Servers {
       throw notAnswering(
           "ClickHouse",
           url,
-          SinkConfig.ENV_CLICKHOUSE_URL,
+          Settings.CLICKHOUSE_URL,
           "code " + e.getCode() + ": " + firstLine(e.getMessage()));
     } catch (RuntimeException e) {
-      throw notAnswering("ClickHouse", url, SinkConfig.ENV_CLICKHOUSE_URL, describe(rootCause(e)));
+      throw notAnswering("ClickHouse", url, Settings.CLICKHOUSE_URL, describe(rootCause(e)));
     }
     if (!hasTables) {
       throw new CliException(
@@ -159,7 +172,7 @@ final class Servers {
           clickhouseUrl(), clickhouseUser(), clickhousePassword(), database());
     } catch (IllegalArgumentException e) {
       throw new CliException(
-          SinkConfig.ENV_CLICKHOUSE_URL
+          Settings.CLICKHOUSE_URL
               + " or "
               + SinkConfig.ENV_CLICKHOUSE_DATABASE
               + ": "
@@ -198,7 +211,7 @@ final class Servers {
     return notAnswering(
         "ClickHouse",
         url,
-        SinkConfig.ENV_CLICKHOUSE_URL,
+        Settings.CLICKHOUSE_URL,
         "it stopped answering during the command (" + describe(e) + ")");
   }
 
@@ -223,7 +236,7 @@ final class Servers {
         last = describe(e);
       }
     }
-    throw notAnswering("Kafka", bootstrap, SinkConfig.ENV_KAFKA_BOOTSTRAP, last);
+    throw notAnswering("Kafka", bootstrap, Settings.KAFKA_BOOTSTRAP, last);
   }
 
   /** Checks that the schema registry lists its subjects. */
@@ -240,20 +253,19 @@ final class Servers {
         throw notAnswering(
             "the schema registry",
             url,
-            SinkConfig.ENV_SCHEMA_REGISTRY_URL,
+            Settings.SCHEMA_REGISTRY_URL,
             "HTTP " + response.statusCode() + " for /subjects: " + firstLine(response.body()));
       }
     } catch (IOException | IllegalArgumentException e) {
-      throw notAnswering(
-          "the schema registry", url, SinkConfig.ENV_SCHEMA_REGISTRY_URL, describe(e));
+      throw notAnswering("the schema registry", url, Settings.SCHEMA_REGISTRY_URL, describe(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException("interrupted while checking the schema registry at " + url, e);
     }
   }
 
-  private String address(String variable, String server, Optional<String> fromUp) {
-    Optional<String> configured = nonBlank(variable);
+  private String address(Setting setting, String server, Optional<String> fromUp) {
+    Optional<String> configured = config.getString(setting);
     if (configured.isPresent()) {
       return stripSlash(configured.get());
     }
@@ -264,18 +276,19 @@ final class Servers {
         "no "
             + server
             + " to talk to: no runstream stack is running and "
-            + variable
+            + setting.label()
             + " is not set. Start the local stack with `runstream up --detach`, or set "
-            + variable
+            + setting.name()
             + " to your server.");
   }
 
-  private CliException notAnswering(String server, String address, String variable, String why) {
+  private CliException notAnswering(String server, String address, Setting setting, String why) {
     String source;
     String todo;
-    if (nonBlank(variable).isPresent()) {
-      source = "from " + variable;
-      todo = "Start that server, or point " + variable + " at one that runs.";
+    Optional<String> variable = config.nameSet(setting);
+    if (variable.isPresent()) {
+      source = "from " + variable.get();
+      todo = "Start that server, or point " + variable.get() + " at one that runs.";
     } else {
       StackState state = up.orElseThrow();
       source = "from `runstream up`, pid " + state.pid();
@@ -286,11 +299,6 @@ final class Servers {
     }
     return new CliException(
         server + " did not answer at " + address + " (" + source + "): " + why + ". " + todo);
-  }
-
-  private Optional<String> nonBlank(String variable) {
-    String value = env.get(variable);
-    return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
   }
 
   private static String stripSlash(String url) {

@@ -1,5 +1,7 @@
 package dev.runstream.cli;
 
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.Settings;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
@@ -49,10 +51,9 @@ public record StackState(long pid, Endpoints endpoints, String log, String dataD
 
   /** The directory of runstream's own files for this user. */
   public static Path home(Map<String, String> env) {
-    String configured = env.get("RUNSTREAM_HOME");
-    return configured != null && !configured.isBlank()
-        ? Path.of(configured)
-        : Path.of(System.getProperty("user.home"), ".runstream");
+    return ConfigProperties.of(env)
+        .getPath(Settings.HOME)
+        .orElseGet(() -> Path.of(System.getProperty("user.home"), ".runstream"));
   }
 
   static Path file(Map<String, String> env) {

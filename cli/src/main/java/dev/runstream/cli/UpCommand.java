@@ -1,6 +1,8 @@
 package dev.runstream.cli;
 
 import dev.runstream.deploy.LocalStack;
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.Settings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -11,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -78,6 +79,7 @@ final class UpCommand implements Callable<Integer> {
   private int runInForeground(PrintWriter out, Map<String, String> env) throws Exception {
     out.println("Starting the local stack, the stream processor and the sink...");
     out.flush();
+    ConfigProperties config = ConfigProperties.of(env);
     Path data = StackState.dataDir(env, dataDir);
     LocalStack stack;
     try {
@@ -97,7 +99,9 @@ final class UpCommand implements Callable<Integer> {
       // processor's last transaction and the sink's last commit need the broker.
       stack.closeFirst(
           Pipeline.start(
-              stack, env, stack.dataDir().resolve("processor-state"), UnaryOperator.identity()));
+              stack,
+              Pipeline.processorConfig(stack, config, stack.dataDir().resolve("processor-state")),
+              Pipeline.sinkConfig(stack, config)));
     } catch (RuntimeException e) {
       stack.close();
       throw e;
@@ -107,7 +111,7 @@ final class UpCommand implements Callable<Integer> {
         new StackState(
             pid,
             new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()),
-            env.getOrDefault("RUNSTREAM_UP_LOG", ""),
+            config.getString(Settings.UP_LOG, ""),
             stack.dataDir().toString());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -150,7 +154,7 @@ final class UpCommand implements Callable<Integer> {
             .redirectOutput(log.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     builder.environment().putAll(env);
-    builder.environment().put("RUNSTREAM_UP_LOG", log.toString());
+    builder.environment().put(Settings.UP_LOG.name(), log.toString());
     out.println("Starting runstream in the background (log " + log + ")...");
     out.flush();
     Process process = builder.start();

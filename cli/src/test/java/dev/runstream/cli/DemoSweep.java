@@ -5,8 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.runstream.cli.demo.DemoRun;
 import dev.runstream.deploy.LocalStack;
+import dev.runstream.processor.ProcessorConfig;
 import dev.runstream.query.RunQueries;
 import dev.runstream.query.RunRecord;
+import dev.runstream.schemas.config.ConfigProperties;
 import dev.runstream.sink.SinkConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -89,19 +91,19 @@ final class DemoSweep {
   static synchronized Pipeline pipeline(LocalStack stack) {
     if (pipeline == null) {
       Path state = tempDir("processor-state");
+      ConfigProperties none = ConfigProperties.of(Map.of());
+      ProcessorConfig config = Pipeline.processorConfig(stack, none, state);
       pipeline =
           stack.closeFirst(
               Pipeline.start(
                   stack,
-                  Map.of(),
-                  state,
-                  config ->
-                      config.withMonitor(
-                          config.monitor().toBuilder()
-                              .livenessCheckInterval(Duration.ofSeconds(1))
-                              .unresponsiveAfter(CRASHED_AFTER.dividedBy(2))
-                              .crashedAfter(CRASHED_AFTER)
-                              .build())));
+                  config.withMonitor(
+                      config.monitor().toBuilder()
+                          .livenessCheckInterval(Duration.ofSeconds(1))
+                          .unresponsiveAfter(CRASHED_AFTER.dividedBy(2))
+                          .crashedAfter(CRASHED_AFTER)
+                          .build()),
+                  Pipeline.sinkConfig(stack, none)));
     }
     return pipeline;
   }

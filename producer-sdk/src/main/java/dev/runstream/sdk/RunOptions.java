@@ -2,13 +2,15 @@ package dev.runstream.sdk;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.KafkaClients;
+import dev.runstream.schemas.config.Settings;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -19,7 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 
 /**
  * What {@link Runstream#init(RunOptions)} needs to know about a run and where to send it. Build one
@@ -47,12 +48,17 @@ import java.util.function.Consumer;
  *   <tr><td>{@code RUNSTREAM_TOPIC_PREFIX}</td><td>the team's topic prefix</td></tr>
  *   <tr><td>{@code RUNSTREAM_HEARTBEAT_INTERVAL}, {@code RUNSTREAM_SYSTEM_METRICS_INTERVAL},
  *       {@code RUNSTREAM_FSYNC_INTERVAL}, {@code RUNSTREAM_FINISH_TIMEOUT}</td><td>durations:
- *       seconds ({@code 10}, {@code 0.5}) or ISO-8601 ({@code PT10S})</td></tr>
+ *       with a unit ({@code 500ms}, {@code 10s}, {@code 5m}), seconds ({@code 10}, {@code 0.5})
+ *       or ISO-8601 ({@code PT10S})</td></tr>
  *   <tr><td>{@code RUNSTREAM_QUEUE_CAPACITY}</td><td>queue capacity</td></tr>
  *   <tr><td>{@code RUNSTREAM_GPU_TAG}</td><td>{@code true} to tag the run with its GPU model</td></tr>
- *   <tr><td>{@code RUNSTREAM_KAFKA_PROPERTIES}</td><td>producer properties over runstream's own,
- *       as {@code key=value,key=value}</td></tr>
+ *   <tr><td>{@code RUNSTREAM_KAFKA_PROPERTIES_FILE}</td><td>a properties file of Kafka client
+ *       properties (SASL, TLS) over runstream's own</td></tr>
+ *   <tr><td>{@code RUNSTREAM_KAFKA_PROPERTIES}</td><td>Kafka client properties over runstream's
+ *       own and the file's, as {@code key=value,key=value}</td></tr>
  * </table>
+ *
+ * <p>Every variable runstream reads is listed, with its default, in {@link Settings}.
  *
  * <p>A variable that is set but invalid makes {@link #builder(String)} throw an {@link
  * IllegalArgumentException} naming the variable; a blank variable counts as unset.
@@ -164,11 +170,15 @@ public final class RunOptions {
    * @throws IllegalArgumentException when {@code RUNSTREAM_PROJECT} is not set
    */
   public static Builder builder() {
-    String project = System.getenv("RUNSTREAM_PROJECT");
-    if (project == null || project.isBlank()) {
-      throw new IllegalArgumentException("RUNSTREAM_PROJECT is not set; use builder(project)");
-    }
-    return new Builder(project, System.getenv());
+    Map<String, String> env = System.getenv();
+    String project =
+        ConfigProperties.of(env)
+            .getString(Settings.PROJECT)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "RUNSTREAM_PROJECT is not set; use builder(project)"));
+    return new Builder(project, env);
   }
 
   /**
@@ -317,20 +327,16 @@ public final class RunOptions {
     private boolean gpuTag;
     private Duration resumeLookupTimeout;
 
-    private Builder(String project, Map<String, String> env) {
+    private Builder(String project, Map<String, String> environment) {
       this.project = requireText(project, "project");
       this.entity = DEFAULT_ENTITY;
       this.resume = Resume.NEVER;
       this.mode = Mode.ONLINE;
       this.directory = DEFAULT_DIRECTORY;
-      this.kafkaBootstrap =
-          firstOf(env, DEFAULT_KAFKA_BOOTSTRAP, "RUNSTREAM_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP");
+      ConfigProperties env = ConfigProperties.of(environment);
+      this.kafkaBootstrap = env.getString(Settings.KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP);
       this.schemaRegistryUrl =
-          firstOf(
-              env,
-              DEFAULT_SCHEMA_REGISTRY_URL,
-              "RUNSTREAM_SCHEMA_REGISTRY_URL",
-              "SCHEMA_REGISTRY_URL");
+          env.getString(Settings.SCHEMA_REGISTRY_URL, DEFAULT_SCHEMA_REGISTRY_URL);
       this.topicPrefix = DEFAULT_TOPIC_PREFIX;
       this.heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
       this.systemMetricsInterval = DEFAULT_SYSTEM_METRICS_INTERVAL;
@@ -340,64 +346,43 @@ public final class RunOptions {
       this.resumeLookupTimeout = DEFAULT_RESUME_LOOKUP_TIMEOUT;
       // Each variable goes through its setter, so it is checked like an explicit argument and a
       // mistake stops start-up with a message naming the variable.
-      fromEnv(env, "RUNSTREAM_ENTITY", this::entity);
-      fromEnv(env, "RUNSTREAM_NAME", this::name);
-      fromEnv(env, "RUNSTREAM_NOTES", this::notes);
-      fromEnv(
-          env,
-          "RUNSTREAM_TAGS",
-          v -> {
-            for (String tag : v.split(",")) {
-              if (!tag.isBlank() && !tags.contains(tag.strip())) {
-                tags.add(tag.strip());
-              }
-            }
-            tagsFromEnvironment = true;
-          });
-      fromEnv(env, "RUNSTREAM_RUN_GROUP", this::group);
-      fromEnv(env, "RUNSTREAM_JOB_TYPE", this::jobType);
-      fromEnv(env, "RUNSTREAM_RUN_ID", this::runId);
-      fromEnv(env, "RUNSTREAM_RESUME", v -> resume(parseEnum(Resume.class, v)));
-      fromEnv(env, "RUNSTREAM_RESUME_LOOKUP_TIMEOUT", v -> resumeLookupTimeout(parseDuration(v)));
-      fromEnv(env, "RUNSTREAM_MODE", v -> mode(parseEnum(Mode.class, v)));
-      fromEnv(env, "RUNSTREAM_DIR", v -> directory(Path.of(v)));
-      fromEnv(env, "RUNSTREAM_TOPIC_PREFIX", this::topicPrefix);
-      fromEnv(env, "RUNSTREAM_HEARTBEAT_INTERVAL", v -> heartbeatInterval(parseDuration(v)));
-      fromEnv(
-          env, "RUNSTREAM_SYSTEM_METRICS_INTERVAL", v -> systemMetricsInterval(parseDuration(v)));
-      fromEnv(env, "RUNSTREAM_FSYNC_INTERVAL", v -> fsyncInterval(parseDuration(v)));
-      fromEnv(env, "RUNSTREAM_FINISH_TIMEOUT", v -> finishTimeout(parseDuration(v)));
-      fromEnv(env, "RUNSTREAM_QUEUE_CAPACITY", v -> queueCapacity(parseInt(v)));
-      fromEnv(env, "RUNSTREAM_GPU_TAG", v -> gpuTag(parseBoolean(v)));
-      fromEnv(
-          env,
-          "RUNSTREAM_KAFKA_PROPERTIES",
-          v -> {
-            for (String pair : v.split(",")) {
-              if (pair.isBlank()) {
-                continue;
-              }
-              int eq = pair.indexOf('=');
-              if (eq <= 0) {
-                throw new IllegalArgumentException(
-                    "expected comma-separated key=value pairs, got '" + pair.strip() + "'");
-              }
-              kafkaProperty(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+      env.set(Settings.ENTITY, env::getString, this::entity);
+      env.set(Settings.NAME, env::getString, this::name);
+      env.set(Settings.NOTES, env::getString, this::notes);
+      List<String> envTags = env.getList(Settings.TAGS);
+      if (!envTags.isEmpty()) {
+        for (String tag : envTags) {
+          if (!tags.contains(tag)) {
+            tags.add(tag);
+          }
+        }
+        tagsFromEnvironment = true;
+      }
+      env.set(Settings.RUN_GROUP, env::getString, this::group);
+      env.set(Settings.JOB_TYPE, env::getString, this::jobType);
+      env.set(Settings.RUN_ID, env::getString, this::runId);
+      env.set(Settings.RESUME, s -> env.getEnum(s, Resume.class), this::resume);
+      env.set(Settings.RESUME_LOOKUP_TIMEOUT, env::getDuration, this::resumeLookupTimeout);
+      env.set(Settings.MODE, s -> env.getEnum(s, Mode.class), this::mode);
+      env.set(Settings.DIR, env::getPath, this::directory);
+      env.set(Settings.TOPIC_PREFIX, env::getString, this::topicPrefix);
+      env.set(Settings.HEARTBEAT_INTERVAL, env::getDuration, this::heartbeatInterval);
+      env.set(Settings.SYSTEM_METRICS_INTERVAL, env::getDuration, this::systemMetricsInterval);
+      env.set(Settings.FSYNC_INTERVAL, env::getDuration, this::fsyncInterval);
+      env.set(Settings.FINISH_TIMEOUT, env::getDuration, this::finishTimeout);
+      env.set(Settings.QUEUE_CAPACITY, env::getInt, this::queueCapacity);
+      env.set(Settings.GPU_TAG, env::getBoolean, this::gpuTag);
+      KafkaClients.userProperties(env).forEach(this::kafkaProperty);
+      env.set(
+          Settings.CONFIG_FILE,
+          env::getPath,
+          file -> {
+            try {
+              configFile(file);
+            } catch (UncheckedIOException e) {
+              throw new IllegalArgumentException(e.getMessage(), e);
             }
           });
-      fromEnv(env, "RUNSTREAM_CONFIG_FILE", v -> configFile(Path.of(v)));
-    }
-
-    private static void fromEnv(Map<String, String> env, String key, Consumer<String> setter) {
-      String value = env.get(key);
-      if (value == null || value.isBlank()) {
-        return;
-      }
-      try {
-        setter.accept(value.strip());
-      } catch (IllegalArgumentException | UncheckedIOException e) {
-        throw new IllegalArgumentException(key + "=" + value + ": " + e.getMessage(), e);
-      }
     }
 
     /** The team (W&B's entity) that owns the run; default {@value #DEFAULT_ENTITY}. */
@@ -665,56 +650,6 @@ public final class RunOptions {
         throw new IllegalArgumentException(what + " must be positive: " + value);
       }
       return value;
-    }
-
-    private static String firstOf(Map<String, String> env, String fallback, String... keys) {
-      for (String key : keys) {
-        String value = env.get(key);
-        if (value != null && !value.isBlank()) {
-          return value;
-        }
-      }
-      return fallback;
-    }
-
-    private static <E extends Enum<E>> E parseEnum(Class<E> type, String value) {
-      try {
-        return Enum.valueOf(type, value.strip().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "must be one of "
-                + List.of(type.getEnumConstants()).toString().toLowerCase(Locale.ROOT),
-            e);
-      }
-    }
-
-    private static int parseInt(String value) {
-      try {
-        return Integer.parseInt(value.strip());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("not a whole number", e);
-      }
-    }
-
-    private static boolean parseBoolean(String value) {
-      return switch (value.strip().toLowerCase(Locale.ROOT)) {
-        case "true", "1", "yes", "on" -> true;
-        case "false", "0", "no", "off" -> false;
-        default -> throw new IllegalArgumentException("must be true or false");
-      };
-    }
-
-    /** Seconds ({@code 10}, {@code 0.5}) or ISO-8601 ({@code PT10S}). */
-    static Duration parseDuration(String value) {
-      String v = value.strip();
-      try {
-        if (v.startsWith("P") || v.startsWith("p")) {
-          return Duration.parse(v);
-        }
-        return Duration.ofNanos(Math.round(Double.parseDouble(v) * 1e9));
-      } catch (NumberFormatException | DateTimeParseException e) {
-        throw new IllegalArgumentException("not a duration in seconds or ISO-8601", e);
-      }
     }
   }
 }

@@ -1,5 +1,8 @@
 package dev.runstream.sdk;
 
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.KafkaClients;
+import dev.runstream.schemas.config.Settings;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -9,9 +12,10 @@ import java.util.function.Consumer;
 /**
  * How {@link Runstream#sync} uploads a run directory. Kafka and registry settings default to the
  * same environment variables as {@link RunOptions} ({@code RUNSTREAM_KAFKA_BOOTSTRAP} or {@code
- * KAFKA_BOOTSTRAP}, {@code RUNSTREAM_SCHEMA_REGISTRY_URL} or {@code SCHEMA_REGISTRY_URL}); the
- * topic prefix, entity and project default to those the run was started with (its {@code
- * run.json}).
+ * KAFKA_BOOTSTRAP}, {@code RUNSTREAM_SCHEMA_REGISTRY_URL} or {@code SCHEMA_REGISTRY_URL}, Kafka
+ * client properties from {@code RUNSTREAM_KAFKA_PROPERTIES_FILE} and {@code
+ * RUNSTREAM_KAFKA_PROPERTIES}); the topic prefix, entity and project default to those the run was
+ * started with (its {@code run.json}).
  *
  * <p>Immutable and thread-safe.
  */
@@ -92,29 +96,13 @@ public final class SyncOptions {
     private Consumer<SyncProgress> progress = p -> {};
     private final Map<String, Object> kafkaProperties = new LinkedHashMap<>();
 
-    private Builder(Map<String, String> env) {
+    private Builder(Map<String, String> environment) {
+      ConfigProperties env = ConfigProperties.of(environment);
       this.kafkaBootstrap =
-          first(
-              env,
-              RunOptions.DEFAULT_KAFKA_BOOTSTRAP,
-              "RUNSTREAM_KAFKA_BOOTSTRAP",
-              "KAFKA_BOOTSTRAP");
+          env.getString(Settings.KAFKA_BOOTSTRAP, RunOptions.DEFAULT_KAFKA_BOOTSTRAP);
       this.schemaRegistryUrl =
-          first(
-              env,
-              RunOptions.DEFAULT_SCHEMA_REGISTRY_URL,
-              "RUNSTREAM_SCHEMA_REGISTRY_URL",
-              "SCHEMA_REGISTRY_URL");
-    }
-
-    private static String first(Map<String, String> env, String fallback, String... keys) {
-      for (String key : keys) {
-        String v = env.get(key);
-        if (v != null && !v.isBlank()) {
-          return v;
-        }
-      }
-      return fallback;
+          env.getString(Settings.SCHEMA_REGISTRY_URL, RunOptions.DEFAULT_SCHEMA_REGISTRY_URL);
+      this.kafkaProperties.putAll(KafkaClients.userProperties(env));
     }
 
     public Builder kafkaBootstrap(String kafkaBootstrap) {

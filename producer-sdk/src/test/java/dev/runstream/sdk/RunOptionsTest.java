@@ -258,6 +258,31 @@ class RunOptionsTest {
   }
 
   @Test
+  void shouldReadDurationsWithUnitsAndKafkaPropertiesFromAFile() throws Exception {
+    Path file =
+        Files.writeString(dir.resolve("kafka.properties"), "security.protocol=SSL\nacks=1\n");
+    RunOptions o =
+        RunOptions.builder(
+                "p",
+                Map.of(
+                    "RUNSTREAM_HEARTBEAT_INTERVAL", "500ms",
+                    "RUNSTREAM_FINISH_TIMEOUT", "2m",
+                    "RUNSTREAM_KAFKA_PROPERTIES_FILE", file.toString(),
+                    "RUNSTREAM_KAFKA_PROPERTIES", "acks=all"))
+            .build();
+    assertThat(o.heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(o.finishTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(o.kafkaProperties())
+        .containsEntry("security.protocol", "SSL")
+        .containsEntry("acks", "all");
+    assertThatThrownBy(
+            () ->
+                RunOptions.builder(
+                    "p", Map.of("RUNSTREAM_KAFKA_PROPERTIES_FILE", dir.resolve("gone").toString())))
+        .hasMessageStartingWith("RUNSTREAM_KAFKA_PROPERTIES_FILE cannot be read");
+  }
+
+  @Test
   void shouldNameTheVariableWhoseValueIsOutOfRange() {
     assertThatThrownBy(() -> RunOptions.builder("p", Map.of("RUNSTREAM_HEARTBEAT_INTERVAL", "0")))
         .isInstanceOf(IllegalArgumentException.class)

@@ -5,6 +5,7 @@ import dev.runstream.query.internal.ClickHouseHttp;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.config.KafkaClients;
 import dev.runstream.sink.internal.Migrations;
 import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Retry;
@@ -237,55 +238,58 @@ public final class ClickHouseSink implements AutoCloseable {
   private static void ensureTopics(SinkConfig config) {
     try (Admin admin =
         Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                config.bootstrapServers(),
-                AdminClientConfig.CLIENT_ID_CONFIG,
-                "runstream-sink-admin"))) {
+            config
+                .kafkaClients()
+                .admin(Map.of(AdminClientConfig.CLIENT_ID_CONFIG, "runstream-sink-admin")))) {
       TopicSetup.ensure(
           admin, config.topics(), TopicSetup.DEFAULT_PARTITIONS, config.replicationFactor());
     }
   }
 
+  /** The user's Kafka properties over these; read committed ({@link KafkaClients#consumer}). */
   private static Map<String, Object> consumerProperties(SinkConfig config) {
-    return Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        config.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG,
-        config.groupId(),
-        ConsumerConfig.CLIENT_ID_CONFIG,
-        "runstream-sink-" + config.groupId(),
-        // Offsets are committed only after the rows are in ClickHouse.
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-        false,
-        // A new sink group must store the history, not only what arrives after it starts.
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-        "earliest",
-        // Summaries and alerts come from the processor's exactly-once transactions: output of an
-        // aborted one (or of a processor killed mid-transaction) must never reach ClickHouse.
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-        IsolationLevel.READ_COMMITTED.toString(),
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
-        ByteArrayDeserializer.class,
-        // Raw bytes: the worker decodes, so a bad record can be dead-lettered instead of failing
-        // poll() for the whole partition.
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-        ByteArrayDeserializer.class);
+    return config
+        .kafkaClients()
+        .consumer(
+            Map.of(
+                ConsumerConfig.GROUP_ID_CONFIG,
+                config.groupId(),
+                ConsumerConfig.CLIENT_ID_CONFIG,
+                "runstream-sink-" + config.groupId(),
+                // Offsets are committed only after the rows are in ClickHouse.
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false,
+                // A new sink group must store the history, not only what arrives after it starts.
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                // Summaries and alerts come from the processor's exactly-once transactions: output
+                // of an aborted one (or of a processor killed mid-transaction) must never reach
+                // ClickHouse. KafkaClients sets it for every consumer; named here because this
+                // consumer's correctness depends on it.
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                IsolationLevel.READ_COMMITTED.toString(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class,
+                // Raw bytes: the worker decodes, so a bad record can be dead-lettered instead of
+                // failing poll() for the whole partition.
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class));
   }
 
   private static Map<String, Object> producerProperties(SinkConfig config) {
-    return Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        config.bootstrapServers(),
-        ProducerConfig.CLIENT_ID_CONFIG,
-        "runstream-sink-dlq-" + config.groupId(),
-        ProducerConfig.ACKS_CONFIG,
-        "all",
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-        true,
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-        ByteArraySerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-        ByteArraySerializer.class);
+    return config
+        .kafkaClients()
+        .producer(
+            Map.of(
+                ProducerConfig.CLIENT_ID_CONFIG,
+                "runstream-sink-dlq-" + config.groupId(),
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                ByteArraySerializer.class));
   }
 }

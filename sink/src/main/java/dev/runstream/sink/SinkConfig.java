@@ -3,6 +3,9 @@ package dev.runstream.sink;
 import dev.runstream.query.internal.Sql;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.KafkaClients;
+import dev.runstream.schemas.config.Settings;
 import dev.runstream.sink.internal.StallWatch;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -112,6 +115,7 @@ public final class SinkConfig {
   private final int insertAttempts;
   private final Duration stallWarning;
   private final String team;
+  private final Map<String, String> kafkaProperties;
 
   private SinkConfig(Builder b) {
     this.bootstrapServers = b.bootstrapServers;
@@ -129,6 +133,7 @@ public final class SinkConfig {
     this.insertAttempts = b.insertAttempts;
     this.stallWarning = b.stallWarning;
     this.team = b.team;
+    this.kafkaProperties = Map.copyOf(b.kafkaProperties);
   }
 
   /** A builder with every default; the three addresses must be set. */
@@ -137,82 +142,72 @@ public final class SinkConfig {
   }
 
   /**
-   * Reads {@value #ENV_KAFKA_BOOTSTRAP}, {@value #ENV_SCHEMA_REGISTRY_URL}, {@value
+   * Reads {@code RUNSTREAM_KAFKA_BOOTSTRAP} or {@value #ENV_KAFKA_BOOTSTRAP}, {@code
+   * RUNSTREAM_SCHEMA_REGISTRY_URL} or {@value #ENV_SCHEMA_REGISTRY_URL}, {@value
    * #ENV_CLICKHOUSE_URL} (required) and {@value #ENV_TOPIC_PREFIX}, {@value #ENV_CLICKHOUSE_USER},
    * {@value #ENV_CLICKHOUSE_PASSWORD}, {@value #ENV_CLICKHOUSE_DATABASE}, {@value #ENV_GROUP_ID},
    * {@value #ENV_BATCH_MAX_ROWS}, {@value #ENV_BATCH_MAX_DELAY_MS}, {@value
-   * #ENV_ROLLUP_INTERVAL_MS}, {@value #ENV_STALL_WARNING_MS}, {@value #ENV_TEAM} (optional) from
-   * the process environment.
+   * #ENV_ROLLUP_INTERVAL_MS}, {@value #ENV_STALL_WARNING_MS} (durations: {@code 250ms}, {@code 2s},
+   * or milliseconds), {@value #ENV_TEAM}, {@code RUNSTREAM_KAFKA_PROPERTIES_FILE} and {@code
+   * RUNSTREAM_KAFKA_PROPERTIES} (optional) from the process environment; see {@link Settings}.
    *
    * @throws IllegalArgumentException naming the variable that is missing or invalid
    */
   public static SinkConfig fromEnv() {
-    return fromEnv(System.getenv());
+    return fromEnv(ConfigProperties.fromEnvironment());
   }
 
   /** {@link #fromEnv()} over the given variables, for tests and launchers. */
   public static SinkConfig fromEnv(Map<String, String> env) {
+    return fromEnv(ConfigProperties.of(env));
+  }
+
+  /** {@link #fromEnv()} over configuration already read. */
+  public static SinkConfig fromEnv(ConfigProperties env) {
+    env.require(Settings.KAFKA_BOOTSTRAP);
+    env.require(Settings.SCHEMA_REGISTRY_URL);
+    env.require(Settings.CLICKHOUSE_URL);
     Builder b = builder();
-    b.bootstrapServers(require(env, ENV_KAFKA_BOOTSTRAP));
-    b.schemaRegistryUrl(require(env, ENV_SCHEMA_REGISTRY_URL));
-    b.clickHouseUrl(require(env, ENV_CLICKHOUSE_URL));
-    String prefix = env.get(ENV_TOPIC_PREFIX);
-    if (prefix != null) {
-      try {
-        b.topics(Topics.withPrefix(prefix));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(ENV_TOPIC_PREFIX + ": " + e.getMessage(), e);
-      }
-    }
-    if (env.get(ENV_CLICKHOUSE_USER) != null) {
-      b.clickHouseUser(env.get(ENV_CLICKHOUSE_USER));
-    }
-    if (env.get(ENV_CLICKHOUSE_PASSWORD) != null) {
-      b.clickHousePassword(env.get(ENV_CLICKHOUSE_PASSWORD));
-    }
-    if (env.get(ENV_CLICKHOUSE_DATABASE) != null) {
-      b.database(env.get(ENV_CLICKHOUSE_DATABASE));
-    }
-    if (env.get(ENV_GROUP_ID) != null) {
-      b.groupId(env.get(ENV_GROUP_ID));
-    }
-    if (env.get(ENV_BATCH_MAX_ROWS) != null) {
-      b.batchMaxRows(integer(env, ENV_BATCH_MAX_ROWS));
-    }
-    if (env.get(ENV_BATCH_MAX_DELAY_MS) != null) {
-      b.batchMaxDelayMillis(integer(env, ENV_BATCH_MAX_DELAY_MS));
-    }
-    if (env.get(ENV_ROLLUP_INTERVAL_MS) != null) {
-      b.rollupInterval(Duration.ofMillis(integer(env, ENV_ROLLUP_INTERVAL_MS)));
-    }
-    if (env.get(ENV_STALL_WARNING_MS) != null) {
-      b.stallWarning(Duration.ofMillis(integer(env, ENV_STALL_WARNING_MS)));
-    }
-    if (env.get(ENV_TEAM) != null) {
-      try {
-        b.team(env.get(ENV_TEAM));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(ENV_TEAM + ": " + e.getMessage(), e);
-      }
-    }
-    return b.build();
+    // Each value goes through its setter, so it is checked as an explicit argument would be, and
+    // the message names the variable.
+    env.set(Settings.KAFKA_BOOTSTRAP, env::getString, b::bootstrapServers);
+    env.set(Settings.SCHEMA_REGISTRY_URL, env::getString, b::schemaRegistryUrl);
+    env.set(Settings.CLICKHOUSE_URL, env::getString, b::clickHouseUrl);
+    return readOptional(env, b).build();
   }
 
-  private static int integer(Map<String, String> env, String name) {
-    try {
-      return Integer.parseInt(env.get(name).strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "environment variable " + name + " must be an integer: '" + env.get(name) + "'", e);
-    }
+  /**
+   * The settings of {@link #fromEnv()} for the given servers, which the server variables of {@code
+   * env} do not change: how a launcher that starts the servers itself configures the sink.
+   *
+   * @throws IllegalArgumentException naming the variable or setting that is wrong
+   */
+  public static SinkConfig forServers(
+      ConfigProperties env,
+      String bootstrapServers,
+      String schemaRegistryUrl,
+      String clickHouseUrl) {
+    Builder b =
+        builder()
+            .bootstrapServers(bootstrapServers)
+            .schemaRegistryUrl(schemaRegistryUrl)
+            .clickHouseUrl(clickHouseUrl);
+    return readOptional(env, b).build();
   }
 
-  private static String require(Map<String, String> env, String name) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException("environment variable " + name + " must be set");
-    }
-    return value;
+  private static Builder readOptional(ConfigProperties env, Builder b) {
+    env.set(Settings.TOPIC_PREFIX, env::getString, b::topicPrefix);
+    env.set(Settings.CLICKHOUSE_USER, env::getString, b::clickHouseUser);
+    env.set(Settings.CLICKHOUSE_PASSWORD, env::getString, b::clickHousePassword);
+    env.set(Settings.CLICKHOUSE_DATABASE, env::getString, b::database);
+    env.set(Settings.SINK_GROUP_ID, env::getString, b::groupId);
+    env.set(Settings.SINK_BATCH_MAX_ROWS, env::getInt, b::batchMaxRows);
+    env.set(Settings.SINK_BATCH_MAX_DELAY, env::getDuration, b::batchMaxDelay);
+    env.set(Settings.SINK_ROLLUP_INTERVAL, env::getDuration, b::rollupInterval);
+    env.set(Settings.SINK_STALL_WARNING, env::getDuration, b::stallWarning);
+    env.set(Settings.TEAM, env::getString, b::team);
+    b.kafkaProperties(KafkaClients.userProperties(env));
+    return b;
   }
 
   /** Kafka bootstrap servers, {@code host:port[,host:port...]}. */
@@ -311,6 +306,19 @@ public final class SinkConfig {
     return Optional.ofNullable(team);
   }
 
+  /**
+   * The user's Kafka client properties (SASL, TLS), over the sink's own in each of its clients;
+   * default none.
+   */
+  public Map<String, String> kafkaProperties() {
+    return kafkaProperties;
+  }
+
+  /** The sink's Kafka clients: the servers and the user's properties. */
+  public KafkaClients kafkaClients() {
+    return KafkaClients.of(bootstrapServers, kafkaProperties);
+  }
+
   @Override
   public String toString() {
     // No password here: this string goes to logs.
@@ -358,6 +366,7 @@ public final class SinkConfig {
     private int insertAttempts = DEFAULT_INSERT_ATTEMPTS;
     private Duration stallWarning = DEFAULT_STALL_WARNING;
     private String team;
+    private Map<String, String> kafkaProperties = Map.of();
 
     private Builder() {}
 
@@ -509,6 +518,15 @@ public final class SinkConfig {
      */
     public Builder team(String team) {
       this.team = Topics.requireTeam(team);
+      return this;
+    }
+
+    /**
+     * Kafka client properties (SASL, TLS) over the sink's own; the servers, deserializers, group
+     * and commits stay the sink's. Default none.
+     */
+    public Builder kafkaProperties(Map<String, String> properties) {
+      this.kafkaProperties = Map.copyOf(Objects.requireNonNull(properties, "kafkaProperties"));
       return this;
     }
 

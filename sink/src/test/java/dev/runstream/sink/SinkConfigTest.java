@@ -94,6 +94,32 @@ class SinkConfigTest {
   }
 
   @Test
+  void shouldReadDurationsWithUnitsAndKafkaClientProperties() {
+    Map<String, String> env = new HashMap<>();
+    env.put("RUNSTREAM_KAFKA_BOOTSTRAP", "k:9092");
+    env.put("SCHEMA_REGISTRY_URL", "http://r:1");
+    env.put("CLICKHOUSE_URL", "http://ch:8123");
+    env.put("RUNSTREAM_SINK_BATCH_MAX_DELAY_MS", "2s");
+    env.put("RUNSTREAM_SINK_ROLLUP_INTERVAL_MS", "500ms");
+    env.put("RUNSTREAM_KAFKA_PROPERTIES", "security.protocol=SSL,enable.auto.commit=true");
+
+    SinkConfig config = SinkConfig.fromEnv(env);
+
+    assertThat(config.bootstrapServers()).isEqualTo("k:9092");
+    assertThat(config.batchMaxDelay()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(config.rollupInterval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.kafkaProperties()).containsEntry("security.protocol", "SSL");
+    assertThat(config.kafkaClients().consumer(Map.of("enable.auto.commit", false)))
+        .containsEntry("security.protocol", "SSL")
+        .containsEntry("enable.auto.commit", false)
+        .containsEntry("isolation.level", "read_committed");
+    env.put("RUNSTREAM_SINK_BATCH_MAX_DELAY_MS", "0s");
+    assertThatThrownBy(() -> SinkConfig.fromEnv(env))
+        .hasMessageStartingWith(
+            "RUNSTREAM_SINK_BATCH_MAX_DELAY_MS: batchMaxDelay must be positive");
+  }
+
+  @Test
   void shouldNameTheMissingOrInvalidVariable() {
     Map<String, String> env = new HashMap<>();
     env.put("KAFKA_BOOTSTRAP", "k:9092");

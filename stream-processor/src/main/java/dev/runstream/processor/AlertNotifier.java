@@ -4,12 +4,13 @@ import dev.runstream.processor.internal.WebhookSender;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
+import dev.runstream.schemas.config.KafkaClients;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -64,29 +65,30 @@ public final class AlertNotifier implements AutoCloseable {
    * Starts posting the alerts of {@code topics} that arrive from now on (a new consumer group
    * starts at the end of the topic, so an old backlog is not flooded into a chat channel).
    *
+   * @param kafka the cluster and the user's client properties; the consumer reads committed alerts
    * @param groupId the consumer group; its committed offsets survive restarts
    * @param team the team that owns the topics, if set: every notification names it, also for alerts
    *     that {@code run.alert()} published with another (see {@link MonitorSettings#team()})
    */
   public static AlertNotifier start(
       NotifierConfig config,
-      String kafkaBootstrap,
+      KafkaClients kafka,
       SchemaRegistry registry,
       Topics topics,
       String groupId,
       Optional<String> team) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(team, "team");
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrap);
+    Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
     KafkaConsumer<String, Alert> consumer =
         new KafkaConsumer<>(
-            props, new StringDeserializer(), topics.alerts.serde(registry).deserializer());
+            kafka.consumer(props),
+            new StringDeserializer(),
+            topics.alerts.serde(registry).deserializer());
     consumer.subscribe(List.of(topics.alerts.name()));
     AlertNotifier notifier = new AlertNotifier(consumer, new WebhookSender(config), team);
     notifier.worker.start();

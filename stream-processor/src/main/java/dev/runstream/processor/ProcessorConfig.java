@@ -2,20 +2,21 @@ package dev.runstream.processor;
 
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Severity;
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.KafkaClients;
+import dev.runstream.schemas.config.Setting;
+import dev.runstream.schemas.config.Settings;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Pattern;
 
@@ -31,6 +32,8 @@ import java.util.regex.Pattern;
  * @param stateDir where state stores live
  * @param monitor liveness timeouts, retention, smoothing and detectors
  * @param notifier the webhooks alerts are posted to; none by default
+ * @param kafkaProperties the user's Kafka client properties (SASL, TLS), over runstream's own in
+ *     every client the processor makes ({@link KafkaClients}); none by default
  */
 public record ProcessorConfig(
     String kafkaBootstrap,
@@ -39,7 +42,8 @@ public record ProcessorConfig(
     Topics topics,
     Path stateDir,
     MonitorSettings monitor,
-    NotifierConfig notifier) {
+    NotifierConfig notifier,
+    Map<String, String> kafkaProperties) {
 
   private static final Pattern HOST_PORT =
       Pattern.compile("[^\\s:,]+:[0-9]{1,5}|\\[[0-9a-fA-F:.]+\\]:[0-9]{1,5}");
@@ -79,6 +83,7 @@ public record ProcessorConfig(
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(monitor, "monitor");
     Objects.requireNonNull(notifier, "notifier");
+    kafkaProperties = Map.copyOf(Objects.requireNonNull(kafkaProperties, "kafkaProperties"));
   }
 
   /** Settings with defaults for everything but the servers. */
@@ -90,31 +95,73 @@ public record ProcessorConfig(
         Topics.defaults(),
         stateDir,
         MonitorSettings.defaults(),
-        NotifierConfig.none());
+        NotifierConfig.none(),
+        Map.of());
   }
 
   /** These settings with another application id. */
   public ProcessorConfig withApplicationId(String id) {
     return new ProcessorConfig(
-        kafkaBootstrap, schemaRegistryUrl, id, topics, stateDir, monitor, notifier);
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        id,
+        topics,
+        stateDir,
+        monitor,
+        notifier,
+        kafkaProperties);
   }
 
   /** These settings with other topics. */
   public ProcessorConfig withTopics(Topics t) {
     return new ProcessorConfig(
-        kafkaBootstrap, schemaRegistryUrl, applicationId, t, stateDir, monitor, notifier);
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        applicationId,
+        t,
+        stateDir,
+        monitor,
+        notifier,
+        kafkaProperties);
   }
 
   /** These settings with other monitoring. */
   public ProcessorConfig withMonitor(MonitorSettings m) {
     return new ProcessorConfig(
-        kafkaBootstrap, schemaRegistryUrl, applicationId, topics, stateDir, m, notifier);
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        applicationId,
+        topics,
+        stateDir,
+        m,
+        notifier,
+        kafkaProperties);
   }
 
   /** These settings with other webhooks. */
   public ProcessorConfig withNotifier(NotifierConfig n) {
     return new ProcessorConfig(
-        kafkaBootstrap, schemaRegistryUrl, applicationId, topics, stateDir, monitor, n);
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        applicationId,
+        topics,
+        stateDir,
+        monitor,
+        n,
+        kafkaProperties);
+  }
+
+  /** These settings with other Kafka client properties (see {@link KafkaClients}). */
+  public ProcessorConfig withKafkaProperties(Map<String, String> properties) {
+    return new ProcessorConfig(
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        applicationId,
+        topics,
+        stateDir,
+        monitor,
+        notifier,
+        properties);
   }
 
   /** How often changed summaries are published. */
@@ -123,85 +170,98 @@ public record ProcessorConfig(
   }
 
   /**
-   * Reads the settings from environment variables; every one but the first two is optional:
+   * Reads the settings from environment variables ({@link Settings}); every one but the servers is
+   * optional:
    *
    * <ul>
-   *   <li>{@code KAFKA_BOOTSTRAP}, {@code SCHEMA_REGISTRY_URL}: the servers (required)
+   *   <li>{@code RUNSTREAM_KAFKA_BOOTSTRAP} or {@code KAFKA_BOOTSTRAP}, {@code
+   *       RUNSTREAM_SCHEMA_REGISTRY_URL} or {@code SCHEMA_REGISTRY_URL}: the servers (required)
+   *   <li>{@code RUNSTREAM_KAFKA_PROPERTIES_FILE}, {@code RUNSTREAM_KAFKA_PROPERTIES}: Kafka client
+   *       properties (SASL, TLS) for every client the processor makes
    *   <li>{@code RUNSTREAM_TOPIC_PREFIX} (default {@code runstream.}), {@code
    *       RUNSTREAM_PROCESSOR_APPLICATION_ID} (default {@value #DEFAULT_APPLICATION_ID}), {@code
    *       RUNSTREAM_STATE_DIR} (default {@code $TMPDIR/runstream-streams})
-   *   <li>{@code RUNSTREAM_SUMMARY_INTERVAL_MS} (1000), {@code RUNSTREAM_LIVENESS_CHECK_MS} (5000),
-   *       {@code RUNSTREAM_UNRESPONSIVE_AFTER_MS} (120000), {@code RUNSTREAM_STALLED_AFTER_MS}
-   *       (600000), {@code RUNSTREAM_CRASHED_AFTER_MS} (600000), {@code
-   *       RUNSTREAM_STATE_RETENTION_MS} (7 days): milliseconds, or ISO-8601 such as {@code PT2M}
+   *   <li>{@code RUNSTREAM_SUMMARY_INTERVAL_MS} (1s), {@code RUNSTREAM_LIVENESS_CHECK_MS} (5s),
+   *       {@code RUNSTREAM_UNRESPONSIVE_AFTER_MS} (2m), {@code RUNSTREAM_STALLED_AFTER_MS} (10m),
+   *       {@code RUNSTREAM_CRASHED_AFTER_MS} (10m), {@code RUNSTREAM_STATE_RETENTION_MS} (7d):
+   *       durations with a unit ({@code 90s}), ISO-8601 ({@code PT2M}) or milliseconds
    *   <li>{@code RUNSTREAM_EMA_ALPHA} (0.1)
    *   <li>{@code RUNSTREAM_TEAM}: the team that owns the topics ({@link MonitorSettings#team()})
    *   <li>{@code RUNSTREAM_DETECTORS_FILE}: a properties file of {@link DetectorRules}
    *   <li>{@code RUNSTREAM_WEBHOOK_URLS}, {@code RUNSTREAM_SLACK_WEBHOOK_URLS} (comma-separated),
    *       {@code RUNSTREAM_WEBHOOK_MIN_SEVERITY} (INFO), {@code RUNSTREAM_WEBHOOK_ATTEMPTS} (5),
-   *       {@code RUNSTREAM_WEBHOOK_BACKOFF_MS} (500)
+   *       {@code RUNSTREAM_WEBHOOK_BACKOFF_MS} (500ms)
    * </ul>
    *
    * @throws IllegalArgumentException naming the variable that is missing or wrong
    */
   public static ProcessorConfig fromEnv(Map<String, String> env) {
+    return fromEnv(ConfigProperties.of(env));
+  }
+
+  /** {@link #fromEnv(Map)} over configuration already read. */
+  public static ProcessorConfig fromEnv(ConfigProperties env) {
+    return read(
+        env,
+        env.getString(Settings.KAFKA_BOOTSTRAP).orElse(null),
+        env.getString(Settings.SCHEMA_REGISTRY_URL).orElse(null),
+        Path.of(System.getProperty("java.io.tmpdir"), "runstream-streams"));
+  }
+
+  /**
+   * The settings of {@link #fromEnv(Map)} for the given servers, which the server variables of
+   * {@code env} do not change: how a launcher that starts the servers itself configures the
+   * processor.
+   *
+   * @param defaultStateDir the state directory unless {@code RUNSTREAM_STATE_DIR} names one
+   * @throws IllegalArgumentException naming the variable that is wrong
+   */
+  public static ProcessorConfig forServers(
+      ConfigProperties env, String kafkaBootstrap, String schemaRegistryUrl, Path defaultStateDir) {
+    return read(
+        env,
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        Objects.requireNonNull(defaultStateDir, "defaultStateDir"));
+  }
+
+  private static ProcessorConfig read(
+      ConfigProperties env, String kafkaBootstrap, String schemaRegistryUrl, Path defaultStateDir) {
     MonitorSettings.Builder monitor = MonitorSettings.builder();
-    duration(env, "RUNSTREAM_SUMMARY_INTERVAL_MS").ifPresent(monitor::publishInterval);
-    duration(env, "RUNSTREAM_LIVENESS_CHECK_MS").ifPresent(monitor::livenessCheckInterval);
-    duration(env, "RUNSTREAM_UNRESPONSIVE_AFTER_MS").ifPresent(monitor::unresponsiveAfter);
-    duration(env, "RUNSTREAM_STALLED_AFTER_MS").ifPresent(monitor::stalledAfter);
-    duration(env, "RUNSTREAM_CRASHED_AFTER_MS").ifPresent(monitor::crashedAfter);
-    duration(env, "RUNSTREAM_STATE_RETENTION_MS").ifPresent(monitor::stateRetention);
-    String alpha = env.get("RUNSTREAM_EMA_ALPHA");
-    if (alpha != null && !alpha.isBlank()) {
-      try {
-        monitor.emaAlpha(Double.parseDouble(alpha.trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("RUNSTREAM_EMA_ALPHA must be a number: " + alpha, e);
-      }
-    }
-    String team = env.get("RUNSTREAM_TEAM");
-    if (team != null) {
-      monitor.team(team);
-    }
-    String detectorsFile = env.get("RUNSTREAM_DETECTORS_FILE");
-    if (detectorsFile != null && !detectorsFile.isBlank()) {
-      monitor.detectors(readDetectors(Path.of(detectorsFile.trim())));
-    }
+    env.getDuration(Settings.SUMMARY_INTERVAL).ifPresent(monitor::publishInterval);
+    env.getDuration(Settings.LIVENESS_CHECK).ifPresent(monitor::livenessCheckInterval);
+    env.getDuration(Settings.UNRESPONSIVE_AFTER).ifPresent(monitor::unresponsiveAfter);
+    env.getDuration(Settings.STALLED_AFTER).ifPresent(monitor::stalledAfter);
+    env.getDuration(Settings.CRASHED_AFTER).ifPresent(monitor::crashedAfter);
+    env.getDuration(Settings.STATE_RETENTION).ifPresent(monitor::stateRetention);
+    env.getDouble(Settings.EMA_ALPHA).ifPresent(monitor::emaAlpha);
+    env.getString(Settings.TEAM).ifPresent(monitor::team);
+    env.getPath(Settings.DETECTORS_FILE).ifPresent(file -> monitor.detectors(readDetectors(file)));
     NotifierConfig notifier =
         new NotifierConfig(
-            urls(env, "RUNSTREAM_WEBHOOK_URLS"),
-            urls(env, "RUNSTREAM_SLACK_WEBHOOK_URLS"),
-            severity(env.getOrDefault("RUNSTREAM_WEBHOOK_MIN_SEVERITY", "INFO")),
-            (int) number(env, "RUNSTREAM_WEBHOOK_ATTEMPTS", NotifierConfig.DEFAULT_MAX_ATTEMPTS),
-            duration(env, "RUNSTREAM_WEBHOOK_BACKOFF_MS")
-                .orElse(NotifierConfig.DEFAULT_INITIAL_BACKOFF),
+            urls(env, Settings.WEBHOOK_URLS),
+            urls(env, Settings.SLACK_WEBHOOK_URLS),
+            env.getEnum(Settings.WEBHOOK_MIN_SEVERITY, Severity.class).orElse(Severity.INFO),
+            env.getInt(Settings.WEBHOOK_ATTEMPTS, NotifierConfig.DEFAULT_MAX_ATTEMPTS),
+            env.getDuration(Settings.WEBHOOK_BACKOFF, NotifierConfig.DEFAULT_INITIAL_BACKOFF),
             NotifierConfig.DEFAULT_MAX_BACKOFF,
             NotifierConfig.DEFAULT_REQUEST_TIMEOUT);
-    Topics topics;
-    try {
-      topics = Topics.withPrefix(env.getOrDefault("RUNSTREAM_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("RUNSTREAM_TOPIC_PREFIX: " + e.getMessage(), e);
-    }
-    Path stateDir;
-    try {
-      stateDir =
-          Path.of(
-              env.getOrDefault(
-                  "RUNSTREAM_STATE_DIR",
-                  System.getProperty("java.io.tmpdir") + "/runstream-streams"));
-    } catch (InvalidPathException e) {
-      throw new IllegalArgumentException("RUNSTREAM_STATE_DIR is not a path: " + e.getMessage(), e);
-    }
+    Topics topics = env.get(Settings.TOPIC_PREFIX, Topics::withPrefix).orElseGet(Topics::defaults);
+    Path stateDir = env.getPath(Settings.STATE_DIR).orElse(defaultStateDir);
     return new ProcessorConfig(
-        env.get("KAFKA_BOOTSTRAP"),
-        env.get("SCHEMA_REGISTRY_URL"),
-        env.getOrDefault("RUNSTREAM_PROCESSOR_APPLICATION_ID", DEFAULT_APPLICATION_ID),
+        kafkaBootstrap,
+        schemaRegistryUrl,
+        env.getString(Settings.PROCESSOR_APPLICATION_ID, DEFAULT_APPLICATION_ID),
         topics,
         stateDir,
         monitor.build(),
-        notifier);
+        notifier,
+        KafkaClients.userProperties(env));
+  }
+
+  /** The Kafka clients of these settings: the servers and the user's client properties. */
+  public KafkaClients kafkaClients() {
+    return KafkaClients.of(kafkaBootstrap, kafkaProperties);
   }
 
   private static DetectorRules readDetectors(Path file) {
@@ -220,48 +280,11 @@ public record ProcessorConfig(
     }
   }
 
-  private static Optional<Duration> duration(Map<String, String> env, String name) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) {
-      return Optional.empty();
-    }
-    String v = value.trim();
-    try {
-      return Optional.of(Duration.ofMillis(Long.parseLong(v)));
-    } catch (NumberFormatException e) {
-      try {
-        return Optional.of(Duration.parse(v));
-      } catch (DateTimeParseException e2) {
-        throw new IllegalArgumentException(
-            name + " must be milliseconds or an ISO-8601 duration such as PT2M: " + value, e2);
-      }
-    }
-  }
-
-  private static long number(Map<String, String> env, String name, long def) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) {
-      return def;
-    }
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number: " + value, e);
-    }
-  }
-
-  private static List<URI> urls(Map<String, String> env, String name) {
-    String value = env.get(name);
+  private static List<URI> urls(ConfigProperties env, Setting setting) {
     List<URI> uris = new ArrayList<>();
-    if (value == null || value.isBlank()) {
-      return uris;
-    }
-    for (String part : value.split(",")) {
-      if (part.isBlank()) {
-        continue;
-      }
+    for (String part : env.getList(setting)) {
       try {
-        URI uri = URI.create(part.trim());
+        URI uri = URI.create(part);
         if (uri.getScheme() == null
             || !uri.getScheme().toLowerCase(Locale.ROOT).startsWith("http")
             || uri.getHost() == null) {
@@ -270,7 +293,7 @@ public record ProcessorConfig(
         uris.add(uri);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            name + " must be comma-separated http(s) URLs: " + part.trim(), e);
+            setting.name() + " must be comma-separated http(s) URLs: " + part, e);
       }
     }
     return uris;
@@ -282,15 +305,6 @@ public record ProcessorConfig(
         || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
         || uri.getHost() == null) {
       throw new IllegalArgumentException("not an http(s) URL: " + uri);
-    }
-  }
-
-  private static Severity severity(String value) {
-    try {
-      return Severity.valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "RUNSTREAM_WEBHOOK_MIN_SEVERITY must be INFO, WARNING or CRITICAL: " + value, e);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.SerdeConfig;
 import dev.runstream.schemas.TopicSetup;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +51,12 @@ public final class StreamProcessor implements AutoCloseable {
    */
   public static StreamProcessor start(ProcessorConfig config) {
     try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrap()))) {
+        Admin.create(
+            config
+                .kafkaClients()
+                .admin(
+                    Map.of(
+                        AdminClientConfig.CLIENT_ID_CONFIG, config.applicationId() + "-admin")))) {
       TopicSetup.ensure(
           admin,
           config.topics(),
@@ -80,7 +86,7 @@ public final class StreamProcessor implements AutoCloseable {
       notifier =
           AlertNotifier.start(
               config.notifier(),
-              config.kafkaBootstrap(),
+              config.kafkaClients(),
               registry,
               config.topics(),
               config.applicationId() + "-notifier",
@@ -95,9 +101,12 @@ public final class StreamProcessor implements AutoCloseable {
     return new StreamProcessor(streams, notifier, failed);
   }
 
-  /** The Kafka Streams properties {@link #start} uses; exposed for tests and tools. */
+  /**
+   * The Kafka Streams properties {@link #start} uses, the user's Kafka properties over them but for
+   * the application id, servers and exactly-once; exposed for tests and tools.
+   */
   public static Properties streamsProperties(ProcessorConfig config) {
-    Properties props = new Properties();
+    Map<String, Object> props = new LinkedHashMap<>();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrap());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
@@ -115,7 +124,9 @@ public final class StreamProcessor implements AutoCloseable {
     // The broker's default.replication.factor for changelogs and repartition topics: 1 on a
     // development broker, what the cluster's operators chose elsewhere.
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
-    return props;
+    Properties properties = new Properties();
+    properties.putAll(config.kafkaClients().streams(props));
+    return properties;
   }
 
   /** The Kafka Streams state: RUNNING once partitions are assigned. */

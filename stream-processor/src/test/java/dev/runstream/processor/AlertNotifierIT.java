@@ -14,6 +14,7 @@ import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.avro.Alert;
 import dev.runstream.schemas.avro.Severity;
+import dev.runstream.schemas.config.KafkaClients;
 import dev.runstream.testing.LocalStackExtension;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -129,7 +130,7 @@ class AlertNotifierIT {
     try (AlertNotifier notifier =
             AlertNotifier.start(
                 config,
-                stack.kafkaBootstrap(),
+                KafkaClients.of(stack.kafkaBootstrap()),
                 registry,
                 topics,
                 "notifier-" + UUID.randomUUID(),

@@ -112,6 +112,24 @@ class ConfigTest {
   }
 
   @Test
+  void shouldReadDurationsWithUnitsAndPassKafkaPropertiesToStreams() {
+    ProcessorConfig config =
+        ProcessorConfig.fromEnv(
+            env(
+                "RUNSTREAM_CRASHED_AFTER_MS", "15m",
+                "RUNSTREAM_WEBHOOK_BACKOFF_MS", "2s",
+                "RUNSTREAM_KAFKA_PROPERTIES",
+                    "security.protocol=SASL_SSL,processing.guarantee=at_least_once"));
+    assertThat(config.monitor().crashedAfter()).isEqualTo(Duration.ofMinutes(15));
+    assertThat(config.notifier().initialBackoff()).isEqualTo(Duration.ofSeconds(2));
+    Properties streams = StreamProcessor.streamsProperties(config);
+    assertThat(streams)
+        .containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("processing.guarantee", "exactly_once_v2")
+        .containsEntry("bootstrap.servers", "localhost:9092");
+  }
+
+  @Test
   @Timeout(120)
   void shouldStopTheProcessorAtStartUpWithTheSettingNamed() throws Exception {
     ProcessBuilder pb =

@@ -3,6 +3,7 @@ package dev.runstream.sdk.internal;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.WireFormat;
+import dev.runstream.schemas.config.KafkaClients;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -131,7 +132,6 @@ final class Delivery {
    */
   static Map<String, Object> producerConfig(String bootstrap, Map<String, Object> overrides) {
     Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "runstream-sdk");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -145,8 +145,7 @@ final class Delivery {
     // idempotence, write each record once, however long the outage. What does not fit in
     // buffer.memory stays in the journal (send() fails after max.block.ms) and is replayed after.
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
-    props.putAll(overrides);
-    return props;
+    return KafkaClients.of(bootstrap, overrides).producer(props);
   }
 
   static Supplier<Producer<String, byte[]>> kafkaProducers(Map<String, Object> config) {

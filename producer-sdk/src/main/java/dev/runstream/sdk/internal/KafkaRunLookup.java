@@ -2,6 +2,7 @@ package dev.runstream.sdk.internal;
 
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.config.KafkaClients;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,17 +80,10 @@ final class KafkaRunLookup implements RunLookup {
    */
   static Map<String, Object> consumerConfig(
       String bootstrap, Map<String, Object> producerProperties, Duration budget) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "runstream-sdk-resume");
-    // The producer's overrides win over the defaults above, as they do for the producer itself.
-    Set<String> consumerKeys = ConsumerConfig.configNames();
-    producerProperties.forEach(
-        (k, v) -> {
-          if (consumerKeys.contains(k)) {
-            props.put(k, v);
-          }
-        });
+    // The producer's overrides win over the defaults, as they do for the producer itself.
+    Map<String, Object> props =
+        KafkaClients.of(bootstrap, producerProperties)
+            .consumer(Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "runstream-sdk-resume"));
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // processor's EOS output
