@@ -28,7 +28,7 @@ public record StackState(long pid, Endpoints endpoints, String log, String dataD
   private static final String FILE = "up.properties";
 
   /** Names the data directory of {@code runstream up} instead of the default. */
-  public static final String ENV_DATA_DIR = "RUNSTREAM_DATA_DIR";
+  public static final String ENV_DATA_DIR = Settings.DATA_DIR.name();
 
   /** The state of a stack whose data directory is not known. */
   public StackState(long pid, Endpoints endpoints, String log) {
@@ -43,10 +43,10 @@ public record StackState(long pid, Endpoints endpoints, String log, String dataD
     if (option != null) {
       return option.toAbsolutePath();
     }
-    String configured = env.get(ENV_DATA_DIR);
-    return configured != null && !configured.isBlank()
-        ? Path.of(configured).toAbsolutePath()
-        : home(env).resolve("data");
+    return ConfigProperties.of(env)
+        .getPath(Settings.DATA_DIR)
+        .map(Path::toAbsolutePath)
+        .orElseGet(() -> home(env).resolve("data"));
   }
 
   /** The directory of runstream's own files for this user. */

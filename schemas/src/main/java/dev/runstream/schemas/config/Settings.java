@@ -316,6 +316,14 @@ public final class Settings {
       Setting.of(
           "RUNSTREAM_HOME", "~/.runstream", "Where runstream up keeps the state of its stack");
 
+  /** Where {@code runstream up} keeps the stack's data across {@code down} and {@code up}. */
+  public static final Setting DATA_DIR =
+      Setting.of(
+          "RUNSTREAM_DATA_DIR",
+          "~/.runstream/data",
+          "Where runstream up keeps Kafka's, the registry's and ClickHouse's data; it outlives"
+              + " runstream down unless --delete-data");
+
   /** The log of a background {@code runstream up}. */
   public static final Setting UP_LOG =
       Setting.of(
