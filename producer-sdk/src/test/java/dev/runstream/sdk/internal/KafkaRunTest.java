@@ -466,6 +466,39 @@ class KafkaRunTest {
   }
 
   @Test
+  void shouldCountAnEarlierProcesssPointsKafkaNeverAcknowledgedInTheFinishMessage() {
+    run = KafkaRun.start(options().mode(Mode.OFFLINE).build(), null, null);
+    for (int i = 0; i < 5; i++) {
+      run.log("loss", i);
+    }
+    run.finish(1);
+    // Kafka takes records but acknowledges none: the replay is never confirmed.
+    Supplier<Producer<String, byte[]>> silent =
+        () -> {
+          MockProducer<String, byte[]> p =
+              new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
+          producers.add(p);
+          return p;
+        };
+    run =
+        KafkaRun.start(
+            options().resume(Resume.ALLOW).finishTimeout(Duration.ofSeconds(1)).build(),
+            silent,
+            registry);
+    for (int i = 0; i < 5; i++) {
+      run.log("loss", i);
+    }
+
+    String log = TestLogs.capturingStandardError(run::finish);
+
+    assertThat(run.counters().sent()).isZero();
+    assertThat(log)
+        .doesNotContain("points acknowledged by Kafka")
+        .contains("Kafka acknowledged 0 of 10 points within PT1S")
+        .contains("the other 10 are safe in");
+  }
+
+  @Test
   void shouldRefuseToResumeARunThatDoesNotExistWhenResumeIsMust() {
     assertThatThrownBy(
             () ->
