@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -41,12 +43,25 @@ import org.slf4j.LoggerFactory;
  * queue once it and everything before it are acknowledged. That costs a flag per record instead of
  * an ordered map's insert and removal.
  *
+ * <p>A producer's first record to a topic goes alone: nothing more is sent there until Kafka
+ * acknowledged it, or an idempotent producer can stall on a new partition ({@link
+ * #awaitFirstRecord}).
+ *
  * <p>{@link #send}, {@link #ackedThrough()}, {@link #idle()}, {@link #reset} and {@link #close} are
  * called by one thread (the run's writer, or the sync); acknowledgements arrive on the producer's
  * I/O thread.
  */
 final class Delivery {
   private static final Logger log = LoggerFactory.getLogger(Delivery.class);
+
+  /**
+   * How long a send waits for the acknowledgement of the producer's first record to the same topic
+   * before the record is left on disk instead, to be replayed (see {@link #awaitFirstRecord}).
+   * Short, because the writer waits in it and {@code finish()} grants the writer one second of
+   * grace beyond its timeout; a slow first acknowledgement only sends the next records through the
+   * disk.
+   */
+  static final Duration DEFAULT_FIRST_ACK_WAIT = Duration.ofMillis(500);
 
   private final Supplier<Producer<String, byte[]>> producers;
   private final SchemaRegistry registry;
@@ -59,7 +74,9 @@ final class Delivery {
   // with everything before them, in send (= sequence) order.
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private final AtomicBoolean failed = new AtomicBoolean();
-  private final Set<String> topicsWithMetadata = new HashSet<>();
+  // Per topic, the current producer's first record to it; absent until one was handed over.
+  private final Map<String, InFlight> firstRecords = new HashMap<>();
+  private final long firstAckWaitNanos;
   private Producer<String, byte[]> producer;
 
   /**
@@ -73,15 +90,29 @@ final class Delivery {
     volatile boolean acked;
     volatile boolean returned;
     volatile Exception refused;
+    // Only for a producer's first record to a topic, which later sends to that topic wait for.
+    final CountDownLatch completed;
 
-    InFlight(long sequence, int points, boolean fromDisk) {
+    InFlight(long sequence, int points, boolean fromDisk, boolean first) {
       this.sequence = sequence;
       this.points = points;
       this.fromDisk = fromDisk;
+      this.completed = first ? new CountDownLatch(1) : null;
     }
 
     @Override
     public void onCompletion(RecordMetadata metadata, Exception error) {
+      try {
+        complete(error);
+      } finally {
+        CountDownLatch latch = completed;
+        if (latch != null) {
+          latch.countDown();
+        }
+      }
+    }
+
+    private void complete(Exception error) {
       if (error == null) {
         sent.add(points);
         if (fromDisk) {
@@ -113,6 +144,23 @@ final class Delivery {
       long ackedThrough,
       LongAdder sent,
       LongAdder replayed) {
+    this(producers, registry, topics, runId, ackedThrough, sent, replayed, DEFAULT_FIRST_ACK_WAIT);
+  }
+
+  /**
+   * @param firstAckWait how long a send waits for the acknowledgement of the producer's first
+   *     record to the same topic before it leaves its record on disk
+   */
+  Delivery(
+      Supplier<Producer<String, byte[]>> producers,
+      SchemaRegistry registry,
+      Topics topics,
+      String runId,
+      long ackedThrough,
+      LongAdder sent,
+      LongAdder replayed,
+      Duration firstAckWait) {
+    this.firstAckWaitNanos = firstAckWait.toNanos();
     this.producers = producers;
     this.registry = registry;
     this.topics = topics;
@@ -170,6 +218,21 @@ final class Delivery {
     return inFlight.isEmpty();
   }
 
+  /**
+   * The records in flight that Kafka acknowledged although something before them is not: all above
+   * {@link #ackedThrough()}. A look through everything in flight, for the end of a run.
+   */
+  Set<Long> acknowledgedAboveMark() {
+    dropAcknowledged();
+    Set<Long> acked = new HashSet<>();
+    for (InFlight r : inFlight) {
+      if (r.acked) {
+        acked.add(r.sequence);
+      }
+    }
+    return acked;
+  }
+
   private void dropAcknowledged() {
     InFlight first;
     while ((first = inFlight.peekFirst()) != null && first.acked) {
@@ -216,17 +279,23 @@ final class Delivery {
   boolean send(long sequence, RecordKind kind, int points, byte[] value, boolean fromDisk) {
     assert inFlight.isEmpty() || inFlight.peekLast().sequence < sequence
         : "record " + sequence + " sent after " + inFlight.peekLast().sequence;
-    InFlight record = new InFlight(sequence, points, fromDisk);
+    InFlight record = null;
     try {
       writeHeader(kind, value);
+      String topic = kind.topic(topics);
+      InFlight first = firstRecords.get(topic);
+      if (first == null) {
+        awaitPartitions(topic);
+      } else if (!awaitFirstRecord(first, topic)) {
+        return false;
+      }
+      record = new InFlight(sequence, points, fromDisk, first == null);
       // Drop what is acknowledged as we go, so the queue holds only what is really in flight.
       dropAcknowledged();
       inFlight.addLast(record);
       // KafkaProducer reports a full buffer or missing metadata after max.block.ms through the
       // callback, called before send() returns, not by throwing: such a record was refused, not
       // lost in flight, and must wait on disk like one refused by an exception.
-      String topic = kind.topic(topics);
-      awaitPartitions(topic);
       producer.send(new ProducerRecord<>(topic, runId, value), record);
       record.returned = true;
       if (record.refused != null) {
@@ -237,6 +306,9 @@ final class Delivery {
             runId,
             record.refused.toString());
         return false;
+      }
+      if (first == null) {
+        firstRecords.put(topic, record);
       }
       if (sequence > highestSent) {
         highestSent = sequence;
@@ -251,27 +323,57 @@ final class Delivery {
 
   /** Takes back a record the producer refused: it is the newest in flight, if tracked at all. */
   private void forget(InFlight record) {
-    if (inFlight.peekLast() == record) {
+    if (record != null && inFlight.peekLast() == record) {
       inFlight.pollLast();
     }
   }
 
   /**
-   * Before the first record to a topic, waits (at most {@code max.block.ms}) until the producer
-   * knows the topic's partitions and leaders. Sending into a topic that the first send auto-creates
-   * lets two in-flight batches race the partition's creation: the first fails with
-   * NOT_LEADER_OR_FOLLOWER, the second is appended, and the first then fails with
-   * OUT_OF_ORDER_SEQUENCE_NUMBER on every retry (KAFKA-15591), so the run stalls until finish()
-   * leaves it for sync. A leader named in metadata has applied the partition, so nothing races.
+   * Before the producer's first record to a topic, waits (at most {@code max.block.ms}) until the
+   * producer knows the topic's partitions and leaders.
    *
    * @throws org.apache.kafka.common.errors.TimeoutException if the topic is not known in time: the
    *     record stays on disk like any other refused record
    */
   private void awaitPartitions(String topic) {
-    if (!topicsWithMetadata.contains(topic)) {
-      producer.partitionsFor(topic);
-      topicsWithMetadata.add(topic);
+    producer.partitionsFor(topic);
+  }
+
+  /**
+   * Waits until Kafka acknowledged the producer's first record to {@code topic}, at most the first
+   * acknowledgement wait; true once it did.
+   *
+   * <p>Why a producer sends one record to a partition and waits before sending more: a broker that
+   * holds no state of this producer on a partition takes any sequence number as the producer's
+   * first. A partition just created (a topic the first send auto-creates), or a broker that has not
+   * yet applied its leadership although metadata names it leader, answers the first batch with
+   * NOT_LEADER_OR_FOLLOWER; a second batch in flight then arrives after the partition is ready and
+   * is appended, and every retry of the first fails with OUT_OF_ORDER_SEQUENCE_NUMBER, without end
+   * since the producer never gives up on a record (KAFKA-15591, KAFKA-14312). Metadata naming a
+   * leader does not close that window, so until the broker has this producer's first record,
+   * nothing else of the run goes to that topic. Records of a run share one partition per topic (the
+   * run id is the key), so a topic stands for its partition here.
+   *
+   * @return false if the first record is not acknowledged in time or failed: the record to send
+   *     stays on disk and is sent again later, like a refused one
+   */
+  private boolean awaitFirstRecord(InFlight first, String topic) {
+    if (first.acked) {
+      return true;
     }
+    try {
+      if (!first.completed.await(firstAckWaitNanos, TimeUnit.NANOSECONDS)) {
+        log.debug(
+            "Kafka has not yet acknowledged the first record {} of run {} to {}; later records wait"
+                + " on disk",
+            first.sequence,
+            runId,
+            topic);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return first.acked;
   }
 
   /** Writes the wire format's header (magic byte, schema id) over the first bytes of value. */
@@ -321,7 +423,8 @@ final class Delivery {
     inFlight.clear();
     highestSent = from - 1;
     failed.set(false);
-    topicsWithMetadata.clear();
+    // A new producer has a new producer id: no broker holds its state yet.
+    firstRecords.clear();
     producer = producers.get();
     return new long[] {from, points};
   }

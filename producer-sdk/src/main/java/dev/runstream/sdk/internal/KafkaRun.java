@@ -705,16 +705,21 @@ public final class KafkaRun implements Run {
           c.accepted() - c.lost(),
           where,
           where);
-    } else if (c.unsent() > 0 || !closed) {
+    } else if (!closed || pipeline.unacknowledgedRecords() != 0) {
+      // The journal says what Kafka lacks; it also holds what an earlier process of a resumed run
+      // left, which accepted does not count. Without the count (the writer did not stop in time,
+      // or stopped on an error) the counters are the best guess.
+      long unacknowledged =
+          pipeline.unacknowledgedRecords() >= 0 ? pipeline.unacknowledgedPoints() : c.unsent();
       log.warn(
           "run {} finished with exit code {}: Kafka acknowledged {} of {} points within {}; the"
               + " other {} are safe in {}: upload them with `runstream sync {}`",
           id,
           exitCode,
           c.sent(),
-          c.accepted(),
+          c.sent() + unacknowledged,
           timeout,
-          c.unsent(),
+          unacknowledged,
           where,
           where);
     } else {

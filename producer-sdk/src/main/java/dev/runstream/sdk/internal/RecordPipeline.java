@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -110,6 +111,9 @@ final class RecordPipeline {
   private volatile boolean stopRequested;
   private volatile boolean parked;
   private volatile long stopDeadlineNanos;
+  // Set by the writer when it stops: what Kafka has not acknowledged of the run directory.
+  private volatile long unacknowledgedRecords = -1;
+  private volatile long unacknowledgedPoints = -1;
 
   /**
    * @param firstSequence the sequence of the first new record
@@ -517,11 +521,54 @@ final class RecordPipeline {
       }
       long remaining = Math.max(0, stopDeadlineNanos - System.nanoTime());
       delivery.close(Duration.ofNanos(remaining));
+      countUnacknowledged();
     }
     synchronized (lock) {
       syncJournal();
     }
     persistAck();
+  }
+
+  /**
+   * Counts the journal's records (and their points) that Kafka has not acknowledged, after the
+   * producer closed: those a finished run leaves for {@code runstream sync}. Everything the journal
+   * holds counts, also what an earlier process of the run left, so a resumed run's replay that
+   * Kafka never took is not reported as delivered.
+   */
+  private void countUnacknowledged() {
+    long mark = delivery.ackedThrough();
+    Set<Long> ackedAbove = delivery.acknowledgedAboveMark();
+    long records = 0;
+    long points = 0;
+    closeCursor();
+    synchronized (lock) {
+      flushJournal();
+    }
+    try (JournalReader reader = new JournalReader(directory.path(), mark + 1)) {
+      for (JournalRecord r = reader.next(); r != null; r = reader.next()) {
+        if (r.sequence() > mark && delivery.needsSending(r) && !ackedAbove.contains(r.sequence())) {
+          records++;
+          points += r.points();
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot read the journal of run {}: {}", runId, e.toString());
+    }
+    unacknowledgedPoints = points;
+    unacknowledgedRecords = records;
+  }
+
+  /**
+   * After {@link #close}: the records of the run directory that Kafka has not acknowledged, or -1
+   * if not known (offline, or the writer did not stop in time).
+   */
+  long unacknowledgedRecords() {
+    return unacknowledgedRecords;
+  }
+
+  /** After {@link #close}: the metric points of the {@link #unacknowledgedRecords()}. */
+  long unacknowledgedPoints() {
+    return unacknowledgedPoints;
   }
 
   private static void sleepQuietly(long millis) {

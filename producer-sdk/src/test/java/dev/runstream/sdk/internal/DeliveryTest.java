@@ -6,6 +6,7 @@ import dev.runstream.schemas.InMemorySchemaRegistry;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.WireFormat;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -71,30 +72,44 @@ class DeliveryTest {
         .onCompletion(new RecordMetadata(new TopicPartition("t", 0), 0, 0, 0, 0, 0), null);
   }
 
+  /** Sends this producer's first record to each topic (10, 11, 12) and acknowledges them. */
+  private void openTopics() {
+    assertThat(send(10, RecordKind.METRICS, 1)).isTrue();
+    assertThat(send(11, RecordKind.RUN_EVENT, 0)).isTrue();
+    assertThat(send(12, RecordKind.ALERT, 0)).isTrue();
+    ack(0);
+    ack(1);
+    ack(2);
+    assertThat(delivery.ackedThrough()).isEqualTo(12);
+  }
+
   @Test
   void shouldMoveTheMarkOnlyPastRecordsAcknowledgedWithEverythingBefore() {
+    openTopics();
     // Records of different topics (partitions) are acknowledged in any order.
-    assertThat(send(10, RecordKind.METRICS, 3)).isTrue();
-    assertThat(send(11, RecordKind.RUN_EVENT, 0)).isTrue();
-    assertThat(send(12, RecordKind.METRICS, 3)).isTrue();
-    assertThat(send(14, RecordKind.ALERT, 0)).isTrue(); // 13 went before this process
-    assertThat(send(15, RecordKind.METRICS, 3)).isTrue();
-    assertThat(delivery.ackedThrough()).isEqualTo(9);
+    assertThat(send(20, RecordKind.METRICS, 3)).isTrue();
+    assertThat(send(21, RecordKind.RUN_EVENT, 0)).isTrue();
+    assertThat(send(22, RecordKind.METRICS, 3)).isTrue();
+    assertThat(send(24, RecordKind.ALERT, 0)).isTrue(); // 23 went before this process
+    assertThat(send(25, RecordKind.METRICS, 3)).isTrue();
+    assertThat(delivery.ackedThrough()).isEqualTo(19);
+    assertThat(delivery.acknowledgedAboveMark()).isEmpty();
 
-    ack(2);
-    ack(1);
-    assertThat(delivery.ackedThrough()).isEqualTo(9);
-    assertThat(sent.sum()).isEqualTo(3);
-    ack(0);
-    // 13 was not sent here (Kafka had it): the mark stops before the next record in flight.
-    assertThat(delivery.ackedThrough()).isEqualTo(13);
+    ack(5);
     ack(4);
-    assertThat(delivery.ackedThrough()).isEqualTo(13);
-    assertThat(delivery.idle()).isFalse();
+    assertThat(delivery.ackedThrough()).isEqualTo(19);
+    assertThat(delivery.acknowledgedAboveMark()).containsExactlyInAnyOrder(21L, 22L);
+    assertThat(sent.sum()).isEqualTo(1 + 3);
     ack(3);
-    assertThat(delivery.ackedThrough()).isEqualTo(15);
+    // 23 was not sent here (Kafka had it): the mark stops before the next record in flight.
+    assertThat(delivery.ackedThrough()).isEqualTo(23);
+    ack(7);
+    assertThat(delivery.ackedThrough()).isEqualTo(23);
+    assertThat(delivery.idle()).isFalse();
+    ack(6);
+    assertThat(delivery.ackedThrough()).isEqualTo(25);
     assertThat(delivery.idle()).isTrue();
-    assertThat(sent.sum()).isEqualTo(9);
+    assertThat(sent.sum()).isEqualTo(1 + 9);
     // The header is written over the room left for it; the body is untouched.
     byte[] first = records.get(0).value();
     assertThat(first[0]).isEqualTo(WireFormat.MAGIC_BYTE);
@@ -105,10 +120,11 @@ class DeliveryTest {
 
   @Test
   void shouldSendAgainOnlyWhatWasNotAcknowledgedAfterAFailure() {
-    for (int s = 10; s < 15; s++) {
+    assertThat(send(10, RecordKind.METRICS, 2)).isTrue();
+    ack(0); // the topic's first record, before more go there
+    for (int s = 11; s < 15; s++) {
       assertThat(send(s, RecordKind.METRICS, 2)).isTrue();
     }
-    ack(0);
     ack(2);
     ack(4);
     callbacks.get(1).onCompletion(null, new TimeoutException("delivery timeout"));
@@ -135,11 +151,11 @@ class DeliveryTest {
   @Test
   void shouldForgetARecordRefusedBeforeSendReturnedAndTakeItAgainLater() {
     assertThat(send(10, RecordKind.METRICS, 1)).isTrue();
+    ack(0);
     refuseWith = new TimeoutException("Topic not present in metadata after 1000 ms");
 
     assertThat(send(11, RecordKind.METRICS, 1)).isFalse();
     assertThat(delivery.failed()).as("a refusal is not a failure in flight").isFalse();
-    ack(0);
     assertThat(delivery.ackedThrough()).isEqualTo(10);
     assertThat(delivery.idle()).isTrue();
 
@@ -149,5 +165,67 @@ class DeliveryTest {
     ack(1);
     assertThat(delivery.ackedThrough()).isEqualTo(11);
     assertThat(sent.sum()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldSendNothingMoreToATopicUntilKafkaAcknowledgedTheProducersFirstRecordThere() {
+    Delivery impatient =
+        new Delivery(
+            ManualProducer::new,
+            new InMemorySchemaRegistry(),
+            Topics.withPrefix("t."),
+            "run1",
+            9,
+            sent,
+            replayed,
+            Duration.ofMillis(50));
+    assertThat(send(impatient, 10, RecordKind.METRICS)).isTrue();
+
+    // Kafka may not have the first yet (a partition being created answers NOT_LEADER_OR_FOLLOWER):
+    // a second batch in flight could be appended before it, and the first never would be.
+    assertThat(send(impatient, 11, RecordKind.METRICS)).as("waits on disk").isFalse();
+    assertThat(send(impatient, 11, RecordKind.RUN_EVENT)).as("another partition").isTrue();
+    assertThat(records).extracting(ProducerRecord::topic).containsExactly("t.metrics", "t.runs");
+    assertThat(impatient.idle()).isFalse();
+
+    ack(0);
+    assertThat(send(impatient, 12, RecordKind.METRICS)).isTrue();
+    assertThat(records).extracting(ProducerRecord::topic).endsWith("t.metrics");
+    assertThat(impatient.failed()).isFalse();
+  }
+
+  @Test
+  void shouldSendTheNextRecordOnceTheFirstIsAcknowledgedWhileItWaits() {
+    assertThat(send(10, RecordKind.METRICS, 1)).isTrue();
+    CompletableFuture<Void> kafka = CompletableFuture.runAsync(() -> ack(0));
+
+    assertThat(send(11, RecordKind.METRICS, 1)).isTrue();
+
+    kafka.join();
+    assertThat(records).hasSize(2);
+  }
+
+  @Test
+  void shouldWaitForTheFirstRecordOfEveryNewProducerAgain() {
+    assertThat(send(10, RecordKind.METRICS, 1)).isTrue();
+    callbacks.get(0).onCompletion(null, new TimeoutException("delivery timeout"));
+    assertThat(delivery.failed()).isTrue();
+    assertThat(send(11, RecordKind.METRICS, 1)).as("after a failed first record").isFalse();
+    assertThat(records).hasSize(1);
+
+    assertThat(delivery.reset()).isEqualTo(10);
+    // A new producer has a new producer id, of which no broker has state: its first record again
+    // goes alone.
+    assertThat(send(10, RecordKind.METRICS, 1)).isTrue();
+    ack(1);
+    assertThat(send(11, RecordKind.METRICS, 1)).isTrue();
+    ack(2);
+    assertThat(delivery.ackedThrough()).isEqualTo(11);
+    assertThat(records).hasSize(3);
+  }
+
+  private static boolean send(Delivery delivery, long sequence, RecordKind kind) {
+    byte[] value = new byte[WireFormat.HEADER_SIZE + 1];
+    return delivery.send(sequence, kind, 1, value, false);
   }
 }
