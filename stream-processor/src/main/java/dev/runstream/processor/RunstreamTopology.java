@@ -107,22 +107,22 @@ public final class RunstreamTopology {
                 Stores.persistentKeyValueStore(SUMMARY_STORE),
                 stringSerde,
                 topics.runSummaries.serde(registry))
-            .withCachingDisabled(),
+            .withCachingEnabled(),
         SUMMARIZER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(CHANGED_STORE), stringSerde, Serdes.Long())
-            .withCachingDisabled(),
+            .withCachingEnabled(),
         SUMMARIZER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(LIVENESS_STORE), stringSerde, RunLiveness.serde())
-            .withCachingDisabled(),
+            .withCachingEnabled(),
         SUMMARIZER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(DETECTOR_STORE), stringSerde, RunDetectors.serde())
-            .withCachingDisabled(),
+            .withCachingEnabled(),
         SUMMARIZER);
     topology.addSink(
         SUMMARIES_SINK,
