@@ -1,5 +1,6 @@
 package dev.runstream.processor.internal;
 
+import dev.runstream.processor.DetectorSettings;
 import dev.runstream.schemas.avro.Goal;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -42,6 +43,14 @@ public final class RunDetectors {
     String divergenceEpisode;
     String spikeEpisode;
     String plateauEpisode;
+
+    /**
+     * The detector settings resolved for this metric in {@link #settingsProject}; not stored, so
+     * that a change of the rules applies after a restart. Saves a lookup per point.
+     */
+    transient DetectorSettings settings;
+
+    transient String settingsProject;
   }
 
   /** A serde with a versioned binary format. */

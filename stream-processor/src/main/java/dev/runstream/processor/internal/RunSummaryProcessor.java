@@ -294,9 +294,13 @@ public final class RunSummaryProcessor
       MetricAggregates.add(
           agg, batch.getStep(), value, batch.getTimestampMs(), settings.emaAlpha());
       MetricWatch watch = det.watches.computeIfAbsent(metric, k -> new MetricWatch());
+      if (watch.settings == null || !live.project.equals(watch.settingsProject)) {
+        watch.settings = settingsFor(live.project, metric);
+        watch.settingsProject = live.project;
+      }
       Detectors.observe(
           runId,
-          settingsFor(live.project, metric),
+          watch.settings,
           metric,
           agg,
           watch,
