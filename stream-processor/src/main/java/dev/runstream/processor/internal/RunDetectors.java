@@ -1,8 +1,8 @@
 package dev.runstream.processor.internal;
 
+import dev.runstream.processor.DetectorSettings;
 import dev.runstream.schemas.avro.Goal;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -42,6 +42,14 @@ public final class RunDetectors {
     String divergenceEpisode;
     String spikeEpisode;
     String plateauEpisode;
+
+    /**
+     * The detector settings resolved for this metric in {@link #settingsProject}; not stored, so
+     * that a change of the rules applies after a restart. Saves a lookup per point.
+     */
+    transient DetectorSettings settings;
+
+    transient String settingsProject;
   }
 
   /** A serde with a versioned binary format. */
@@ -52,7 +60,8 @@ public final class RunDetectors {
 
   static byte[] write(RunDetectors v) {
     try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + 96 * v.watches.size());
+      // About 150 bytes of window and goals, and 100 and the name per watched metric.
+      Codec.Bytes bytes = new Codec.Bytes(256 + 128 * v.watches.size());
       DataOutputStream out = new DataOutputStream(bytes);
       out.writeByte(VERSION);
       out.writeLong(v.window.highest());

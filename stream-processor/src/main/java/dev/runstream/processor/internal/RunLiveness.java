@@ -2,7 +2,6 @@ package dev.runstream.processor.internal;
 
 import dev.runstream.schemas.avro.RunState;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -68,7 +67,7 @@ public final class RunLiveness {
 
   static byte[] write(RunLiveness v) {
     try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(96);
+      Codec.Bytes bytes = new Codec.Bytes(96);
       DataOutputStream out = new DataOutputStream(bytes);
       out.writeByte(VERSION);
       out.writeUTF(v.entity);

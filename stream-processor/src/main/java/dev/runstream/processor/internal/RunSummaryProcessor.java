@@ -30,7 +30,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +52,9 @@ public final class RunSummaryProcessor
   private static final Logger log = LoggerFactory.getLogger(RunSummaryProcessor.class);
   private static final int SETTINGS_CACHE_SIZE = 10_000;
 
+  /** Runs whose deserialized state is kept between records; a task rarely sees more at once. */
+  private static final int STATE_CACHE_RUNS = 10_000;
+
   /** The names of the stores and children this processor uses. */
   public record Names(
       String summaryStore,
@@ -73,10 +75,10 @@ public final class RunSummaryProcessor
         }
       };
   private ProcessorContext<String, SpecificRecord> context;
-  private KeyValueStore<String, RunSummary> summaries;
-  private KeyValueStore<String, Long> changed;
-  private KeyValueStore<String, RunLiveness> liveness;
-  private KeyValueStore<String, RunDetectors> detectors;
+  private StoreCache<RunSummary> summaries;
+  private StoreCache<Long> changed;
+  private StoreCache<RunLiveness> liveness;
+  private StoreCache<RunDetectors> detectors;
   private long activeSinceMs;
   private long replaysIgnored;
   private long runsExpired;
@@ -90,10 +92,15 @@ public final class RunSummaryProcessor
   @Override
   public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
-    this.summaries = context.getStateStore(names.summaryStore());
-    this.changed = context.getStateStore(names.changedStore());
-    this.liveness = context.getStateStore(names.livenessStore());
-    this.detectors = context.getStateStore(names.detectorStore());
+    // Called again when a task is revived after its stores were wiped and restored (a dirty close
+    // under exactly-once): fresh caches, so nothing from before the restore is read.
+    this.summaries =
+        new StoreCache<>(context.getStateStore(names.summaryStore()), STATE_CACHE_RUNS);
+    this.changed = new StoreCache<>(context.getStateStore(names.changedStore()), STATE_CACHE_RUNS);
+    this.liveness =
+        new StoreCache<>(context.getStateStore(names.livenessStore()), STATE_CACHE_RUNS);
+    this.detectors =
+        new StoreCache<>(context.getStateStore(names.detectorStore()), STATE_CACHE_RUNS);
     this.activeSinceMs = context.currentSystemTimeMs();
     context.schedule(
         settings.publishInterval(), PunctuationType.WALL_CLOCK_TIME, this::publishChanged);
@@ -113,17 +120,41 @@ public final class RunSummaryProcessor
     String runId = record.key();
     long now = context.currentSystemTimeMs();
     String team = settings.team().orElse(null);
-    if (record.value() instanceof MetricBatch batch) {
-      if (team != null) {
-        batch.setEntity(team);
+    try {
+      if (record.value() instanceof MetricBatch batch) {
+        if (team != null) {
+          batch.setEntity(team);
+        }
+        processBatch(runId, batch, record.timestamp(), now);
+      } else if (record.value() instanceof RunEvent event) {
+        if (team != null) {
+          event.setEntity(team);
+        }
+        processEvent(runId, event, record.timestamp(), now);
       }
-      processBatch(runId, batch, record.timestamp(), now);
-    } else if (record.value() instanceof RunEvent event) {
-      if (team != null) {
-        event.setEntity(team);
-      }
-      processEvent(runId, event, record.timestamp(), now);
+    } catch (RuntimeException e) {
+      // The cached objects may be half changed while the stores were not written: read the run
+      // from the stores again, as the record that failed never happened.
+      evict(runId);
+      throw e;
     }
+  }
+
+  @Override
+  public void close() {
+    if (summaries != null) {
+      summaries.clear();
+      changed.clear();
+      liveness.clear();
+      detectors.clear();
+    }
+  }
+
+  private void evict(String runId) {
+    summaries.evict(runId);
+    changed.evict(runId);
+    liveness.evict(runId);
+    detectors.evict(runId);
   }
 
   private void processBatch(String runId, MetricBatch batch, long sentMs, long now) {
@@ -214,7 +245,9 @@ public final class RunSummaryProcessor
     summaries.put(runId, summary);
     liveness.put(runId, live);
     detectors.put(runId, det);
-    changed.put(runId, now);
+    if (changed.get(runId) == null) {
+      changed.put(runId, now);
+    }
     if (t.publish()) {
       publish(runId, summary, now);
     }
@@ -261,9 +294,13 @@ public final class RunSummaryProcessor
       MetricAggregates.add(
           agg, batch.getStep(), value, batch.getTimestampMs(), settings.emaAlpha());
       MetricWatch watch = det.watches.computeIfAbsent(metric, k -> new MetricWatch());
+      if (watch.settings == null || !live.project.equals(watch.settingsProject)) {
+        watch.settings = settingsFor(live.project, metric);
+        watch.settingsProject = live.project;
+      }
       Detectors.observe(
           runId,
-          settingsFor(live.project, metric),
+          watch.settings,
           metric,
           agg,
           watch,
@@ -314,7 +351,7 @@ public final class RunSummaryProcessor
 
   private void checkLiveness(long now) {
     List<KeyValue<String, RunLiveness>> runs = new ArrayList<>();
-    try (KeyValueIterator<String, RunLiveness> it = liveness.all()) {
+    try (KeyValueIterator<String, RunLiveness> it = liveness.store().all()) {
       while (it.hasNext()) {
         runs.add(it.next());
       }
@@ -392,7 +429,7 @@ public final class RunSummaryProcessor
 
   private void publishChanged(long now) {
     List<String> runIds = new ArrayList<>();
-    try (KeyValueIterator<String, Long> it = changed.all()) {
+    try (KeyValueIterator<String, Long> it = changed.store().all()) {
       while (it.hasNext()) {
         runIds.add(it.next().key);
       }
