@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -140,17 +142,19 @@ final class WandbJson {
   }
 
   /**
-   * Seconds since the epoch with a fraction, as the client writes {@code _timestamp}, to an instant
-   * with microsecond precision (a double near 1.8e9 holds about that much).
+   * Seconds since the epoch with a fraction, as the client writes {@code _timestamp}, to an
+   * instant: the number as written (its shortest decimal form) rounded half up to the microsecond,
+   * about what a double near 1.8e9 holds.
    */
   static Instant secondsToInstant(double seconds, String what) {
     if (!Double.isFinite(seconds) || seconds < 0) {
       throw new WandbPayloadException(
           what + " is " + seconds + "; expected non-negative seconds since the epoch");
     }
-    long whole = (long) Math.floor(seconds);
-    long micros = Math.round((seconds - whole) * 1_000_000.0);
-    return Instant.ofEpochSecond(whole).plusNanos(micros * 1_000L);
+    BigDecimal micros =
+        BigDecimal.valueOf(seconds).movePointRight(6).setScale(0, RoundingMode.HALF_UP);
+    BigDecimal[] split = micros.divideAndRemainder(BigDecimal.valueOf(1_000_000L));
+    return Instant.ofEpochSecond(split[0].longValueExact(), split[1].longValueExact() * 1_000L);
   }
 
   /** Whether {@code value} is a whole number that fits a long. */
