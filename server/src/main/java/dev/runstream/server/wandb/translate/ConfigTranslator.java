@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runstream.sdk.Goal;
 import dev.runstream.sdk.SummaryMode;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,9 +69,7 @@ public final class ConfigTranslator {
   private static TranslatedConfig translate(ObjectNode config) {
     Map<String, Object> values = new LinkedHashMap<>();
     List<DefinedMetric> metrics = List.of();
-    Iterator<Map.Entry<String, JsonNode>> fields = config.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
+    for (Map.Entry<String, JsonNode> field : config.properties()) {
       String key = field.getKey();
       JsonNode entry = field.getValue();
       if (!entry.isObject() || !entry.has(VALUE)) {

@@ -1,7 +1,6 @@
 package dev.runstream.server.wandb.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -28,9 +27,7 @@ final class Flattener {
   /** Flattens every top-level field of {@code line} whose key is not in {@code skip}. */
   static Flattener of(JsonNode line, Set<String> skip) {
     Flattener f = new Flattener();
-    Iterator<Map.Entry<String, JsonNode>> fields = line.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
+    for (Map.Entry<String, JsonNode> field : line.properties()) {
       if (!skip.contains(field.getKey())) {
         f.add(field.getKey(), field.getValue());
       }
@@ -50,9 +47,7 @@ final class Flattener {
       } else if (value.isEmpty()) {
         other(name, new NonScalar(NonScalar.OBJECT, "{}", null));
       } else {
-        Iterator<Map.Entry<String, JsonNode>> fields = value.fields();
-        while (fields.hasNext()) {
-          Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : value.properties()) {
           add(name + "." + field.getKey(), field.getValue());
         }
       }

@@ -2,7 +2,6 @@ package dev.runstream.server.wandb.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -38,9 +37,7 @@ public final class SummaryTranslator {
     ObjectNode node = WandbJson.parseObject(summaryJson, FILE);
     Map<String, Object> values = new LinkedHashMap<>();
     Map<String, NonScalar> others = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
       String key = field.getKey();
       JsonNode value = field.getValue();
       if (OWN_KEYS.contains(key)) {
