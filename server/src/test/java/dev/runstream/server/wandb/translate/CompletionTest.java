@@ -38,6 +38,15 @@ class CompletionTest {
   }
 
   @Test
+  void shouldTakeTheClientsWordForSystemExit() {
+    // The client itself reports exit code 0 after `raise SystemExit(3)`; the server can only take
+    // its word. Kept as a test so that a client that starts sending 3 shows up.
+    List<Optional<Completion>> exited = completions("systemexit");
+
+    assertThat(exited.get(exited.size() - 1)).contains(new Completion(0));
+  }
+
+  @Test
   void shouldCompleteAnOfflineRunWhenItIsSynced() {
     List<Optional<Completion>> synced = completions("offline");
 
