@@ -22,6 +22,10 @@
  *       <td>{@link dev.runstream.server.wandb.translate.TranslatedConfig}: {@code
  *       Run.config().update(values)}, and {@code Run.defineMetric(name).goal(..).summary(..)} per
  *       {@link dev.runstream.server.wandb.translate.DefinedMetric}</td></tr>
+ *   <tr><td>GraphQL {@code UpsertBucket} (create, rename, notes, tags, config)</td>
+ *       <td>{@link dev.runstream.server.wandb.translate.UpsertTranslator}</td>
+ *       <td>{@link dev.runstream.server.wandb.translate.RunUpsert}: run events for name, notes,
+ *       tags, group, job type and config; null components unchanged</td></tr>
  *   <tr><td>{@code file_stream}: {@code wandb-summary.json} (and its upload)</td>
  *       <td>{@link dev.runstream.server.wandb.translate.SummaryTranslator}</td>
  *       <td>{@link dev.runstream.server.wandb.translate.SummaryValues}: {@code
