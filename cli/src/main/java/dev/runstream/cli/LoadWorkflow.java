@@ -87,10 +87,13 @@ final class LoadWorkflow {
   /** Runs the load; blocks until it is done. */
   void run() throws Exception {
     Optional<StackState> up = StackState.readLive(env);
+    ConfigProperties config = ConfigProperties.of(env);
     boolean named =
-        env.containsKey("KAFKA_BOOTSTRAP")
-            && env.containsKey("SCHEMA_REGISTRY_URL")
-            && env.containsKey("CLICKHOUSE_URL");
+        config.getString(dev.runstream.schemas.config.Settings.KAFKA_BOOTSTRAP).isPresent()
+            && config
+                .getString(dev.runstream.schemas.config.Settings.SCHEMA_REGISTRY_URL)
+                .isPresent()
+            && config.getString(dev.runstream.schemas.config.Settings.CLICKHOUSE_URL).isPresent();
     if (up.isPresent() || named) {
       Servers servers = Servers.locate(env);
       servers.requireKafka();
@@ -127,7 +130,6 @@ final class LoadWorkflow {
           "(up in %.1f s) Starting %d processor and sink instance(s).%n",
           stack.startupTime().toMillis() / 1000.0, settings.instances());
       out.flush();
-      ConfigProperties config = ConfigProperties.of(env);
       try {
         for (int i = 0; i < settings.instances(); i++) {
           // Each instance its own state directory; the same group ids share the partitions.
@@ -348,8 +350,8 @@ final class LoadWorkflow {
           "p99 s");
       out.flush();
       recorder.drain(-1); // latencies of earlier levels' stragglers are not this level's
-      StageCounts start = stages.sample();
       long t0 = System.nanoTime();
+      StageCounts start = stages.sample();
       generator.rate(rate);
       long end = t0 + hold.toNanos();
       StageCounts previous = start;
@@ -361,8 +363,8 @@ final class LoadWorkflow {
           break;
         }
         if (now >= nextSample) {
+          long at = System.nanoTime(); // the SDK's counters are read first, at once
           StageCounts counts = stages.sample();
-          long at = System.nanoTime();
           StageRates rates = StageRates.between(previous, counts, at - previousAt);
           Latencies soFar = recorder.snapshot();
           out.printf(
@@ -380,14 +382,15 @@ final class LoadWorkflow {
           out.flush();
           previous = counts;
           previousAt = at;
-          nextSample += SAMPLE_EVERY.toNanos();
+          // A sample slower than the interval (a loaded machine) delays the next, never bunches it.
+          nextSample = Math.max(nextSample, System.nanoTime()) + SAMPLE_EVERY.toNanos();
           continue;
         }
         pollLatencies();
         sleepUntil(Math.min(nextSample, Math.min(end, System.nanoTime() + LATENCY_POLL.toNanos())));
       }
-      StageCounts last = stages.sample();
       long at = System.nanoTime();
+      StageCounts last = stages.sample();
       Latencies latencies = recorder.drain(at);
       measured += latencies.count() - recorder.pendingCount();
       LevelResult result =
@@ -413,7 +416,7 @@ final class LoadWorkflow {
           if (counts.caughtUp() && recorder.pendingCount() == 0) {
             break;
           }
-          nextSample += SAMPLE_EVERY.toNanos();
+          nextSample = System.nanoTime() + SAMPLE_EVERY.toNanos();
         }
         sleepUntil(System.nanoTime() + LATENCY_POLL.toNanos());
       }
