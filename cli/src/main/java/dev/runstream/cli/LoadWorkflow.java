@@ -49,6 +49,8 @@ final class LoadWorkflow {
   private static final Duration SAMPLE_EVERY = Duration.ofSeconds(1);
   private static final Duration LATENCY_POLL = Duration.ofMillis(100);
   private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(3);
+  private static final Duration SAMPLE_RETRY = Duration.ofMinutes(1);
+  private static final int MAX_FAILURES_SHOWN = 5;
 
   /**
    * What the command line chose.
@@ -314,6 +316,7 @@ final class LoadWorkflow {
     private final String project;
     private final String probe;
     private long measured;
+    private int failures;
 
     LevelRunner(
         LoadGenerator generator,
@@ -351,7 +354,7 @@ final class LoadWorkflow {
       out.flush();
       recorder.drain(-1); // latencies of earlier levels' stragglers are not this level's
       long t0 = System.nanoTime();
-      StageCounts start = stages.sample();
+      StageCounts start = sample();
       generator.rate(rate);
       long end = t0 + hold.toNanos();
       StageCounts previous = start;
@@ -364,7 +367,12 @@ final class LoadWorkflow {
         }
         if (now >= nextSample) {
           long at = System.nanoTime(); // the SDK's counters are read first, at once
-          StageCounts counts = stages.sample();
+          Optional<StageCounts> sampled = trySample();
+          if (sampled.isEmpty()) {
+            nextSample = System.nanoTime() + SAMPLE_EVERY.toNanos();
+            continue;
+          }
+          StageCounts counts = sampled.get();
           StageRates rates = StageRates.between(previous, counts, at - previousAt);
           Latencies soFar = recorder.snapshot();
           out.printf(
@@ -390,7 +398,7 @@ final class LoadWorkflow {
         sleepUntil(Math.min(nextSample, Math.min(end, System.nanoTime() + LATENCY_POLL.toNanos())));
       }
       long at = System.nanoTime();
-      StageCounts last = stages.sample();
+      StageCounts last = sample();
       Latencies latencies = recorder.drain(at);
       measured += latencies.count() - recorder.pendingCount();
       LevelResult result =
@@ -408,11 +416,11 @@ final class LoadWorkflow {
     StageCounts drain() throws InterruptedException {
       long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
       long nextSample = System.nanoTime();
-      StageCounts counts = stages.sample();
+      StageCounts counts = sample();
       while (System.nanoTime() < deadline) {
         pollLatencies();
         if (System.nanoTime() >= nextSample) {
-          counts = stages.sample();
+          counts = trySample().orElse(counts);
           if (counts.caughtUp() && recorder.pendingCount() == 0) {
             break;
           }
@@ -429,9 +437,61 @@ final class LoadWorkflow {
       if (lowest < 0) {
         return;
       }
-      Map<String, Long> latest = ingest.latestSteps(project, probe, lowest);
+      Map<String, Long> latest;
+      try {
+        latest = ingest.latestSteps(project, probe, lowest);
+      } catch (RuntimeException e) {
+        failed("a latency poll", e); // the next poll, 100 ms later, sees the same steps
+        return;
+      }
       long now = System.nanoTime();
       latest.forEach((run, step) -> recorder.seen(run, step, now));
+    }
+
+    /**
+     * The stage counts, or empty when a server did not answer in time: on a loaded machine a count
+     * may time out while the pipeline goes on, and one missing row of the table is better than a
+     * load ended half way.
+     */
+    private Optional<StageCounts> trySample() {
+      try {
+        return Optional.of(stages.sample());
+      } catch (RuntimeException e) {
+        failed("a sample of the stages", e);
+        return Optional.empty();
+      }
+    }
+
+    /** The stage counts, trying again for up to {@link #SAMPLE_RETRY}; then the failure. */
+    private StageCounts sample() throws InterruptedException {
+      long deadline = System.nanoTime() + SAMPLE_RETRY.toNanos();
+      while (true) {
+        try {
+          return stages.sample();
+        } catch (RuntimeException e) {
+          if (System.nanoTime() > deadline) {
+            throw e;
+          }
+          failed("a sample of the stages", e);
+          sleepUntil(System.nanoTime() + SAMPLE_EVERY.toNanos());
+        }
+      }
+    }
+
+    private void failed(String what, RuntimeException e) {
+      failures++;
+      if (failures <= MAX_FAILURES_SHOWN) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+          root = root.getCause();
+        }
+        out.printf(
+            "  (%s failed and was skipped: %s)%s%n",
+            what,
+            Servers.describe(root),
+            failures == MAX_FAILURES_SHOWN ? " (further failures not shown)" : "");
+        out.flush();
+      }
     }
   }
 
