@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
       "With --search, looks for the highest sustainable rate: levels held for --hold each,"
           + " doubling while sustained, then bisecting; a level is sustained when p99 stays under"
           + " 2 s and the sink keeps up. With --baseline, first measures a plain Kafka producer"
-          + " sending records like the SDK's, and prints each stage as a ratio to it.",
+          + " sending records like the SDK's and ClickHouse's Kafka engine reading the same"
+          + " points, and prints each stage as a ratio to them.",
       "Uses the servers named by KAFKA_BOOTSTRAP, SCHEMA_REGISTRY_URL and CLICKHOUSE_URL, or the"
           + " stack of `runstream up`; otherwise starts the local stack and stops it at the end."
     },
@@ -98,7 +99,9 @@ final class LoadCommand implements Callable<Integer> {
 
   @Option(
       names = "--baseline",
-      description = "First measure a plain Kafka producer; print each stage as a ratio to it.")
+      description =
+          "First measure a plain Kafka producer and ClickHouse's Kafka engine; print each stage"
+              + " as a ratio to them.")
   boolean baseline;
 
   @Override
