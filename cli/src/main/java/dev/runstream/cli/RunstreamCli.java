@@ -31,6 +31,7 @@ import picocli.CommandLine.ParseResult;
       "  runstream runs list --project demo",
       "  runstream runs compare --project demo --top 5 --png loss.png",
       "  runstream alerts --follow",
+      "  runstream load --runs 10 --metrics 5 --rate 50000 --duration 20s",
       "  runstream down"
     },
     subcommands = {
@@ -40,6 +41,7 @@ import picocli.CommandLine.ParseResult;
       RunsCommand.class,
       SyncCommand.class,
       AlertsCommand.class,
+      LoadCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RunstreamCli {

@@ -140,6 +140,14 @@ public final class RunQueries implements AutoCloseable {
   }
 
   /**
+   * How far a project's points have come (raw counts, latest steps), over the same connections and
+   * team scope: for load generators and drills that ask many times a second.
+   */
+  public IngestProgress ingest() {
+    return new IngestProgress(clickHouse, db, teamCondition);
+  }
+
+  /**
    * The server's version, e.g. {@code 18.16.1}: a question every server answers, to check that it
    * does. Blocks for one round trip.
    */
