@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 
 /** What a test asks Kafka about consumer groups: how far they are, who holds which partition. */
 final class ConsumerGroups {
@@ -62,13 +64,21 @@ final class ConsumerGroups {
 
   /**
    * The partitions of {@code topic} each member of {@code group} holds, by member client id (and
-   * member id, which tells two members with one client id apart).
+   * member id, which tells two members with one client id apart); empty before any member joined.
    */
   static Map<String, Set<Integer>> assignment(Admin admin, String group, String topic)
       throws Exception {
-    ConsumerGroupDescription description =
-        admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
     Map<String, Set<Integer>> out = new TreeMap<>();
+    ConsumerGroupDescription description;
+    try {
+      description =
+          admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof GroupIdNotFoundException) {
+        return out; // no member joined yet
+      }
+      throw e;
+    }
     for (MemberDescription member : description.members()) {
       Set<Integer> partitions = new TreeSet<>();
       member.assignment().topicPartitions().stream()
