@@ -3,6 +3,7 @@ package dev.runstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.processor.StreamProcessor;
 import dev.runstream.query.CurvePoint;
@@ -37,9 +38,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterEach;
@@ -382,7 +385,7 @@ class ScaleOutIT {
       }
       CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new))
           .get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("the workload failed", e);
     } finally {
       pool.shutdownNow();
@@ -434,7 +437,7 @@ class ScaleOutIT {
 
   /** Metric rows the sinks wrote so far, a replayed row counted again. */
   private long rawRows() {
-    List<com.fasterxml.jackson.databind.JsonNode> rows =
+    List<JsonNode> rows =
         http.queryJson(
             "SELECT count() AS n FROM system.tables WHERE database = '"
                 + scaled.database
