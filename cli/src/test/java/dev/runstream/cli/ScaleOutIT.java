@@ -231,7 +231,9 @@ class ScaleOutIT {
                   throw new IllegalStateException(e);
                 }
               });
-      double fraction = 0.2 + 0.5 * random.nextDouble();
+      // Early enough that the jobs usually still log when it comes: the sinks lag on a busy
+      // machine.
+      double fraction = 0.1 + 0.4 * random.nextDouble();
       String victim = random.nextBoolean() ? "a" : "b";
       await()
           .atMost(DEADLINE)
