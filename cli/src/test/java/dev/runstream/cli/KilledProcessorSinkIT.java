@@ -20,7 +20,6 @@ import dev.runstream.sink.ClickHouseSink;
 import dev.runstream.sink.SinkConfig;
 import dev.runstream.testing.LocalStackExtension;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -335,25 +334,24 @@ class KilledProcessorSinkIT {
   }
 
   private Process startProcessor(LocalStack stack, Path stateDir, Path logFile) throws IOException {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx256m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "-Dorg.slf4j.simpleLogger.log.org.apache.kafka=warn",
-            "-Dorg.slf4j.simpleLogger.log.dev.runstream=info",
-            StreamProcessor.class.getName());
-    pb.environment().put("KAFKA_BOOTSTRAP", stack.kafkaBootstrap());
-    pb.environment().put("SCHEMA_REGISTRY_URL", stack.schemaRegistryUrl());
-    pb.environment().put("RUNSTREAM_TOPIC_PREFIX", topics.prefix());
-    pb.environment().put("RUNSTREAM_PROCESSOR_APPLICATION_ID", appId);
-    pb.environment().put("RUNSTREAM_STATE_DIR", stateDir.toString());
-    // Summaries five times as often as by default: more transactions hold output at the kill.
-    pb.environment().put("RUNSTREAM_SUMMARY_INTERVAL_MS", "200");
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-    return pb.start();
+    Map<String, String> env =
+        Map.of(
+            "KAFKA_BOOTSTRAP",
+            stack.kafkaBootstrap(),
+            "SCHEMA_REGISTRY_URL",
+            stack.schemaRegistryUrl(),
+            "RUNSTREAM_TOPIC_PREFIX",
+            topics.prefix(),
+            "RUNSTREAM_PROCESSOR_APPLICATION_ID",
+            appId,
+            "RUNSTREAM_STATE_DIR",
+            stateDir.toString(),
+            // Summaries five times as often as by default: more transactions hold output at the
+            // kill.
+            "RUNSTREAM_SUMMARY_INTERVAL_MS",
+            "200");
+    return ChildJvm.start("processor", StreamProcessor.class, "256m", env, logFile, false)
+        .process();
   }
 
   private Map<TopicPartition, OffsetSpec> outputPartitions() {
@@ -458,16 +456,6 @@ class KilledProcessorSinkIT {
   /** Sends {@code signal} (STOP, CONT) to {@code process} with the {@code kill} command. */
   private static void signal(Process process, String signal)
       throws IOException, InterruptedException {
-    if (!process.isAlive()) {
-      return;
-    }
-    Process kill =
-        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-      throw new IllegalStateException("kill -" + signal + " " + process.pid() + ": " + output);
-    }
+    ChildJvm.signal(process, signal);
   }
 }
