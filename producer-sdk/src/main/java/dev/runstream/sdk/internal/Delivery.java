@@ -63,7 +63,15 @@ final class Delivery {
    */
   static final Duration DEFAULT_FIRST_ACK_WAIT = Duration.ofMillis(500);
 
-  private final Supplier<Producer<String, byte[]>> producers;
+  private final ProducerHandle producers;
+  private final SendBudget budget;
+  // Called (on the producer's thread) when waiting may be over: a first record completed, bytes
+  // came back under the run's cap. Set by the run's pipeline; never null.
+  private volatile Runnable onProgress = () -> {};
+  private final java.util.concurrent.atomic.AtomicLong inFlightBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile boolean wakeOnAck;
+  private Exception lastRefusal;
   private final SchemaRegistry registry;
   private final Topics topics;
   private final String runId;
@@ -87,14 +95,17 @@ final class Delivery {
     final long sequence;
     final int points;
     final boolean fromDisk;
+    final int bytes;
+    final long sentNanos = System.nanoTime();
     volatile boolean acked;
     volatile boolean returned;
     volatile Exception refused;
     // Only for a producer's first record to a topic, which later sends to that topic wait for.
     final CountDownLatch completed;
 
-    InFlight(long sequence, int points, boolean fromDisk, boolean first) {
+    InFlight(long sequence, int points, boolean fromDisk, boolean first, int bytes) {
       this.sequence = sequence;
+      this.bytes = bytes;
       this.points = points;
       this.fromDisk = fromDisk;
       this.completed = first ? new CountDownLatch(1) : null;
@@ -105,9 +116,13 @@ final class Delivery {
       try {
         complete(error);
       } finally {
+        if (returned || error == null) {
+          giveBack(bytes);
+        }
         CountDownLatch latch = completed;
         if (latch != null) {
           latch.countDown();
+          onProgress.run();
         }
       }
     }
@@ -122,6 +137,7 @@ final class Delivery {
       } else if (!returned) {
         refused = error;
       } else if (failed.compareAndSet(false, true)) {
+        onProgress.run();
         log.warn(
             "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
                 + " is sent again",
@@ -160,15 +176,137 @@ final class Delivery {
       LongAdder sent,
       LongAdder replayed,
       Duration firstAckWait) {
+    this(
+        ProducerHandle.owned(producers),
+        null,
+        registry,
+        topics,
+        runId,
+        ackedThrough,
+        sent,
+        replayed,
+        firstAckWait);
+  }
+
+  /**
+   * @param budget bytes in flight shared with the other runs of the producer, or null for none
+   */
+  Delivery(
+      ProducerHandle producers,
+      SendBudget budget,
+      SchemaRegistry registry,
+      Topics topics,
+      String runId,
+      long ackedThrough,
+      LongAdder sent,
+      LongAdder replayed,
+      Duration firstAckWait) {
     this.firstAckWaitNanos = firstAckWait.toNanos();
     this.producers = producers;
+    this.budget = budget;
     this.registry = registry;
     this.topics = topics;
     this.runId = runId;
     this.sent = sent;
     this.replayed = replayed;
     this.highestSent = ackedThrough;
-    this.producer = producers.get();
+    this.producer = producers.acquire();
+  }
+
+  /** What happens when a send may go on after {@link Outcome#WAIT}: the pipeline wakes. */
+  void onProgress(Runnable wake) {
+    this.onProgress = wake;
+  }
+
+  /** Why the producer refused the last record it refused, or null. */
+  Exception lastRefusal() {
+    return lastRefusal;
+  }
+
+  KafkaHealth health() {
+    return producers.health();
+  }
+
+  /** What {@link #offer} did with a record. */
+  enum Outcome {
+    /** Handed to the producer. */
+    SENT,
+    /**
+     * Not now, and not a problem: the run's or the producer's bytes in flight are at their limit,
+     * or the producer's first record to the topic is not acknowledged yet. {@link #onProgress} is
+     * called when that may have changed.
+     */
+    WAIT,
+    /** The producer refused it (Kafka unreachable, or the registry): try again later. */
+    REFUSED
+  }
+
+  /**
+   * Hands a journal record to the producer without ever waiting: where {@link #send(JournalRecord,
+   * boolean)} would wait for a first acknowledgement or the producer for buffer space, this says
+   * {@link Outcome#WAIT}.
+   */
+  Outcome offer(JournalRecord record, boolean fromDisk) {
+    int bytes = WireFormat.HEADER_SIZE + record.body().length;
+    if (budget != null) {
+      if (inFlightBytes.get() > 0 && inFlightBytes.get() + bytes > budget.perRun()) {
+        wakeOnAck = true;
+        if (inFlightBytes.get() == 0) {
+          wakeOnAck = false;
+          return offer(record, fromDisk);
+        }
+        return Outcome.WAIT;
+      }
+      if (!budget.tryTake(bytes)) {
+        budget.whenFreed(onProgress, bytes);
+        return Outcome.WAIT;
+      }
+    }
+    InFlight first = firstRecords.get(record.kind().topic(topics));
+    if (first != null && !first.acked && first.completed.getCount() > 0) {
+      if (budget != null) {
+        budget.release(bytes);
+      }
+      return Outcome.WAIT;
+    }
+    inFlightBytes.addAndGet(bytes);
+    byte[] body = record.body();
+    byte[] value = new byte[bytes];
+    System.arraycopy(body, 0, value, WireFormat.HEADER_SIZE, body.length);
+    boolean handed =
+        send(record.sequence(), record.kind(), record.points(), value, fromDisk, bytes, 0);
+    if (!handed) {
+      giveBack(bytes);
+      return Outcome.REFUSED;
+    }
+    return Outcome.SENT;
+  }
+
+  private void giveBack(int bytes) {
+    if (bytes == 0) {
+      return;
+    }
+    long left = inFlightBytes.addAndGet(-bytes);
+    if (budget != null) {
+      budget.release(bytes);
+      if (wakeOnAck && left <= budget.perRun() / 2) {
+        wakeOnAck = false;
+        onProgress.run();
+      }
+    }
+  }
+
+  /** Records handed over and not yet acknowledged with everything before them. */
+  int inFlight() {
+    dropAcknowledged();
+    return inFlight.size();
+  }
+
+  /** How long the oldest record not acknowledged has waited, or 0. */
+  long oldestWaitNanos() {
+    dropAcknowledged();
+    InFlight first = inFlight.peekFirst();
+    return first == null ? 0 : System.nanoTime() - first.sentNanos;
   }
 
   /**
@@ -277,6 +415,17 @@ final class Delivery {
    *     max.block.ms}, or the registry is unreachable): the record stays on disk only
    */
   boolean send(long sequence, RecordKind kind, int points, byte[] value, boolean fromDisk) {
+    return send(sequence, kind, points, value, fromDisk, 0, firstAckWaitNanos);
+  }
+
+  private boolean send(
+      long sequence,
+      RecordKind kind,
+      int points,
+      byte[] value,
+      boolean fromDisk,
+      int bytes,
+      long firstAckWait) {
     assert inFlight.isEmpty() || inFlight.peekLast().sequence < sequence
         : "record " + sequence + " sent after " + inFlight.peekLast().sequence;
     InFlight record = null;
@@ -286,10 +435,10 @@ final class Delivery {
       InFlight first = firstRecords.get(topic);
       if (first == null) {
         awaitPartitions(topic);
-      } else if (!awaitFirstRecord(first, topic)) {
+      } else if (!awaitFirstRecord(first, topic, firstAckWait)) {
         return false;
       }
-      record = new InFlight(sequence, points, fromDisk, first == null);
+      record = new InFlight(sequence, points, fromDisk, first == null, bytes);
       // Drop what is acknowledged as we go, so the queue holds only what is really in flight.
       dropAcknowledged();
       inFlight.addLast(record);
@@ -299,6 +448,7 @@ final class Delivery {
       producer.send(new ProducerRecord<>(topic, runId, value), record);
       record.returned = true;
       if (record.refused != null) {
+        lastRefusal = record.refused;
         forget(record);
         log.debug(
             "Kafka refused record {} of run {} at once: {}",
@@ -315,6 +465,7 @@ final class Delivery {
       }
       return true;
     } catch (RuntimeException e) {
+      lastRefusal = e;
       forget(record);
       log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
       return false;
@@ -357,7 +508,7 @@ final class Delivery {
    * @return false if the first record is not acknowledged in time or failed: the record to send
    *     stays on disk and is sent again later, like a refused one
    */
-  private boolean awaitFirstRecord(InFlight first, String topic) {
+  private boolean awaitFirstRecord(InFlight first, String topic, long firstAckWaitNanos) {
     if (first.acked) {
       return true;
     }
@@ -404,11 +555,7 @@ final class Delivery {
    * {@link #reset()}, also returning (second element) the metric points that must be sent again.
    */
   long[] resetCountingPoints() {
-    try {
-      producer.close(Duration.ZERO);
-    } catch (RuntimeException e) {
-      log.debug("closing the failed producer of run {}: {}", runId, e.toString());
-    }
+    producers.abort(producer);
     // After an abort every callback has run: what is left unacknowledged must be sent again.
     resend = new TreeSet<>();
     long points = 0;
@@ -425,16 +572,19 @@ final class Delivery {
     failed.set(false);
     // A new producer has a new producer id: no broker holds its state yet.
     firstRecords.clear();
-    producer = producers.get();
+    producer = producers.acquire();
     return new long[] {from, points};
   }
 
   /** Waits for in-flight records, at most {@code timeout}, and closes the producer. */
   void close(Duration timeout) {
-    try {
-      producer.close(timeout);
-    } catch (RuntimeException e) {
-      log.warn("closing the producer of run {}: {}", runId, e.toString());
+    if (producers.shared()) {
+      // The producer goes on for other runs: wait for this run's records only.
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!idle() && !failed() && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+      }
     }
+    producers.release(producer, timeout);
   }
 }
