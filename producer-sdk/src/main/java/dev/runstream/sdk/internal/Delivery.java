@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -83,7 +82,7 @@ final class Delivery {
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private final AtomicBoolean failed = new AtomicBoolean();
   // Per topic, the current producer's first record to it; absent until one was handed over.
-  private final Map<String, InFlight> firstRecords = new HashMap<>();
+  private FirstRecords firstRecords;
   private final long firstAckWaitNanos;
   private Producer<String, byte[]> producer;
 
@@ -101,14 +100,14 @@ final class Delivery {
     volatile boolean returned;
     volatile Exception refused;
     // Only for a producer's first record to a topic, which later sends to that topic wait for.
-    final CountDownLatch completed;
+    final FirstRecords.Gate completed;
 
-    InFlight(long sequence, int points, boolean fromDisk, boolean first, int bytes) {
+    InFlight(long sequence, int points, boolean fromDisk, FirstRecords.Gate first, int bytes) {
       this.sequence = sequence;
       this.bytes = bytes;
       this.points = points;
       this.fromDisk = fromDisk;
-      this.completed = first ? new CountDownLatch(1) : null;
+      this.completed = first;
     }
 
     @Override
@@ -119,9 +118,9 @@ final class Delivery {
         if (returned || error == null) {
           giveBack(bytes);
         }
-        CountDownLatch latch = completed;
-        if (latch != null) {
-          latch.countDown();
+        FirstRecords.Gate gate = completed;
+        if (gate != null && (returned || error == null)) {
+          gate.complete(error == null);
           onProgress.run();
         }
       }
@@ -211,6 +210,7 @@ final class Delivery {
     this.replayed = replayed;
     this.highestSent = ackedThrough;
     this.producer = producers.acquire();
+    this.firstRecords = producers.firstRecords(producer);
   }
 
   /** What happens when a send may go on after {@link Outcome#WAIT}: the pipeline wakes. */
@@ -262,24 +262,16 @@ final class Delivery {
         return Outcome.WAIT;
       }
     }
-    InFlight first = firstRecords.get(record.kind().topic(topics));
-    if (first != null && !first.acked && first.completed.getCount() > 0) {
-      if (budget != null) {
-        budget.release(bytes);
-      }
-      return Outcome.WAIT;
-    }
     inFlightBytes.addAndGet(bytes);
     byte[] body = record.body();
     byte[] value = new byte[bytes];
     System.arraycopy(body, 0, value, WireFormat.HEADER_SIZE, body.length);
-    boolean handed =
-        send(record.sequence(), record.kind(), record.points(), value, fromDisk, bytes, 0);
-    if (!handed) {
+    Outcome outcome =
+        send(record.sequence(), record.kind(), record.points(), value, fromDisk, bytes, -1);
+    if (outcome != Outcome.SENT) {
       giveBack(bytes);
-      return Outcome.REFUSED;
     }
-    return Outcome.SENT;
+    return outcome;
   }
 
   private void giveBack(int bytes) {
@@ -415,10 +407,15 @@ final class Delivery {
    *     max.block.ms}, or the registry is unreachable): the record stays on disk only
    */
   boolean send(long sequence, RecordKind kind, int points, byte[] value, boolean fromDisk) {
-    return send(sequence, kind, points, value, fromDisk, 0, firstAckWaitNanos);
+    return send(sequence, kind, points, value, fromDisk, 0, firstAckWaitNanos) == Outcome.SENT;
   }
 
-  private boolean send(
+  /**
+   * @param firstAckWait how long to wait for the acknowledgement of the producer's first record to
+   *     the topic; negative: not at all, {@link Outcome#WAIT} instead, with {@link #onProgress}
+   *     called when it completes
+   */
+  private Outcome send(
       long sequence,
       RecordKind kind,
       int points,
@@ -432,13 +429,30 @@ final class Delivery {
     try {
       writeHeader(kind, value);
       String topic = kind.topic(topics);
-      InFlight first = firstRecords.get(topic);
-      if (first == null) {
+      FirstRecords.Gate gate = firstRecords.get(topic);
+      FirstRecords.Gate mine = null;
+      if (gate == null) {
         awaitPartitions(topic);
-      } else if (!awaitFirstRecord(first, topic, firstAckWait)) {
-        return false;
+        FirstRecords.Gate claimed = new FirstRecords.Gate();
+        gate = firstRecords.claim(topic, claimed);
+        if (gate == null) {
+          mine = claimed;
+        }
       }
-      record = new InFlight(sequence, points, fromDisk, first == null, bytes);
+      if (mine == null && !gate.acked) {
+        if (firstAckWait < 0) {
+          if (gate.done.getCount() > 0) {
+            gate.whenDone(onProgress);
+            return Outcome.WAIT;
+          }
+          return Outcome.REFUSED; // the first record failed: its run recovers, we retry later
+        }
+        if (!awaitFirstRecord(gate, topic, firstAckWait)) {
+          return Outcome.REFUSED;
+        }
+      }
+      FirstRecords.Gate first = mine;
+      record = new InFlight(sequence, points, fromDisk, mine, bytes);
       // Drop what is acknowledged as we go, so the queue holds only what is really in flight.
       dropAcknowledged();
       inFlight.addLast(record);
@@ -450,25 +464,28 @@ final class Delivery {
       if (record.refused != null) {
         lastRefusal = record.refused;
         forget(record);
+        if (first != null) {
+          firstRecords.release(topic, first);
+        }
         log.debug(
             "Kafka refused record {} of run {} at once: {}",
             sequence,
             runId,
             record.refused.toString());
-        return false;
-      }
-      if (first == null) {
-        firstRecords.put(topic, record);
+        return Outcome.REFUSED;
       }
       if (sequence > highestSent) {
         highestSent = sequence;
       }
-      return true;
+      return Outcome.SENT;
     } catch (RuntimeException e) {
       lastRefusal = e;
       forget(record);
+      if (record != null && record.completed != null) {
+        firstRecords.release(kind.topic(topics), record.completed);
+      }
       log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
-      return false;
+      return Outcome.REFUSED;
     }
   }
 
@@ -508,18 +525,17 @@ final class Delivery {
    * @return false if the first record is not acknowledged in time or failed: the record to send
    *     stays on disk and is sent again later, like a refused one
    */
-  private boolean awaitFirstRecord(InFlight first, String topic, long firstAckWaitNanos) {
+  private boolean awaitFirstRecord(FirstRecords.Gate first, String topic, long firstAckWaitNanos) {
     if (first.acked) {
       return true;
     }
     try {
-      if (!first.completed.await(firstAckWaitNanos, TimeUnit.NANOSECONDS)) {
+      if (!first.done.await(firstAckWaitNanos, TimeUnit.NANOSECONDS)) {
         log.debug(
-            "Kafka has not yet acknowledged the first record {} of run {} to {}; later records wait"
-                + " on disk",
-            first.sequence,
-            runId,
-            topic);
+            "Kafka has not yet acknowledged the producer's first record to {}; later records of run"
+                + " {} wait on disk",
+            topic,
+            runId);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -571,8 +587,8 @@ final class Delivery {
     highestSent = from - 1;
     failed.set(false);
     // A new producer has a new producer id: no broker holds its state yet.
-    firstRecords.clear();
     producer = producers.acquire();
+    firstRecords = producers.firstRecords(producer);
     return new long[] {from, points};
   }
 

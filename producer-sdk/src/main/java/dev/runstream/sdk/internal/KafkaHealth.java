@@ -23,7 +23,12 @@ final class KafkaHealth {
   }
 
   private final String where;
-  private Condition condition = Condition.OK;
+
+  /** How long no run may have reported trouble before the condition counts as over. */
+  static final long CALM_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private volatile Condition condition = Condition.OK;
+  private long lastTroubleNanos;
 
   /**
    * @param where how to name the cluster in messages, e.g. "Kafka at host:9092"
@@ -32,12 +37,13 @@ final class KafkaHealth {
     this.where = where;
   }
 
-  synchronized Condition condition() {
+  Condition condition() {
     return condition;
   }
 
   /** The producer refused a record at once: it cannot reach Kafka (or its buffer is full). */
   synchronized void refused(String runId, long sequence, Throwable cause, String directory) {
+    lastTroubleNanos = System.nanoTime();
     if (condition == Condition.UNREACHABLE) {
       return;
     }
@@ -54,6 +60,7 @@ final class KafkaHealth {
 
   /** Records have waited for their acknowledgement longer than {@link #SLOW_NANOS}. */
   synchronized void slow(String runId, long records, long waitedNanos) {
+    lastTroubleNanos = System.nanoTime();
     if (condition != Condition.OK) {
       return;
     }
@@ -66,9 +73,13 @@ final class KafkaHealth {
         TimeUnit.NANOSECONDS.toSeconds(waitedNanos));
   }
 
-  /** Records are acknowledged again without a long wait. */
+  /**
+   * A run's records are acknowledged without a long wait; the condition is over once no run
+   * reported trouble for {@link #CALM_NANOS} (runs check at different times: one run's good news
+   * must not end a condition another run still sees).
+   */
   synchronized void keepingUp() {
-    if (condition == Condition.OK) {
+    if (condition == Condition.OK || System.nanoTime() - lastTroubleNanos < CALM_NANOS) {
       return;
     }
     log.info(

@@ -28,6 +28,9 @@ interface ProducerHandle {
   /** Whether the producer is shared, so {@link #release} does not wait for the run's records. */
   boolean shared();
 
+  /** The first records of {@code producer} (as returned by {@link #acquire()}) per topic. */
+  FirstRecords firstRecords(Producer<String, byte[]> producer);
+
   /** What the handle reports about Kafka's health, once per change. */
   KafkaHealth health();
 
@@ -63,6 +66,11 @@ interface ProducerHandle {
       @Override
       public boolean shared() {
         return false;
+      }
+
+      @Override
+      public FirstRecords firstRecords(Producer<String, byte[]> producer) {
+        return new FirstRecords(); // a new producer per acquire
       }
 
       @Override

@@ -23,6 +23,7 @@ final class SharedProducers implements ProducerHandle {
   private final SendBudget budget = SendBudget.defaults();
   private final KafkaHealth health;
   private Producer<String, byte[]> current;
+  private FirstRecords currentFirst;
 
   private SharedProducers(Supplier<Producer<String, byte[]>> factory, String where) {
     this.factory = factory;
@@ -47,8 +48,14 @@ final class SharedProducers implements ProducerHandle {
   public synchronized Producer<String, byte[]> acquire() {
     if (current == null) {
       current = factory.get();
+      currentFirst = new FirstRecords();
     }
     return current;
+  }
+
+  @Override
+  public synchronized FirstRecords firstRecords(Producer<String, byte[]> producer) {
+    return producer == current ? currentFirst : new FirstRecords();
   }
 
   @Override
