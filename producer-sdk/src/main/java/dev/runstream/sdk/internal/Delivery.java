@@ -22,6 +22,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -83,6 +84,8 @@ final class Delivery {
   private final AtomicBoolean failed = new AtomicBoolean();
   // Per topic, the current producer's first record to it; absent until one was handed over.
   private FirstRecords firstRecords;
+  // Per topic, "topic#partition" of this run's records (the key of its first-record gate).
+  private final Map<String, String> partitions = new HashMap<>();
   private final long firstAckWaitNanos;
   private Producer<String, byte[]> producer;
 
@@ -429,12 +432,12 @@ final class Delivery {
     try {
       writeHeader(kind, value);
       String topic = kind.topic(topics);
-      FirstRecords.Gate gate = firstRecords.get(topic);
+      String partition = partitionOf(topic);
+      FirstRecords.Gate gate = firstRecords.get(partition);
       FirstRecords.Gate mine = null;
       if (gate == null) {
-        awaitPartitions(topic);
         FirstRecords.Gate claimed = new FirstRecords.Gate();
-        gate = firstRecords.claim(topic, claimed);
+        gate = firstRecords.claim(partition, claimed);
         if (gate == null) {
           mine = claimed;
         }
@@ -465,7 +468,7 @@ final class Delivery {
         lastRefusal = record.refused;
         forget(record);
         if (first != null) {
-          firstRecords.release(topic, first);
+          firstRecords.release(partition, first);
         }
         log.debug(
             "Kafka refused record {} of run {} at once: {}",
@@ -482,7 +485,7 @@ final class Delivery {
       lastRefusal = e;
       forget(record);
       if (record != null && record.completed != null) {
-        firstRecords.release(kind.topic(topics), record.completed);
+        firstRecords.release(partitionOf(kind.topic(topics)), record.completed);
       }
       log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
       return Outcome.REFUSED;
@@ -497,14 +500,28 @@ final class Delivery {
   }
 
   /**
-   * Before the producer's first record to a topic, waits (at most {@code max.block.ms}) until the
-   * producer knows the topic's partitions and leaders.
+   * The partition of this run's records in {@code topic}, as {@code topic#partition}. The first
+   * time (per producer), waits (at most {@code max.block.ms}) until the producer knows the topic's
+   * partitions and leaders.
    *
    * @throws org.apache.kafka.common.errors.TimeoutException if the topic is not known in time: the
    *     record stays on disk like any other refused record
    */
-  private void awaitPartitions(String topic) {
-    producer.partitionsFor(topic);
+  private String partitionOf(String topic) {
+    String partition = partitions.get(topic);
+    if (partition == null) {
+      int count = producer.partitionsFor(topic).size();
+      // The default partitioner's choice for the run id (a custom partitioner.class may choose
+      // another partition: then the gate is only coarser than it could be, never wrong per run).
+      int p =
+          count == 0
+              ? 0
+              : BuiltInPartitioner.partitionForKey(
+                  runId.getBytes(java.nio.charset.StandardCharsets.UTF_8), count);
+      partition = topic + "#" + p;
+      partitions.put(topic, partition);
+    }
+    return partition;
   }
 
   /**
@@ -519,8 +536,8 @@ final class Delivery {
    * is appended, and every retry of the first fails with OUT_OF_ORDER_SEQUENCE_NUMBER, without end
    * since the producer never gives up on a record (KAFKA-15591, KAFKA-14312). Metadata naming a
    * leader does not close that window, so until the broker has this producer's first record,
-   * nothing else of the run goes to that topic. Records of a run share one partition per topic (the
-   * run id is the key), so a topic stands for its partition here.
+   * nothing else goes to that partition, from this run or any other run sharing the producer (the
+   * state is the producer's: with one producer for many runs, their first records would race).
    *
    * @return false if the first record is not acknowledged in time or failed: the record to send
    *     stays on disk and is sent again later, like a refused one
@@ -589,6 +606,7 @@ final class Delivery {
     // A new producer has a new producer id: no broker holds its state yet.
     producer = producers.acquire();
     firstRecords = producers.firstRecords(producer);
+    partitions.clear();
     return new long[] {from, points};
   }
 

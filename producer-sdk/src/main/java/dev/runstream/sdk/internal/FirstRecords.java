@@ -5,9 +5,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Per producer and topic, the producer's first record there, which everything else for the topic
- * waits for (see {@link Delivery}): one per producer, shared by every run that sends through it,
- * since the broker's state that the wait protects is the producer's, not the run's. Thread-safe.
+ * Per producer and partition, the producer's first record there, which everything else for the
+ * partition waits for (see {@link Delivery}): one per producer, shared by every run that sends
+ * through it, since the broker's state that the wait protects is the producer's per partition, not
+ * the run's. Keys are {@code topic#partition}. Thread-safe.
  */
 final class FirstRecords {
   private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();

@@ -369,8 +369,15 @@ public final class KafkaRun implements Run {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  for (KafkaRun run : List.copyOf(LIVE)) {
-                    run.finishOnExit();
+                  // One deadline for all: the longest finish timeout of the runs, not their sum.
+                  List<KafkaRun> runs = List.copyOf(LIVE);
+                  long longest = 0;
+                  for (KafkaRun run : runs) {
+                    longest = Math.max(longest, run.options.finishTimeout().toNanos());
+                  }
+                  long deadline = System.nanoTime() + longest;
+                  for (KafkaRun run : runs) {
+                    run.finishOnExit(deadline);
                   }
                 },
                 "runstream-finish"));
@@ -718,18 +725,23 @@ public final class KafkaRun implements Run {
     complete(exitCode);
   }
 
-  private void finishOnExit() {
+  private void finishOnExit(long deadlineNanos) {
     if (finished.compareAndSet(false, true)) {
       int exitCode = ownerFailed ? 1 : 0;
       log.warn(
           "run {} was not finished by the program; finishing it at JVM exit as {}",
           id,
           exitCode == 0 ? "finished" : "failed (its training thread died on an exception)");
-      complete(exitCode);
+      long left = Math.max(0, deadlineNanos - System.nanoTime());
+      complete(exitCode, Duration.ofNanos(Math.min(left, options.finishTimeout().toNanos())));
     }
   }
 
   private void complete(int exitCode) {
+    complete(exitCode, options.finishTimeout());
+  }
+
+  private void complete(int exitCode, Duration timeout) {
     for (ScheduledFuture<?> t : timers) {
       t.cancel(false);
     }
@@ -737,7 +749,6 @@ public final class KafkaRun implements Run {
       commitUncommitted();
     }
     offerEvent(RunFinished.newBuilder().setExitCode(exitCode).setLastStep(steps.last()).build());
-    Duration timeout = options.finishTimeout();
     boolean closed = pipeline.close(timeout);
     LIVE.remove(this);
     directory.unlock();
