@@ -7,6 +7,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -24,8 +26,8 @@ import java.util.zip.CRC32C;
  *
  * <p>A new segment is started by every writer (so a torn tail left by a crash is never appended to)
  * and when the current one cannot take the next frame: creating and mapping a file, the one bounded
- * file operation an append may wait for. {@link #close()} forces the journal and trims the last
- * segment to its frames.
+ * file operation an append may wait for (the full segment is forced by the next {@link #sync()}).
+ * {@link #close()} forces the journal and trims the last segment to its frames.
  *
  * <p>Not thread-safe: the owner serialises calls. {@link #segment()} and {@link #written()} may be
  * read from any thread (a reader in the same process reads the live segment up to {@code written}).
@@ -46,6 +48,8 @@ final class JournalWriter implements Closeable {
   private volatile int written;
   // The part of the current segment not yet forced, [syncedTo, written).
   private int syncedTo;
+  // Full segments not forced yet.
+  private final List<Unsynced> rolled = new ArrayList<>();
 
   /**
    * @param segmentBytes the largest segment; the first is the smaller of this and {@link
@@ -130,7 +134,9 @@ final class JournalWriter implements Closeable {
     int frame = HEADER + payload;
     int start = written;
     if (map.capacity() - start < frame) {
-      sync();
+      // The full segment is forced by the next sync (within the fsync interval, or at once if the
+      // owner asks), not here: a 64 MiB force must not stall the caller's log().
+      rolled.add(takeUnsynced());
       openSegment(sequence, frame);
       start = 0;
     }
@@ -157,14 +163,28 @@ final class JournalWriter implements Closeable {
 
   /** Forces what was appended since the last time to the storage device. */
   void sync() throws IOException {
-    takeUnsynced().force();
+    for (Unsynced u : takeAllUnsynced()) {
+      u.force();
+    }
+  }
+
+  /** Whether segments filled since the last {@link #takeAllUnsynced()} wait to be forced. */
+  boolean rolledSinceSync() {
+    return !rolled.isEmpty();
   }
 
   /**
-   * What was appended since the last call and is not forced yet, to be forced later (possibly
-   * outside the owner's lock, concurrently with appends).
+   * What was appended since the last call and is not forced yet (full segments first), to be forced
+   * later, possibly outside the owner's lock, concurrently with appends.
    */
-  Unsynced takeUnsynced() {
+  List<Unsynced> takeAllUnsynced() {
+    List<Unsynced> all = new ArrayList<>(rolled);
+    rolled.clear();
+    all.add(takeUnsynced());
+    return all;
+  }
+
+  private Unsynced takeUnsynced() {
     int to = written;
     Unsynced u = new Unsynced(map, syncedTo, to - syncedTo);
     syncedTo = to;

@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * #flush}, on segment roll and on close: a machine crash loses at most the last interval.
  *
  * <p>Waiting: {@link #offer} encodes and copies the record into the mapping; when the segment is
- * full it forces it and creates and maps the next one (a bounded file operation), the only way it
- * waits on the disk. It never throws: a record the disk refuses is counted as lost.
+ * full it creates and maps the next one (a bounded file operation; the full one is forced at once
+ * by the shared thread), the only way it waits on the disk. It never throws: a record the disk
+ * refuses is counted as lost.
  *
  * <p>Ordering: sequence numbers are assigned in journal order under one lock, and the journal is
  * sent in that order, by one sender at a time. While Kafka refuses records, they wait in the
@@ -97,6 +98,8 @@ final class RecordPipeline {
   private boolean closed;
   private long lastJournalError;
   private final Object syncLock = new Object();
+  private final java.util.concurrent.atomic.AtomicBoolean syncRequested =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   // The sender's, under sendLock (one turn at a time, or close).
   private final ReentrantLock sendLock = new ReentrantLock();
@@ -173,6 +176,7 @@ final class RecordPipeline {
    * throws; waits on the disk only to start a new segment.
    */
   void offer(Pending p) {
+    boolean rolled;
     synchronized (lock) {
       if (closed) {
         // A heartbeat or sample racing the end of the run: nothing of the program's.
@@ -201,6 +205,11 @@ final class RecordPipeline {
       if (delivery == null || behind) {
         spilled.add(p.points());
       }
+      rolled = journal.rolledSinceSync();
+    }
+    if (rolled && syncRequested.compareAndSet(false, true)) {
+      // A full segment: forced now by the shared thread, not in this log().
+      senders.syncer().execute(this::syncQuietly);
     }
     if (slot != null) {
       slot.wake();
@@ -512,18 +521,21 @@ final class RecordPipeline {
   /** Forces what was journalled so far; the force runs outside the lock, beside new appends. */
   private boolean sync() {
     synchronized (syncLock) {
-      JournalWriter.Unsynced unsynced;
+      syncRequested.set(false);
+      List<JournalWriter.Unsynced> unsynced;
       long points;
       synchronized (lock) {
         if (closed) {
           return true;
         }
-        unsynced = journal.takeUnsynced();
+        unsynced = journal.takeAllUnsynced();
         points = pointsSinceSync;
         pointsSinceSync = 0;
       }
       try {
-        unsynced.force();
+        for (JournalWriter.Unsynced u : unsynced) {
+          u.force();
+        }
         durable.add(points);
         return true;
       } catch (IOException | RuntimeException e) {
