@@ -10,9 +10,13 @@ import java.util.Optional;
  * A live training run. Created by {@link Runstream#init(RunOptions)}; close it (or call {@link
  * #finish()}) when training ends, ideally with try-with-resources.
  *
- * <p>All methods are thread-safe. The {@code log} methods never block beyond handing the points to
- * a bounded queue and never throw: invalid points are rejected with one warning per metric name and
- * counted in {@link RunCounters#rejected()}.
+ * <p>All methods are thread-safe. The {@code log} methods never throw: invalid points are rejected
+ * with one warning per metric name and counted in {@link RunCounters#rejected()}. When a {@code
+ * log} call returns, its points are in the run directory's journal (written through a memory map)
+ * and survive a kill of the process, SIGKILL included; they reach the storage device within the
+ * fsync interval. A {@code log} call waits only for the run's lock (held by another thread logging
+ * to the same run) and, when the journal segment is full, for the next segment to be created and
+ * mapped.
  *
  * <p>Steps: every {@code log} without a step uses the current step and advances it by one, as W&B's
  * {@code wandb.log} does. Unlike W&B, an explicit step lower than the current one is accepted: a
@@ -50,7 +54,8 @@ public interface Run extends AutoCloseable {
 
   /**
    * Logs metrics at the current step, then advances the step by one. Values must be {@link
-   * Number}s; NaN and infinities are valid and sent. Never blocks, never throws.
+   * Number}s; NaN and infinities are valid and sent. Never throws; waits only as the class comment
+   * says.
    */
   void log(Map<String, ?> metrics);
 

@@ -248,6 +248,10 @@ public final class RunOptions {
     return heartbeatInterval;
   }
 
+  /**
+   * No longer used: {@code log()} journals each record itself, without a queue. Kept so that
+   * programs that set it still compile.
+   */
   public int queueCapacity() {
     return queueCapacity;
   }
@@ -588,7 +592,10 @@ public final class RunOptions {
       return this;
     }
 
-    /** Default {@value #DEFAULT_QUEUE_CAPACITY}. */
+    /**
+     * No longer used (default {@value #DEFAULT_QUEUE_CAPACITY}): {@code log()} journals each record
+     * itself, without a queue. Still validated, so that a program that sets it keeps working.
+     */
     public Builder queueCapacity(int capacity) {
       if (capacity < 1) {
         throw new IllegalArgumentException("queueCapacity must be positive: " + capacity);

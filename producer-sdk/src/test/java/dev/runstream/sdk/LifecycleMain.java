@@ -17,6 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code crash}: logs 10 steps and dies on an uncaught exception.
  *   <li>{@code sample}: logs a step with the GPU tag on and system metrics every 100 ms, and
  *       finishes once the stop file appears (at most after a minute).
+ *   <li>{@code flatout}: logs 5 metrics per step as fast as it can, for at most a minute, and after
+ *       every 1,000 steps prints on standard output how many steps {@code log()} returned for.
  * </ul>
  */
 public final class LifecycleMain {
@@ -52,6 +54,22 @@ public final class LifecycleMain {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (!Files.exists(stop) && System.nanoTime() < deadline) {
           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        run.finish();
+      }
+      case "flatout" -> {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        Map<String, Double> metrics = new java.util.HashMap<>();
+        for (long step = 0; System.nanoTime() < deadline; step++) {
+          for (int m = 0; m < 5; m++) {
+            metrics.put("m" + m, step + m / 10.0);
+          }
+          run.log(metrics);
+          if ((step + 1) % 1_000 == 0) {
+            // Only after log() returned: the parent kills us at any moment after reading it.
+            System.out.println(step + 1);
+            System.out.flush();
+          }
         }
         run.finish();
       }

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -23,6 +22,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -63,7 +63,15 @@ final class Delivery {
    */
   static final Duration DEFAULT_FIRST_ACK_WAIT = Duration.ofMillis(500);
 
-  private final Supplier<Producer<String, byte[]>> producers;
+  private final ProducerHandle producers;
+  private final SendBudget budget;
+  // Called (on the producer's thread) when waiting may be over: a first record completed, bytes
+  // came back under the run's cap. Set by the run's pipeline; never null.
+  private volatile Runnable onProgress = () -> {};
+  private final java.util.concurrent.atomic.AtomicLong inFlightBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile boolean wakeOnAck;
+  private Exception lastRefusal;
   private final SchemaRegistry registry;
   private final Topics topics;
   private final String runId;
@@ -75,7 +83,9 @@ final class Delivery {
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private final AtomicBoolean failed = new AtomicBoolean();
   // Per topic, the current producer's first record to it; absent until one was handed over.
-  private final Map<String, InFlight> firstRecords = new HashMap<>();
+  private FirstRecords firstRecords;
+  // Per topic, "topic#partition" of this run's records (the key of its first-record gate).
+  private final Map<String, String> partitions = new HashMap<>();
   private final long firstAckWaitNanos;
   private Producer<String, byte[]> producer;
 
@@ -87,17 +97,20 @@ final class Delivery {
     final long sequence;
     final int points;
     final boolean fromDisk;
+    final int bytes;
+    final long sentNanos = System.nanoTime();
     volatile boolean acked;
     volatile boolean returned;
     volatile Exception refused;
     // Only for a producer's first record to a topic, which later sends to that topic wait for.
-    final CountDownLatch completed;
+    final FirstRecords.Gate completed;
 
-    InFlight(long sequence, int points, boolean fromDisk, boolean first) {
+    InFlight(long sequence, int points, boolean fromDisk, FirstRecords.Gate first, int bytes) {
       this.sequence = sequence;
+      this.bytes = bytes;
       this.points = points;
       this.fromDisk = fromDisk;
-      this.completed = first ? new CountDownLatch(1) : null;
+      this.completed = first;
     }
 
     @Override
@@ -105,9 +118,13 @@ final class Delivery {
       try {
         complete(error);
       } finally {
-        CountDownLatch latch = completed;
-        if (latch != null) {
-          latch.countDown();
+        if (returned || error == null) {
+          giveBack(bytes);
+        }
+        FirstRecords.Gate gate = completed;
+        if (gate != null && (returned || error == null)) {
+          gate.complete(error == null);
+          onProgress.run();
         }
       }
     }
@@ -122,6 +139,7 @@ final class Delivery {
       } else if (!returned) {
         refused = error;
       } else if (failed.compareAndSet(false, true)) {
+        onProgress.run();
         log.warn(
             "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
                 + " is sent again",
@@ -160,15 +178,130 @@ final class Delivery {
       LongAdder sent,
       LongAdder replayed,
       Duration firstAckWait) {
+    this(
+        ProducerHandle.owned(producers),
+        null,
+        registry,
+        topics,
+        runId,
+        ackedThrough,
+        sent,
+        replayed,
+        firstAckWait);
+  }
+
+  /**
+   * @param budget bytes in flight shared with the other runs of the producer, or null for none
+   */
+  Delivery(
+      ProducerHandle producers,
+      SendBudget budget,
+      SchemaRegistry registry,
+      Topics topics,
+      String runId,
+      long ackedThrough,
+      LongAdder sent,
+      LongAdder replayed,
+      Duration firstAckWait) {
     this.firstAckWaitNanos = firstAckWait.toNanos();
     this.producers = producers;
+    this.budget = budget;
     this.registry = registry;
     this.topics = topics;
     this.runId = runId;
     this.sent = sent;
     this.replayed = replayed;
     this.highestSent = ackedThrough;
-    this.producer = producers.get();
+    this.producer = producers.acquire();
+    this.firstRecords = producers.firstRecords(producer);
+  }
+
+  /** What happens when a send may go on after {@link Outcome#WAIT}: the pipeline wakes. */
+  void onProgress(Runnable wake) {
+    this.onProgress = wake;
+  }
+
+  /** Why the producer refused the last record it refused, or null. */
+  Exception lastRefusal() {
+    return lastRefusal;
+  }
+
+  KafkaHealth health() {
+    return producers.health();
+  }
+
+  /** What {@link #offer} did with a record. */
+  enum Outcome {
+    /** Handed to the producer. */
+    SENT,
+    /**
+     * Not now, and not a problem: the run's or the producer's bytes in flight are at their limit,
+     * or the producer's first record to the topic is not acknowledged yet. {@link #onProgress} is
+     * called when that may have changed.
+     */
+    WAIT,
+    /** The producer refused it (Kafka unreachable, or the registry): try again later. */
+    REFUSED
+  }
+
+  /**
+   * Hands a journal record to the producer without ever waiting: where {@link #send(JournalRecord,
+   * boolean)} would wait for a first acknowledgement or the producer for buffer space, this says
+   * {@link Outcome#WAIT}.
+   */
+  Outcome offer(JournalRecord record, boolean fromDisk) {
+    int bytes = WireFormat.HEADER_SIZE + record.body().length;
+    if (budget != null) {
+      if (inFlightBytes.get() > 0 && inFlightBytes.get() + bytes > budget.perRun()) {
+        wakeOnAck = true;
+        if (inFlightBytes.get() == 0) {
+          wakeOnAck = false;
+          return offer(record, fromDisk);
+        }
+        return Outcome.WAIT;
+      }
+      if (!budget.tryTake(bytes)) {
+        budget.whenFreed(onProgress, bytes);
+        return Outcome.WAIT;
+      }
+    }
+    inFlightBytes.addAndGet(bytes);
+    byte[] body = record.body();
+    byte[] value = new byte[bytes];
+    System.arraycopy(body, 0, value, WireFormat.HEADER_SIZE, body.length);
+    Outcome outcome =
+        send(record.sequence(), record.kind(), record.points(), value, fromDisk, bytes, -1);
+    if (outcome != Outcome.SENT) {
+      giveBack(bytes);
+    }
+    return outcome;
+  }
+
+  private void giveBack(int bytes) {
+    if (bytes == 0) {
+      return;
+    }
+    long left = inFlightBytes.addAndGet(-bytes);
+    if (budget != null) {
+      budget.release(bytes);
+      if (wakeOnAck && left <= budget.perRun() / 2) {
+        wakeOnAck = false;
+        onProgress.run();
+      }
+    }
+  }
+
+  /** Records handed over and not yet acknowledged with everything before them. */
+  int inFlight() {
+    dropAcknowledged();
+    return inFlight.size();
+  }
+
+  /** How long the oldest record not acknowledged has waited, or 0. */
+  long oldestWaitNanos() {
+    dropAcknowledged();
+    InFlight first = inFlight.peekFirst();
+    return first == null ? 0 : System.nanoTime() - first.sentNanos;
   }
 
   /**
@@ -277,19 +410,52 @@ final class Delivery {
    *     max.block.ms}, or the registry is unreachable): the record stays on disk only
    */
   boolean send(long sequence, RecordKind kind, int points, byte[] value, boolean fromDisk) {
+    return send(sequence, kind, points, value, fromDisk, 0, firstAckWaitNanos) == Outcome.SENT;
+  }
+
+  /**
+   * @param firstAckWait how long to wait for the acknowledgement of the producer's first record to
+   *     the topic; negative: not at all, {@link Outcome#WAIT} instead, with {@link #onProgress}
+   *     called when it completes
+   */
+  private Outcome send(
+      long sequence,
+      RecordKind kind,
+      int points,
+      byte[] value,
+      boolean fromDisk,
+      int bytes,
+      long firstAckWait) {
     assert inFlight.isEmpty() || inFlight.peekLast().sequence < sequence
         : "record " + sequence + " sent after " + inFlight.peekLast().sequence;
     InFlight record = null;
     try {
       writeHeader(kind, value);
       String topic = kind.topic(topics);
-      InFlight first = firstRecords.get(topic);
-      if (first == null) {
-        awaitPartitions(topic);
-      } else if (!awaitFirstRecord(first, topic)) {
-        return false;
+      String partition = partitionOf(topic);
+      FirstRecords.Gate gate = firstRecords.get(partition);
+      FirstRecords.Gate mine = null;
+      if (gate == null) {
+        FirstRecords.Gate claimed = new FirstRecords.Gate();
+        gate = firstRecords.claim(partition, claimed);
+        if (gate == null) {
+          mine = claimed;
+        }
       }
-      record = new InFlight(sequence, points, fromDisk, first == null);
+      if (mine == null && !gate.acked) {
+        if (firstAckWait < 0) {
+          if (gate.done.getCount() > 0) {
+            gate.whenDone(onProgress);
+            return Outcome.WAIT;
+          }
+          return Outcome.REFUSED; // the first record failed: its run recovers, we retry later
+        }
+        if (!awaitFirstRecord(gate, topic, firstAckWait)) {
+          return Outcome.REFUSED;
+        }
+      }
+      FirstRecords.Gate first = mine;
+      record = new InFlight(sequence, points, fromDisk, mine, bytes);
       // Drop what is acknowledged as we go, so the queue holds only what is really in flight.
       dropAcknowledged();
       inFlight.addLast(record);
@@ -299,25 +465,30 @@ final class Delivery {
       producer.send(new ProducerRecord<>(topic, runId, value), record);
       record.returned = true;
       if (record.refused != null) {
+        lastRefusal = record.refused;
         forget(record);
+        if (first != null) {
+          firstRecords.release(partition, first);
+        }
         log.debug(
             "Kafka refused record {} of run {} at once: {}",
             sequence,
             runId,
             record.refused.toString());
-        return false;
-      }
-      if (first == null) {
-        firstRecords.put(topic, record);
+        return Outcome.REFUSED;
       }
       if (sequence > highestSent) {
         highestSent = sequence;
       }
-      return true;
+      return Outcome.SENT;
     } catch (RuntimeException e) {
+      lastRefusal = e;
       forget(record);
+      if (record != null && record.completed != null) {
+        firstRecords.release(partitionOf(kind.topic(topics)), record.completed);
+      }
       log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
-      return false;
+      return Outcome.REFUSED;
     }
   }
 
@@ -329,14 +500,28 @@ final class Delivery {
   }
 
   /**
-   * Before the producer's first record to a topic, waits (at most {@code max.block.ms}) until the
-   * producer knows the topic's partitions and leaders.
+   * The partition of this run's records in {@code topic}, as {@code topic#partition}. The first
+   * time (per producer), waits (at most {@code max.block.ms}) until the producer knows the topic's
+   * partitions and leaders.
    *
    * @throws org.apache.kafka.common.errors.TimeoutException if the topic is not known in time: the
    *     record stays on disk like any other refused record
    */
-  private void awaitPartitions(String topic) {
-    producer.partitionsFor(topic);
+  private String partitionOf(String topic) {
+    String partition = partitions.get(topic);
+    if (partition == null) {
+      int count = producer.partitionsFor(topic).size();
+      // The default partitioner's choice for the run id (a custom partitioner.class may choose
+      // another partition: then the gate is only coarser than it could be, never wrong per run).
+      int p =
+          count == 0
+              ? 0
+              : BuiltInPartitioner.partitionForKey(
+                  runId.getBytes(java.nio.charset.StandardCharsets.UTF_8), count);
+      partition = topic + "#" + p;
+      partitions.put(topic, partition);
+    }
+    return partition;
   }
 
   /**
@@ -351,24 +536,23 @@ final class Delivery {
    * is appended, and every retry of the first fails with OUT_OF_ORDER_SEQUENCE_NUMBER, without end
    * since the producer never gives up on a record (KAFKA-15591, KAFKA-14312). Metadata naming a
    * leader does not close that window, so until the broker has this producer's first record,
-   * nothing else of the run goes to that topic. Records of a run share one partition per topic (the
-   * run id is the key), so a topic stands for its partition here.
+   * nothing else goes to that partition, from this run or any other run sharing the producer (the
+   * state is the producer's: with one producer for many runs, their first records would race).
    *
    * @return false if the first record is not acknowledged in time or failed: the record to send
    *     stays on disk and is sent again later, like a refused one
    */
-  private boolean awaitFirstRecord(InFlight first, String topic) {
+  private boolean awaitFirstRecord(FirstRecords.Gate first, String topic, long firstAckWaitNanos) {
     if (first.acked) {
       return true;
     }
     try {
-      if (!first.completed.await(firstAckWaitNanos, TimeUnit.NANOSECONDS)) {
+      if (!first.done.await(firstAckWaitNanos, TimeUnit.NANOSECONDS)) {
         log.debug(
-            "Kafka has not yet acknowledged the first record {} of run {} to {}; later records wait"
-                + " on disk",
-            first.sequence,
-            runId,
-            topic);
+            "Kafka has not yet acknowledged the producer's first record to {}; later records of run"
+                + " {} wait on disk",
+            topic,
+            runId);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -404,11 +588,7 @@ final class Delivery {
    * {@link #reset()}, also returning (second element) the metric points that must be sent again.
    */
   long[] resetCountingPoints() {
-    try {
-      producer.close(Duration.ZERO);
-    } catch (RuntimeException e) {
-      log.debug("closing the failed producer of run {}: {}", runId, e.toString());
-    }
+    producers.abort(producer);
     // After an abort every callback has run: what is left unacknowledged must be sent again.
     resend = new TreeSet<>();
     long points = 0;
@@ -424,17 +604,21 @@ final class Delivery {
     highestSent = from - 1;
     failed.set(false);
     // A new producer has a new producer id: no broker holds its state yet.
-    firstRecords.clear();
-    producer = producers.get();
+    producer = producers.acquire();
+    firstRecords = producers.firstRecords(producer);
+    partitions.clear();
     return new long[] {from, points};
   }
 
   /** Waits for in-flight records, at most {@code timeout}, and closes the producer. */
   void close(Duration timeout) {
-    try {
-      producer.close(timeout);
-    } catch (RuntimeException e) {
-      log.warn("closing the producer of run {}: {}", runId, e.toString());
+    if (producers.shared()) {
+      // The producer goes on for other runs: wait for this run's records only.
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!idle() && !failed() && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+      }
     }
+    producers.release(producer, timeout);
   }
 }

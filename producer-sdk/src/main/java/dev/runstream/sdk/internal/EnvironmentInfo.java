@@ -22,6 +22,27 @@ final class EnvironmentInfo {
 
   private EnvironmentInfo() {}
 
+  private static volatile Map<String, String> cached;
+
+  /**
+   * {@link #capture()}, once per process: every fact is of the machine and the process (git of the
+   * working directory, GPUs, host), so a thousand runs in one process ask {@code git} and {@code
+   * nvidia-smi} once, not a thousand times.
+   */
+  static Map<String, String> cached() {
+    Map<String, String> env = cached;
+    if (env == null) {
+      synchronized (EnvironmentInfo.class) {
+        env = cached;
+        if (env == null) {
+          env = java.util.Collections.unmodifiableMap(capture());
+          cached = env;
+        }
+      }
+    }
+    return env;
+  }
+
   static Map<String, String> capture() {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("host", hostName());

@@ -2,7 +2,7 @@ package dev.runstream.sdk.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +18,12 @@ import org.slf4j.LoggerFactory;
  * Reads a run directory's journal (see {@link JournalWriter}) in sequence order, from any sequence.
  * A frame with a bad length or checksum ends its segment: that is the torn tail a crash leaves; the
  * bytes after it are counted as {@link #skippedBytes()} and reading goes on with the next segment.
+ * A zero length ends the written part of a segment (the rest of a segment the writer mapped but did
+ * not fill, or a frame it died writing before its length).
+ *
+ * <p>Segments are read through read-only memory maps. A reader given the live {@link JournalWriter}
+ * of its own process reads the segment being written only up to what the writer published, so it
+ * never sees a frame half written.
  *
  * <p>A reader is a cursor: {@link #next()} may be called again after it returned null, and it
  * returns frames appended since. Not thread-safe.
@@ -27,18 +33,26 @@ final class JournalReader implements AutoCloseable {
 
   private final Path dir;
   private final long fromSequence;
+  private final JournalWriter live;
   private final CRC32C crc = new CRC32C();
-  private final ByteBuffer header = ByteBuffer.allocate(JournalWriter.HEADER);
   private List<Path> segments = List.of();
   private int index = -1;
-  private FileChannel channel;
-  private long position;
+  private MappedByteBuffer map;
+  private int position;
   private long skippedBytes;
   private int damagedSegments;
 
   JournalReader(Path dir, long fromSequence) {
+    this(dir, fromSequence, null);
+  }
+
+  /**
+   * @param live the writer of this journal in this process, or null when no process writes it
+   */
+  JournalReader(Path dir, long fromSequence, JournalWriter live) {
     this.dir = dir;
     this.fromSequence = fromSequence;
+    this.live = live;
   }
 
   /** Segment files in sequence order. */
@@ -60,10 +74,18 @@ final class JournalReader implements AutoCloseable {
   }
 
   /**
-   * Bytes after the last whole frame of the current segment: a torn tail when the writer is gone.
+   * Bytes after the last whole frame of the current segment up to its last non-zero byte: a torn
+   * tail when the writer is gone (the zeros a writer mapped and did not fill are not counted).
    */
-  long tailBytes() throws IOException {
-    return channel == null ? 0 : Math.max(0, channel.size() - position);
+  long tailBytes() {
+    if (map == null) {
+      return 0;
+    }
+    int end = map.capacity();
+    while (end > position && map.get(end - 1) == 0) {
+      end--;
+    }
+    return Math.max(0, end - position);
   }
 
   /** Segments that ended in a damaged frame. */
@@ -77,60 +99,84 @@ final class JournalReader implements AutoCloseable {
    */
   JournalRecord next() throws IOException {
     while (true) {
-      if (channel == null && !openNext()) {
+      if (map == null && !openNext()) {
         return null;
       }
-      long size = channel.size();
-      if (size - position >= JournalWriter.HEADER) {
-        header.clear();
-        readFully(header, position);
-        int length = header.getInt(0);
-        int expected = header.getInt(4);
-        if (length < JournalWriter.PAYLOAD_HEADER || length > JournalWriter.MAX_FRAME) {
-          damaged(size);
-          continue;
-        }
-        if (size - position - JournalWriter.HEADER >= length) {
-          ByteBuffer payload = ByteBuffer.allocate(length);
-          readFully(payload, position + JournalWriter.HEADER);
-          crc.reset();
-          crc.update(payload.array(), 0, length);
-          if ((int) crc.getValue() != expected) {
-            damaged(size);
+      Path segment = segments.get(index);
+      boolean writing = live != null && segment.equals(live.segment());
+      int limit = writing ? live.written() : map.capacity();
+      int length = 0;
+      if (limit - position >= JournalWriter.HEADER) {
+        length = map.getInt(position);
+        int expected = map.getInt(position + 4);
+        if (length != 0) {
+          if (length < JournalWriter.PAYLOAD_HEADER || length > JournalWriter.MAX_FRAME) {
+            damaged(limit);
             continue;
           }
-          position += JournalWriter.HEADER + length;
-          payload.flip();
-          long sequence = payload.getLong();
-          RecordKind kind = RecordKind.of(payload.get());
-          int points = payload.getInt();
-          long step = payload.getLong();
-          byte[] body = new byte[payload.remaining()];
-          payload.get(body);
-          if (kind == null) {
-            log.warn("journal {} holds a record of an unknown kind at sequence {}", dir, sequence);
+          if (limit - position - JournalWriter.HEADER >= length) {
+            int at = position + JournalWriter.HEADER;
+            crc.reset();
+            crc.update(map.slice(at, length));
+            if ((int) crc.getValue() != expected) {
+              damaged(limit);
+              continue;
+            }
+            position += JournalWriter.HEADER + length;
+            long sequence = map.getLong(at);
+            RecordKind kind = RecordKind.of(map.get(at + 8));
+            int points = map.getInt(at + 9);
+            long step = map.getLong(at + 13);
+            byte[] body = new byte[length - JournalWriter.PAYLOAD_HEADER];
+            map.get(at + JournalWriter.PAYLOAD_HEADER, body);
+            if (kind == null) {
+              log.warn(
+                  "journal {} holds a record of an unknown kind at sequence {}", dir, sequence);
+              continue;
+            }
+            if (sequence >= fromSequence) {
+              return new JournalRecord(sequence, kind, points, step, body);
+            }
             continue;
           }
-          if (sequence >= fromSequence) {
-            return new JournalRecord(sequence, kind, points, step, body);
-          }
-          continue;
         }
       }
       // The segment ends here for now: move on only if a later segment exists (then this one is
-      // complete, and any partial frame at its end is a torn tail).
-      if (!hasLaterSegment()) {
+      // complete, and any partial frame at its end is a torn tail). The segment being written has
+      // none.
+      if (writing) {
         return null;
       }
-      if (size > position) {
-        damaged(size);
+      if (!hasLaterSegment()) {
+        if (grown(segment)) {
+          continue;
+        }
+        return null;
+      }
+      if (length != 0 && limit > position) {
+        damaged(limit);
         continue;
       }
-      closeChannel();
+      map = null;
     }
   }
 
-  private void damaged(long size) throws IOException {
+  // A segment of an older writer that appended to its file, or one another process maps larger.
+  private boolean grown(Path segment) throws IOException {
+    long size;
+    try {
+      size = Files.size(segment);
+    } catch (IOException e) {
+      return false;
+    }
+    if (size <= map.capacity()) {
+      return false;
+    }
+    map = mapOf(segment);
+    return true;
+  }
+
+  private void damaged(long size) {
     skippedBytes += size - position;
     damagedSegments++;
     log.warn(
@@ -138,7 +184,7 @@ final class JournalReader implements AutoCloseable {
         segments.get(index),
         position,
         size - position);
-    closeChannel();
+    map = null;
   }
 
   private boolean hasLaterSegment() {
@@ -161,9 +207,16 @@ final class JournalReader implements AutoCloseable {
     } else {
       index++;
     }
-    channel = FileChannel.open(segments.get(index), StandardOpenOption.READ);
+    map = mapOf(segments.get(index));
     position = 0;
     return true;
+  }
+
+  private static MappedByteBuffer mapOf(Path segment) throws IOException {
+    try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ)) {
+      long size = Math.min(channel.size(), Integer.MAX_VALUE);
+      return channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+    }
   }
 
   // Skips whole segments that end before the starting sequence: a segment's name is its first
@@ -187,24 +240,6 @@ final class JournalReader implements AutoCloseable {
     }
   }
 
-  private void readFully(ByteBuffer b, long at) throws IOException {
-    long p = at;
-    while (b.hasRemaining()) {
-      int n = channel.read(b, p);
-      if (n < 0) {
-        throw new IOException("unexpected end of " + segments.get(index));
-      }
-      p += n;
-    }
-  }
-
-  private void closeChannel() throws IOException {
-    if (channel != null) {
-      channel.close();
-      channel = null;
-    }
-  }
-
   /** Reads every record from {@code fromSequence}. */
   static List<JournalRecord> readAll(Path dir, long fromSequence) throws IOException {
     List<JournalRecord> all = new ArrayList<>();
@@ -218,6 +253,7 @@ final class JournalReader implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    closeChannel();
+    // The mapping is released by the garbage collector; nothing to close before.
+    map = null;
   }
 }

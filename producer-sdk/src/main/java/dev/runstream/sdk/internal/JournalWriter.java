@@ -2,11 +2,13 @@ package dev.runstream.sdk.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -14,47 +16,77 @@ import java.util.zip.CRC32C;
  * sequence>.log} of frames {@code [int length][int crc32c][payload]}, the payload being {@code
  * [long sequence][byte kind][int points][long step][Avro body]}, big-endian.
  *
- * <p>A new segment is started by every writer (so a torn tail left by a crash is never appended to)
- * and when a segment exceeds its size limit. Frames are buffered in memory; {@link #flush()} hands
- * them to the operating system (they then survive the death of the JVM, e.g. {@code kill -9});
- * {@link #sync()} also forces them to the device (they then survive a power cut).
+ * <p>Segments are written through memory maps: a frame is in the kernel's page cache as soon as
+ * {@link #append} returns, so it survives the death of the process (SIGKILL included) without a
+ * system call per record; {@link #sync()} forces it to the device (then it survives a power cut). A
+ * segment is created at {@link #INITIAL_SEGMENT_BYTES} (or the limit, if smaller) and each next one
+ * twice as large up to the limit, so an idle run costs a small sparse file. The bytes after the
+ * last frame are zeros; a frame's length is written last, so a zero length ends what was written (a
+ * frame the process died in the middle of included) and a reader never needs the file size.
  *
- * <p>Not thread-safe: the owner serialises calls.
+ * <p>A new segment is started by every writer (so a torn tail left by a crash is never appended to)
+ * and when the current one cannot take the next frame: creating and mapping a file, the one bounded
+ * file operation an append may wait for (the full segment is forced by the next {@link #sync()}).
+ * {@link #close()} forces the journal and trims the last segment to its frames.
+ *
+ * <p>Not thread-safe: the owner serialises calls. {@link #segment()} and {@link #written()} may be
+ * read from any thread (a reader in the same process reads the live segment up to {@code written}).
  */
 final class JournalWriter implements Closeable {
   static final int HEADER = 8;
   static final int PAYLOAD_HEADER = 8 + 1 + 4 + 8;
   static final int MAX_FRAME = 64 * 1024 * 1024;
+  static final long INITIAL_SEGMENT_BYTES = 1L << 20;
 
   private final Path dir;
   private final long segmentBytes;
-  private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
   private final CRC32C crc = new CRC32C();
-  private FileChannel channel;
-  private Path segment;
-  private long segmentSize;
-  private boolean dirty;
+  private MappedByteBuffer map;
+  private long nextSize;
+  private volatile Path segment;
+  // Bytes of whole frames in the current segment; published after each frame.
+  private volatile int written;
+  // The part of the current segment not yet forced, [syncedTo, written).
+  private int syncedTo;
+  // Full segments not forced yet.
+  private final List<Unsynced> rolled = new ArrayList<>();
 
+  /**
+   * @param segmentBytes the largest segment; the first is the smaller of this and {@link
+   *     #INITIAL_SEGMENT_BYTES}
+   */
   JournalWriter(Path dir, long firstSequence, long segmentBytes) throws IOException {
     this.dir = dir;
-    this.segmentBytes = segmentBytes;
-    openSegment(firstSequence);
+    this.segmentBytes = Math.min(segmentBytes, Integer.MAX_VALUE);
+    this.nextSize = Math.min(this.segmentBytes, INITIAL_SEGMENT_BYTES);
+    openSegment(firstSequence, 0);
   }
 
   static String segmentName(long firstSequence) {
     return String.format("segment-%020d.log", firstSequence);
   }
 
-  private void openSegment(long firstSequence) throws IOException {
+  private void openSegment(long firstSequence, int atLeast) throws IOException {
     Path path = dir.resolve(segmentName(firstSequence));
     for (int i = 1; Files.exists(path); i++) {
       // A segment with this first sequence holds no valid record (the last writer died before
       // its first frame reached the disk); keep it for inspection and write beside it.
       path = dir.resolve(String.format("segment-%020d.%d.log", firstSequence, i));
     }
-    channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    long size = Math.max(nextSize, atLeast);
+    nextSize = Math.min(segmentBytes, nextSize * 2);
+    try (FileChannel channel =
+        FileChannel.open(
+            path,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      // Mapping past the end extends the file (sparse: disk blocks are taken as frames land).
+      map = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
+    }
+    written = 0;
+    syncedTo = 0;
     segment = path;
-    segmentSize = 0;
     // The new file's directory entry must be durable too, or an fsync of the file alone may
     // leave it unreachable after a power cut.
     forceDirectory(dir);
@@ -73,9 +105,18 @@ final class JournalWriter implements Closeable {
     return segment;
   }
 
+  /** Bytes of whole frames in {@link #segment()}. */
+  int written() {
+    return written;
+  }
+
   /**
-   * Appends one frame to the buffer; rolls to a new segment first when this one is full. The body
-   * is {@code body[bodyOffset .. bodyOffset + bodyLength)}.
+   * Appends one frame; rolls to a new segment first when this one cannot take it. The body is
+   * {@code body[bodyOffset .. bodyOffset + bodyLength)}. When this returns, the frame survives the
+   * death of the process.
+   *
+   * @throws IOException when the frame is too large or the disk refuses it (a full disk); nothing
+   *     of it is readable then
    */
   void append(
       long sequence,
@@ -90,67 +131,89 @@ final class JournalWriter implements Closeable {
     if (payload > MAX_FRAME) {
       throw new IOException("record of " + payload + " bytes exceeds the journal's frame limit");
     }
-    if (segmentSize > 0 && segmentSize + HEADER + payload > segmentBytes) {
-      sync();
-      channel.close();
-      openSegment(sequence);
+    int frame = HEADER + payload;
+    int start = written;
+    if (map.capacity() - start < frame) {
+      // The full segment is forced by the next sync (within the fsync interval, or at once if the
+      // owner asks), not here: a 64 MiB force must not stall the caller's log().
+      rolled.add(takeUnsynced());
+      openSegment(sequence, frame);
+      start = 0;
     }
-    ByteBuffer frame;
-    boolean direct = HEADER + payload > buffer.capacity();
-    if (direct) {
-      flush();
-      frame = ByteBuffer.allocate(HEADER + payload);
-    } else {
-      if (buffer.remaining() < HEADER + payload) {
-        flush();
-      }
-      frame = buffer;
+    try {
+      map.putLong(start + HEADER, sequence)
+          .put(start + HEADER + 8, kind.code)
+          .putInt(start + HEADER + 9, points)
+          .putLong(start + HEADER + 13, step)
+          .put(start + HEADER + PAYLOAD_HEADER, body, bodyOffset, bodyLength);
+      crc.reset();
+      crc.update(map.slice(start + HEADER, payload));
+      map.putInt(start + 4, (int) crc.getValue());
+      // The length last: until it is there, the frame does not exist for a reader.
+      map.putInt(start, payload);
+    } catch (InternalError e) {
+      // What the JVM makes of SIGBUS on a mapped page the file system cannot back (a full disk).
+      throw new IOException("the file system refused a page of " + segment + ": " + e, e);
     }
-    int start = frame.position();
-    frame.putInt(payload).putInt(0);
-    frame.putLong(sequence).put(kind.code).putInt(points).putLong(step);
-    frame.put(body, bodyOffset, bodyLength);
-    crc.reset();
-    crc.update(frame.array(), start + HEADER, payload);
-    frame.putInt(start + 4, (int) crc.getValue());
-    segmentSize += HEADER + payload;
-    dirty = true;
-    if (direct) {
-      frame.flip();
-      writeFully(frame);
-    }
+    written = start + frame;
   }
 
-  /** Hands buffered frames to the operating system. */
-  void flush() throws IOException {
-    if (buffer.position() > 0) {
-      buffer.flip();
-      writeFully(buffer);
-      buffer.clear();
-    }
-  }
+  /** Kept for callers of the buffered journal: frames reach the operating system in append. */
+  void flush() {}
 
-  /** Flushes and forces the segment to the storage device, if anything changed since last time. */
+  /** Forces what was appended since the last time to the storage device. */
   void sync() throws IOException {
-    flush();
-    if (dirty) {
-      channel.force(false);
-      dirty = false;
+    for (Unsynced u : takeAllUnsynced()) {
+      u.force();
     }
   }
 
-  private void writeFully(ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      channel.write(b);
+  /** Whether segments filled since the last {@link #takeAllUnsynced()} wait to be forced. */
+  boolean rolledSinceSync() {
+    return !rolled.isEmpty();
+  }
+
+  /**
+   * What was appended since the last call and is not forced yet (full segments first), to be forced
+   * later, possibly outside the owner's lock, concurrently with appends.
+   */
+  List<Unsynced> takeAllUnsynced() {
+    List<Unsynced> all = new ArrayList<>(rolled);
+    rolled.clear();
+    all.add(takeUnsynced());
+    return all;
+  }
+
+  private Unsynced takeUnsynced() {
+    int to = written;
+    Unsynced u = new Unsynced(map, syncedTo, to - syncedTo);
+    syncedTo = to;
+    return u;
+  }
+
+  /** A range of a mapped segment to force. */
+  record Unsynced(MappedByteBuffer map, int from, int length) {
+    void force() throws IOException {
+      if (length == 0) {
+        return;
+      }
+      try {
+        map.force(from, length);
+      } catch (java.io.UncheckedIOException e) {
+        throw e.getCause();
+      }
     }
   }
 
   @Override
   public void close() throws IOException {
-    try {
-      sync();
-    } finally {
-      channel.close();
+    sync();
+    // Trim the zeros after the last frame: a finished run's segments are only its frames. The
+    // mapping stays valid for the garbage collector to release; nothing reads past written.
+    try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+      channel.truncate(written);
+    } catch (IOException e) {
+      // The zeros are harmless to a reader.
     }
   }
 }

@@ -28,7 +28,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,8 +35,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -62,6 +61,7 @@ public final class KafkaRun implements Run {
   private static final int MAX_WARNED_KEYS = 1_000;
   private static final Set<KafkaRun> LIVE = ConcurrentHashMap.newKeySet();
   private static final AtomicBoolean HANDLER_INSTALLED = new AtomicBoolean();
+  private static final AtomicBoolean HOOK_INSTALLED = new AtomicBoolean();
 
   private final RunOptions options;
   private final String id;
@@ -72,8 +72,8 @@ public final class KafkaRun implements Run {
   private final boolean resumed;
   private final long firstStep;
   private final Map<String, String> environment;
-  private final ScheduledExecutorService scheduler;
-  private final Thread shutdownHook;
+  private final Senders senders;
+  private final List<ScheduledFuture<?>> timers = new ArrayList<>();
   private final Thread owner = Thread.currentThread();
   private final Steps steps;
   private final AtomicBoolean finished = new AtomicBoolean();
@@ -99,8 +99,11 @@ public final class KafkaRun implements Run {
       String id,
       RunDirectory directory,
       Previous previous,
-      Supplier<Producer<String, byte[]>> producers,
-      SchemaRegistry registry) {
+      ProducerHandle producers,
+      SendBudget budget,
+      SchemaRegistry registry,
+      Senders senders) {
+    this.senders = senders;
     this.options = options;
     this.id = id;
     this.name =
@@ -112,7 +115,7 @@ public final class KafkaRun implements Run {
     this.resumed = previous.resumed();
     this.firstStep = previous.nextStep();
     this.steps = new Steps(previous.nextStep());
-    this.environment = Collections.unmodifiableMap(EnvironmentInfo.capture());
+    this.environment = EnvironmentInfo.cached();
     List<String> tags = new ArrayList<>(options.tags());
     if (options.gpuTag() && environment.containsKey("gpu_tag")) {
       tags.add(environment.get("gpu_tag"));
@@ -122,7 +125,15 @@ public final class KafkaRun implements Run {
         producers == null
             ? null
             : new Delivery(
-                producers, registry, topics, id, previous.ackedThrough(), sent, replayed);
+                producers,
+                budget,
+                registry,
+                topics,
+                id,
+                previous.ackedThrough(),
+                sent,
+                replayed,
+                Delivery.DEFAULT_FIRST_ACK_WAIT);
     try {
       this.pipeline =
           new RecordPipeline(
@@ -131,19 +142,11 @@ public final class KafkaRun implements Run {
               previous.nextSequence(),
               previous.ackedThrough(),
               delivery,
-              options.queueCapacity(),
+              senders,
               options.fsyncInterval());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the journal in " + directory.path(), e);
     }
-    this.scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "runstream-heartbeat-" + id);
-              t.setDaemon(true);
-              return t;
-            });
-    this.shutdownHook = new Thread(this::finishOnExit, "runstream-finish-" + id);
   }
 
   /**
@@ -157,12 +160,12 @@ public final class KafkaRun implements Run {
    * @throws UncheckedIOException when the run directory cannot be made
    */
   public static KafkaRun start(RunOptions options) {
-    Supplier<Producer<String, byte[]>> producers = null;
+    SharedProducers producers = null;
     SchemaRegistry registry = null;
     RunLookup lookup = null;
     if (options.mode() == Mode.ONLINE) {
       producers =
-          Delivery.kafkaProducers(
+          SharedProducers.of(
               Delivery.producerConfig(options.kafkaBootstrap(), options.kafkaProperties()));
       registry = SerdeConfig.registry(options.schemaRegistryUrl());
       Duration budget = options.resumeLookupTimeout();
@@ -180,13 +183,36 @@ public final class KafkaRun implements Run {
                 budget);
       }
     }
-    return start(options, producers, registry, lookup);
+    return start(
+        options,
+        producers,
+        producers == null ? null : producers.budget(),
+        registry,
+        lookup,
+        Senders.shared());
   }
 
-  /** {@link #start(RunOptions)} with the run directory as the only record of earlier processes. */
+  /**
+   * {@link #start(RunOptions)} with a producer of its own from {@code producers} (closed at finish)
+   * and the run directory as the only record of earlier processes.
+   */
   static KafkaRun start(
       RunOptions options, Supplier<Producer<String, byte[]>> producers, SchemaRegistry registry) {
     return start(options, producers, registry, null);
+  }
+
+  static KafkaRun start(
+      RunOptions options,
+      Supplier<Producer<String, byte[]>> producers,
+      SchemaRegistry registry,
+      RunLookup lookup) {
+    return start(
+        options,
+        producers == null ? null : ProducerHandle.owned(producers),
+        null,
+        registry,
+        lookup,
+        Senders.shared());
   }
 
   /**
@@ -195,9 +221,11 @@ public final class KafkaRun implements Run {
    */
   static KafkaRun start(
       RunOptions options,
-      Supplier<Producer<String, byte[]>> producers,
+      ProducerHandle producers,
+      SendBudget budget,
       SchemaRegistry registry,
-      RunLookup lookup) {
+      RunLookup lookup,
+      Senders senders) {
     String id = options.runId() != null ? options.runId() : RunNames.newRunId();
     Path path = RunDirectory.pathOf(options.directory(), id);
     boolean exists = RunDirectory.exists(path);
@@ -230,7 +258,8 @@ public final class KafkaRun implements Run {
     try {
       Previous local = exists ? ResumePlan.scan(directory) : Previous.NONE;
       Previous previous = resume == Resume.NEVER ? local : ResumePlan.merge(local, exists, kafka);
-      KafkaRun run = new KafkaRun(options, id, directory, previous, producers, registry);
+      KafkaRun run =
+          new KafkaRun(options, id, directory, previous, producers, budget, registry, senders);
       if (!exists) {
         directory.writeMetadata(run.metadata());
       }
@@ -276,22 +305,26 @@ public final class KafkaRun implements Run {
       offerEvent(started);
     }
     long period = options.heartbeatInterval().toMillis();
-    scheduler.scheduleAtFixedRate(
-        () -> offerEvent(new Heartbeat(steps.last())), period, period, TimeUnit.MILLISECONDS);
+    ScheduledExecutorService timer = senders.timer();
+    timers.add(
+        timer.scheduleAtFixedRate(
+            () -> offerEvent(new Heartbeat(steps.last())), period, period, TimeUnit.MILLISECONDS));
     if (!options.systemMetricsInterval().isZero()) {
       long every = options.systemMetricsInterval().toMillis();
       // A random first delay, so that many jobs started together do not sample in lockstep.
       long first = ThreadLocalRandom.current().nextLong(Math.max(1, every / 2)) + every / 2;
       // GPUs are sampled only when nvidia-smi listed some at init: a machine whose nvidia-smi
       // has no driver or no device logs neither GPU metrics nor errors.
-      SystemMetrics system =
-          new SystemMetrics(directory.path(), environment.containsKey("gpu_count"));
-      scheduler.scheduleAtFixedRate(
-          () -> sampleSystem(system), first, every, TimeUnit.MILLISECONDS);
+      SharedSampler system =
+          SharedSampler.of(
+              options.directory(), environment.containsKey("gpu_count"), Duration.ofMillis(every));
+      timers.add(
+          timer.scheduleAtFixedRate(
+              () -> sampleSystem(system), first, every, TimeUnit.MILLISECONDS));
     }
     installUncaughtHandler();
     LIVE.add(this);
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    installShutdownHook();
     log.info(
         "run {} ({}) {} in project {}; run directory {}",
         id,
@@ -301,7 +334,7 @@ public final class KafkaRun implements Run {
         directory.path());
   }
 
-  private void sampleSystem(SystemMetrics system) {
+  private void sampleSystem(SharedSampler system) {
     try {
       Map<String, Double> sample = system.sample();
       if (sample.isEmpty()) {
@@ -324,6 +357,30 @@ public final class KafkaRun implements Run {
     } catch (RuntimeException e) {
       log.debug("system metrics sample of run {} failed: {}", id, e.toString());
     }
+  }
+
+  // One hook for every run of the process: it finishes the runs the program forgot, one after the
+  // other (their records are sent meanwhile by the shared senders, so the later ones wait little).
+  private static void installShutdownHook() {
+    if (!HOOK_INSTALLED.compareAndSet(false, true)) {
+      return;
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // One deadline for all: the longest finish timeout of the runs, not their sum.
+                  List<KafkaRun> runs = List.copyOf(LIVE);
+                  long longest = 0;
+                  for (KafkaRun run : runs) {
+                    longest = Math.max(longest, run.options.finishTimeout().toNanos());
+                  }
+                  long deadline = System.nanoTime() + longest;
+                  for (KafkaRun run : runs) {
+                    run.finishOnExit(deadline);
+                  }
+                },
+                "runstream-finish"));
   }
 
   private static void installUncaughtHandler() {
@@ -665,32 +722,33 @@ public final class KafkaRun implements Run {
     if (!finished.compareAndSet(false, true)) {
       return;
     }
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException alreadyShuttingDown) {
-      // finish() called while the JVM exits; the hook is this thread or already ran
-    }
     complete(exitCode);
   }
 
-  private void finishOnExit() {
+  private void finishOnExit(long deadlineNanos) {
     if (finished.compareAndSet(false, true)) {
       int exitCode = ownerFailed ? 1 : 0;
       log.warn(
           "run {} was not finished by the program; finishing it at JVM exit as {}",
           id,
           exitCode == 0 ? "finished" : "failed (its training thread died on an exception)");
-      complete(exitCode);
+      long left = Math.max(0, deadlineNanos - System.nanoTime());
+      complete(exitCode, Duration.ofNanos(Math.min(left, options.finishTimeout().toNanos())));
     }
   }
 
   private void complete(int exitCode) {
-    scheduler.shutdownNow();
+    complete(exitCode, options.finishTimeout());
+  }
+
+  private void complete(int exitCode, Duration timeout) {
+    for (ScheduledFuture<?> t : timers) {
+      t.cancel(false);
+    }
     if (steps.hasUncommitted()) {
       commitUncommitted();
     }
     offerEvent(RunFinished.newBuilder().setExitCode(exitCode).setLastStep(steps.last()).build());
-    Duration timeout = options.finishTimeout();
     boolean closed = pipeline.close(timeout);
     LIVE.remove(this);
     directory.unlock();

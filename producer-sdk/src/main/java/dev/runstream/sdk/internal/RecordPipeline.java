@@ -7,19 +7,17 @@ import dev.runstream.schemas.avro.RunEvent;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -28,59 +26,56 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where a run's records go after {@code log()}: a bounded queue, one writer thread that gives each
- * record its sequence number and appends it to the run directory's journal, and then either hands
- * it to Kafka at once ("live") or, while Kafka is unreachable or the writer is behind, leaves it on
- * disk to be replayed from the journal in order ("spilled").
+ * Where a run's records go after {@code log()}: the caller's thread gives each record its sequence
+ * number and appends it to the run directory's journal ({@link JournalWriter}, memory-mapped
+ * segments), under the run's lock; the shared sender threads ({@link Senders}) read the journal
+ * from where they left off and hand its records to Kafka, a quantum per turn.
  *
- * <p>Ordering: sequence numbers are assigned in journal order under one lock, and only the writer
- * thread sends, live records strictly after every spilled record before them has been replayed.
+ * <p>Durability: when {@link #offer} returns, the record is in the page cache through the mapping,
+ * so it survives the death of the process (SIGKILL included); there is no queue in memory to lose.
+ * The journal is forced to the device every {@code fsyncInterval} by a shared thread, on {@link
+ * #flush}, on segment roll and on close: a machine crash loses at most the last interval.
  *
- * <p>Never blocking the caller: {@link #offer} only enqueues. When the queue is full the caller
- * itself drains the queue into the journal (in order) and appends its record, all marked spilled: a
- * bounded amount of buffered file writing instead of a dropped point.
+ * <p>Waiting: {@link #offer} encodes and copies the record into the mapping; when the segment is
+ * full it creates and maps the next one (a bounded file operation; the full one is forced at once
+ * by the shared thread), the only way it waits on the disk. It never throws: a record the disk
+ * refuses is counted as lost.
  *
- * <p>Durability: the writer hands every drained batch to the operating system at once (so a dead
- * JVM loses at most what is still in the queue, microseconds of work) and forces the journal to the
- * device every {@code fsyncInterval}, on {@link #flush}, on segment roll and on close.
+ * <p>Ordering: sequence numbers are assigned in journal order under one lock, and the journal is
+ * sent in that order, by one sender at a time. While Kafka refuses records, they wait in the
+ * journal ("spilled") and are sent from it in order once Kafka takes them again ("replayed").
  */
 final class RecordPipeline {
   private static final Logger log = LoggerFactory.getLogger(RecordPipeline.class);
   static final long SEGMENT_BYTES = 64L * 1024 * 1024;
-  private static final int DRAIN = 4096;
+
+  /** Records a run sends per turn of a sender thread, before the next run's turn. */
+  static final int QUANTUM = 512;
+
   private static final long MIN_BACKOFF_MS = 200;
   private static final long MAX_BACKOFF_MS = 5_000;
+  private static final long TICK_MS = 1_000;
 
   /**
-   * Something for the writer: a record, or a marker (flush or stop) when {@code value} is null. A
-   * record's value is a {@link MetricPoints} (metric batches: the hot path) or the Avro record.
+   * A record to journal. Its value is a {@link MetricPoints} (metric batches: the hot path) or the
+   * Avro record.
    */
-  record Pending(
-      RecordKind kind,
-      Object value,
-      int points,
-      long step,
-      CompletableFuture<Void> marker,
-      boolean stop) {
+  record Pending(RecordKind kind, Object value, int points, long step) {
     static Pending of(RecordKind kind, SpecificRecord value, int points, long step) {
-      return new Pending(kind, value, points, step, null, false);
+      return new Pending(kind, value, points, step);
     }
 
     static Pending of(RecordKind kind, MetricPoints value, int points) {
-      return new Pending(kind, value, points, value.step(), null, false);
+      return new Pending(kind, value, points, value.step());
     }
   }
-
-  /** A journalled record to send live: its wire-format value, header bytes still to fill. */
-  private record Outgoing(long sequence, RecordKind kind, int points, byte[] value) {}
 
   private final String runId;
   private final RunDirectory directory;
   private final Delivery delivery;
-  private final Duration fsyncInterval;
-  private final BlockingQueue<Pending> queue;
-  private final Thread writer;
-  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private final Senders senders;
+  private final Senders.Slot slot;
+  private final List<ScheduledFuture<?>> ticks = new ArrayList<>();
 
   final LongAdder spilled = new LongAdder();
   final LongAdder durable = new LongAdder();
@@ -91,34 +86,41 @@ final class RecordPipeline {
   private final JournalWriter journal;
   private final Map<RecordKind, SpecificDatumWriter<SpecificRecord>> writers =
       new EnumMap<>(RecordKind.class);
-  // Each record is encoded once, behind room for the wire format's header: the journal takes the
-  // body from here and the live send a copy of header room and body, its only copy.
-  private final EncodeBuffer bytes = new EncodeBuffer(1024);
+  private final EncodeBuffer bytes = new EncodeBuffer(256);
   private final MetricBatchEncoder metricEncoder = new MetricBatchEncoder();
   private BinaryEncoder encoder;
   private long nextSequence;
   private long pointsSinceSync;
+  // Points journalled by this process, and those the sender passed while not behind.
+  private long journaledPoints;
+  private long cursorPoints;
   private boolean behind;
-  private long replayFrom;
+  private boolean closed;
   private long lastJournalError;
+  private final Object syncLock = new Object();
+  private final java.util.concurrent.atomic.AtomicBoolean syncRequested =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
-  // Writer thread only.
+  // The sender's, under sendLock (one turn at a time, or close).
+  private final ReentrantLock sendLock = new ReentrantLock();
   private JournalReader cursor;
-  private long cursorNext = -1;
+  private long cursorNext;
+  private JournalRecord held;
   private long nextAttemptNanos;
   private long backoffMs = MIN_BACKOFF_MS;
   private long lastPersistedAck = Long.MIN_VALUE;
+  private long nextAckNanos;
+  private boolean sealed;
   private volatile boolean stopRequested;
-  private volatile boolean parked;
-  private volatile long stopDeadlineNanos;
-  // Set by the writer when it stops: what Kafka has not acknowledged of the run directory.
+  private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
+  // Set by close: what Kafka has not acknowledged of the run directory.
   private volatile long unacknowledgedRecords = -1;
   private volatile long unacknowledgedPoints = -1;
 
   /**
    * @param firstSequence the sequence of the first new record
    * @param ackedThrough the highest sequence Kafka already has everything through; records after it
-   *     that are already in the journal are replayed first
+   *     that are already in the journal are sent first
    * @param delivery where records go, or null for an offline run
    */
   RecordPipeline(
@@ -127,70 +129,128 @@ final class RecordPipeline {
       long firstSequence,
       long ackedThrough,
       Delivery delivery,
-      int capacity,
+      Senders senders,
       Duration fsyncInterval)
       throws IOException {
     this.runId = runId;
     this.directory = directory;
     this.delivery = delivery;
-    this.fsyncInterval = fsyncInterval;
-    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.senders = senders;
     this.journal = new JournalWriter(directory.path(), firstSequence, SEGMENT_BYTES);
     this.nextSequence = firstSequence;
+    this.cursorNext = firstSequence;
     if (delivery != null && ackedThrough + 1 < firstSequence) {
       // An earlier process of this run left records Kafka did not acknowledge: send them first.
       behind = true;
-      replayFrom = ackedThrough + 1;
+      cursorNext = ackedThrough + 1;
     }
     for (RecordKind kind : RecordKind.values()) {
       writers.put(kind, new SpecificDatumWriter<>(kind.schema));
     }
-    this.writer = new Thread(this::writeLoop, "runstream-writer-" + runId);
-    this.writer.setDaemon(true);
+    this.slot = delivery == null ? null : senders.register(this::turn);
+    if (delivery != null) {
+      delivery.onProgress(slot::wake);
+    }
+    long fsync = Math.max(1, fsyncInterval.toMillis());
+    ticks.add(
+        senders
+            .syncer()
+            .scheduleWithFixedDelay(this::syncQuietly, fsync, fsync, TimeUnit.MILLISECONDS));
+    if (delivery != null) {
+      // Acknowledgements to record, failures to recover from, Kafka's health to check.
+      ticks.add(
+          senders
+              .timer()
+              .scheduleWithFixedDelay(slot::wake, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS));
+    }
   }
 
   void start() {
-    writer.start();
-  }
-
-  /** Hands a record to the writer. Never blocks beyond journaling the queue when it is full. */
-  void offer(Pending pending) {
-    if (queue.offer(pending)) {
-      if (parked) {
-        LockSupport.unpark(writer);
-      }
-      return;
+    if (slot != null) {
+      slot.wake();
     }
-    List<Pending> batch = new ArrayList<>(queue.size() + 1);
-    List<Pending> markers = new ArrayList<>();
-    synchronized (lock) {
-      queue.drainTo(batch);
-      batch.add(pending);
-      journalAll(batch, true, markers);
-      if (!markers.isEmpty()) {
-        syncJournal();
-      }
-    }
-    completeMarkers(markers);
-  }
-
-  /** Waits until everything offered before is forced to the device, at most {@code timeout}. */
-  boolean flush(Duration timeout) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    offer(new Pending(null, null, 0, -1, done, false));
-    return await(done, timeout);
   }
 
   /**
-   * Stops the writer: journals and syncs everything, keeps delivering until Kafka acknowledged
-   * everything or {@code timeout} passed, records what Kafka acknowledged, closes the journal.
+   * Journals a record. When this returns the record survives the death of the process. Never
+   * throws; waits on the disk only to start a new segment.
+   */
+  void offer(Pending p) {
+    boolean rolled;
+    synchronized (lock) {
+      if (closed) {
+        // A heartbeat or sample racing the end of the run: nothing of the program's.
+        lost.add(p.points());
+        return;
+      }
+      long sequence = nextSequence++;
+      try {
+        bytes.reset(WireFormat.HEADER_SIZE);
+        encode(p, sequence);
+        journal.append(
+            sequence,
+            p.kind(),
+            p.points(),
+            p.step(),
+            bytes.array(),
+            WireFormat.HEADER_SIZE,
+            bytes.size() - WireFormat.HEADER_SIZE);
+      } catch (IOException | RuntimeException e) {
+        lost.add(p.points());
+        journalError(sequence, e);
+        return;
+      }
+      pointsSinceSync += p.points();
+      journaledPoints += p.points();
+      if (delivery == null || behind) {
+        spilled.add(p.points());
+      }
+      rolled = journal.rolledSinceSync();
+    }
+    if (rolled && syncRequested.compareAndSet(false, true)) {
+      // A full segment: forced now by the shared thread, not in this log().
+      senders.syncer().execute(this::syncQuietly);
+    }
+    if (slot != null) {
+      slot.wake();
+    }
+  }
+
+  /** Forces everything offered before to the device. */
+  boolean flush(Duration timeout) {
+    return sync();
+  }
+
+  /**
+   * Stops: keeps delivering until Kafka acknowledged everything or {@code timeout} passed, records
+   * what Kafka acknowledged, forces and closes the journal.
    *
-   * @return whether the writer finished within the timeout (plus a second of grace)
+   * @return whether everything was delivered within the timeout (always true offline)
    */
   boolean close(Duration timeout) {
-    stopDeadlineNanos = System.nanoTime() + timeout.toNanos();
-    offer(new Pending(null, null, 0, -1, null, true));
-    return await(stopped, timeout.plusSeconds(1));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (ScheduledFuture<?> t : ticks) {
+      t.cancel(false);
+    }
+    boolean done = true;
+    if (delivery != null) {
+      stopRequested = true;
+      slot.wake();
+      done = await(caughtUp, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+      sendLock.lock();
+      try {
+        sealed = true;
+        long remaining = Math.max(0, deadline - System.nanoTime());
+        delivery.close(Duration.ofNanos(remaining));
+        done &= delivery.idle() && !delivery.failed();
+        countUnacknowledged();
+        persistAck();
+      } finally {
+        sendLock.unlock();
+      }
+    }
+    closeJournal();
+    return done;
   }
 
   /** The sequence the next record gets. */
@@ -219,137 +279,147 @@ final class RecordPipeline {
     }
   }
 
-  private void writeLoop() {
-    List<Pending> batch = new ArrayList<>(DRAIN);
-    List<Pending> markers = new ArrayList<>();
-    long nextSyncNanos = System.nanoTime() + fsyncInterval.toNanos();
-    long nextAckNanos = System.nanoTime();
+  /** One turn on a sender thread: at most {@link #QUANTUM} records. */
+  private boolean turn() {
+    if (!sendLock.tryLock()) {
+      return false; // close owns the delivery now
+    }
     try {
-      while (true) {
-        long waitMs = waitMillis(nextSyncNanos);
-        if (waitMs > 0 && queue.isEmpty()) {
-          parked = true;
-          // Re-check after announcing the park: an offer in between either is seen here or sees
-          // parked and unparks us.
-          if (queue.isEmpty()) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMs));
-          }
-          parked = false;
-          if (Thread.interrupted()) {
-            throw new InterruptedException();
-          }
-        }
-        batch.clear();
-        markers.clear();
-        List<Outgoing> live;
-        synchronized (lock) {
-          // Taking from the queue only under the lock keeps journal order equal to queue order
-          // even when a caller journals an overflowing queue itself.
-          queue.drainTo(batch, DRAIN);
-          live = journalAll(batch, false, markers);
-          flushJournal();
-          if (!markers.isEmpty()) {
-            syncJournal();
-            nextSyncNanos = System.nanoTime() + fsyncInterval.toNanos();
-          }
-        }
-        completeMarkers(markers);
-        sendLive(live);
-        if (delivery != null) {
-          if (delivery.failed()) {
-            recover();
-          }
-          if (System.nanoTime() >= nextAttemptNanos) {
-            replayChunk();
-          }
-        }
-        long now = System.nanoTime();
-        if (now >= nextSyncNanos) {
-          synchronized (lock) {
-            syncJournal();
-          }
-          nextSyncNanos = now + fsyncInterval.toNanos();
-        }
-        if (now >= nextAckNanos) {
-          persistAck();
-          nextAckNanos = now + TimeUnit.SECONDS.toNanos(1);
-        }
-        if (stopRequested && queue.isEmpty()) {
-          drainForStop();
-          return;
-        }
+      if (sealed) {
+        return false;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException | Error e) {
-      log.error(
-          "the writer of run {} stopped unexpectedly; what is in its directory stays", runId, e);
+      long now = System.nanoTime();
+      if (now >= nextAckNanos) {
+        persistAck();
+        checkHealth();
+        nextAckNanos = now + TimeUnit.MILLISECONDS.toNanos(TICK_MS);
+      }
+      if (delivery.failed()) {
+        recover();
+        return false;
+      }
+      if (now < nextAttemptNanos) {
+        return false; // a retry is scheduled
+      }
+      return sendSome();
+    } catch (IOException e) {
+      log.warn("cannot read the journal of run {}: {}", runId, e.toString());
+      closeCursor();
+      scheduleRetry();
+      return false;
     } finally {
-      closeJournal();
-      stopped.complete(null);
+      sendLock.unlock();
     }
   }
 
-  private long waitMillis(long nextSyncNanos) {
-    if (stopRequested) {
-      return 0;
+  private boolean sendSome() throws IOException {
+    int sent = 0;
+    while (sent < QUANTUM) {
+      JournalRecord r = nextRecord();
+      if (r == null) {
+        if (stopRequested) {
+          caughtUp.complete(null);
+        }
+        break;
+      }
+      if (!delivery.needsSending(r)) {
+        delivery.skip(r);
+        pass(r);
+        continue;
+      }
+      boolean fromDisk = behind;
+      Delivery.Outcome outcome = delivery.offer(r, fromDisk);
+      if (outcome == Delivery.Outcome.SENT) {
+        pass(r);
+        sent++;
+        continue;
+      }
+      held = r;
+      if (outcome == Delivery.Outcome.REFUSED) {
+        synchronized (lock) {
+          if (!behind) {
+            behind = true;
+            // This record and every one journalled after it wait on disk now.
+            spilled.add(journaledPoints - cursorPoints);
+          }
+        }
+        delivery
+            .health()
+            .refused(runId, r.sequence(), delivery.lastRefusal(), directory.path().toString());
+        scheduleRetry();
+      }
+      return false;
     }
-    long untilSync = TimeUnit.NANOSECONDS.toMillis(nextSyncNanos - System.nanoTime());
-    long wait = Math.min(100, Math.max(1, untilSync));
-    if (delivery != null && behind()) {
-      long untilAttempt = TimeUnit.NANOSECONDS.toMillis(nextAttemptNanos - System.nanoTime());
-      wait = Math.min(wait, Math.max(0, untilAttempt));
+    if (sent > 0 && delivery.health().condition() != KafkaHealth.Condition.OK) {
+      checkHealth();
     }
-    return wait;
+    return sent == QUANTUM;
   }
 
-  /** Journals the batch; returns the records to send live. Caller holds the lock. */
-  private List<Outgoing> journalAll(List<Pending> batch, boolean diskOnly, List<Pending> markers) {
-    List<Outgoing> live = List.of();
-    for (Pending p : batch) {
-      if (p.value() == null) {
-        if (p.stop()) {
-          stopRequested = true;
-        } else {
-          markers.add(p);
-        }
-        continue;
-      }
-      long sequence = nextSequence++;
-      try {
-        bytes.reset(WireFormat.HEADER_SIZE);
-        encode(p, sequence);
-        journal.append(
-            sequence,
-            p.kind(),
-            p.points(),
-            p.step(),
-            bytes.array(),
-            WireFormat.HEADER_SIZE,
-            bytes.size() - WireFormat.HEADER_SIZE);
-        pointsSinceSync += p.points();
-      } catch (IOException | RuntimeException e) {
-        lost.add(p.points());
-        journalError(sequence, e);
-        continue;
-      }
-      if (delivery == null) {
-        spilled.add(p.points());
-      } else if (behind || diskOnly) {
-        if (!behind) {
-          behind = true;
-          replayFrom = sequence;
-        }
-        spilled.add(p.points());
-      } else {
-        if (live.isEmpty()) {
-          live = new ArrayList<>(batch.size());
-        }
-        byte[] value = Arrays.copyOf(bytes.array(), bytes.size());
-        live.add(new Outgoing(sequence, p.kind(), p.points(), value));
+  private void checkHealth() {
+    long waited = delivery.oldestWaitNanos();
+    if (waited > KafkaHealth.SLOW_NANOS) {
+      delivery.health().slow(runId, delivery.inFlight(), waited);
+    } else if (!behind && delivery.health().condition() != KafkaHealth.Condition.OK) {
+      delivery.health().keepingUp();
+    }
+  }
+
+  private void pass(JournalRecord r) {
+    held = null;
+    cursorNext = r.sequence() + 1;
+    if (!behind) {
+      cursorPoints += r.points();
+    }
+  }
+
+  /** The next record to send, or null when the sender caught up with the journal. */
+  private JournalRecord nextRecord() throws IOException {
+    if (held != null) {
+      return held;
+    }
+    if (cursor == null) {
+      cursor = new JournalReader(directory.path(), cursorNext, journal);
+    }
+    JournalRecord r = cursor.next();
+    if (r != null) {
+      return r;
+    }
+    synchronized (lock) {
+      // Under the lock nothing is appended: an empty read now means caught up.
+      r = cursor.next();
+      if (r == null && behind) {
+        behind = false;
+        cursorPoints = journaledPoints;
+        backoffMs = MIN_BACKOFF_MS;
+        log.info(
+            "run {} caught up: every record in {} was handed to Kafka", runId, directory.path());
       }
     }
-    return live;
+    return r;
+  }
+
+  private void recover() {
+    long[] reset = delivery.resetCountingPoints();
+    // What Kafka did not acknowledge now waits on disk to be sent again: spilled, like records
+    // journalled while Kafka was unreachable.
+    spilled.add(reset[1]);
+    synchronized (lock) {
+      if (!behind) {
+        behind = true;
+        spilled.add(journaledPoints - cursorPoints);
+      }
+    }
+    closeCursor();
+    held = null;
+    cursorNext = reset[0];
+    scheduleRetry();
+  }
+
+  private void scheduleRetry() {
+    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+    senders.timer().schedule(slot::wake, backoffMs + 1, TimeUnit.MILLISECONDS);
+    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
   }
 
   /** Encodes the record with its sequence into {@code bytes}. Caller holds the lock. */
@@ -393,147 +463,11 @@ final class RecordPipeline {
     }
   }
 
-  private void sendLive(List<Outgoing> live) {
-    for (int i = 0; i < live.size(); i++) {
-      Outgoing r = live.get(i);
-      if (!delivery.send(r.sequence(), r.kind(), r.points(), r.value(), false)) {
-        // Kafka cannot take records now: this one and the rest of the batch wait on disk.
-        synchronized (lock) {
-          long from = live.get(i).sequence();
-          if (!behind || from < replayFrom) {
-            replayFrom = from;
-          }
-          behind = true;
-          for (int j = i; j < live.size(); j++) {
-            spilled.add(live.get(j).points());
-          }
-        }
-        scheduleRetry();
-        log.warn(
-            "Kafka is unreachable for run {}; records from sequence {} wait in {} and are replayed"
-                + " when it is back",
-            runId,
-            live.get(i).sequence(),
-            directory.path());
-        return;
-      }
-    }
-  }
-
-  private void recover() {
-    long[] reset = delivery.resetCountingPoints();
-    long from = reset[0];
-    // What Kafka did not acknowledge now waits on disk for the replay: spilled, like records
-    // journalled while Kafka was unreachable.
-    spilled.add(reset[1]);
-    synchronized (lock) {
-      if (!behind || from < replayFrom) {
-        replayFrom = from;
-      }
-      behind = true;
-    }
-    closeCursor();
-    scheduleRetry();
-  }
-
-  private void scheduleRetry() {
-    nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-  }
-
-  /** Sends the next records waiting on disk; clears {@code behind} when it catches up. */
-  private void replayChunk() {
-    long from;
-    synchronized (lock) {
-      if (!behind) {
-        return;
-      }
-      from = replayFrom;
-      flushJournal();
-    }
-    try {
-      if (cursor == null || cursorNext != from) {
-        closeCursor();
-        cursor = new JournalReader(directory.path(), from);
-        cursorNext = from;
-      }
-      for (int n = 0; n < DRAIN; n++) {
-        JournalRecord r = cursor.next();
-        if (r == null) {
-          synchronized (lock) {
-            // Under the lock nothing is appended: an empty read now means caught up.
-            flushJournal();
-            r = cursor.next();
-            if (r == null) {
-              behind = false;
-              replayFrom = cursorNext;
-              closeCursor();
-              backoffMs = MIN_BACKOFF_MS;
-              log.info(
-                  "run {} caught up: every record in {} was handed to Kafka",
-                  runId,
-                  directory.path());
-              return;
-            }
-          }
-        }
-        if (!delivery.needsSending(r)) {
-          delivery.skip(r);
-          cursorNext = r.sequence() + 1;
-          continue;
-        }
-        if (!delivery.send(r, true)) {
-          closeCursor();
-          synchronized (lock) {
-            replayFrom = r.sequence();
-          }
-          scheduleRetry();
-          return;
-        }
-        cursorNext = r.sequence() + 1;
-      }
-      synchronized (lock) {
-        replayFrom = cursorNext;
-      }
-    } catch (IOException e) {
-      log.warn("cannot read the journal of run {}: {}", runId, e.toString());
-      closeCursor();
-      scheduleRetry();
-    }
-  }
-
-  private void drainForStop() {
-    if (delivery != null) {
-      while (System.nanoTime() < stopDeadlineNanos) {
-        if (delivery.failed()) {
-          recover();
-        }
-        if (!behind()) {
-          break;
-        }
-        if (System.nanoTime() >= nextAttemptNanos) {
-          replayChunk();
-        } else {
-          sleepQuietly(
-              Math.min(
-                  50, TimeUnit.NANOSECONDS.toMillis(nextAttemptNanos - System.nanoTime()) + 1));
-        }
-      }
-      long remaining = Math.max(0, stopDeadlineNanos - System.nanoTime());
-      delivery.close(Duration.ofNanos(remaining));
-      countUnacknowledged();
-    }
-    synchronized (lock) {
-      syncJournal();
-    }
-    persistAck();
-  }
-
   /**
    * Counts the journal's records (and their points) that Kafka has not acknowledged, after the
-   * producer closed: those a finished run leaves for {@code runstream sync}. Everything the journal
+   * delivery closed: those a finished run leaves for {@code runstream sync}. Everything the journal
    * holds counts, also what an earlier process of the run left, so a resumed run's replay that
-   * Kafka never took is not reported as delivered.
+   * Kafka never took is not reported as delivered. Caller holds sendLock.
    */
   private void countUnacknowledged() {
     long mark = delivery.ackedThrough();
@@ -541,10 +475,7 @@ final class RecordPipeline {
     long records = 0;
     long points = 0;
     closeCursor();
-    synchronized (lock) {
-      flushJournal();
-    }
-    try (JournalReader reader = new JournalReader(directory.path(), mark + 1)) {
+    try (JournalReader reader = new JournalReader(directory.path(), mark + 1, journal)) {
       for (JournalRecord r = reader.next(); r != null; r = reader.next()) {
         if (r.sequence() > mark && delivery.needsSending(r) && !ackedAbove.contains(r.sequence())) {
           records++;
@@ -560,7 +491,7 @@ final class RecordPipeline {
 
   /**
    * After {@link #close}: the records of the run directory that Kafka has not acknowledged, or -1
-   * if not known (offline, or the writer did not stop in time).
+   * if not known (offline).
    */
   long unacknowledgedRecords() {
     return unacknowledgedRecords;
@@ -571,18 +502,7 @@ final class RecordPipeline {
     return unacknowledgedPoints;
   }
 
-  private static void sleepQuietly(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   private void persistAck() {
-    if (delivery == null) {
-      return;
-    }
     long acked = delivery.ackedThrough();
     if (acked != lastPersistedAck) {
       try {
@@ -594,29 +514,36 @@ final class RecordPipeline {
     }
   }
 
-  private void completeMarkers(List<Pending> markers) {
-    for (Pending m : markers) {
-      m.marker().complete(null);
-    }
+  private void syncQuietly() {
+    sync();
   }
 
-  /** Caller holds the lock. */
-  private void flushJournal() {
-    try {
-      journal.flush();
-    } catch (IOException e) {
-      journalError(nextSequence, e);
-    }
-  }
-
-  /** Caller holds the lock. */
-  private void syncJournal() {
-    try {
-      journal.sync();
-      durable.add(pointsSinceSync);
-      pointsSinceSync = 0;
-    } catch (IOException e) {
-      journalError(nextSequence, e);
+  /** Forces what was journalled so far; the force runs outside the lock, beside new appends. */
+  private boolean sync() {
+    synchronized (syncLock) {
+      syncRequested.set(false);
+      List<JournalWriter.Unsynced> unsynced;
+      long points;
+      synchronized (lock) {
+        if (closed) {
+          return true;
+        }
+        unsynced = journal.takeAllUnsynced();
+        points = pointsSinceSync;
+        pointsSinceSync = 0;
+      }
+      try {
+        for (JournalWriter.Unsynced u : unsynced) {
+          u.force();
+        }
+        durable.add(points);
+        return true;
+      } catch (IOException | RuntimeException e) {
+        synchronized (lock) {
+          journalError(nextSequence, e);
+        }
+        return false;
+      }
     }
   }
 
@@ -625,21 +552,26 @@ final class RecordPipeline {
       try {
         cursor.close();
       } catch (IOException e) {
-        // read-only handle; nothing to lose
+        // read-only mapping; nothing to lose
       }
       cursor = null;
     }
   }
 
   private void closeJournal() {
-    closeCursor();
-    synchronized (lock) {
-      try {
-        journal.close();
-        durable.add(pointsSinceSync);
-        pointsSinceSync = 0;
-      } catch (IOException e) {
-        journalError(nextSequence, e);
+    synchronized (syncLock) {
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        try {
+          journal.close();
+          durable.add(pointsSinceSync);
+          pointsSinceSync = 0;
+        } catch (IOException e) {
+          journalError(nextSequence, e);
+        }
       }
     }
   }

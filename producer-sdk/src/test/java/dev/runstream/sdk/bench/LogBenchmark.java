@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * The cost of {@code run.log()} of a 10-metric map, in metric points per second, against the
  * cheapest possible hand-off measured side by side: copying the map into a bounded queue that a
- * thread drains and drops. The run is offline, so every point is also journalled to disk (the SDK
- * does that online too), by the writer thread or, when it falls behind, by the caller.
+ * thread drains and drops. The run is offline, so every point is also journalled (the SDK does that
+ * online too), by the caller, into the run's memory-mapped journal segment.
  */
 @BenchmarkMode(org.openjdk.jmh.annotations.Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -79,4 +79,102 @@ class JournalTest {
         .extracting(JournalRecord::sequence)
         .containsExactly(0L, 1L);
   }
+
+  @Test
+  void shouldStartWithASmallSegmentAndDoubleItUpToTheLimit() throws IOException {
+    byte[] body = new byte[10_000];
+    try (JournalWriter w = new JournalWriter(dir, 0, 64L << 20)) {
+      for (int i = 0; i < 400; i++) { // about 4 MB: segments of 1, 2 and then 4 MiB
+        w.append(i, RecordKind.METRICS, 1, i, body, 0, body.length);
+      }
+      List<Path> segments = JournalReader.segments(dir);
+      assertThat(segments).hasSize(3);
+      assertThat(Files.size(segments.get(0))).isEqualTo(1L << 20);
+      assertThat(Files.size(segments.get(1))).isEqualTo(2L << 20);
+      assertThat(Files.size(segments.get(2))).isEqualTo(4L << 20);
+    }
+    // Closed: the last segment is trimmed to its frames.
+    List<Path> segments = JournalReader.segments(dir);
+    assertThat(Files.size(segments.get(2))).isLessThan(4L << 20);
+    assertThat(JournalReader.readAll(dir, 0))
+        .extracting(JournalRecord::sequence)
+        .containsExactlyElementsOf(KafkaRunTest.steps(400));
+  }
+
+  @Test
+  void shouldReadTheLiveSegmentOnlyUpToWhatItsWriterPublished() throws IOException {
+    try (JournalWriter w = new JournalWriter(dir, 0, 1 << 20);
+        JournalReader r = new JournalReader(dir, 0, w)) {
+      assertThat(r.next()).isNull();
+      w.append(0, RecordKind.METRICS, 1, 0, body(0), 0, body(0).length);
+      assertThat(r.next().sequence()).isEqualTo(0);
+      assertThat(r.next()).isNull();
+      w.append(1, RecordKind.METRICS, 1, 1, body(1), 0, body(1).length);
+      w.append(2, RecordKind.METRICS, 1, 2, body(2), 0, body(2).length);
+      assertThat(r.next().sequence()).isEqualTo(1);
+      assertThat(r.next().sequence()).isEqualTo(2);
+      assertThat(r.next()).isNull();
+      assertThat(r.skippedBytes()).isZero();
+    }
+  }
+
+  @Test
+  void shouldKeepWhatAProcessWroteBeforeItDiedWithoutClosingAndGoOnAfterIt() throws IOException {
+    // The first "process" appends and dies: no close, no sync; its mapping is all that wrote.
+    JournalWriter dead = new JournalWriter(dir, 0, 64L << 20);
+    for (int i = 0; i < 10; i++) {
+      dead.append(i, RecordKind.METRICS, 1, i, body(i), 0, body(i).length);
+    }
+    Path first = dead.segment();
+    assertThat(Files.size(first)).as("mapped, not trimmed").isEqualTo(1L << 20);
+
+    List<JournalRecord> seen = JournalReader.readAll(dir, 0);
+    assertThat(seen).extracting(JournalRecord::sequence).containsExactlyElementsOf(steps(0, 10));
+
+    // The next process starts a segment of its own after the zeros the dead one left.
+    try (JournalWriter next = new JournalWriter(dir, 10, 64L << 20)) {
+      for (int i = 10; i < 15; i++) {
+        next.append(i, RecordKind.METRICS, 1, i, body(i), 0, body(i).length);
+      }
+    }
+    try (JournalReader r = new JournalReader(dir, 0)) {
+      List<Long> sequences = new java.util.ArrayList<>();
+      for (JournalRecord rec = r.next(); rec != null; rec = r.next()) {
+        sequences.add(rec.sequence());
+      }
+      assertThat(sequences).containsExactlyElementsOf(steps(0, 15));
+      assertThat(r.damagedSegments()).as("unwritten zeros are no damage").isZero();
+    }
+  }
+
+  @Test
+  void shouldIgnoreAFrameTheProcessDiedWritingByItsChecksum() throws IOException {
+    JournalWriter dead = new JournalWriter(dir, 0, 64L << 20);
+    for (int i = 0; i < 3; i++) {
+      dead.append(i, RecordKind.METRICS, 1, i, body(i), 0, body(i).length);
+    }
+    int end = dead.written();
+    Path segment = dead.segment();
+    // A frame torn by the kill: its length is there, its payload only in part.
+    try (FileChannel c = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer torn = java.nio.ByteBuffer.allocate(8 + 12);
+      torn.putInt(JournalWriter.PAYLOAD_HEADER + 7).putInt(12345).putLong(3L).flip();
+      c.write(torn, end);
+    }
+    try (JournalWriter next = new JournalWriter(dir, 3, 64L << 20)) {
+      next.append(3, RecordKind.METRICS, 1, 3, body(3), 0, body(3).length);
+    }
+    try (JournalReader r = new JournalReader(dir, 0)) {
+      List<Long> sequences = new java.util.ArrayList<>();
+      for (JournalRecord rec = r.next(); rec != null; rec = r.next()) {
+        sequences.add(rec.sequence());
+      }
+      assertThat(sequences).containsExactly(0L, 1L, 2L, 3L);
+      assertThat(r.damagedSegments()).isEqualTo(1);
+    }
+  }
+
+  private static List<Long> steps(long from, long to) {
+    return java.util.stream.LongStream.range(from, to).boxed().toList();
+  }
 }

@@ -49,6 +49,48 @@ class ProcessLifecycleTest {
   }
 
   @Test
+  void shouldKeepEveryPointLogReturnedForWhenTheProcessIsKilled() throws Exception {
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            LifecycleMain.class.getName(),
+            "flatout",
+            dir.toString(),
+            "killed");
+    Process child =
+        new ProcessBuilder(command)
+            .redirectError(dir.resolve("stderr-killed.txt").toFile())
+            .start();
+    // A random moment, some way into logging flat out.
+    long killAfter = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(80_000);
+    long returned = 0;
+    try (java.io.BufferedReader out =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        returned = Long.parseLong(line.strip());
+        if (returned >= killAfter) {
+          child.destroyForcibly(); // SIGKILL: no hook, no finish, no flush
+          break;
+        }
+      }
+    }
+    assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(child.exitValue()).as("killed by SIGKILL").isEqualTo(137);
+    assertThat(returned).isGreaterThanOrEqualTo(killAfter);
+
+    List<MetricBatch> batches = batches(dir.resolve("run-killed"), RecordKind.METRICS);
+    // Every step log() returned for is in the journal, once, in order (and maybe a few more).
+    assertThat((long) batches.size()).isGreaterThanOrEqualTo(returned);
+    assertThat(batches)
+        .extracting(MetricBatch::getStep)
+        .containsExactlyElementsOf(KafkaRunTest.steps(batches.size()));
+    assertThat(batches).allSatisfy(b -> assertThat(b.getNames()).hasSize(5));
+  }
+
+  @Test
   void shouldMarkARunFailedWhenItsProgramDiesOnAnUncaughtException() throws Exception {
     Process child = child(List.of("crash", dir.toString(), "crashed"), null);
     assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
