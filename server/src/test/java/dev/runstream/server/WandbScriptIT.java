@@ -1,0 +1,273 @@
+package dev.runstream.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runstream.deploy.LocalStack;
+import dev.runstream.processor.ProcessorConfig;
+import dev.runstream.processor.StreamProcessor;
+import dev.runstream.query.RunQueries;
+import dev.runstream.query.RunRecord;
+import dev.runstream.schemas.TopicSetup;
+import dev.runstream.schemas.Topics;
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.sink.ClickHouseSink;
+import dev.runstream.sink.SinkConfig;
+import dev.runstream.testing.LocalStackExtension;
+import dev.runstream.testing.WandbClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The issue's training script, unchanged but for printing what it logs, run by the real {@code
+ * wandb} client against the server, through Kafka, the processor and the sink into ClickHouse: what
+ * the client logged is what the query module reads back.
+ */
+@ExtendWith(LocalStackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(600)
+class WandbScriptIT {
+  private static final String PROJECT = "tinyllm_hoon";
+  private static final String KEY =
+      "rs-" + "k".repeat(20) + UUID.randomUUID().toString().replace("-", "");
+  private static final String TEAM = "vision-lab";
+  private static final Duration CLIENT_TIMEOUT = Duration.ofMinutes(2);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+  private final String database = "wandb_" + id;
+  private WandbClient client;
+  private StreamProcessor processor;
+  private ClickHouseSink sink;
+  private WandbServer server;
+  private RunQueries queries;
+  private Path script;
+  private Path work;
+
+  @BeforeAll
+  void start(LocalStack stack, @TempDir Path dir) throws IOException {
+    client = WandbClient.install(Path.of("target"));
+    String prefix = "wandb" + id + ".runstream.";
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+      TopicSetup.ensure(admin, Topics.withPrefix(prefix), TopicSetup.DEFAULT_PARTITIONS, (short) 1);
+    }
+    ConfigProperties env =
+        ConfigProperties.of(
+            Map.of(
+                "RUNSTREAM_TOPIC_PREFIX",
+                prefix,
+                "RUNSTREAM_PROCESSOR_APPLICATION_ID",
+                "wandb-" + id,
+                "RUNSTREAM_SINK_GROUP_ID",
+                "wandb-sink-" + id,
+                "CLICKHOUSE_DATABASE",
+                database,
+                "RUNSTREAM_SINK_BATCH_MAX_DELAY",
+                "200ms"));
+    processor =
+        StreamProcessor.start(
+            ProcessorConfig.forServers(
+                env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), dir.resolve("state")));
+    sink =
+        ClickHouseSink.start(
+            SinkConfig.forServers(
+                env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()));
+    server =
+        WandbServer.start(
+            ServerConfig.builder(stack.kafkaBootstrap(), stack.schemaRegistryUrl())
+                .host("127.0.0.1")
+                .port(0)
+                .dataDir(dir.resolve("server"))
+                .topicPrefix(prefix)
+                .apiKey(KEY, TEAM)
+                .build());
+    queries =
+        RunQueries.connect(
+            stack.clickhouseUrl(),
+            SinkConfig.DEFAULT_CLICKHOUSE_USER,
+            SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD,
+            database);
+    work = Files.createDirectories(dir.resolve("work"));
+    script = work.resolve("train.py");
+    try (InputStream in = getClass().getResourceAsStream("/wandb/train.py")) {
+      Files.copy(in, script);
+    }
+  }
+
+  @AfterAll
+  void stop() {
+    // Clients before the servers they talk to.
+    for (AutoCloseable c : new AutoCloseable[] {queries, server, sink, processor}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("closing " + c, e);
+        }
+      }
+    }
+  }
+
+  @Test
+  void shouldStoreTenRunsOfTheTrainingScriptAsTheClientLoggedThem() throws Exception {
+    String[] models = {"TinyLLM", "ResNet-50", "ViT-B/16", "GPT-2", "BERT"};
+    String[] datasets = {"CIFAR-100", "ImageNet"};
+    List<Future<Logged>> running = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      for (int i = 1; i <= 10; i++) {
+        String name = "test" + i;
+        List<String> tags = List.of("NVIDIA-H100", models[i % models.length], datasets[i % 2]);
+        running.add(pool.submit(() -> train(name, tags, KEY, false)));
+      }
+      List<Logged> runs = new ArrayList<>();
+      for (Future<Logged> f : running) {
+        runs.add(f.get());
+      }
+      for (Logged run : runs) {
+        assertThat(run.result.exitCode()).as(run.result.output()).isZero();
+        assertThat(run.points.get("acc")).as(run.name).hasSize(8);
+      }
+
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> {
+                Map<String, RunRecord> stored = new TreeMap<>();
+                queries.runs(PROJECT).forEach(r -> stored.put(r.id(), r));
+                for (Logged run : runs) {
+                  assertThat(queries.points(run.id)).as(run.name).isEqualTo(run.points);
+                  RunRecord record = stored.get(run.id);
+                  assertThat(record).as(run.name).isNotNull();
+                  assertThat(record.state()).as(run.name).isEqualTo("FINISHED");
+                }
+              });
+      Map<String, RunRecord> stored = new TreeMap<>();
+      queries.runs(PROJECT).forEach(r -> stored.put(r.id(), r));
+      for (Logged run : runs) {
+        RunRecord record = stored.get(run.id);
+        assertThat(record.name()).isEqualTo(run.name);
+        assertThat(record.team()).isEqualTo(TEAM);
+        assertThat(record.notes()).isEqualTo("trainging test");
+        assertThat(record.tags()).containsExactlyElementsOf(run.tags);
+        assertThat(JSON.readValue(record.configJson(), Map.class))
+            .isEqualTo(
+                Map.of(
+                    "learning_rate",
+                    0.02,
+                    "architecture",
+                    "CNN",
+                    "dataset",
+                    "CIFAR-100",
+                    "epochs",
+                    10));
+      }
+      assertThat(runs).extracting(r -> r.id).doesNotHaveDuplicates();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void shouldRefuseAWrongKeySoThatTheClientSaysItIsInvalid() {
+    WandbClient.Result result =
+        client.runScript(
+            script, work, env("rs-" + "x".repeat(48)), CLIENT_TIMEOUT, "refused", "[\"tag\"]");
+    assertThat(result.exitCode()).as(result.output()).isNotZero();
+    assertThat(result.output()).contains("invalid API key");
+    assertThat(result.output()).doesNotContain("LOGGED");
+  }
+
+  @Test
+  void shouldMarkAScriptThatRaisesFailed() throws Exception {
+    Logged run = train("raises", List.of("broken"), KEY, true);
+    assertThat(run.result.exitCode()).as(run.result.output()).isEqualTo(1);
+    assertThat(run.result.output()).contains("training diverged (on purpose)");
+    assertThat(run.points.get("loss")).hasSize(4);
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () -> {
+              assertThat(queries.points(run.id)).isEqualTo(run.points);
+              assertThat(queries.runs(PROJECT))
+                  .filteredOn(r -> r.id().equals(run.id))
+                  .singleElement()
+                  .satisfies(r -> assertThat(r.state()).isEqualTo("FAILED"));
+            });
+  }
+
+  private Map<String, String> env(String key) {
+    return Map.of("WANDB_BASE_URL", "http://127.0.0.1:" + server.port(), "WANDB_API_KEY", key);
+  }
+
+  private Logged train(String name, List<String> tags, String key, boolean raise)
+      throws IOException {
+    List<String> args = new ArrayList<>(List.of(name, JSON.writeValueAsString(tags)));
+    if (raise) {
+      args.add("raise");
+    }
+    Path runDir = Files.createDirectories(work.resolve(name));
+    WandbClient.Result result =
+        client.runScript(script, runDir, env(key), CLIENT_TIMEOUT, args.toArray(String[]::new));
+    Logged logged = new Logged(name, tags, result);
+    for (String line : result.output().lines().toList()) {
+      if (line.startsWith("RUN ")) {
+        logged.id = JSON.readTree(line.substring(4)).get("id").asText();
+      } else if (line.startsWith("LOGGED ")) {
+        JsonNode point = JSON.readTree(line.substring(7));
+        long step = point.get("step").asLong();
+        logged
+            .points
+            .computeIfAbsent("acc", k -> new TreeMap<>())
+            .put(step, point.get("acc").asDouble());
+        logged
+            .points
+            .computeIfAbsent("loss", k -> new TreeMap<>())
+            .put(step, point.get("loss").asDouble());
+      }
+    }
+    assertThat(logged.id).as("the script printed its run id: %s", result.output()).isNotNull();
+    return logged;
+  }
+
+  /** One run of the script: what it printed it logged. */
+  private static final class Logged {
+    final String name;
+    final List<String> tags;
+    final WandbClient.Result result;
+    final Map<String, NavigableMap<Long, Double>> points = new TreeMap<>();
+    String id;
+
+    Logged(String name, List<String> tags, WandbClient.Result result) {
+      this.name = name;
+      this.tags = tags;
+      this.result = result;
+    }
+  }
+}
