@@ -3,6 +3,7 @@ package dev.runstream.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.deploy.LocalStack;
@@ -21,8 +22,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -65,7 +68,9 @@ class WandbScriptIT {
   private WandbServer server;
   private RunQueries queries;
   private Path script;
+  private Path extras;
   private Path work;
+  private int dirs;
 
   @BeforeAll
   void start(LocalStack stack, @TempDir Path dir) throws IOException {
@@ -115,6 +120,10 @@ class WandbScriptIT {
     script = work.resolve("train.py");
     try (InputStream in = getClass().getResourceAsStream("/wandb/train.py")) {
       Files.copy(in, script);
+    }
+    extras = work.resolve("extras.py");
+    try (InputStream in = getClass().getResourceAsStream("/wandb/extras.py")) {
+      Files.copy(in, extras);
     }
   }
 
@@ -175,7 +184,7 @@ class WandbScriptIT {
         assertThat(record.team()).isEqualTo(TEAM);
         assertThat(record.notes()).isEqualTo("trainging test");
         assertThat(record.tags()).containsExactlyElementsOf(run.tags);
-        assertThat(JSON.readValue(record.configJson(), Map.class))
+        assertThat(config(record.configJson()))
             .isEqualTo(
                 Map.of(
                     "learning_rate",
@@ -222,20 +231,172 @@ class WandbScriptIT {
             });
   }
 
+  @Test
+  void shouldStoreAnOfflineRunSyncedTwiceOnceWithItsNameAndTagsVerbatim() throws Exception {
+    String name = "offline «ü» `tick` \"quoted\" it's";
+    List<String> tags = List.of("it's", "`tick`", "ünïcode ✓", "\"q\"");
+    Logged run = train(name, tags, KEY, false, Map.of("WANDB_MODE", "offline"));
+    assertThat(run.result.exitCode()).as(run.result.output()).isZero();
+    Path offline;
+    try (var found = Files.list(run.dir.resolve("wandb"))) {
+      offline =
+          found
+              .filter(p -> p.getFileName().toString().startsWith("offline-run-"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no offline run in " + run.dir));
+    }
+    // The client skips a run it synced already unless told not to: the second upload is real.
+    for (List<String> flags : List.of(List.<String>of(), List.of("--no-skip-synced"))) {
+      List<String> command = new ArrayList<>(List.of(client.wandbCommand().toString(), "sync"));
+      command.addAll(flags);
+      command.add(offline.toString());
+      WandbClient.Result sync = client.run(command, run.dir, env(KEY), CLIENT_TIMEOUT);
+      assertThat(sync.exitCode()).as(sync.output()).isZero();
+      assertThat(sync.output()).contains("Finished syncing");
+    }
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () -> {
+              assertThat(queries.points(run.id)).isEqualTo(run.points);
+              assertThat(queries.runs(PROJECT))
+                  .filteredOn(r -> r.id().equals(run.id))
+                  .singleElement()
+                  .satisfies(
+                      r -> {
+                        assertThat(r.state()).isEqualTo("FINISHED");
+                        assertThat(r.name()).isEqualTo(name);
+                        assertThat(r.tags()).containsExactlyElementsOf(tags);
+                      });
+              // Each step counted once, though the run was uploaded twice.
+              assertThat(queries.summaries(run.id).get("loss").count()).isEqualTo(8);
+            });
+  }
+
+  @Test
+  void shouldKeepNestedAndNonFiniteValuesAlertsAndConfigUpdates() throws Exception {
+    Path dir = Files.createDirectories(work.resolve("run-" + nextDir()));
+    WandbClient.Result result = client.runScript(extras, dir, env(KEY), CLIENT_TIMEOUT);
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    String runId =
+        JSON.readTree(
+                result
+                    .output()
+                    .lines()
+                    .filter(l -> l.startsWith("RUN "))
+                    .findFirst()
+                    .orElseThrow()
+                    .substring(4))
+            .get("id")
+            .asText();
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () -> {
+              Map<String, NavigableMap<Long, Double>> points = queries.points(runId);
+              assertThat(points.get("loss"))
+                  .containsExactly(Map.entry(0L, 0.5), Map.entry(1L, 0.25));
+              assertThat(points.get("val.acc"))
+                  .containsExactly(Map.entry(0L, 0.25), Map.entry(1L, 0.5));
+              assertThat(points.get("diverged").get(0L)).isNaN();
+              assertThat(points.get("diverged").get(1L)).isEqualTo(1.0);
+              assertThat(points.get("grad"))
+                  .containsExactly(
+                      Map.entry(0L, Double.POSITIVE_INFINITY),
+                      Map.entry(1L, Double.NEGATIVE_INFINITY));
+              assertThat(queries.alerts(PROJECT, runId, 10))
+                  .anySatisfy(
+                      a -> {
+                        assertThat(a.title()).isEqualTo("loss plateau");
+                        assertThat(a.message()).isEqualTo("loss stopped falling");
+                      });
+              assertThat(queries.runs(PROJECT))
+                  .filteredOn(r -> r.id().equals(runId))
+                  .singleElement()
+                  .satisfies(
+                      r -> {
+                        assertThat(r.state()).isEqualTo("FINISHED");
+                        assertThat(config(r.configJson()))
+                            .isEqualTo(Map.of("lr", 0.1, "extra", "late"));
+                      });
+            });
+  }
+
+  @Test
+  void shouldContinueARunResumedByALaterProcessAfterItsLastStep() throws Exception {
+    Path resume = work.resolve("resume.py");
+    try (InputStream in = getClass().getResourceAsStream("/wandb/resume.py")) {
+      Files.copy(in, resume, StandardCopyOption.REPLACE_EXISTING);
+    }
+    String runId = "resume-" + id;
+    Path dir = Files.createDirectories(work.resolve("run-" + nextDir()));
+    WandbClient.Result first =
+        client.runScript(resume, dir, env(KEY), CLIENT_TIMEOUT, runId, "allow", "2", "10");
+    assertThat(first.exitCode()).as(first.output()).isZero();
+    WandbClient.Result second =
+        client.runScript(resume, dir, env(KEY), CLIENT_TIMEOUT, runId, "must", "2", "20");
+    assertThat(second.exitCode()).as(second.output()).isZero();
+    WandbClient.Result unknown =
+        client.runScript(resume, dir, env(KEY), CLIENT_TIMEOUT, "never-" + id, "must", "1", "0");
+    assertThat(unknown.exitCode()).as(unknown.output()).isNotZero();
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () -> {
+              assertThat(queries.points(runId).get("loss"))
+                  .containsExactly(
+                      Map.entry(0L, 10.0),
+                      Map.entry(1L, 11.0),
+                      Map.entry(2L, 20.0),
+                      Map.entry(3L, 21.0));
+              assertThat(queries.runs(PROJECT))
+                  .filteredOn(r -> r.id().equals(runId))
+                  .singleElement()
+                  .satisfies(r -> assertThat(r.state()).isEqualTo("FINISHED"));
+            });
+    assertThat(queries.points("never-" + id)).isEmpty();
+  }
+
+  private static Map<String, Object> config(String json) throws IOException {
+    return JSON.readValue(json, new TypeReference<Map<String, Object>>() {});
+  }
+
+  private synchronized int nextDir() {
+    return ++dirs;
+  }
+
   private Map<String, String> env(String key) {
-    return Map.of("WANDB_BASE_URL", "http://127.0.0.1:" + server.port(), "WANDB_API_KEY", key);
+    // The client's caches and settings stay in the test's directory, not the user's home.
+    return Map.of(
+        "WANDB_BASE_URL", "http://127.0.0.1:" + server.port(),
+        "WANDB_API_KEY", key,
+        "WANDB_CACHE_DIR", work.resolve(".wandb-cache").toString(),
+        "WANDB_CONFIG_DIR", work.resolve(".wandb-config").toString(),
+        "WANDB_DATA_DIR", work.resolve(".wandb-data").toString());
   }
 
   private Logged train(String name, List<String> tags, String key, boolean raise)
+      throws IOException {
+    return train(name, tags, key, raise, Map.of());
+  }
+
+  private Logged train(
+      String name, List<String> tags, String key, boolean raise, Map<String, String> extraEnv)
       throws IOException {
     List<String> args = new ArrayList<>(List.of(name, JSON.writeValueAsString(tags)));
     if (raise) {
       args.add("raise");
     }
-    Path runDir = Files.createDirectories(work.resolve(name));
+    Path runDir = Files.createDirectories(work.resolve("run-" + nextDir()));
+    Map<String, String> env = new HashMap<>(env(key));
+    env.putAll(extraEnv);
     WandbClient.Result result =
-        client.runScript(script, runDir, env(key), CLIENT_TIMEOUT, args.toArray(String[]::new));
+        client.runScript(script, runDir, env, CLIENT_TIMEOUT, args.toArray(String[]::new));
     Logged logged = new Logged(name, tags, result);
+    logged.dir = runDir;
     for (String line : result.output().lines().toList()) {
       if (line.startsWith("RUN ")) {
         logged.id = JSON.readTree(line.substring(4)).get("id").asText();
@@ -263,6 +424,7 @@ class WandbScriptIT {
     final WandbClient.Result result;
     final Map<String, NavigableMap<Long, Double>> points = new TreeMap<>();
     String id;
+    Path dir;
 
     Logged(String name, List<String> tags, WandbClient.Result result) {
       this.name = name;

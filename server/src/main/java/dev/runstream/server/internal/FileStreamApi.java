@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -50,9 +49,7 @@ public final class FileStreamApi {
     }
     RunWriter writer = runs.upsert(key, Upsert.NONE);
     JsonNode postedFiles = post.path("files");
-    Iterator<Map.Entry<String, JsonNode>> it = postedFiles.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> file = it.next();
+    for (Map.Entry<String, JsonNode> file : postedFiles.properties()) {
       List<String> content = RunWriter.strings(file.getValue().get("content"));
       long offset = file.getValue().path("offset").asLong(0);
       switch (file.getKey()) {

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.sdk.AlertLevel;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,6 +62,7 @@ public final class GraphQlApi {
       case "UpsertBucket" -> data.set("upsertBucket", upsertBucket(team, vars));
       case "CreateRunFiles" -> data.set("createRunFiles", createRunFiles(team, vars, baseUrl));
       case "RunResumeStatus" -> data.set("model", runResumeStatus(team, vars));
+      case "NotifyScriptableRunAlert" -> data.set("notifyScriptableRunAlert", alert(team, vars));
       default -> {
         return error(
             "runstream server does not support the GraphQL operation '"
@@ -182,6 +183,24 @@ public final class GraphQlApi {
     return result;
   }
 
+  private ObjectNode alert(String team, JsonNode vars) {
+    String op = "NotifyScriptableRunAlert";
+    RunKey key = new RunKey(team, require(vars, "projectName", op), require(vars, "runName", op));
+    AlertLevel level;
+    try {
+      level = AlertLevel.valueOf(Optional.ofNullable(text(vars, "severity")).orElse("INFO"));
+    } catch (IllegalArgumentException e) {
+      throw new WandbException(
+          400, op + ": severity must be INFO, WARN or ERROR, was " + text(vars, "severity"));
+    }
+    runs.upsert(key, Upsert.NONE)
+        .alert(
+            require(vars, "title", op), Optional.ofNullable(text(vars, "text")).orElse(""), level);
+    ObjectNode result = NODES.objectNode();
+    result.put("success", true);
+    return result;
+  }
+
   private JsonNode runResumeStatus(String team, JsonNode vars) {
     String project = Optional.ofNullable(text(vars, "project")).orElse("uncategorized");
     String runId = require(vars, "name", "RunResumeStatus");
@@ -247,15 +266,5 @@ public final class GraphQlApi {
 
   private static String id(String type, String name) {
     return Base64.getEncoder().encodeToString((type + ":" + name).getBytes(StandardCharsets.UTF_8));
-  }
-
-  static List<String> operations() {
-    return List.of(
-        "Viewer",
-        "ServerFeaturesQuery",
-        "OrganizationCoreWeaveOrganizationID",
-        "UpsertBucket",
-        "CreateRunFiles",
-        "RunResumeStatus");
   }
 }

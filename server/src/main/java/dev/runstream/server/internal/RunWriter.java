@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.sdk.AlertLevel;
 import dev.runstream.sdk.Run;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -142,8 +142,8 @@ public final class RunWriter {
     }
     ObjectNode node = object(lines.get(lines.size() - 1), "wandb-summary.json");
     Map<String, Object> values = new HashMap<>();
-    node.fields()
-        .forEachRemaining(
+    node.properties()
+        .forEach(
             e -> {
               if (!e.getKey().startsWith("_")) {
                 values.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
@@ -151,6 +151,13 @@ public final class RunWriter {
             });
     if (!values.isEmpty()) {
       run.summary().update(values);
+    }
+  }
+
+  /** Sends {@code run.alert(...)} of the client as the run's alert ({@code rule=user}). */
+  public synchronized void alert(String title, String text, AlertLevel level) {
+    if (!finished) {
+      run.alert(title, text, level);
     }
   }
 
@@ -181,9 +188,7 @@ public final class RunWriter {
   static Map<String, Object> config(String configJson) {
     ObjectNode node = object(configJson, "config");
     Map<String, Object> config = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> e = fields.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       if (e.getKey().equals("_wandb")) {
         continue;
       }
@@ -197,9 +202,7 @@ public final class RunWriter {
   }
 
   private void flatten(String prefix, JsonNode node, Map<String, Double> out) {
-    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> e = fields.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       String name = prefix + e.getKey();
       if (prefix.isEmpty() && name.startsWith("_")) {
         continue; // _step, _timestamp, _runtime, _wandb: wandb's own bookkeeping
