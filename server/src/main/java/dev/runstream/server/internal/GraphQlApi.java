@@ -228,11 +228,12 @@ public final class GraphQlApi {
     // The client resumes its step after the last history line's _step.
     bucket.put("historyTail", lines == 0 ? "[]" : "[\"{\\\"_step\\\":" + (lines - 1) + "}\"]");
     bucket.put("eventsTail", "[]");
-    bucket.put("config", "{}");
+    bucket.put("config", RunWriter.JSON.valueToTree(writer.wandbConfig()).toString());
     ArrayNode tags = bucket.putArray("tags");
     writer.run().tags().forEach(tags::add);
     bucket.putNull("notes");
-    bucket.put("wandbConfig", "{}");
+    // The client takes a run as started only when its wandb config holds "t" (its telemetry).
+    bucket.put("wandbConfig", "{\"t\":{}}");
     return model;
   }
 

@@ -50,6 +50,8 @@ public final class RunWriter {
   private List<String> tags;
   private Map<String, Object> config;
   private long historyLines;
+  private long lastStep;
+  private long repeatedLines;
   private boolean finished;
 
   RunWriter(RunKey key, Run run, String notes, List<String> tags, Map<String, Object> config) {
@@ -59,6 +61,7 @@ public final class RunWriter {
     this.tags = tags == null ? List.of() : List.copyOf(tags);
     this.config = config == null ? Map.of() : config;
     this.historyLines = run.step();
+    this.lastStep = run.step() - 1;
   }
 
   public RunKey key() {
@@ -73,6 +76,21 @@ public final class RunWriter {
   /** History lines accepted so far (the run's next automatic step on resume). */
   public synchronized long historyLines() {
     return historyLines;
+  }
+
+  /**
+   * History lines not logged again because their step was at or below one already logged: a retried
+   * post, or a {@code wandb sync} of a run this server has.
+   */
+  public synchronized long repeatedLines() {
+    return repeatedLines;
+  }
+
+  /** The run's config as the client sends it back on resume: {@code {"key": {"value": v}}}. */
+  public synchronized Map<String, Object> wandbConfig() {
+    Map<String, Object> wrapped = new LinkedHashMap<>();
+    config.forEach((k, v) -> wrapped.put(k, Map.of("value", v)));
+    return wrapped;
   }
 
   /** Values of history lines that were not numbers and so were not logged. */
@@ -113,7 +131,10 @@ public final class RunWriter {
 
   /**
    * Logs history lines, each a JSON object with {@code _step}; returns once the SDK took them
-   * (journalled).
+   * (journalled). A line whose step is not above the last one logged is skipped: the client's steps
+   * only increase (wandb drops a step below its current one), so such a line was sent before, by a
+   * retried post or a second {@code wandb sync}, and logging it again would count its points twice
+   * in the run's aggregates.
    *
    * @throws WandbException 400 if a line is not a JSON object
    */
@@ -127,9 +148,15 @@ public final class RunWriter {
         continue;
       }
       if (step != null && step.canConvertToLong()) {
-        run.log(values, step.asLong());
+        if (step.asLong() <= lastStep) {
+          repeatedLines++;
+          continue;
+        }
+        lastStep = step.asLong();
+        run.log(values, lastStep);
       } else {
         run.log(values);
+        lastStep = Math.max(lastStep, run.step() - 1);
       }
       historyLines++;
     }
@@ -169,10 +196,11 @@ public final class RunWriter {
     finished = true;
     run.finish(exitCode);
     LOG.info(
-        "run {} finished with exit code {} after {} history lines{}",
+        "run {} finished with exit code {} after {} history lines ({} repeated ones skipped){}",
         key,
         exitCode,
         historyLines,
+        repeatedLines,
         skippedValues.get() == 0
             ? ""
             : " (" + skippedValues.get() + " non-numeric values kept out)");

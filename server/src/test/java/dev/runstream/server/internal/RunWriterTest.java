@@ -4,9 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.sdk.Mode;
+import dev.runstream.sdk.Run;
+import dev.runstream.sdk.RunOptions;
+import dev.runstream.sdk.Runstream;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RunWriterTest {
   @Test
@@ -19,6 +26,36 @@ class RunWriterTest {
             Map.entry("lr", 0.02),
             Map.entry("arch", "CNN"),
             Map.entry("nested", Map.of("a", List.of(1, 2))));
+  }
+
+  @Test
+  void shouldLogEachStepOnceAndKeepNonFiniteAndNestedValues(@TempDir Path dir) {
+    Run run =
+        Runstream.init(
+            RunOptions.builder("p", Map.of())
+                .mode(Mode.OFFLINE)
+                .directory(dir)
+                .systemMetricsInterval(Duration.ZERO)
+                .build());
+    RunWriter writer = new RunWriter(new RunKey("t", "p", run.id()), run, null, null, null);
+    writer.history(
+        List.of(
+            "{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5,\"val\":{\"acc\":0.25},\"n\":NaN}",
+            "{\"_step\":1,\"loss\":Infinity,\"text\":\"words\"}"));
+    // A retried post: its lines again, and one new.
+    writer.history(
+        List.of(
+            "{\"_step\":0,\"loss\":0.5}",
+            "{\"_step\":1,\"loss\":1}",
+            "{\"_step\":2,\"loss\":0.1}"));
+    assertThat(writer.historyLines()).isEqualTo(3);
+    assertThat(writer.repeatedLines()).isEqualTo(2);
+    assertThat(writer.skippedValues()).isEqualTo(1); // "text"
+    assertThat(run.counters().accepted()).isEqualTo(5); // loss, val.acc, n; loss; loss
+    writer.finish(0);
+    assertThat(writer.finished()).isTrue();
+    writer.history(List.of("{\"_step\":3,\"loss\":0.1}"));
+    assertThat(run.counters().accepted()).isEqualTo(5);
   }
 
   @Test
