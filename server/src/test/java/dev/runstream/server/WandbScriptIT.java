@@ -70,6 +70,7 @@ class WandbScriptIT {
   private Path script;
   private Path extras;
   private Path work;
+  private Path serverData;
   private int dirs;
 
   @BeforeAll
@@ -106,7 +107,7 @@ class WandbScriptIT {
             ServerConfig.builder(stack.kafkaBootstrap(), stack.schemaRegistryUrl())
                 .host("127.0.0.1")
                 .port(0)
-                .dataDir(dir.resolve("server"))
+                .dataDir(serverData = dir.resolve("server"))
                 .topicPrefix(prefix)
                 .apiKey(KEY, TEAM)
                 .build());
@@ -197,6 +198,16 @@ class WandbScriptIT {
                     10));
       }
       assertThat(runs).extracting(r -> r.id).doesNotHaveDuplicates();
+      // The files the client uploaded are kept under the run, under the key's team.
+      for (Logged run : runs) {
+        Path files = serverData.resolve("files").resolve(TEAM).resolve(PROJECT).resolve(run.id);
+        assertThat(Files.readString(files.resolve("config.yaml")))
+            .contains("learning_rate:")
+            .contains("value: 0.02");
+        JsonNode summary = JSON.readTree(files.resolve("wandb-summary.json").toFile());
+        assertThat(summary.get("acc").asDouble()).isEqualTo(run.points.get("acc").get(7L));
+        assertThat(summary.get("_step").asLong()).isEqualTo(7);
+      }
     } finally {
       pool.shutdownNow();
     }

@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import javax.crypto.Mac;
@@ -105,8 +106,8 @@ public final class FileStore {
     Files.createDirectories(file.getParent());
     List<String> existing =
         Files.exists(file)
-            ? new java.util.ArrayList<>(Files.readAllLines(file, StandardCharsets.UTF_8))
-            : new java.util.ArrayList<>();
+            ? new ArrayList<>(Files.readAllLines(file, StandardCharsets.UTF_8))
+            : new ArrayList<>();
     while (existing.size() < offset) {
       existing.add("");
     }
