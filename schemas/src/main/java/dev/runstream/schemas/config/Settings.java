@@ -309,6 +309,41 @@ public final class Settings {
   public static final Setting GPU_TAG =
       Setting.of("RUNSTREAM_GPU_TAG", "false", "true to tag a run with its GPU model");
 
+  // --- W&B-compatible server -------------------------------------------------------------------
+
+  /** The server's HTTP port. */
+  public static final Setting SERVER_PORT =
+      Setting.of("RUNSTREAM_SERVER_PORT", "8080", "The port runstream server listens on");
+
+  /** The address the server binds. */
+  public static final Setting SERVER_HOST =
+      Setting.of(
+          "RUNSTREAM_SERVER_HOST",
+          "0.0.0.0",
+          "The address runstream server binds (0.0.0.0: every interface)");
+
+  /** API keys, one {@code key=team} a line, so that keys stay off command lines. */
+  public static final Setting SERVER_API_KEYS_FILE =
+      Setting.of(
+          "RUNSTREAM_SERVER_API_KEYS_FILE",
+          "",
+          "A file of the server's API keys, one key=team a line (# starts a comment); the key a"
+              + " client sends decides its team (required by runstream server)");
+
+  /** Where the server keeps its runs' journals and uploaded files. */
+  public static final Setting SERVER_DATA_DIR =
+      Setting.of(
+          "RUNSTREAM_SERVER_DATA_DIR",
+          "./runstream-server",
+          "Where runstream server keeps its runs' journals and the files clients upload");
+
+  /** The largest request body the server reads. */
+  public static final Setting SERVER_MAX_BODY_BYTES =
+      Setting.of(
+          "RUNSTREAM_SERVER_MAX_BODY_BYTES",
+          "67108864",
+          "The largest request body runstream server reads, in bytes; larger ones get 413");
+
   // --- CLI and local stack ---------------------------------------------------------------------
 
   /** The CLI's home. */

@@ -1,0 +1,232 @@
+package dev.runstream.server;
+
+import dev.runstream.schemas.config.ConfigProperties;
+import dev.runstream.schemas.config.Settings;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The settings of a {@link WandbServer}: where it listens, which API keys it accepts (each naming
+ * the team it logs for), where it keeps its runs, and the Kafka and registry the runs go to.
+ *
+ * <p>Immutable and thread-safe; built with {@link #builder(String, String)} or read from the
+ * environment with {@link #fromEnv(ConfigProperties)}.
+ */
+public final class ServerConfig {
+  /** The default port, {@value}. */
+  public static final int DEFAULT_PORT = 8080;
+
+  /** The default bind address, {@value}. */
+  public static final String DEFAULT_HOST = "0.0.0.0";
+
+  /** The default data directory. */
+  public static final Path DEFAULT_DATA_DIR = Path.of("runstream-server");
+
+  /** The default largest request body, 64 MiB. */
+  public static final long DEFAULT_MAX_BODY_BYTES = 64L * 1024 * 1024;
+
+  /** The default topic prefix, as the SDK's. */
+  public static final String DEFAULT_TOPIC_PREFIX = "runstream.";
+
+  private final String kafkaBootstrap;
+  private final String schemaRegistryUrl;
+  private final String topicPrefix;
+  private final String host;
+  private final int port;
+  private final Path dataDir;
+  private final long maxBodyBytes;
+  private final Map<String, String> apiKeys;
+
+  private ServerConfig(Builder b) {
+    this.kafkaBootstrap = b.kafkaBootstrap;
+    this.schemaRegistryUrl = b.schemaRegistryUrl;
+    this.topicPrefix = b.topicPrefix;
+    this.host = b.host;
+    this.port = b.port;
+    this.dataDir = b.dataDir;
+    this.maxBodyBytes = b.maxBodyBytes;
+    this.apiKeys = Map.copyOf(b.apiKeys);
+  }
+
+  /**
+   * A builder with the two servers every run goes to.
+   *
+   * @param kafkaBootstrap Kafka's bootstrap servers
+   * @param schemaRegistryUrl the registry's Confluent-compatible base URL
+   */
+  public static Builder builder(String kafkaBootstrap, String schemaRegistryUrl) {
+    return new Builder(kafkaBootstrap, schemaRegistryUrl);
+  }
+
+  /**
+   * Reads the server's variables: {@code RUNSTREAM_KAFKA_BOOTSTRAP}, {@code
+   * RUNSTREAM_SCHEMA_REGISTRY_URL} (both required), {@code RUNSTREAM_SERVER_API_KEYS_FILE}
+   * (required), {@code RUNSTREAM_SERVER_PORT}, {@code RUNSTREAM_SERVER_HOST}, {@code
+   * RUNSTREAM_SERVER_DATA_DIR}, {@code RUNSTREAM_SERVER_MAX_BODY_BYTES}, {@code
+   * RUNSTREAM_TOPIC_PREFIX}.
+   *
+   * @throws IllegalArgumentException naming the variable that is missing or wrong
+   */
+  public static ServerConfig fromEnv(ConfigProperties env) {
+    Builder b =
+        builder(env.require(Settings.KAFKA_BOOTSTRAP), env.require(Settings.SCHEMA_REGISTRY_URL));
+    Path keys =
+        env.getPath(Settings.SERVER_API_KEYS_FILE)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        Settings.SERVER_API_KEYS_FILE.name()
+                            + " must name a file of key=team lines: the server accepts no client"
+                            + " without a key"));
+    b.apiKeys(ApiKeys.read(keys));
+    env.set(Settings.SERVER_PORT, env::getInt, b::port);
+    env.set(Settings.SERVER_HOST, env::getString, b::host);
+    env.set(Settings.SERVER_DATA_DIR, env::getPath, b::dataDir);
+    env.set(Settings.SERVER_MAX_BODY_BYTES, env::getLong, b::maxBodyBytes);
+    env.set(Settings.TOPIC_PREFIX, env::getString, b::topicPrefix);
+    return b.build();
+  }
+
+  public String kafkaBootstrap() {
+    return kafkaBootstrap;
+  }
+
+  public String schemaRegistryUrl() {
+    return schemaRegistryUrl;
+  }
+
+  public String topicPrefix() {
+    return topicPrefix;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  /** The port; 0 picks a free one ({@link WandbServer#port()} tells which). */
+  public int port() {
+    return port;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public long maxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  /** API key to team. */
+  public Map<String, String> apiKeys() {
+    return apiKeys;
+  }
+
+  @Override
+  public String toString() {
+    // Never the keys themselves.
+    return "ServerConfig{host="
+        + host
+        + ", port="
+        + port
+        + ", dataDir="
+        + dataDir
+        + ", kafka="
+        + kafkaBootstrap
+        + ", registry="
+        + schemaRegistryUrl
+        + ", topicPrefix="
+        + topicPrefix
+        + ", apiKeys="
+        + apiKeys.size()
+        + "}";
+  }
+
+  /** Builds a {@link ServerConfig}; not thread-safe. */
+  public static final class Builder {
+    private final String kafkaBootstrap;
+    private final String schemaRegistryUrl;
+    private String topicPrefix = DEFAULT_TOPIC_PREFIX;
+    private String host = DEFAULT_HOST;
+    private int port = DEFAULT_PORT;
+    private Path dataDir = DEFAULT_DATA_DIR;
+    private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private final Map<String, String> apiKeys = new LinkedHashMap<>();
+
+    private Builder(String kafkaBootstrap, String schemaRegistryUrl) {
+      this.kafkaBootstrap = requireText(kafkaBootstrap, "kafkaBootstrap");
+      this.schemaRegistryUrl = requireText(schemaRegistryUrl, "schemaRegistryUrl");
+    }
+
+    /** The port, 0 to 65535 (0: any free port); default {@value #DEFAULT_PORT}. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** The bind address; default {@value #DEFAULT_HOST}. */
+    public Builder host(String host) {
+      this.host = requireText(host, "host");
+      return this;
+    }
+
+    /** Where run journals and uploaded files go; default {@code ./runstream-server}. */
+    public Builder dataDir(Path dataDir) {
+      this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+      return this;
+    }
+
+    /** The largest request body read, at least 1 KiB; default 64 MiB. */
+    public Builder maxBodyBytes(long maxBodyBytes) {
+      if (maxBodyBytes < 1024) {
+        throw new IllegalArgumentException(
+            "maxBodyBytes must be at least 1024, was " + maxBodyBytes);
+      }
+      this.maxBodyBytes = maxBodyBytes;
+      return this;
+    }
+
+    /** The topic prefix runs are written under; default {@value #DEFAULT_TOPIC_PREFIX}. */
+    public Builder topicPrefix(String topicPrefix) {
+      this.topicPrefix = requireText(topicPrefix, "topicPrefix");
+      return this;
+    }
+
+    /** Accepts {@code key}, logging for {@code team}. */
+    public Builder apiKey(String key, String team) {
+      apiKeys.put(requireText(key, "key"), requireText(team, "team"));
+      return this;
+    }
+
+    /** Accepts every key of {@code keys} (key to team). */
+    public Builder apiKeys(Map<String, String> keys) {
+      keys.forEach(this::apiKey);
+      return this;
+    }
+
+    /**
+     * Builds the configuration.
+     *
+     * @throws IllegalStateException if no API key was given
+     */
+    public ServerConfig build() {
+      if (apiKeys.isEmpty()) {
+        throw new IllegalStateException(
+            "at least one API key is needed: the server refuses clients without one");
+      }
+      return new ServerConfig(this);
+    }
+
+    private static String requireText(String value, String what) {
+      Objects.requireNonNull(value, what);
+      if (value.isBlank()) {
+        throw new IllegalArgumentException(what + " must not be blank");
+      }
+      return value;
+    }
+  }
+}

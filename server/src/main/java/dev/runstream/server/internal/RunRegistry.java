@@ -1,0 +1,176 @@
+package dev.runstream.server.internal;
+
+import dev.runstream.sdk.Resume;
+import dev.runstream.sdk.Run;
+import dev.runstream.sdk.RunOptions;
+import dev.runstream.sdk.Runstream;
+import dev.runstream.server.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The runs this server holds open: one SDK {@link Run} per wandb run, opened by its first {@code
+ * UpsertBucket} (or by a {@code file_stream} post after a server restart), kept across requests and
+ * closed by {@code complete}.
+ *
+ * <p>Each run journals into {@code <data dir>/runs/<team>/<project>/run-<id>}, so what a client was
+ * told was accepted survives the server and is sent when Kafka is back. Thread-safe.
+ */
+public final class RunRegistry implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RunRegistry.class);
+  // Finished runs remembered so that a retried final post does not reopen (resume) the run.
+  private static final int FINISHED_REMEMBERED = 10_000;
+
+  private final ServerConfig config;
+  private final ConcurrentHashMap<RunKey, RunWriter> open = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<RunKey, Object> opening = new ConcurrentHashMap<>();
+  private final Map<RunKey, Boolean> finished =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<RunKey, Boolean> eldest) {
+              return size() > FINISHED_REMEMBERED;
+            }
+          });
+
+  public RunRegistry(ServerConfig config) {
+    this.config = config;
+  }
+
+  /** The open run, if any. */
+  public Optional<RunWriter> get(RunKey key) {
+    return Optional.ofNullable(open.get(key));
+  }
+
+  /** Whether this server finished the run since it started. */
+  public boolean finished(RunKey key) {
+    return finished.containsKey(key);
+  }
+
+  /** Whether this server has a journal of the run (it logged through here before). */
+  public boolean known(RunKey key) {
+    return open.containsKey(key) || Files.isDirectory(runsDir(key).resolve("run-" + key.runId()));
+  }
+
+  /**
+   * The open run, opened (created, or resumed where it exists) with {@code upsert}'s fields when it
+   * is not open; an open run gets {@code upsert} as an update.
+   *
+   * @throws WandbException 400 if the SDK refuses a field (e.g. a run id it cannot hold)
+   */
+  public RunWriter upsert(RunKey key, Upsert upsert) {
+    RunWriter writer = open.get(key);
+    if (writer != null) {
+      writer.update(upsert);
+      return writer;
+    }
+    // One init per run: Runstream.init may read Kafka for a while, so not inside computeIfAbsent,
+    // which would block every other run hashed to the same bin.
+    Object lock = opening.computeIfAbsent(key, k -> new Object());
+    synchronized (lock) {
+      writer = open.get(key);
+      if (writer != null) {
+        writer.update(upsert);
+        return writer;
+      }
+      writer = init(key, upsert);
+      open.put(key, writer);
+      finished.remove(key);
+      return writer;
+    }
+  }
+
+  /** Finishes and forgets the run. */
+  public void finish(RunWriter writer, int exitCode) {
+    try {
+      writer.finish(exitCode);
+    } finally {
+      open.remove(writer.key(), writer);
+      opening.remove(writer.key());
+      finished.put(writer.key(), Boolean.TRUE);
+    }
+  }
+
+  private RunWriter init(RunKey key, Upsert upsert) {
+    Map<String, Object> cfg =
+        upsert.configJson() == null ? null : RunWriter.config(upsert.configJson());
+    RunOptions options;
+    try {
+      RunOptions.Builder b =
+          RunOptions.builder(key.project(), Map.of())
+              .entity(key.team())
+              .runId(key.runId())
+              .resume(Resume.ALLOW)
+              .directory(runsDir(key))
+              .kafkaBootstrap(config.kafkaBootstrap())
+              .schemaRegistryUrl(config.schemaRegistryUrl())
+              .topicPrefix(config.topicPrefix())
+              // The server's own host is not the training machine: its metrics would mislead.
+              .systemMetricsInterval(Duration.ZERO);
+      if (nonBlank(upsert.displayName())) {
+        b.name(upsert.displayName());
+      }
+      if (upsert.notes() != null) {
+        b.notes(upsert.notes());
+      }
+      if (upsert.tags() != null) {
+        b.tags(upsert.tags());
+      }
+      if (cfg != null) {
+        b.config(cfg);
+      }
+      if (nonBlank(upsert.group())) {
+        b.group(upsert.group());
+      }
+      if (nonBlank(upsert.jobType())) {
+        b.jobType(upsert.jobType());
+      }
+      options = b.build();
+    } catch (IllegalArgumentException e) {
+      throw new WandbException(400, "run " + key + " cannot be stored: " + e.getMessage(), e);
+    }
+    Run run = Runstream.init(options);
+    LOG.info(
+        "run {} {} (name '{}', host {}, program {})",
+        key,
+        run.resumed() ? "resumed at step " + run.step() : "started",
+        run.name(),
+        upsert.host(),
+        upsert.program());
+    return new RunWriter(
+        key, run, upsert.notes(), upsert.tags() == null ? List.of() : upsert.tags(), cfg);
+  }
+
+  private Path runsDir(RunKey key) {
+    return config
+        .dataDir()
+        .resolve("runs")
+        .resolve(FileStore.segment(key.team()))
+        .resolve(FileStore.segment(key.project()));
+  }
+
+  private static boolean nonBlank(String s) {
+    return s != null && !s.isBlank();
+  }
+
+  /**
+   * Flushes every open run. A server stopping is not the end of its clients' runs: none is finished
+   * here; a client retries against the next server, which resumes the run from its journal.
+   */
+  @Override
+  public void close() {
+    for (RunWriter writer : open.values()) {
+      writer.run().flush(Duration.ofSeconds(5));
+    }
+    open.clear();
+  }
+}

@@ -1,0 +1,58 @@
+package dev.runstream.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.runstream.schemas.config.ConfigProperties;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+  private static final String KEY = "k".repeat(40);
+
+  @Test
+  void shouldReadEveryServerVariable(@TempDir Path dir) throws Exception {
+    Path keys = Files.writeString(dir.resolve("keys"), KEY + "=vision\n");
+    ServerConfig config =
+        ServerConfig.fromEnv(
+            ConfigProperties.of(
+                Map.of(
+                    "RUNSTREAM_KAFKA_BOOTSTRAP", "k:9092",
+                    "RUNSTREAM_SCHEMA_REGISTRY_URL", "http://r:8081",
+                    "RUNSTREAM_SERVER_API_KEYS_FILE", keys.toString(),
+                    "RUNSTREAM_SERVER_PORT", "9999",
+                    "RUNSTREAM_SERVER_HOST", "127.0.0.1",
+                    "RUNSTREAM_SERVER_DATA_DIR", dir.resolve("data").toString(),
+                    "RUNSTREAM_SERVER_MAX_BODY_BYTES", "2048",
+                    "RUNSTREAM_TOPIC_PREFIX", "team.")));
+    assertThat(config.kafkaBootstrap()).isEqualTo("k:9092");
+    assertThat(config.schemaRegistryUrl()).isEqualTo("http://r:8081");
+    assertThat(config.apiKeys()).containsExactly(Map.entry(KEY, "vision"));
+    assertThat(config.port()).isEqualTo(9999);
+    assertThat(config.host()).isEqualTo("127.0.0.1");
+    assertThat(config.dataDir()).isEqualTo(dir.resolve("data"));
+    assertThat(config.maxBodyBytes()).isEqualTo(2048);
+    assertThat(config.topicPrefix()).isEqualTo("team.");
+    assertThat(config.toString()).doesNotContain(KEY);
+  }
+
+  @Test
+  void shouldRequireAKeysFileAndNameTheVariableThatIsWrong(@TempDir Path dir) throws Exception {
+    Map<String, String> servers =
+        Map.of("RUNSTREAM_KAFKA_BOOTSTRAP", "k:9092", "RUNSTREAM_SCHEMA_REGISTRY_URL", "http://r");
+    assertThatThrownBy(() -> ServerConfig.fromEnv(ConfigProperties.of(servers)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RUNSTREAM_SERVER_API_KEYS_FILE");
+    Path keys = Files.writeString(dir.resolve("keys"), KEY + "=vision\n");
+    Map<String, String> badPort = new HashMap<>(servers);
+    badPort.put("RUNSTREAM_SERVER_API_KEYS_FILE", keys.toString());
+    badPort.put("RUNSTREAM_SERVER_PORT", "70000");
+    assertThatThrownBy(() -> ServerConfig.fromEnv(ConfigProperties.of(badPort)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RUNSTREAM_SERVER_PORT");
+  }
+}
