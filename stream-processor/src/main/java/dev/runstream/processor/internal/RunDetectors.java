@@ -50,6 +50,24 @@ public final class RunDetectors {
     transient DetectorSettings settings;
 
     transient String settingsProject;
+
+    /** Sets every remembered field to that of {@code other}. */
+    void copyFrom(MetricWatch other) {
+      finitePoints = other.finitePoints;
+      firstEma = other.firstEma;
+      bestEma = other.bestEma;
+      sdAtBest = other.sdAtBest;
+      over = other.over;
+      under = other.under;
+      plateauRef = other.plateauRef;
+      plateauRefStep = other.plateauRefStep;
+      lastFinite = other.lastFinite;
+      lastFiniteStep = other.lastFiniteStep;
+      nonFiniteEpisode = other.nonFiniteEpisode;
+      divergenceEpisode = other.divergenceEpisode;
+      spikeEpisode = other.spikeEpisode;
+      plateauEpisode = other.plateauEpisode;
+    }
   }
 
   /** A serde with a versioned binary format. */
