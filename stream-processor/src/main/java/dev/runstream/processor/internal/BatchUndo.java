@@ -70,6 +70,7 @@ final class BatchUndo {
 
   /** Puts back into {@code summary} and {@code det} everything saved since {@link #begin}. */
   void restore(RunSummary summary, RunDetectors det) {
+    det.forgetResolved();
     for (int i = n - 1; i >= 0; i--) {
       String name = names.get(i);
       if (newAgg.get(i)) {

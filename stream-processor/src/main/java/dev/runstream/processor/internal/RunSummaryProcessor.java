@@ -393,11 +393,17 @@ public final class RunSummaryProcessor
                     .setEpisodeId(episode)
                     .setResolved(resolved)
                     .build());
+    boolean resolved = det.resolvedIn == aggregates && sameNames(det.resolvedNames, metricNames, n);
+    if (!resolved) {
+      det.forgetResolved();
+    }
+    MetricAggregate[] resolvedAggs = resolved ? det.resolvedAggregates : new MetricAggregate[n];
+    MetricWatch[] resolvedWatches = resolved ? det.resolvedWatches : new MetricWatch[n];
     for (int i = 0; i < n; i++) {
       String metric = metricNames.get(i);
       double value = values.get(i);
-      MetricAggregate agg = aggregates.get(metric);
-      MetricWatch watch = det.watches.get(metric);
+      MetricAggregate agg = resolved ? resolvedAggs[i] : aggregates.get(metric);
+      MetricWatch watch = resolved ? resolvedWatches[i] : det.watches.get(metric);
       undo.saveMetric(metric, agg, watch);
       if (agg == null) {
         agg = MetricAggregates.empty(goalOf(det, metric));
@@ -407,6 +413,8 @@ public final class RunSummaryProcessor
         watch = new MetricWatch();
         det.watches.put(metric, watch);
       }
+      resolvedAggs[i] = agg;
+      resolvedWatches[i] = watch;
       double emaBefore = agg.getEma();
       double varBefore = agg.getEmVar();
       long finiteBefore = agg.getFiniteCount();
@@ -429,6 +437,24 @@ public final class RunSummaryProcessor
           alpha,
           out);
     }
+    if (!resolved) {
+      det.resolvedNames = metricNames;
+      det.resolvedIn = aggregates;
+      det.resolvedAggregates = resolvedAggs;
+      det.resolvedWatches = resolvedWatches;
+    }
+  }
+
+  private static boolean sameNames(List<String> previous, List<String> names, int n) {
+    if (previous == null || previous.size() != n || names.size() != n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (!previous.get(i).equals(names.get(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Goal goalOf(RunDetectors det, String metric) {
