@@ -1,5 +1,6 @@
 package dev.runstream.processor;
 
+import dev.runstream.processor.internal.CommitHook;
 import dev.runstream.processor.internal.RunDetectors;
 import dev.runstream.processor.internal.RunLiveness;
 import dev.runstream.processor.internal.RunSummaryProcessor;
@@ -21,7 +22,8 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  *   runs-source ────┐                         ┌──► run-summaries-sink (runstream.run-summaries)
  *                   ├──► run-summarizer ──────┤
- *   metrics-source ─┘   (4 stores below)      └──► alerts-sink (runstream.alerts)
+ *   metrics-source ─┘   (4 stores below,      └──► alerts-sink (runstream.alerts)
+ *                        and a commit hook)
  * </pre>
  *
  * Alerts that programs raise with {@code run.alert()} are already on the alerts topic; the topology
@@ -55,6 +57,12 @@ public final class RunstreamTopology {
 
   /** State store of each run's detector memory and replay window. */
   public static final String DETECTOR_STORE = "run-detector-store";
+
+  /**
+   * A store that holds nothing: Kafka Streams calls it before each commit, and the processor then
+   * writes the state it keeps in memory to the four stores above.
+   */
+  public static final String COMMIT_HOOK_STORE = "run-summarizer-commit-hook";
 
   /** How often changed summaries are published: 1 second. */
   public static final Duration DEFAULT_PUBLISH_INTERVAL = MonitorSettings.DEFAULT_PUBLISH_INTERVAL;
@@ -98,6 +106,7 @@ public final class RunstreamTopology {
             CHANGED_STORE,
             LIVENESS_STORE,
             DETECTOR_STORE,
+            COMMIT_HOOK_STORE,
             SUMMARIES_SINK,
             ALERTS_SINK);
     topology.addProcessor(
@@ -107,27 +116,27 @@ public final class RunstreamTopology {
                 Stores.persistentKeyValueStore(SUMMARY_STORE),
                 stringSerde,
                 topics.runSummaries.serde(registry))
-            // Uncached: every record's summary reaches the changelog inside its transaction, so a
-            // kill mid-transaction leaves aborted summary records behind, the evidence
-            // ExactlyOnceRestartIT checks that its kills interrupted state changes. The other
-            // stores are cached: written to their changelogs once per run and commit.
+            // No record cache for any store: the processor keeps each run's state deserialized in
+            // memory and writes it once per commit (and a summary when it is published), so a
+            // cache would only copy the bytes once more.
             .withCachingDisabled(),
         SUMMARIZER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(CHANGED_STORE), stringSerde, Serdes.Long())
-            .withCachingEnabled(),
+            .withCachingDisabled(),
         SUMMARIZER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(LIVENESS_STORE), stringSerde, RunLiveness.serde())
-            .withCachingEnabled(),
+            .withCachingDisabled(),
         SUMMARIZER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(DETECTOR_STORE), stringSerde, RunDetectors.serde())
-            .withCachingEnabled(),
+            .withCachingDisabled(),
         SUMMARIZER);
+    topology.addStateStore(CommitHook.builder(COMMIT_HOOK_STORE), SUMMARIZER);
     topology.addSink(
         SUMMARIES_SINK,
         topics.runSummaries.name(),

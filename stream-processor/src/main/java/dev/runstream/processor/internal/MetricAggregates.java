@@ -113,6 +113,29 @@ public final class MetricAggregates {
     }
   }
 
+  /** Sets every field of {@code to} to that of {@code from}, without allocating. */
+  static void copy(MetricAggregate from, MetricAggregate to) {
+    to.setCount(from.getCount());
+    to.setFiniteCount(from.getFiniteCount());
+    to.setSum(from.getSum());
+    to.setMin(from.getMin());
+    to.setMinStep(from.getMinStep());
+    to.setMax(from.getMax());
+    to.setMaxStep(from.getMaxStep());
+    to.setFirst(from.getFirst());
+    to.setFirstStep(from.getFirstStep());
+    to.setLast(from.getLast());
+    to.setLastStep(from.getLastStep());
+    to.setLastTimestampMs(from.getLastTimestampMs());
+    to.setNanCount(from.getNanCount());
+    to.setInfCount(from.getInfCount());
+    to.setEma(from.getEma());
+    to.setEmVar(from.getEmVar());
+    to.setBest(from.getBest());
+    to.setBestStep(from.getBestStep());
+    to.setGoal(from.getGoal());
+  }
+
   /** The mean of the finite values, NaN when there are none. */
   public static double mean(MetricAggregate agg) {
     return agg.getFiniteCount() == 0 ? Double.NaN : agg.getSum() / agg.getFiniteCount();

@@ -24,6 +24,8 @@ public final class RejectedRecordException extends RuntimeException {
    *
    * @throws RejectedRecordException saying what is wrong with it
    */
+  private static final int SMALL_BATCH = 32;
+
   static void check(String key, Object value) {
     if (key == null || key.isBlank()) {
       throw new RejectedRecordException("record without a key: the key must be the run id");
@@ -50,13 +52,16 @@ public final class RejectedRecordException extends RuntimeException {
                 + batch.getValues().size()
                 + " values");
       }
-      Set<String> seen = new HashSet<>();
-      for (String name : names) {
+      // A batch rarely has more than a few dozen names: comparing pairs costs less than hashing
+      // every name into a new set on each record.
+      Set<String> seen = names.size() > SMALL_BATCH ? new HashSet<>() : null;
+      for (int i = 0; i < names.size(); i++) {
+        String name = names.get(i);
         if (name.isBlank()) {
           throw new RejectedRecordException(
               "metric batch of run " + key + " at step " + batch.getStep() + " has a blank name");
         }
-        if (!seen.add(name)) {
+        if (seen != null ? !seen.add(name) : namedBefore(names, i)) {
           throw new RejectedRecordException(
               "metric batch of run "
                   + key
@@ -70,6 +75,16 @@ public final class RejectedRecordException extends RuntimeException {
     } else if (value instanceof RunEvent event) {
       sameRun(key, event.getRunId(), "run event");
     }
+  }
+
+  private static boolean namedBefore(List<String> names, int i) {
+    String name = names.get(i);
+    for (int j = 0; j < i; j++) {
+      if (name.equals(names.get(j))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void sameRun(String key, String runId, String what) {

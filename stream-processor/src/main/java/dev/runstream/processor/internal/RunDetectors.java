@@ -2,12 +2,14 @@ package dev.runstream.processor.internal;
 
 import dev.runstream.processor.DetectorSettings;
 import dev.runstream.schemas.avro.Goal;
+import dev.runstream.schemas.avro.MetricAggregate;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -25,6 +27,25 @@ public final class RunDetectors {
   final Map<String, Goal> declaredGoals = new LinkedHashMap<>();
 
   final Map<String, MetricWatch> watches = new LinkedHashMap<>();
+
+  /**
+   * The names of the run's previous metric batch and the aggregates (of the summary's metric map
+   * {@link #resolvedIn}) and watches they resolved to: a run logs the same names batch after batch,
+   * and comparing names costs less than two map lookups each. Not stored; null when unknown.
+   */
+  transient List<String> resolvedNames;
+
+  transient Map<String, MetricAggregate> resolvedIn;
+  transient MetricAggregate[] resolvedAggregates;
+  transient MetricWatch[] resolvedWatches;
+
+  /** Forgets {@link #resolvedNames}, after a change that may have removed an aggregate or watch. */
+  void forgetResolved() {
+    resolvedNames = null;
+    resolvedIn = null;
+    resolvedAggregates = null;
+    resolvedWatches = null;
+  }
 
   /** What the detectors remember of one metric. */
   static final class MetricWatch {
@@ -50,6 +71,24 @@ public final class RunDetectors {
     transient DetectorSettings settings;
 
     transient String settingsProject;
+
+    /** Sets every remembered field to that of {@code other}. */
+    void copyFrom(MetricWatch other) {
+      finitePoints = other.finitePoints;
+      firstEma = other.firstEma;
+      bestEma = other.bestEma;
+      sdAtBest = other.sdAtBest;
+      over = other.over;
+      under = other.under;
+      plateauRef = other.plateauRef;
+      plateauRefStep = other.plateauRefStep;
+      lastFinite = other.lastFinite;
+      lastFiniteStep = other.lastFiniteStep;
+      nonFiniteEpisode = other.nonFiniteEpisode;
+      divergenceEpisode = other.divergenceEpisode;
+      spikeEpisode = other.spikeEpisode;
+      plateauEpisode = other.plateauEpisode;
+    }
   }
 
   /** A serde with a versioned binary format. */

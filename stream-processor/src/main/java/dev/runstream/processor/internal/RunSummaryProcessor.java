@@ -43,6 +43,13 @@ import org.slf4j.LoggerFactory;
  * at most one interval behind, and a state change is published at once. Keeping the "changed" marks
  * in a store, not in memory, means a restart under exactly-once cannot forget to publish.
  *
+ * <p>Each run's state is read from its stores once and then kept deserialized in memory ({@link
+ * StoreCache}); what records change is written to the stores once per commit, when the {@link
+ * CommitHook} calls, inside the transaction that commits the records' offsets, and a summary also
+ * when it is published. A batch of any size thus costs one lookup of its run and no serialization.
+ * A record that fails halfway is undone in memory ({@link BatchUndo}, or copies for the rarer run
+ * events) before its exception goes on to the dead-letter handler, as if it never happened.
+ *
  * <p>The run lifecycle (running, finished, failed, unresponsive, crashed, stalled, and when a late
  * upload counts as proof of life) is decided by {@link RunLifecycle}; this class feeds it the
  * records and the liveness punctuator's ticks, keeps the stores, and forwards what it returns.
@@ -61,6 +68,7 @@ public final class RunSummaryProcessor
       String changedStore,
       String livenessStore,
       String detectorStore,
+      String commitHookStore,
       String summariesChild,
       String alertsChild) {}
 
@@ -79,6 +87,7 @@ public final class RunSummaryProcessor
   private StoreCache<Long> changed;
   private StoreCache<RunLiveness> liveness;
   private StoreCache<RunDetectors> detectors;
+  private final BatchUndo undo = new BatchUndo();
   private long activeSinceMs;
   private long replaysIgnored;
   private long runsExpired;
@@ -101,6 +110,8 @@ public final class RunSummaryProcessor
         new StoreCache<>(context.getStateStore(names.livenessStore()), STATE_CACHE_RUNS);
     this.detectors =
         new StoreCache<>(context.getStateStore(names.detectorStore()), STATE_CACHE_RUNS);
+    CommitHook hook = context.getStateStore(names.commitHookStore());
+    hook.listen(this::writeDirty);
     this.activeSinceMs = context.currentSystemTimeMs();
     context.schedule(
         settings.publishInterval(), PunctuationType.WALL_CLOCK_TIME, this::publishChanged);
@@ -120,24 +131,25 @@ public final class RunSummaryProcessor
     String runId = record.key();
     long now = context.currentSystemTimeMs();
     String team = settings.team().orElse(null);
-    try {
-      if (record.value() instanceof MetricBatch batch) {
-        if (team != null) {
-          batch.setEntity(team);
-        }
-        processBatch(runId, batch, record.timestamp(), now);
-      } else if (record.value() instanceof RunEvent event) {
-        if (team != null) {
-          event.setEntity(team);
-        }
-        processEvent(runId, event, record.timestamp(), now);
+    if (record.value() instanceof MetricBatch batch) {
+      if (team != null) {
+        batch.setEntity(team);
       }
-    } catch (RuntimeException e) {
-      // The cached objects may be half changed while the stores were not written: read the run
-      // from the stores again, as the record that failed never happened.
-      evict(runId);
-      throw e;
+      processBatch(runId, batch, record.timestamp(), now);
+    } else if (record.value() instanceof RunEvent event) {
+      if (team != null) {
+        event.setEntity(team);
+      }
+      processEvent(runId, event, record.timestamp(), now);
     }
+  }
+
+  /** Writes what changed since the last commit to the stores; the {@link CommitHook} calls it. */
+  private void writeDirty() {
+    summaries.writeDirty();
+    changed.writeDirty();
+    liveness.writeDirty();
+    detectors.writeDirty();
   }
 
   @Override
@@ -150,21 +162,69 @@ public final class RunSummaryProcessor
     }
   }
 
-  private void evict(String runId) {
-    summaries.evict(runId);
-    changed.evict(runId);
-    liveness.evict(runId);
-    detectors.evict(runId);
+  /**
+   * Puts a run's state back as it was before a record that failed: the given objects (restored in
+   * place, or copies), or nothing where the run had none.
+   */
+  private void restore(
+      String runId, RunSummary summary, RunDetectors det, RunLiveness live, Long changedMark) {
+    if (summary == null) {
+      summaries.delete(runId);
+    } else {
+      summaries.put(runId, summary);
+    }
+    if (det == null) {
+      detectors.delete(runId);
+    } else {
+      detectors.put(runId, det);
+    }
+    if (live == null) {
+      liveness.delete(runId);
+    } else {
+      liveness.put(runId, live);
+    }
+    if (changedMark == null) {
+      changed.delete(runId);
+    } else {
+      changed.put(runId, changedMark);
+    }
   }
 
   private void processBatch(String runId, MetricBatch batch, long sentMs, long now) {
-    RunDetectors det = detectorsOf(runId);
-    RunSummary summary = summaryOf(runId, batch.getEntity(), batch.getProject(), now);
+    RunDetectors storedDet = detectors.get(runId);
+    RunSummary storedSummary = summaries.get(runId);
+    RunLiveness liveBefore = liveness.get(runId);
+    Long changedBefore = changed.get(runId);
+    RunDetectors det = storedDet == null ? new RunDetectors() : storedDet;
+    RunSummary summary =
+        summaryOf(runId, storedSummary, batch.getEntity(), batch.getProject(), now);
+    undo.begin(summary, det);
+    try {
+      applyBatch(runId, batch, sentMs, now, det, summary, liveBefore);
+    } catch (RuntimeException e) {
+      // The run's state since the last commit lives only in these objects: undo the record's
+      // changes in them, as the record that failed never happened.
+      if (storedSummary != null) {
+        undo.restore(storedSummary, det);
+      }
+      restore(runId, storedSummary, storedDet, liveBefore, changedBefore);
+      throw e;
+    }
+  }
+
+  private void applyBatch(
+      String runId,
+      MetricBatch batch,
+      long sentMs,
+      long now,
+      RunDetectors det,
+      RunSummary summary,
+      RunLiveness liveBefore) {
     boolean fresh = det.window.markNew(batch.getSequence());
     // A replay still proves the SDK is alive (it is draining its spill).
     RunLifecycle.Transition t =
         lifecycle.onRecord(
-            liveness.get(runId),
+            liveBefore,
             new RunLifecycle.Heard(
                 runId,
                 batch.getEntity(),
@@ -188,8 +248,34 @@ public final class RunSummaryProcessor
   }
 
   private void processEvent(String runId, RunEvent event, long sentMs, long now) {
-    RunDetectors det = detectorsOf(runId);
-    RunSummary summary = summaryOf(runId, event.getEntity(), event.getProject(), now);
+    RunDetectors storedDet = detectors.get(runId);
+    RunSummary storedSummary = summaries.get(runId);
+    RunLiveness liveBefore = liveness.get(runId);
+    Long changedBefore = changed.get(runId);
+    // Run events are rare: copies are a cheap enough way to undo one that fails halfway.
+    RunDetectors detCopy =
+        storedDet == null ? null : RunDetectors.read(RunDetectors.write(storedDet));
+    RunSummary summaryCopy =
+        storedSummary == null ? null : RunSummary.newBuilder(storedSummary).build();
+    RunDetectors det = storedDet == null ? new RunDetectors() : storedDet;
+    RunSummary summary =
+        summaryOf(runId, storedSummary, event.getEntity(), event.getProject(), now);
+    try {
+      applyEvent(runId, event, sentMs, now, det, summary, liveBefore);
+    } catch (RuntimeException e) {
+      restore(runId, summaryCopy, detCopy, liveBefore, changedBefore);
+      throw e;
+    }
+  }
+
+  private void applyEvent(
+      String runId,
+      RunEvent event,
+      long sentMs,
+      long now,
+      RunDetectors det,
+      RunSummary summary,
+      RunLiveness liveBefore) {
     Object payload = event.getPayload();
     RunLifecycle.Signal signal = new RunLifecycle.Other();
     if (payload instanceof RunStarted started) {
@@ -221,7 +307,7 @@ public final class RunSummaryProcessor
     }
     RunLifecycle.Transition t =
         lifecycle.onRecord(
-            liveness.get(runId),
+            liveBefore,
             new RunLifecycle.Heard(
                 runId,
                 event.getEntity(),
@@ -283,17 +369,56 @@ public final class RunSummaryProcessor
     List<String> metricNames = batch.getNames();
     List<Double> values = batch.getValues();
     int n = Math.min(metricNames.size(), values.size());
+    long step = batch.getStep();
+    long timestampMs = batch.getTimestampMs();
+    double alpha = settings.emaAlpha();
+    Map<String, MetricAggregate> aggregates = summary.getMetrics();
+    // One receiver of the batch's alerts, not one per point.
+    Detectors.Out out =
+        (rule, m, alertStep, v, baseline, episode, resolved, message) ->
+            forwardAlert(
+                Alert.newBuilder()
+                    .setRunId(runId)
+                    .setEntity(live.entity)
+                    .setProject(live.project)
+                    .setTimestampMs(timestampMs)
+                    .setRule(rule.id())
+                    .setSeverity(rule.severity())
+                    .setTitle(RunLifecycle.title(rule, m, resolved, runId, live))
+                    .setMessage(message)
+                    .setMetric(m)
+                    .setStep(alertStep)
+                    .setValue(v)
+                    .setBaseline(baseline)
+                    .setEpisodeId(episode)
+                    .setResolved(resolved)
+                    .build());
+    boolean resolved = det.resolvedIn == aggregates && sameNames(det.resolvedNames, metricNames, n);
+    if (!resolved) {
+      det.forgetResolved();
+    }
+    MetricAggregate[] resolvedAggs = resolved ? det.resolvedAggregates : new MetricAggregate[n];
+    MetricWatch[] resolvedWatches = resolved ? det.resolvedWatches : new MetricWatch[n];
     for (int i = 0; i < n; i++) {
       String metric = metricNames.get(i);
       double value = values.get(i);
-      MetricAggregate agg =
-          summary.getMetrics().computeIfAbsent(metric, k -> MetricAggregates.empty(goalOf(det, k)));
+      MetricAggregate agg = resolved ? resolvedAggs[i] : aggregates.get(metric);
+      MetricWatch watch = resolved ? resolvedWatches[i] : det.watches.get(metric);
+      undo.saveMetric(metric, agg, watch);
+      if (agg == null) {
+        agg = MetricAggregates.empty(goalOf(det, metric));
+        aggregates.put(metric, agg);
+      }
+      if (watch == null) {
+        watch = new MetricWatch();
+        det.watches.put(metric, watch);
+      }
+      resolvedAggs[i] = agg;
+      resolvedWatches[i] = watch;
       double emaBefore = agg.getEma();
       double varBefore = agg.getEmVar();
       long finiteBefore = agg.getFiniteCount();
-      MetricAggregates.add(
-          agg, batch.getStep(), value, batch.getTimestampMs(), settings.emaAlpha());
-      MetricWatch watch = det.watches.computeIfAbsent(metric, k -> new MetricWatch());
+      MetricAggregates.add(agg, step, value, timestampMs, alpha);
       if (watch.settings == null || !live.project.equals(watch.settingsProject)) {
         watch.settings = settingsFor(live.project, metric);
         watch.settingsProject = live.project;
@@ -307,28 +432,29 @@ public final class RunSummaryProcessor
           emaBefore,
           varBefore,
           finiteBefore,
-          batch.getStep(),
+          step,
           value,
-          settings.emaAlpha(),
-          (rule, m, step, v, baseline, episode, resolved, message) ->
-              forwardAlert(
-                  Alert.newBuilder()
-                      .setRunId(runId)
-                      .setEntity(live.entity)
-                      .setProject(live.project)
-                      .setTimestampMs(batch.getTimestampMs())
-                      .setRule(rule.id())
-                      .setSeverity(rule.severity())
-                      .setTitle(RunLifecycle.title(rule, m, resolved, runId, live))
-                      .setMessage(message)
-                      .setMetric(m)
-                      .setStep(step)
-                      .setValue(v)
-                      .setBaseline(baseline)
-                      .setEpisodeId(episode)
-                      .setResolved(resolved)
-                      .build()));
+          alpha,
+          out);
     }
+    if (!resolved) {
+      det.resolvedNames = metricNames;
+      det.resolvedIn = aggregates;
+      det.resolvedAggregates = resolvedAggs;
+      det.resolvedWatches = resolvedWatches;
+    }
+  }
+
+  private static boolean sameNames(List<String> previous, List<String> names, int n) {
+    if (previous == null || previous.size() != n || names.size() != n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (!previous.get(i).equals(names.get(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Goal goalOf(RunDetectors det, String metric) {
@@ -395,13 +521,9 @@ public final class RunSummaryProcessor
         new Record<>(alert.getRunId(), alert, alert.getTimestampMs()), names.alertsChild());
   }
 
-  private RunDetectors detectorsOf(String runId) {
-    RunDetectors det = detectors.get(runId);
-    return det == null ? new RunDetectors() : det;
-  }
-
-  private RunSummary summaryOf(String runId, String entity, String project, long now) {
-    RunSummary summary = summaries.get(runId);
+  private static RunSummary summaryOf(
+      String runId, RunSummary stored, String entity, String project, long now) {
+    RunSummary summary = stored;
     if (summary == null) {
       summary =
           RunSummary.newBuilder()
@@ -424,6 +546,9 @@ public final class RunSummaryProcessor
 
   private void publish(String runId, RunSummary summary, long now) {
     context.forward(new Record<>(runId, summary, now), names.summariesChild());
+    // What is published is also written to the store at once (a few times per second and run, not
+    // per record): its changelog then follows the published summaries within each transaction.
+    summaries.write(runId);
     changed.delete(runId);
   }
 

@@ -65,6 +65,12 @@ public final class SequenceWindow {
     java.util.Arrays.fill(bits, 0L);
   }
 
+  /** Sets this window to {@code highest} and a copy of {@code bits}, to undo a change. */
+  void restore(long highest, long[] bits) {
+    this.highest = highest;
+    System.arraycopy(bits, 0, this.bits, 0, this.bits.length);
+  }
+
   /** The highest sequence marked, or -1. */
   long highest() {
     return highest;
