@@ -296,7 +296,11 @@ function drawControls() {
     );
   }
   if (!state.tags.length) tagBox.append(el('span', { class: 'empty' }, 'click a tag to filter'));
+  // Redrawn only when what they offer changed: a poll must not swap an element under the pointer.
   const metricBox = $('#metric-choices');
+  const metricKey = JSON.stringify([data.metrics, state.metrics]);
+  if (metricBox.dataset.key === metricKey) return drawGroupChoice();
+  metricBox.dataset.key = metricKey;
   metricBox.replaceChildren();
   for (const m of data.metrics) {
     const box = el('input', { type: 'checkbox', 'data-metric': m, checked: state.metrics.includes(m) });
@@ -307,8 +311,15 @@ function drawControls() {
     });
     metricBox.append(el('label', { class: 'metric-choice' }, box, m));
   }
+  drawGroupChoice();
+}
+
+function drawGroupChoice() {
   const group = $('#group');
   const keys = configKeys();
+  const key = JSON.stringify([keys, state.group]);
+  if (group.dataset.key === key) return;
+  group.dataset.key = key;
   group.replaceChildren(el('option', { value: '' }, '(none)'), ...keys.map((k) => el('option', { value: k }, k)));
   if (state.group && !keys.includes(state.group)) group.append(el('option', { value: state.group }, state.group));
   group.value = state.group;
