@@ -41,6 +41,7 @@ function readUrl() {
   state.group = q.get('group') || '';
   state.smooth = Number(q.get('smooth') || 0);
   state.log = q.get('log') === '1';
+  state.hp = q.get('hp') || '';
 }
 
 function url(over = {}) {
@@ -57,6 +58,7 @@ function url(over = {}) {
     if (s.group) q.set('group', s.group);
     if (s.smooth) q.set('smooth', String(s.smooth));
     if (s.log) q.set('log', '1');
+    if (s.hp) q.set('hp', s.hp);
   }
   const text = q.toString();
   return text ? '?' + text : '?';
@@ -181,6 +183,12 @@ async function renderRuns(main) {
     writeUrl();
     drawCharts();
   });
+  const hp = el('select', { id: 'hp' });
+  hp.addEventListener('change', () => {
+    state.hp = hp.value;
+    writeUrl();
+    drawCharts();
+  });
   const log = el('input', { id: 'log', type: 'checkbox', checked: state.log });
   log.addEventListener('change', () => {
     state.log = log.checked;
@@ -195,6 +203,7 @@ async function renderRuns(main) {
       'div',
       { class: 'controls' },
       el('label', {}, 'group by ', groupSelect),
+      el('label', {}, 'best vs ', hp),
       el('label', {}, 'smoothing ', smooth),
       el('label', {}, log, 'log scale'),
       el('span', {}, 'x: step'),
@@ -323,6 +332,10 @@ function drawGroupChoice() {
   group.replaceChildren(el('option', { value: '' }, '(none)'), ...keys.map((k) => el('option', { value: k }, k)));
   if (state.group && !keys.includes(state.group)) group.append(el('option', { value: state.group }, state.group));
   group.value = state.group;
+  const hp = $('#hp');
+  hp.replaceChildren(el('option', { value: '' }, '(none)'), ...keys.map((k) => el('option', { value: k }, k)));
+  if (state.hp && !keys.includes(state.hp)) hp.append(el('option', { value: state.hp }, state.hp));
+  hp.value = state.hp;
 }
 
 function toggleTag(tag) {
@@ -592,7 +605,8 @@ function drawCharts(keep) {
     box.append(el('div', { class: 'empty' }, 'choose metrics above to chart every visible run'));
     return;
   }
-  const width = Math.max(360, Math.floor((box.clientWidth || 1000) / Math.min(2, state.metrics.length)) - 24);
+  // Two charts a row: half the box, less the gap and each chart's padding and border.
+  const width = Math.max(360, Math.floor(((box.clientWidth || 1000) - 16) / 2) - 14);
   for (const metric of state.metrics) {
     const d = chartData(metric);
     const hover = el('div', { class: 'hover' });
@@ -643,6 +657,40 @@ function drawCharts(keep) {
     const u = new uPlot(opts, d.columns, holder);
     charts.push(u);
   }
+  if (state.hp) for (const metric of state.metrics) drawBestVs(box, metric, state.hp, width);
+}
+
+// Each visible run's best value of `metric` against one config key: a dot per run.
+function drawBestVs(box, metric, key, width) {
+  const ids = new Set(visibleIds());
+  const points = data.runs
+    .filter((r) => ids.has(r.id) && r.metrics[metric] && r.metrics[metric].best != null && r.config[key] !== undefined)
+    .map((r) => ({ id: r.id, raw: r.config[key], best: r.metrics[metric].best }));
+  const numeric = points.every((p) => p.raw !== '' && !isNaN(Number(p.raw)));
+  const categories = numeric ? [] : [...new Set(points.map((p) => p.raw))].sort();
+  for (const p of points) p.x = numeric ? Number(p.raw) : categories.indexOf(p.raw);
+  points.sort((a, b) => a.x - b.x);
+  const xs = points.map((p) => p.x);
+  const logX = numeric && xs.length > 1 && xs[0] > 0 && xs[xs.length - 1] / xs[0] >= 100;
+  const holder = el('div', { class: 'chart best-vs', 'data-metric': metric }, el('h3', {}, 'best ' + metric + ' vs ' + key));
+  box.append(holder);
+  if (!points.length) {
+    holder.append(el('div', { class: 'empty' }, 'no visible run has both ' + key + ' and ' + metric));
+    return;
+  }
+  const opts = {
+    width,
+    height: 260,
+    legend: { show: false },
+    cursor: { points: { show: false } },
+    scales: { x: { time: false, distr: logX ? 3 : 1 }, y: state.log ? { distr: 3 } : {} },
+    axes: [
+      { label: key, values: numeric ? undefined : (u, vals) => vals.map((v) => categories[Math.round(v)] ?? '') },
+      {},
+    ],
+    series: [{}, { label: 'best ' + metric, stroke: '#1a4d8f', paths: () => null, points: { show: true, size: 7, fill: '#1a4d8f' } }],
+  };
+  charts.push(new uPlot(opts, [xs, points.map((p) => (state.log && p.best <= 0 ? null : p.best))], holder));
 }
 
 // ---- a run's page ------------------------------------------------------------------------------

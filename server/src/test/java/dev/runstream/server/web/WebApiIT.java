@@ -231,6 +231,22 @@ class WebApiIT {
       assertThat(run.get("max").get(b).asDouble()).isCloseTo(max, within(1e-5));
     }
 
+    Answer noBands =
+        get(
+            "/api/projects/vision/curves?metric=loss&points=20&bands=false&runs="
+                + web.ids.get("run-3"));
+    assertThat(noBands.body().get("runs").get(0).has("min")).isFalse();
+    assertThat(noBands.body().get("runs").get(0).get("mean")).isEqualTo(run.get("mean"));
+
+    HttpResponse<byte[]> gzipped =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(web.baseUrl + "/api/projects/vision/curves?metric=loss"))
+                .header("Accept-Encoding", "gzip")
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(gzipped.headers().firstValue("content-encoding")).hasValue("gzip");
+
     Answer tagged = get("/api/projects/vision/curves?metric=acc&tag=baseline");
     assertThat(tagged.body().get("runs")).hasSize(4);
     Answer time = get("/api/projects/vision/curves?metric=acc&x=time");

@@ -175,6 +175,12 @@ class WebPageIT {
     // Ungrouped, every visible run is a line; hovering one highlights it in the table.
     new Select(browser.findElement(By.id("group"))).selectByValue("");
     assertThat(seriesPerChart(2)).containsExactly(5L, 5L);
+
+    // Best value against a hyperparameter: a dot per visible run, by the key's value.
+    new Select(browser.findElement(By.id("hp"))).selectByValue("lr");
+    wait.until(d -> d.getCurrentUrl().contains("hp=lr"));
+    assertThat(seriesPerChart(4)).containsExactly(5L, 5L, 2L, 2L);
+    assertThat(js("return charts[2].data[0]")).isEqualTo(List.of(0.001, 0.01, 0.1, 0.1));
     screenshot("runs-charts");
 
     // A run's page.
