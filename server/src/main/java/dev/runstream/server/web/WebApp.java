@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -71,10 +72,10 @@ public final class WebApp {
    */
   public static final int MAX_BANDED_RUNS = 100;
 
-  private final RunQueries queries;
+  private final Function<Context, RunQueries> scope;
 
-  private WebApp(RunQueries queries) {
-    this.queries = Objects.requireNonNull(queries, "queries");
+  private WebApp(Function<Context, RunQueries> scope) {
+    this.scope = Objects.requireNonNull(scope, "scope");
   }
 
   /**
@@ -83,7 +84,18 @@ public final class WebApp {
    * server stopped. Use a team's view ({@link RunQueries#forTeam}) to show only its runs.
    */
   public static void register(JavalinConfig config, RunQueries queries) {
-    WebApp app = new WebApp(queries);
+    Objects.requireNonNull(queries, "queries");
+    register(config, ctx -> queries);
+  }
+
+  /**
+   * Like {@link #register(JavalinConfig, RunQueries)} with the queries chosen per request, for team
+   * isolation: e.g. the team of the request's API key, {@code ctx ->
+   * all.forTeam(teamOf(ctx.header("Authorization")))}. When {@code scope} returns null the request
+   * may read nothing: 401.
+   */
+  public static void register(JavalinConfig config, Function<Context, RunQueries> scope) {
+    WebApp app = new WebApp(scope);
     config.staticFiles.add(
         files -> {
           files.hostedPath = "/web";
@@ -92,7 +104,7 @@ public final class WebApp {
         });
     config.staticFiles.enableWebjars();
     config.routes.get("/web", ctx -> ctx.redirect("/web/index.html"));
-    config.routes.get("/api/projects", ctx -> app.guard(ctx, () -> app.projects()));
+    config.routes.get("/api/projects", ctx -> app.guard(ctx, () -> app.projects(ctx)));
     config.routes.get(
         "/api/projects/{project}/metrics", ctx -> app.guard(ctx, () -> app.metrics(ctx)));
     config.routes.get("/api/projects/{project}/runs", ctx -> app.guard(ctx, () -> app.runs(ctx)));
@@ -109,6 +121,13 @@ public final class WebApp {
     Object get() throws Exception;
   }
 
+  /** A request whose sender may read nothing. */
+  private static final class Unauthorized extends RuntimeException {
+    Unauthorized(String message) {
+      super(message);
+    }
+  }
+
   /** A request that names something that does not exist. */
   private static final class NotFound extends RuntimeException {
     NotFound(String message) {
@@ -121,6 +140,8 @@ public final class WebApp {
     ctx.header("Cache-Control", "no-store");
     try {
       ctx.result(JSON.writeValueAsBytes(answer.get()));
+    } catch (Unauthorized e) {
+      error(ctx, 401, e.getMessage(), null);
     } catch (NotFound e) {
       error(ctx, 404, e.getMessage(), null);
     } catch (IllegalArgumentException e) {
@@ -149,13 +170,23 @@ public final class WebApp {
 
   // ---- answers ----------------------------------------------------------------------------------
 
-  private Object projects() {
+  private RunQueries queries(Context ctx) {
+    RunQueries queries = scope.apply(ctx);
+    if (queries == null) {
+      throw new Unauthorized("an API key is required to read runs");
+    }
+    return queries;
+  }
+
+  private Object projects(Context ctx) {
+    RunQueries queries = queries(ctx);
     ArrayNode out = JSON.createArrayNode();
     queries.finder().projects().forEach(out::add);
     return out;
   }
 
   private String project(Context ctx) {
+    RunQueries queries = queries(ctx);
     String project = ctx.pathParam("project");
     if (!queries.finder().projects().contains(project)) {
       throw new NotFound("no project named '" + project + "' has runs");
@@ -164,12 +195,14 @@ public final class WebApp {
   }
 
   private Object metrics(Context ctx) {
+    RunQueries queries = queries(ctx);
     ArrayNode out = JSON.createArrayNode();
     queries.metricNames(project(ctx)).forEach(out::add);
     return out;
   }
 
   private Object runs(Context ctx) {
+    RunQueries queries = queries(ctx);
     String project = project(ctx);
     List<String> metrics = list(ctx, "metrics");
     int offset = intParam(ctx, "offset", 0);
@@ -307,6 +340,7 @@ public final class WebApp {
   }
 
   private Object run(Context ctx) throws Exception {
+    RunQueries queries = queries(ctx);
     String project = project(ctx);
     String id = ctx.pathParam("run");
     RunRecord run =
@@ -352,6 +386,7 @@ public final class WebApp {
   }
 
   private Object alerts(Context ctx) {
+    RunQueries queries = queries(ctx);
     String project = project(ctx);
     int limit = intParam(ctx, "limit", RunQueries.DEFAULT_ALERT_LIMIT);
     return alertsJson(queries.alerts(project, null, limit));
@@ -386,6 +421,7 @@ public final class WebApp {
    * some bucket holds more than one value. Six significant digits: what a chart shows.
    */
   private Object curves(Context ctx) {
+    RunQueries queries = queries(ctx);
     String project = project(ctx);
     String metric = ctx.queryParam("metric");
     if (metric == null || metric.isBlank()) {

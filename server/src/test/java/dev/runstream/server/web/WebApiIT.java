@@ -300,6 +300,43 @@ class WebApiIT {
   }
 
   @Test
+  void aTeamsKeySeesOnlyItsRunsAndNoKeyIsA401() throws Exception {
+    Javalin server =
+        Javalin.create(
+                config ->
+                    WebApp.register(
+                        config,
+                        ctx -> {
+                          String key = ctx.header("Authorization");
+                          return key == null ? null : web.queries.forTeam(key);
+                        }))
+            .start("127.0.0.1", 0);
+    try {
+      String base = "http://127.0.0.1:" + server.port();
+      Answer none = get(base, "/api/projects/vision/runs");
+      assertThat(none.status()).isEqualTo(401);
+      assertThat(none.body().get("error").asText())
+          .isEqualTo("an API key is required to read runs");
+      HttpResponse<String> other =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/api/projects/vision/runs"))
+                  .header("Authorization", "other-team' OR '1'='1")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(other.statusCode()).isEqualTo(404);
+      HttpResponse<String> own =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/api/projects/vision/runs"))
+                  .header("Authorization", "default")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(JSON.readTree(own.body()).get("total").asLong()).isEqualTo(WebFixture.RUNS);
+    } finally {
+      server.stop();
+    }
+  }
+
+  @Test
   void servesThePageAndUplotFromTheJar() throws Exception {
     HttpResponse<String> page =
         http.send(
