@@ -397,6 +397,8 @@ function drawRows() {
   }
   const rows = $('#rows');
   rows.style.height = data.runs.length * ROW_H + 'px';
+  // As tall as the rows up to 14 of them, so a few runs leave the charts in view.
+  table.style.height = Math.min(14, Math.max(3, data.runs.length)) * ROW_H + ROW_H + 20 + 'px';
   const first = Math.max(0, Math.floor(table.scrollTop / ROW_H) - 5);
   const last = Math.min(data.runs.length, first + Math.ceil(table.clientHeight / ROW_H) + 10);
   const frag = document.createDocumentFragment();
@@ -605,8 +607,9 @@ function drawCharts(keep) {
     box.append(el('div', { class: 'empty' }, 'choose metrics above to chart every visible run'));
     return;
   }
-  // Two charts a row: half the box, less the gap and each chart's padding and border.
-  const width = Math.max(360, Math.floor(((box.clientWidth || 1000) - 16) / 2) - 14);
+  // Two charts a row: half the box, less the gap, each chart's padding and border, and room for
+  // the scroll bar the charts themselves may bring.
+  const width = Math.max(360, Math.floor(((box.clientWidth || 1000) - 16) / 2) - 30);
   for (const metric of state.metrics) {
     const d = chartData(metric);
     const hover = el('div', { class: 'hover' });
