@@ -176,6 +176,16 @@ class WebPageIT {
     new Select(browser.findElement(By.id("group"))).selectByValue("");
     assertThat(seriesPerChart(2)).containsExactly(5L, 5L);
 
+    // Selected runs are the ones charted.
+    click(By.cssSelector("#rows .tr:nth-child(1) input[type='checkbox']"));
+    click(By.cssSelector("#rows .tr:nth-child(2) input[type='checkbox']"));
+    wait.until(ExpectedConditions.textToBe(By.id("count"), "4 runs, 2 selected"));
+    wait.until(d -> seriesPerChart(2).equals(List.of(3L, 3L)));
+    click(By.cssSelector("#rows .tr:nth-child(1) input[type='checkbox']"));
+    click(By.cssSelector("#rows .tr:nth-child(2) input[type='checkbox']"));
+    wait.until(ExpectedConditions.textToBe(By.id("count"), "4 runs"));
+    wait.until(d -> seriesPerChart(2).equals(List.of(5L, 5L)));
+
     // Best value against a hyperparameter: a dot per visible run, by the key's value.
     new Select(browser.findElement(By.id("hp"))).selectByValue("lr");
     wait.until(d -> d.getCurrentUrl().contains("hp=lr"));
