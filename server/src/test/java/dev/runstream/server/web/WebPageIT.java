@@ -258,6 +258,26 @@ class WebPageIT {
   }
 
   @Test
+  void tenThousandRowsDrawOnlyWhatIsInView() {
+    browser.get(web.baseUrl + "/web/index.html?project=vision");
+    waitForCount(WebFixture.RUNS);
+    // The store's side of 10,000 runs is RunQueries' (one page of up to 10,000); the table's side
+    // is drawing them: fed here as 10,000 copies of a run, with the poll stopped.
+    js(
+        "clearInterval(pollTimer); const r = data.runs[0];"
+            + " data.runs = Array.from({length: 10000},"
+            + " (_, i) => Object.assign({}, r, {id: 'id-' + i, name: 'synthetic-' + i}));"
+            + " data.total = 10000; drawControls(); drawRows();");
+    waitForCount(10_000);
+    assertThat(browser.findElements(By.cssSelector("#rows .tr"))).hasSizeLessThan(60);
+    js("const t = document.getElementById('table'); t.scrollTop = t.scrollHeight;");
+    wait.until(
+        d ->
+            d.findElements(By.cssSelector("#rows .tr[data-run='id-9999']")).size() == 1
+                && d.findElements(By.cssSelector("#rows .tr")).size() < 60);
+  }
+
+  @Test
   void anUnknownProjectIsSaid() {
     browser.get(web.baseUrl + "/web/index.html?project=nope");
     wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
