@@ -689,6 +689,25 @@ public final class RunQueries implements AutoCloseable {
     return goals(inProject(project), List.of(metric)).get(metric);
   }
 
+  /**
+   * The names of the metrics the runs of {@code project} logged, in name order, from the
+   * processor's per-run summaries (one row per run and metric, so this stays cheap with thousands
+   * of runs). One query; blocks.
+   */
+  public List<String> metricNames(String project) {
+    String sql =
+        "SELECT DISTINCT metric FROM "
+            + table(Tables.METRIC_SUMMARIES)
+            + " WHERE project = "
+            + inProject(project)
+            + " ORDER BY metric";
+    List<String> out = new ArrayList<>();
+    for (JsonNode row : clickHouse.queryJson(sql)) {
+      out.add(Json.text(row.get("metric")));
+    }
+    return out;
+  }
+
   /** {@link #goal} of each of {@code metrics}, in one query. */
   private Map<String, MetricGoal> goals(String projectLiteral, Collection<String> metrics) {
     Map<String, MetricGoal> out = new HashMap<>();
