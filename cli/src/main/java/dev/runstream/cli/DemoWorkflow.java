@@ -101,7 +101,7 @@ final class DemoWorkflow {
       servers.put("SCHEMA_REGISTRY_URL", endpoints.schemaRegistryUrl());
       servers.put("CLICKHOUSE_URL", endpoints.clickhouseUrl());
       demo(Servers.locate(servers), endpoints, stack.dataDir().resolve("runs"), stack);
-      out.printf("%nStopping the processor, the sink and the local stack.%n");
+      out.printf("%nStopping the W&B server, the processor, the sink and the local stack.%n");
       out.flush();
     }
     out.println("Done.");

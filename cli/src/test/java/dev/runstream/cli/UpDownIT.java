@@ -134,7 +134,7 @@ class UpDownIT {
                 + "\n",
             "The runs side by side",
             "Where to look next")
-        .doesNotContain("Stopping the processor, the sink and the local stack");
+        .doesNotContain("Stopping the W&B server, the processor, the sink and the local stack");
     Result list = run(env, "runs", "list", "--project", "demo", "--format", "csv");
     assertThat(list.exit()).as(list.out() + list.err()).isZero();
     assertThat(list.out().lines()).hasSize(1 + 10);
