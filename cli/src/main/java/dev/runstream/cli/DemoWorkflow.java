@@ -54,6 +54,9 @@ final class DemoWorkflow {
     Optional<StackState> up = StackState.readLive(env);
     if (up.isPresent()) {
       out.printf("Using the stack of `runstream up` (pid %d).%n", up.get().pid());
+      if (!up.get().serverUrl().isEmpty()) {
+        printServer(up.get().serverUrl(), "", Path.of(up.get().dataDir()));
+      }
       Path runsDir = StackState.home(env).resolve("runs");
       demo(Servers.locate(env), up.get().endpoints(), runsDir, null);
       return;
@@ -84,6 +87,13 @@ final class DemoWorkflow {
         throw new CliException("cannot start the processor and the sink: " + e.getMessage(), e);
       }
       out.println("Stream processor and sink are running.");
+      // Registered after the pipeline, so it stops before it. The demo's stack is thrown away,
+      // so a taken default port is no reason to stop: any free one does.
+      StackServer server =
+          stack.closeFirst(
+              StackServer.start(
+                  env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.dataDir(), true));
+      printServer(server.url(), server.note(), stack.dataDir());
       Endpoints endpoints =
           new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl());
       Map<String, String> servers = new HashMap<>(env);
@@ -91,7 +101,7 @@ final class DemoWorkflow {
       servers.put("SCHEMA_REGISTRY_URL", endpoints.schemaRegistryUrl());
       servers.put("CLICKHOUSE_URL", endpoints.clickhouseUrl());
       demo(Servers.locate(servers), endpoints, stack.dataDir().resolve("runs"), stack);
-      out.printf("%nStopping the processor, the sink and the local stack.%n");
+      out.printf("%nStopping the W&B server, the processor, the sink and the local stack.%n");
       out.flush();
     }
     out.println("Done.");
@@ -153,6 +163,14 @@ final class DemoWorkflow {
       new DemoReport(out, terminal, settings.png())
           .print(queries, rows, trained, sweep, runsDir, ownProcessor);
     }
+  }
+
+  private void printServer(String url, String note, Path dataDir) {
+    out.printf(
+        "W&B-compatible server at %s%s; a wandb script logs into it with:%n",
+        url, note.isEmpty() ? "" : " " + note);
+    StackServer.wandbExports(env, url, dataDir).forEach(line -> out.println("  " + line));
+    out.flush();
   }
 
   private static String nameOf(List<DemoRun> grid, DemoRun.Fate fate) {

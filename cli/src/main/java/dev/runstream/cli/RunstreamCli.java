@@ -13,7 +13,8 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code runstream} command. Exit codes: 0 done, 1 failed (the message says why and what to
- * do), 2 wrong arguments (with the usage of the command).
+ * do), 2 wrong arguments (with the usage of the command) or, for {@code runstream server}, a wrong
+ * setting (naming it).
  */
 @Command(
     name = "runstream",
@@ -32,11 +33,13 @@ import picocli.CommandLine.ParseResult;
       "  runstream runs compare --project demo --top 5 --png loss.png",
       "  runstream alerts --follow",
       "  runstream load --runs 10 --metrics 5 --rate 50000 --duration 20s",
+      "  RUNSTREAM_SERVER_API_KEYS_FILE=keys runstream server",
       "  runstream down"
     },
     subcommands = {
       UpCommand.class,
       DownCommand.class,
+      ServerCommand.class,
       DemoCommand.class,
       RunsCommand.class,
       SyncCommand.class,
@@ -122,15 +125,17 @@ public final class RunstreamCli {
   }
 
   /**
-   * The logging properties of the parsed command: a server's for {@code runstream up} in the
-   * foreground (also the process {@code up --detach} starts), a terminal's for every other command.
+   * The logging properties of the parsed command: a server's for {@code runstream server} and for
+   * {@code runstream up} in the foreground (also the process {@code up --detach} starts), a
+   * terminal's for every other command.
    */
   static Map<String, String> logging(ParseResult parsed) {
     CliLogging.Verbosity verbosity = LoggingOptions.verbosity(parsed);
     ParseResult command = LoggingOptions.last(parsed);
+    Object program = command.commandSpec().userObject();
     boolean server =
-        command.commandSpec().userObject() instanceof UpCommand
-            && !command.hasMatchedOption("--detach");
+        program instanceof ServerCommand
+            || (program instanceof UpCommand && !command.hasMatchedOption("--detach"));
     return server ? CliLogging.server(verbosity) : CliLogging.console(verbosity);
   }
 

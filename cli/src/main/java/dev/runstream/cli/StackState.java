@@ -5,6 +5,7 @@ import dev.runstream.schemas.config.Settings;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -23,8 +24,10 @@ import java.util.Properties;
  * @param endpoints where its servers listen
  * @param log where the detached process writes its output, or empty
  * @param dataDir the stack's data directory, or empty when not known
+ * @param serverUrl where its W&amp;B-compatible server listens, or empty when it runs none
  */
-public record StackState(long pid, Endpoints endpoints, String log, String dataDir) {
+public record StackState(
+    long pid, Endpoints endpoints, String log, String dataDir, String serverUrl) {
   private static final String FILE = "up.properties";
 
   /** Names the data directory of {@code runstream up} instead of the default. */
@@ -33,6 +36,20 @@ public record StackState(long pid, Endpoints endpoints, String log, String dataD
   /** The state of a stack whose data directory is not known. */
   public StackState(long pid, Endpoints endpoints, String log) {
     this(pid, endpoints, log, "");
+  }
+
+  /** The state of a stack without a W&amp;B-compatible server. */
+  public StackState(long pid, Endpoints endpoints, String log, String dataDir) {
+    this(pid, endpoints, log, dataDir, "");
+  }
+
+  /** The port of its W&amp;B-compatible server, if it runs one. */
+  public Optional<Integer> serverPort() {
+    if (serverUrl.isEmpty()) {
+      return Optional.empty();
+    }
+    int port = URI.create(serverUrl).getPort();
+    return port < 0 ? Optional.empty() : Optional.of(port);
   }
 
   /**
@@ -71,6 +88,7 @@ public record StackState(long pid, Endpoints endpoints, String log, String dataD
     props.setProperty("clickhouse", endpoints.clickhouseUrl());
     props.setProperty("log", log);
     props.setProperty("data", dataDir);
+    props.setProperty("server", serverUrl);
     Path tmp = file.resolveSibling(FILE + ".tmp");
     try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
       props.store(out, "runstream up");
@@ -101,7 +119,8 @@ public record StackState(long pid, Endpoints endpoints, String log, String dataD
                     props.getProperty("registry"),
                     props.getProperty("clickhouse")),
                 props.getProperty("log", ""),
-                props.getProperty("data", "")));
+                props.getProperty("data", ""),
+                props.getProperty("server", "")));
       }
     } catch (IOException | NumberFormatException e) {
       // An unreadable file is as good as none: the stack it described is not reachable.

@@ -23,10 +23,15 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "up",
     description = {
-      "Starts the local stack (Kafka, schema registry, ClickHouse), the stream processor and the"
-          + " sink, prints where everything listens, and runs until Ctrl-C (or `runstream down`"
-          + " with --detach). The processor and the sink read their usual environment variables"
-          + " (RUNSTREAM_CRASHED_AFTER_MS, RUNSTREAM_WEBHOOK_URLS, RUNSTREAM_DETECTORS_FILE, ...).",
+      "Starts the local stack (Kafka, schema registry, ClickHouse), the stream processor, the"
+          + " sink and the W&B-compatible server, prints where everything listens, and runs until"
+          + " Ctrl-C (or `runstream down` with --detach). The processor and the sink read their"
+          + " usual environment variables (RUNSTREAM_CRASHED_AFTER_MS, RUNSTREAM_WEBHOOK_URLS,"
+          + " RUNSTREAM_DETECTORS_FILE, ...).",
+      "The server listens on 127.0.0.1, port RUNSTREAM_SERVER_PORT (default 8080), and accepts"
+          + " the key in RUNSTREAM_SERVER_API_KEYS_FILE, else one made for the team default on the"
+          + " first `up` and kept with the data; it prints the two lines that point a wandb"
+          + " script at it.",
       "The runs live in a data directory that outlives the stack: `up` again finds them;"
           + " only `runstream down --delete-data` removes it."
     },
@@ -94,14 +99,20 @@ final class UpCommand implements Callable<Integer> {
               + StackState.ENV_DATA_DIR,
           e);
     }
+    StackServer server;
     try {
       // The stack closes the pipeline before it stops Kafka, on close() and on Ctrl-C alike: the
-      // processor's last transaction and the sink's last commit need the broker.
+      // processor's last transaction and the sink's last commit need the broker. The server, a
+      // client of them all, is registered last so that it stops first.
       stack.closeFirst(
           Pipeline.start(
               stack,
               Pipeline.processorConfig(stack, config, stack.dataDir().resolve("processor-state")),
               Pipeline.sinkConfig(stack, config)));
+      server =
+          stack.closeFirst(
+              StackServer.start(
+                  env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.dataDir(), false));
     } catch (RuntimeException e) {
       stack.close();
       throw e;
@@ -112,7 +123,8 @@ final class UpCommand implements Callable<Integer> {
             pid,
             new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()),
             config.getString(Settings.UP_LOG, ""),
-            stack.dataDir().toString());
+            stack.dataDir().toString(),
+            server.url());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -127,7 +139,7 @@ final class UpCommand implements Callable<Integer> {
                 },
                 "runstream-up-stop"));
     state.write(env);
-    out.print(banner(state));
+    out.print(banner(state, env));
     out.println("Ctrl-C stops everything.");
     out.flush();
     stopped.await();
@@ -162,7 +174,7 @@ final class UpCommand implements Callable<Integer> {
     while (System.nanoTime() < deadline) {
       Optional<StackState> state = StackState.readLive(env);
       if (state.isPresent() && state.get().pid() == process.pid()) {
-        out.print(banner(state.get()));
+        out.print(banner(state.get(), env));
         out.println("`runstream down` stops it.");
         return 0;
       }
@@ -183,29 +195,38 @@ final class UpCommand implements Callable<Integer> {
     return 1;
   }
 
-  static String banner(StackState state) {
+  /** What {@code up} prints once everything runs; {@code env} tells which API key to show. */
+  static String banner(StackState state, Map<String, String> env) {
     Endpoints e = state.endpoints();
+    List<String> wandb = StackServer.wandbExports(env, state.serverUrl(), Path.of(state.dataDir()));
     return String.format(
         """
         runstream is up (pid %d):
           kafka            %s
           schema registry  %s
           clickhouse       %s
+          W&B server       %s
           processor, sink  running
           data             %s
                            (kept by `runstream down`; `runstream down --delete-data` removes it)
         Point a training job at it:
           export KAFKA_BOOTSTRAP=%s
           export SCHEMA_REGISTRY_URL=%s
+        Already using wandb? Run the script unchanged with:
+          %s
+          %s
         Then try: runstream demo, runstream runs list --project demo, runstream alerts --follow
         """,
         state.pid(),
         e.kafkaBootstrap(),
         e.schemaRegistryUrl(),
         e.clickhouseUrl(),
+        state.serverUrl(),
         state.dataDir().isEmpty() ? "(not known)" : state.dataDir(),
         e.kafkaBootstrap(),
-        e.schemaRegistryUrl());
+        e.schemaRegistryUrl(),
+        wandb.get(0),
+        wandb.get(1));
   }
 
   private static String tail(Path log) {

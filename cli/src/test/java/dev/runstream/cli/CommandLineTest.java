@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,7 +42,8 @@ class CommandLineTest {
     assertThat(commands)
         .extracting(CommandLine::getCommandName)
         .contains(
-            "up", "down", "demo", "runs", "list", "show", "compare", "config", "sync", "alerts");
+            "up", "down", "server", "demo", "runs", "list", "show", "compare", "config", "sync",
+            "alerts");
     for (CommandLine command : commands) {
       if (command.getCommandName().equals("help")) {
         continue;
@@ -106,6 +109,73 @@ class CommandLineTest {
         .contains(message)
         .containsAnyOf("Usage: runstream", "Did you mean");
     assertThat(result.out()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "no Kafka       | RUNSTREAM_KAFKA_BOOTSTRAP",
+        "no keys file   | RUNSTREAM_SERVER_API_KEYS_FILE must name a file of key=team lines",
+        "short key      | line 2: the wandb client refuses keys shorter than 40",
+        "port 70000     | RUNSTREAM_SERVER_PORT",
+        "port many      | RUNSTREAM_SERVER_PORT",
+      })
+  void serverWithAWrongSettingNamesItAndExitsWithTwo(String mistake, String message)
+      throws IOException {
+    Map<String, String> env = env();
+    if (!mistake.equals("no Kafka")) {
+      env.put("RUNSTREAM_KAFKA_BOOTSTRAP", "127.0.0.1:" + closedPort());
+      env.put("RUNSTREAM_SCHEMA_REGISTRY_URL", "http://127.0.0.1:" + closedPort());
+    }
+    if (!mistake.equals("no keys file")) {
+      Path keys = home.resolve("keys");
+      Files.writeString(
+          keys,
+          "# key=team\n" + (mistake.equals("short key") ? "abc" : "k".repeat(40)) + "=team-a\n");
+      env.put("RUNSTREAM_SERVER_API_KEYS_FILE", keys.toString());
+    }
+    if (mistake.startsWith("port ")) {
+      env.put("RUNSTREAM_SERVER_PORT", mistake.substring(5));
+    }
+
+    CliRunner.Result result = CliRunner.run(env, "server");
+
+    assertThat(result.exit()).as("%s", result).isEqualTo(2);
+    assertThat(result.err())
+        .as("%s", result)
+        .startsWith("runstream: cannot start the server: ")
+        .contains(message)
+        .endsWith("(`runstream server --help` lists its settings)\n")
+        .doesNotContain("\tat ", "Exception");
+    assertThat(result.out()).isEmpty();
+  }
+
+  @Test
+  void serverOnATakenPortNamesThePortAndItsSetting() throws IOException {
+    Map<String, String> env = env();
+    env.put("RUNSTREAM_KAFKA_BOOTSTRAP", "127.0.0.1:" + closedPort());
+    env.put("RUNSTREAM_SCHEMA_REGISTRY_URL", "http://127.0.0.1:" + closedPort());
+    Path keys = home.resolve("keys");
+    Files.writeString(keys, "k".repeat(40) + "=team-a\n");
+    env.put("RUNSTREAM_SERVER_API_KEYS_FILE", keys.toString());
+    env.put("RUNSTREAM_SERVER_HOST", "127.0.0.1");
+    env.put("RUNSTREAM_SERVER_DATA_DIR", home.resolve("server").toString());
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      env.put("RUNSTREAM_SERVER_PORT", Integer.toString(taken.getLocalPort()));
+
+      CliRunner.Result result = CliRunner.run(env, "server");
+
+      assertThat(result.exit()).as("%s", result).isEqualTo(1);
+      assertThat(result.err())
+          .isEqualTo(
+              "runstream: port "
+                  + taken.getLocalPort()
+                  + " of the W&B-compatible server is taken by another program"
+                  + " (RUNSTREAM_SERVER_PORT): stop that program, or set RUNSTREAM_SERVER_PORT to"
+                  + " a free port\n");
+      assertThat(result.out()).isEmpty();
+    }
   }
 
   @Test

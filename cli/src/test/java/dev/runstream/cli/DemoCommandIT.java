@@ -39,6 +39,11 @@ class DemoCommandIT {
     String out = demo.out();
     DemoRun diverging = only(DemoRun.Fate.DIVERGES);
     DemoRun crashing = only(DemoRun.Fate.CRASHES);
+    // The W&B-compatible server beside the pipeline, with the lines that point wandb at it.
+    assertThat(out)
+        .containsPattern(
+            "(?m)^W&B-compatible server at (http://127\\.0\\.0\\.1:\\d+)[^\\n]*; a wandb script"
+                + " logs into it with:\n  export WANDB_BASE_URL=\\1\n  export WANDB_API_KEY=[0-9a-f]{40}$");
     // Progress while the runs train: each run's end, as it happens.
     assertThat(out)
         .containsPattern(
@@ -94,6 +99,7 @@ class DemoCommandIT {
             "this demo's stack and its runs are deleted when it ends. Keep them with\n"
                 + "  runstream up --detach && runstream demo\n",
             "  runstream runs compare --project demo --top 5 --metric val_acc --png val_acc.png\n",
+            "Stopping the W&B server, the processor, the sink and the local stack.",
             "Done.");
 
     BufferedImage image = ImageIO.read(png.toFile());

@@ -99,6 +99,13 @@ class LoggingOptionsTest {
   }
 
   @Test
+  void theServerLogsLikeAServer() {
+    assertThat(logging("server")).isEqualTo(CliLogging.server(CliLogging.Verbosity.NORMAL));
+    assertThat(logging("server", "--verbose"))
+        .isEqualTo(CliLogging.server(CliLogging.Verbosity.VERBOSE));
+  }
+
+  @Test
   void bothFlagsAreAnArgumentError() {
     CliRunner.Result result = CliRunner.run(env(), "down", "--quiet", "--verbose");
     assertThat(result.exit()).as(result.toString()).isEqualTo(2);

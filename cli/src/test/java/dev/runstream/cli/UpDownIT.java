@@ -3,14 +3,24 @@ package dev.runstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,11 +45,47 @@ class UpDownIT {
     return new Result(exit, out.toString(), err.toString());
   }
 
+  private static String printedKey(String out) {
+    Matcher key = Pattern.compile("export WANDB_API_KEY=(\\S+)").matcher(out);
+    assertThat(key.find()).as(out).isTrue();
+    return key.group(1);
+  }
+
+  /** wandb's first call, {@code Viewer}, with the key as the client sends it. */
+  private static HttpResponse<String> viewer(String serverUrl, String key) throws Exception {
+    String auth =
+        Base64.getEncoder().encodeToString(("api:" + key).getBytes(StandardCharsets.UTF_8));
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(serverUrl + "/graphql"))
+            .header("Authorization", "Basic " + auth)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"query\":\"query Viewer { viewer { id entity username } }\","
+                        + "\"variables\":{}}"))
+            .timeout(Duration.ofSeconds(30))
+            .build();
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .build()
+        .send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
   @Test
   void upDetachedServesADemoAndDownStopsEverything(@TempDir Path home) throws Exception {
     Map<String, String> env = new HashMap<>(System.getenv());
     env.keySet().removeAll(List.of("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CLICKHOUSE_URL"));
     env.put("RUNSTREAM_HOME", home.toString());
+    // Not the default 8080, which another program on the machine may hold.
+    int port = freePort();
+    env.put("RUNSTREAM_SERVER_PORT", Integer.toString(port));
+    String serverUrl = "http://127.0.0.1:" + port;
 
     Path data = home.resolve("data");
     Result up = run(env, "up", "--detach");
@@ -47,8 +93,24 @@ class UpDownIT {
     assertThat(up.out())
         .contains("runstream is up", "export KAFKA_BOOTSTRAP=127.0.0.1:")
         .containsPattern("clickhouse +http://127\\.0\\.0\\.1:\\d+")
-        .contains("data             " + data);
+        .contains("data             " + data)
+        .contains(
+            "  W&B server       " + serverUrl + "\n",
+            "Already using wandb? Run the script unchanged with:\n"
+                + "  export WANDB_BASE_URL="
+                + serverUrl
+                + "\n  export WANDB_API_KEY=");
+    String key = printedKey(up.out());
+    assertThat(key).matches("[0-9a-f]{40}");
     assertThat(home.resolve("up.properties")).exists();
+    assertThat(StackState.readLive(env).orElseThrow().serverPort()).contains(port);
+    // The printed key logs in as the default team; any other is refused as the client expects.
+    HttpResponse<String> viewer = viewer(serverUrl, key);
+    assertThat(viewer.statusCode()).as(viewer.body()).isEqualTo(200);
+    assertThat(viewer.body()).contains("\"viewer\"", "\"entity\":\"default\"");
+    HttpResponse<String> wrong = viewer(serverUrl, "0".repeat(40));
+    assertThat(wrong.statusCode()).as(wrong.body()).isEqualTo(401);
+    assertThat(wrong.body()).contains("invalid API key");
     long pid = StackState.readLive(env).orElseThrow().pid();
     List<ProcessHandle> servers = ProcessHandle.of(pid).orElseThrow().descendants().toList();
     assertThat(servers).as("the servers run under the up process").isNotEmpty();
@@ -61,8 +123,18 @@ class UpDownIT {
     assertThat(demo.exit()).as(demo.out() + demo.err()).isZero();
     assertThat(demo.out())
         .contains(
-            "Using the stack of `runstream up`", "The runs side by side", "Where to look next")
-        .doesNotContain("Stopping the processor, the sink and the local stack");
+            "Using the stack of `runstream up`",
+            "W&B-compatible server at "
+                + serverUrl
+                + "; a wandb script logs into it with:\n"
+                + "  export WANDB_BASE_URL="
+                + serverUrl
+                + "\n  export WANDB_API_KEY="
+                + key
+                + "\n",
+            "The runs side by side",
+            "Where to look next")
+        .doesNotContain("Stopping the W&B server, the processor, the sink and the local stack");
     Result list = run(env, "runs", "list", "--project", "demo", "--format", "csv");
     assertThat(list.exit()).as(list.out() + list.err()).isZero();
     assertThat(list.out().lines()).hasSize(1 + 10);
@@ -80,6 +152,11 @@ class UpDownIT {
     assertThat(log.indexOf("runstream sink stopped"))
         .as(log)
         .isLessThan(log.indexOf("local stack stopped"));
+    // The server, a client of the pipeline's servers, stopped before the sink.
+    assertThat(log).contains("Javalin has stopped");
+    assertThat(log.indexOf("Javalin has stopped"))
+        .as(log)
+        .isLessThan(log.indexOf("runstream sink stopped"));
     assertThat(log).doesNotContain("could not be established");
     assertThat(run(env, "down").out()).contains("nothing to stop");
     assertThat(data).isDirectory();
@@ -90,6 +167,9 @@ class UpDownIT {
     Result listAgain = run(env, "runs", "list", "--project", "demo", "--format", "csv");
     assertThat(listAgain.exit()).as(listAgain.out() + listAgain.err()).isZero();
     assertThat(listAgain.out()).isEqualTo(list.out());
+    // The key outlived the stack: what a user exported still works.
+    assertThat(printedKey(upAgain.out())).isEqualTo(key);
+    assertThat(viewer(serverUrl, key).statusCode()).isEqualTo(200);
 
     Result delete = run(env, "down", "--delete-data");
     assertThat(delete.exit()).as(delete.out() + delete.err()).isZero();
