@@ -241,6 +241,11 @@ public final class WandbServer implements AutoCloseable {
   }
 
   private static void notFound(Context ctx) {
+    if (ctx.path().startsWith("/api/")
+        && ctx.result() != null
+        && ctx.result().startsWith("{\"error\"")) {
+      return; // the web API's own answer: which project or run does not exist
+    }
     if (ctx.result() == null || ctx.result().isEmpty() || !ctx.path().startsWith("/sdk/otel")) {
       ctx.json(
           GraphQlApi.error(

@@ -130,6 +130,8 @@ class WandbServerWebIT {
     assertThat(texts(JSON.readTree(projectsB.body()))).doesNotContain(WebFixture.PROJECT);
     HttpResponse<String> runsB = get("/api/projects/" + WebFixture.PROJECT + "/runs", KEY_B);
     assertThat(runsB.statusCode()).isEqualTo(404);
+    assertThat(JSON.readTree(runsB.body()).path("error").asText())
+        .contains("no project named '" + WebFixture.PROJECT + "'");
     String id = JSON.readTree(runsA.body()).path("runs").get(0).path("id").asText();
     assertThat(get("/api/projects/" + WebFixture.PROJECT + "/runs/" + id, KEY_A).statusCode())
         .isEqualTo(200);
