@@ -95,7 +95,8 @@ async function api(path, params) {
     if (Array.isArray(v)) v.forEach((x) => q.append(k, x));
     else if (v !== undefined && v !== null && v !== '') q.set(k, v);
   }
-  const res = await fetch('/api' + path + (q.toString() ? '?' + q : ''));
+  // Same origin, so the API key the browser asked for (HTTP Basic) goes with every request.
+  const res = await fetch('/api' + path + (q.toString() ? '?' + q : ''), { credentials: 'same-origin' });
   let body;
   try {
     body = await res.json();

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The settings of a {@link WandbServer}: where it listens, which API keys it accepts (each naming
@@ -38,6 +39,31 @@ public final class ServerConfig {
   private final Path dataDir;
   private final long maxBodyBytes;
   private final Map<String, String> apiKeys;
+  private final ClickHouse clickHouse;
+
+  /**
+   * The ClickHouse the web page reads runs from (the sink's tables).
+   *
+   * @param url the HTTP interface, e.g. {@code http://127.0.0.1:8123}
+   * @param user e.g. {@code default}
+   * @param password empty for none; never logged
+   * @param database the database of the sink's tables, e.g. {@code runstream}
+   */
+  public record ClickHouse(String url, String user, String password, String database) {
+    /** Checks the values. */
+    public ClickHouse {
+      Builder.requireText(url, "clickHouseUrl");
+      Builder.requireText(user, "clickHouseUser");
+      Objects.requireNonNull(password, "clickHousePassword");
+      Builder.requireText(database, "clickHouseDatabase");
+    }
+
+    @Override
+    public String toString() {
+      // Never the password.
+      return url + "/" + database + " as " + user;
+    }
+  }
 
   private ServerConfig(Builder b) {
     this.kafkaBootstrap = b.kafkaBootstrap;
@@ -48,6 +74,7 @@ public final class ServerConfig {
     this.dataDir = b.dataDir;
     this.maxBodyBytes = b.maxBodyBytes;
     this.apiKeys = Map.copyOf(b.apiKeys);
+    this.clickHouse = b.clickHouse;
   }
 
   /**
@@ -65,7 +92,9 @@ public final class ServerConfig {
    * RUNSTREAM_SCHEMA_REGISTRY_URL} (both required), {@code RUNSTREAM_SERVER_API_KEYS_FILE}
    * (required), {@code RUNSTREAM_SERVER_PORT}, {@code RUNSTREAM_SERVER_HOST}, {@code
    * RUNSTREAM_SERVER_DATA_DIR}, {@code RUNSTREAM_SERVER_MAX_BODY_BYTES}, {@code
-   * RUNSTREAM_TOPIC_PREFIX}.
+   * RUNSTREAM_TOPIC_PREFIX}, and for the web page {@code CLICKHOUSE_URL} (optional: without it
+   * {@code /web} and {@code /api} answer 503) with {@code CLICKHOUSE_USER}, {@code
+   * CLICKHOUSE_PASSWORD} and {@code CLICKHOUSE_DATABASE}, as the sink reads them.
    *
    * @throws IllegalArgumentException naming the variable that is missing or wrong
    */
@@ -86,6 +115,18 @@ public final class ServerConfig {
     env.set(Settings.SERVER_DATA_DIR, env::getPath, b::dataDir);
     env.set(Settings.SERVER_MAX_BODY_BYTES, env::getLong, b::maxBodyBytes);
     env.set(Settings.TOPIC_PREFIX, env::getString, b::topicPrefix);
+    env.getString(Settings.CLICKHOUSE_URL)
+        .ifPresent(
+            url ->
+                b.clickHouse(
+                    new ClickHouse(
+                        url,
+                        env.getString(
+                            Settings.CLICKHOUSE_USER, Settings.CLICKHOUSE_USER.defaultValue()),
+                        env.getString(Settings.CLICKHOUSE_PASSWORD, ""),
+                        env.getString(
+                            Settings.CLICKHOUSE_DATABASE,
+                            Settings.CLICKHOUSE_DATABASE.defaultValue()))));
     return b.build();
   }
 
@@ -123,6 +164,11 @@ public final class ServerConfig {
     return apiKeys;
   }
 
+  /** The ClickHouse the web page reads; empty when the server serves no web page. */
+  public Optional<ClickHouse> clickHouse() {
+    return Optional.ofNullable(clickHouse);
+  }
+
   @Override
   public String toString() {
     // Never the keys themselves.
@@ -140,6 +186,8 @@ public final class ServerConfig {
         + topicPrefix
         + ", apiKeys="
         + apiKeys.size()
+        + ", clickHouse="
+        + (clickHouse == null ? "none" : clickHouse)
         + "}";
   }
 
@@ -153,6 +201,7 @@ public final class ServerConfig {
     private Path dataDir = DEFAULT_DATA_DIR;
     private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private final Map<String, String> apiKeys = new LinkedHashMap<>();
+    private ClickHouse clickHouse;
 
     private Builder(String kafkaBootstrap, String schemaRegistryUrl) {
       this.kafkaBootstrap = requireText(kafkaBootstrap, "kafkaBootstrap");
@@ -205,6 +254,12 @@ public final class ServerConfig {
     /** Accepts every key of {@code keys} (key to team). */
     public Builder apiKeys(Map<String, String> keys) {
       keys.forEach(this::apiKey);
+      return this;
+    }
+
+    /** Serves the web page over the runs of {@code clickHouse}; default none (503). */
+    public Builder clickHouse(ClickHouse clickHouse) {
+      this.clickHouse = Objects.requireNonNull(clickHouse, "clickHouse");
       return this;
     }
 

@@ -1,13 +1,17 @@
 package dev.runstream.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.query.RunQueries;
+import dev.runstream.schemas.config.Settings;
 import dev.runstream.server.internal.FileStore;
 import dev.runstream.server.internal.FileStreamApi;
 import dev.runstream.server.internal.GraphQlApi;
 import dev.runstream.server.internal.RunKey;
 import dev.runstream.server.internal.RunRegistry;
 import dev.runstream.server.internal.WandbException;
+import dev.runstream.server.web.WebApp;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -15,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * wandb's), kept open across requests and finished by the client's {@code complete}. What the
  * server answers and refuses is written down in {@code server/PROTOCOL.md}.
  *
+ * <p>With ClickHouse configured ({@link ServerConfig#clickHouse()}) it also serves the web page
+ * under {@code /web/} and its JSON API under {@code /api/}, each request limited to the runs of its
+ * API key's team; the key comes as HTTP Basic auth (any user, the key as password), so a browser
+ * asks for it.
+ *
  * <p>{@link #start} blocks until the server listens; {@link #close} stops it. Thread-safe.
  */
 public final class WandbServer implements AutoCloseable {
@@ -41,6 +51,8 @@ public final class WandbServer implements AutoCloseable {
   private final GraphQlApi graphQl;
   private final FileStreamApi fileStream;
   private final Javalin app;
+  private final RunQueries queries;
+  private final Map<String, RunQueries> teamQueries = new ConcurrentHashMap<>();
 
   private WandbServer(ServerConfig config) {
     this.config = config;
@@ -48,6 +60,11 @@ public final class WandbServer implements AutoCloseable {
     this.files = new FileStore(config.dataDir());
     this.graphQl = new GraphQlApi(runs, files);
     this.fileStream = new FileStreamApi(runs, files);
+    this.queries =
+        config
+            .clickHouse()
+            .map(ch -> RunQueries.connect(ch.url(), ch.user(), ch.password(), ch.database()))
+            .orElse(null);
     this.app =
         Javalin.create(
             c -> {
@@ -60,6 +77,7 @@ public final class WandbServer implements AutoCloseable {
               c.routes.put("/upload/{team}/{project}/{run}/<name>", this::upload);
               // The client's own telemetry (OpenTelemetry) is not runstream's business.
               c.routes.post("/sdk/otel/<path>", this::otel);
+              web(c);
               c.routes.exception(WandbException.class, WandbServer::refused);
               c.routes.exception(
                   HttpResponseException.class,
@@ -92,6 +110,59 @@ public final class WandbServer implements AutoCloseable {
   public void close() {
     app.stop();
     runs.close();
+    if (queries != null) {
+      queries.close();
+    }
+  }
+
+  /** The web page and its API behind the API keys, or 503 naming the setting that is missing. */
+  private void web(JavalinConfig c) {
+    c.routes.get("/", ctx -> ctx.redirect("/web/"));
+    if (queries == null) {
+      String message =
+          "this runstream server shows no runs: set "
+              + Settings.CLICKHOUSE_URL.name()
+              + " (and CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE if not the"
+              + " defaults) to the ClickHouse the sink writes to";
+      for (String path : new String[] {"/web", "/web/<rest>", "/api/<rest>"}) {
+        c.routes.get(path, ctx -> ctx.status(503).json(Map.of("error", message)));
+      }
+      return;
+    }
+    for (String path : new String[] {"/web", "/web/<rest>", "/api/<rest>"}) {
+      c.routes.before(path, this::requireWebKey);
+    }
+    WebApp.register(
+        c,
+        ctx -> {
+          String team = ctx.attribute(WEB_TEAM);
+          return team == null ? null : teamQueries.computeIfAbsent(team, queries::forTeam);
+        });
+  }
+
+  private static final String WEB_TEAM = "runstream.team";
+
+  /**
+   * Lets a request with a known key through, its team noted; refuses others with 401 and a Basic
+   * challenge, which makes a browser ask for the key.
+   */
+  private void requireWebKey(Context ctx) {
+    String team;
+    try {
+      team = team(ctx);
+    } catch (WandbException e) {
+      ctx.header("WWW-Authenticate", "Basic realm=\"runstream\", charset=\"UTF-8\"")
+          .header("Cache-Control", "no-store")
+          .status(401)
+          .json(
+              Map.of(
+                  "error",
+                  e.getMessage()
+                      + "; a browser asks for it: any user name, the API key as password"));
+      ctx.skipRemainingHandlers();
+      return;
+    }
+    ctx.attribute(WEB_TEAM, team);
   }
 
   private String team(Context ctx) {
@@ -170,6 +241,11 @@ public final class WandbServer implements AutoCloseable {
   }
 
   private static void notFound(Context ctx) {
+    if (ctx.path().startsWith("/api/")
+        && ctx.result() != null
+        && ctx.result().startsWith("{\"error\"")) {
+      return; // the web API's own answer: which project or run does not exist
+    }
     if (ctx.result() == null || ctx.result().isEmpty() || !ctx.path().startsWith("/sdk/otel")) {
       ctx.json(
           GraphQlApi.error(

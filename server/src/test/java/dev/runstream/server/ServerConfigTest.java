@@ -55,4 +55,25 @@ class ServerConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("RUNSTREAM_SERVER_PORT");
   }
+
+  @Test
+  void shouldReadTheClickHouseOfTheWebPageAsTheSinkDoesAndNeverShowItsPassword(@TempDir Path dir)
+      throws Exception {
+    Path keys = Files.writeString(dir.resolve("keys"), KEY + "=vision\n");
+    Map<String, String> env = new HashMap<>();
+    env.put("RUNSTREAM_KAFKA_BOOTSTRAP", "k:9092");
+    env.put("RUNSTREAM_SCHEMA_REGISTRY_URL", "http://r:8081");
+    env.put("RUNSTREAM_SERVER_API_KEYS_FILE", keys.toString());
+    assertThat(ServerConfig.fromEnv(ConfigProperties.of(env)).clickHouse()).isEmpty();
+    env.put("CLICKHOUSE_URL", "http://ch:8123");
+    assertThat(ServerConfig.fromEnv(ConfigProperties.of(env)).clickHouse())
+        .contains(new ServerConfig.ClickHouse("http://ch:8123", "default", "", "runstream"));
+    env.put("CLICKHOUSE_USER", "reader");
+    env.put("CLICKHOUSE_PASSWORD", "s3cret-pw");
+    env.put("CLICKHOUSE_DATABASE", "team_a");
+    ServerConfig config = ServerConfig.fromEnv(ConfigProperties.of(env));
+    assertThat(config.clickHouse())
+        .contains(new ServerConfig.ClickHouse("http://ch:8123", "reader", "s3cret-pw", "team_a"));
+    assertThat(config.toString()).contains("http://ch:8123").doesNotContain("s3cret-pw");
+  }
 }

@@ -50,6 +50,28 @@ class WandbServerTest {
   }
 
   @Test
+  void shouldSayWhichSettingTheWebPageNeedsWhenClickHouseIsNotConfigured() throws Exception {
+    for (String path : new String[] {"/web/index.html", "/web", "/api/projects"}) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                  .header("Authorization", basic(KEY))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(path).isEqualTo(503);
+      assertThat(JSON.readTree(r.body()).path("error").asText())
+          .as(path)
+          .contains("CLICKHOUSE_URL");
+    }
+    HttpResponse<String> root =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(root.statusCode()).isEqualTo(302);
+    assertThat(root.headers().firstValue("Location")).contains("/web/");
+  }
+
+  @Test
   void shouldRefuseRequestsWithoutAKnownKeyAsTheClientReportsInvalidKeys() throws Exception {
     HttpResponse<String> none = post("/graphql", viewer(), null);
     assertThat(none.statusCode()).isEqualTo(401);
@@ -175,6 +197,11 @@ class WandbServerTest {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static String basic(String key) {
+    return "Basic "
+        + Base64.getEncoder().encodeToString(("api:" + key).getBytes(StandardCharsets.UTF_8));
   }
 
   private static String message(HttpResponse<String> r) throws Exception {
