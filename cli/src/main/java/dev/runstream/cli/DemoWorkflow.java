@@ -92,7 +92,12 @@ final class DemoWorkflow {
       StackServer server =
           stack.closeFirst(
               StackServer.start(
-                  env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.dataDir(), true));
+                  env,
+                  stack.kafkaBootstrap(),
+                  stack.schemaRegistryUrl(),
+                  stack.clickhouseUrl(),
+                  stack.dataDir(),
+                  true));
       printServer(server.url(), server.note(), stack.dataDir());
       Endpoints endpoints =
           new Endpoints(stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl());
@@ -170,6 +175,8 @@ final class DemoWorkflow {
         "W&B-compatible server at %s%s; a wandb script logs into it with:%n",
         url, note.isEmpty() ? "" : " " + note);
     StackServer.wandbExports(env, url, dataDir).forEach(line -> out.println("  " + line));
+    out.printf(
+        "The web page compares the runs at %s/web/ (any user name, that key as password).%n", url);
     out.flush();
   }
 

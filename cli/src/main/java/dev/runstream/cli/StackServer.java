@@ -56,6 +56,7 @@ final class StackServer implements AutoCloseable {
   /**
    * Starts the server; blocks until it listens.
    *
+   * @param clickhouseUrl the stack's ClickHouse, which the web page reads
    * @param dataDir the stack's data directory: the generated key and the server's runs go there
    * @param anyPortIfBusy when the port is the default one and taken, take any free port instead of
    *     failing (the demo's throwaway stack); {@code runstream up} keeps its port stable instead
@@ -65,12 +66,15 @@ final class StackServer implements AutoCloseable {
       Map<String, String> env,
       String kafkaBootstrap,
       String schemaRegistryUrl,
+      String clickhouseUrl,
       Path dataDir,
       boolean anyPortIfBusy) {
     ConfigProperties given = ConfigProperties.of(env);
     Map<String, String> settings = new HashMap<>(env);
     settings.put(Settings.KAFKA_BOOTSTRAP.name(), kafkaBootstrap);
     settings.put(Settings.SCHEMA_REGISTRY_URL.name(), schemaRegistryUrl);
+    // The stack's ClickHouse, so the server also serves the web page over what the sink stored.
+    settings.put(Settings.CLICKHOUSE_URL.name(), clickhouseUrl);
     if (given.getString(Settings.SERVER_HOST).isEmpty()) {
       settings.put(Settings.SERVER_HOST.name(), "127.0.0.1");
     }

@@ -112,7 +112,12 @@ final class UpCommand implements Callable<Integer> {
       server =
           stack.closeFirst(
               StackServer.start(
-                  env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.dataDir(), false));
+                  env,
+                  stack.kafkaBootstrap(),
+                  stack.schemaRegistryUrl(),
+                  stack.clickhouseUrl(),
+                  stack.dataDir(),
+                  false));
     } catch (RuntimeException e) {
       stack.close();
       throw e;
@@ -206,6 +211,7 @@ final class UpCommand implements Callable<Integer> {
           schema registry  %s
           clickhouse       %s
           W&B server       %s
+          web page         %s/web/ (any user name, the API key below as password)
           processor, sink  running
           data             %s
                            (kept by `runstream down`; `runstream down --delete-data` removes it)
@@ -221,6 +227,7 @@ final class UpCommand implements Callable<Integer> {
         e.kafkaBootstrap(),
         e.schemaRegistryUrl(),
         e.clickhouseUrl(),
+        state.serverUrl(),
         state.serverUrl(),
         state.dataDir().isEmpty() ? "(not known)" : state.dataDir(),
         e.kafkaBootstrap(),

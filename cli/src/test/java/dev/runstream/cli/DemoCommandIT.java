@@ -43,7 +43,9 @@ class DemoCommandIT {
     assertThat(out)
         .containsPattern(
             "(?m)^W&B-compatible server at (http://127\\.0\\.0\\.1:\\d+)[^\\n]*; a wandb script"
-                + " logs into it with:\n  export WANDB_BASE_URL=\\1\n  export WANDB_API_KEY=[0-9a-f]{40}$");
+                + " logs into it with:\n  export WANDB_BASE_URL=\\1\n  export WANDB_API_KEY=[0-9a-f]{40}\n"
+                + "The web page compares the runs at \\1/web/ \\(any user name, that key as"
+                + " password\\)\\.$");
     // Progress while the runs train: each run's end, as it happens.
     assertThat(out)
         .containsPattern(

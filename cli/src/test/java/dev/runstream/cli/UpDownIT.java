@@ -71,6 +71,22 @@ class UpDownIT {
         .send(request, HttpResponse.BodyHandlers.ofString());
   }
 
+  private static HttpResponse<String> get(String url, String key) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+    if (key != null) {
+      request.header(
+          "Authorization",
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString(("api:" + key).getBytes(StandardCharsets.UTF_8)));
+    }
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .build()
+        .send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
@@ -96,6 +112,9 @@ class UpDownIT {
         .contains("data             " + data)
         .contains(
             "  W&B server       " + serverUrl + "\n",
+            "  web page         "
+                + serverUrl
+                + "/web/ (any user name, the API key below as password)\n",
             "Already using wandb? Run the script unchanged with:\n"
                 + "  export WANDB_BASE_URL="
                 + serverUrl
@@ -111,6 +130,14 @@ class UpDownIT {
     HttpResponse<String> wrong = viewer(serverUrl, "0".repeat(40));
     assertThat(wrong.statusCode()).as(wrong.body()).isEqualTo(401);
     assertThat(wrong.body()).contains("invalid API key");
+    // The web page reads the stack's ClickHouse, behind the same key.
+    HttpResponse<String> page = get(serverUrl + "/web/index.html", key);
+    assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+    HttpResponse<String> projects = get(serverUrl + "/api/projects", key);
+    assertThat(projects.statusCode()).as(projects.body()).isEqualTo(200);
+    HttpResponse<String> anonymous = get(serverUrl + "/api/projects", null);
+    assertThat(anonymous.statusCode()).as(anonymous.body()).isEqualTo(401);
+    assertThat(anonymous.headers().firstValue("WWW-Authenticate")).isPresent();
     long pid = StackState.readLive(env).orElseThrow().pid();
     List<ProcessHandle> servers = ProcessHandle.of(pid).orElseThrow().descendants().toList();
     assertThat(servers).as("the servers run under the up process").isNotEmpty();
