@@ -7,6 +7,7 @@ import dev.runstream.server.internal.GraphQlApi;
 import dev.runstream.server.internal.RunKey;
 import dev.runstream.server.internal.RunRegistry;
 import dev.runstream.server.internal.WandbException;
+import dev.runstream.server.wandb.translate.WandbPayloadException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -61,6 +62,9 @@ public final class WandbServer implements AutoCloseable {
               // The client's own telemetry (OpenTelemetry) is not runstream's business.
               c.routes.post("/sdk/otel/<path>", this::otel);
               c.routes.exception(WandbException.class, WandbServer::refused);
+              c.routes.exception(
+                  WandbPayloadException.class,
+                  (e, ctx) -> refused(new WandbException(400, e.getMessage(), e), ctx));
               c.routes.exception(
                   HttpResponseException.class,
                   (e, ctx) -> refused(new WandbException(e.getStatus(), e.getMessage()), ctx));

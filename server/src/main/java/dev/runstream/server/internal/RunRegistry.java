@@ -101,8 +101,7 @@ public final class RunRegistry implements AutoCloseable {
   }
 
   private RunWriter init(RunKey key, Upsert upsert) {
-    Map<String, Object> cfg =
-        upsert.configJson() == null ? null : RunWriter.config(upsert.configJson());
+    Map<String, Object> cfg = upsert.config() == null ? null : upsert.config().values();
     RunOptions options;
     try {
       RunOptions.Builder b =
