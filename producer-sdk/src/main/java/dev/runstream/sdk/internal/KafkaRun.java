@@ -816,6 +816,10 @@ public final class KafkaRun implements Run {
   }
 
   private void finishOnExit(long deadlineNanos) {
+    if (!options.finishOnExit()) {
+      detach();
+      return;
+    }
     if (finished.compareAndSet(false, true)) {
       int exitCode = ownerFailed ? 1 : 0;
       log.warn(
