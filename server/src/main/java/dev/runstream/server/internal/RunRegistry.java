@@ -114,7 +114,9 @@ public final class RunRegistry implements AutoCloseable {
               .schemaRegistryUrl(config.schemaRegistryUrl())
               .topicPrefix(config.topicPrefix())
               // The server's own host is not the training machine: its metrics would mislead.
-              .systemMetricsInterval(Duration.ZERO);
+              .systemMetricsInterval(Duration.ZERO)
+              // A server stopping has not ended its clients' runs (see close()).
+              .finishOnExit(false);
       if (nonBlank(upsert.displayName())) {
         b.name(upsert.displayName());
       }
@@ -162,13 +164,19 @@ public final class RunRegistry implements AutoCloseable {
   }
 
   /**
-   * Flushes every open run. A server stopping is not the end of its clients' runs: none is finished
-   * here; a client retries against the next server, which resumes the run from its journal.
+   * Detaches every open run: what was accepted is made durable and sent, and no run is finished. A
+   * server stopping is not the end of its clients' runs: a client retries against the next server,
+   * which resumes the run from its journal, and a run whose client is gone too is marked crashed by
+   * the processor when its heartbeats stay away.
    */
   @Override
   public void close() {
     for (RunWriter writer : open.values()) {
-      writer.run().flush(Duration.ofSeconds(5));
+      try {
+        writer.detach();
+      } catch (RuntimeException e) {
+        LOG.warn("run {} not detached cleanly: {}", writer.key(), e.toString());
+      }
     }
     open.clear();
   }

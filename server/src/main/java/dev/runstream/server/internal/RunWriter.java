@@ -144,18 +144,24 @@ public final class RunWriter {
         continue;
       }
       lastStep = row.step();
-      run.log(row.metrics(), row.step());
+      run.log(row.metrics(), row.step(), row.time());
       others("history", row.others());
       historyLines++;
     }
   }
 
-  /** Takes the system samples of one post. */
+  /** Publishes the system samples of one post as system batches, each at its time. */
   public synchronized void events(List<SystemSample> samples) {
     if (finished) {
       return;
     }
-    eventLines += samples.size();
+    for (SystemSample sample : samples) {
+      if (!sample.metrics().isEmpty()) {
+        run.logSystem(sample.metrics(), sample.time());
+      }
+      others("events", sample.others());
+      eventLines++;
+    }
   }
 
   /** Publishes the summary's values. */
@@ -209,5 +215,18 @@ public final class RunWriter {
 
   public synchronized boolean finished() {
     return finished;
+  }
+
+  /**
+   * Closes the run in this server without finishing it: its client may still be logging and retries
+   * against the next server, which resumes it; if the client is gone, the processor marks it
+   * crashed. Idempotent.
+   */
+  public synchronized void detach() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    run.detach();
   }
 }

@@ -9,12 +9,17 @@ import dev.runstream.sdk.Run;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.Runstream;
 import dev.runstream.server.wandb.translate.ConfigTranslator;
+import dev.runstream.server.wandb.translate.EventsTranslator;
 import dev.runstream.server.wandb.translate.HistoryRow;
 import dev.runstream.server.wandb.translate.HistoryTranslator;
 import dev.runstream.server.wandb.translate.WandbBodies;
 import dev.runstream.server.wandb.translate.WandbPayloadException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -65,6 +70,37 @@ class RunWriterTest {
   }
 
   @Test
+  void shouldLogHistoryAtTheClientsTimesAndEventsAsSystemSamples() {
+    RecordingRun recorded = new RecordingRun();
+    RunWriter writer = new RunWriter(new RunKey("t", "p", "r"), recorded.run, null, null, null);
+    writer.history(rows("{\"_step\":0,\"_timestamp\":1796300055.859527,\"loss\":0.5}"));
+    writer.events(
+        EventsTranslator.translate(
+            List.of("{\"_timestamp\":1796300056.25,\"_runtime\":1.2,\"system.cpu\":12.5}"), 0));
+
+    assertThat(recorded.calls)
+        .containsExactly(
+            List.of("log", Map.of("loss", 0.5), 0L, Instant.ofEpochSecond(1796300055, 859_527_000)),
+            List.of(
+                "logSystem",
+                Map.of("system.process.cpu.percent", 12.5),
+                Instant.ofEpochSecond(1796300056, 250_000_000)));
+    assertThat(writer.eventLines()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldDetachTheRunWithoutFinishingItAndTakeNothingAfter() {
+    RecordingRun recorded = new RecordingRun();
+    RunWriter writer = new RunWriter(new RunKey("t", "p", "r"), recorded.run, null, null, null);
+    writer.detach();
+    writer.detach();
+    writer.finish(0);
+    writer.history(rows("{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5}"));
+
+    assertThat(recorded.calls).containsExactly(List.of("detach"));
+  }
+
+  @Test
   void shouldRefuseBodiesThatAreNotJsonObjectsAsPayloadErrors() {
     assertThatThrownBy(() -> WandbBodies.object("{not json", "file_stream"))
         .isInstanceOf(WandbPayloadException.class)
@@ -89,5 +125,35 @@ class RunWriterTest {
 
   private static List<HistoryRow> rows(String... lines) {
     return HistoryTranslator.translate(List.of(lines), 0);
+  }
+
+  /** A {@link Run} that records the calls a writer makes on it (no Kafka, no directory). */
+  private static final class RecordingRun {
+    final List<List<Object>> calls = new ArrayList<>();
+    final Run run =
+        (Run)
+            Proxy.newProxyInstance(
+                Run.class.getClassLoader(),
+                new Class<?>[] {Run.class},
+                (proxy, method, args) -> {
+                  switch (method.getName()) {
+                    case "step" -> {
+                      return 0L;
+                    }
+                    case "log", "logSystem", "detach", "finish" -> {
+                      List<Object> call = new ArrayList<>();
+                      call.add(method.getName());
+                      if (args != null) {
+                        call.addAll(Arrays.asList(args));
+                      }
+                      calls.add(call);
+                      return null;
+                    }
+                    case "toString" -> {
+                      return "RecordingRun";
+                    }
+                    default -> throw new UnsupportedOperationException(method.getName());
+                  }
+                });
   }
 }
