@@ -45,8 +45,8 @@ public final class WandbServer implements AutoCloseable {
 
   private WandbServer(ServerConfig config) {
     this.config = config;
-    this.runs = new RunRegistry(config);
     this.files = new FileStore(config.dataDir());
+    this.runs = new RunRegistry(config, files);
     this.graphQl = new GraphQlApi(runs, files);
     this.fileStream = new FileStreamApi(runs, files);
     this.app =

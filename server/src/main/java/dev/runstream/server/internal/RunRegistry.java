@@ -31,6 +31,7 @@ public final class RunRegistry implements AutoCloseable {
   private static final int FINISHED_REMEMBERED = 10_000;
 
   private final ServerConfig config;
+  private final FileStore files;
   private final ConcurrentHashMap<RunKey, RunWriter> open = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<RunKey, Object> opening = new ConcurrentHashMap<>();
   private final Map<RunKey, Boolean> finished =
@@ -42,8 +43,9 @@ public final class RunRegistry implements AutoCloseable {
             }
           });
 
-  public RunRegistry(ServerConfig config) {
+  public RunRegistry(ServerConfig config, FileStore files) {
     this.config = config;
+    this.files = files;
   }
 
   /** The open run, if any. */
@@ -148,7 +150,12 @@ public final class RunRegistry implements AutoCloseable {
         upsert.host(),
         upsert.program());
     return new RunWriter(
-        key, run, upsert.notes(), upsert.tags() == null ? List.of() : upsert.tags(), cfg);
+        key,
+        run,
+        files,
+        upsert.notes(),
+        upsert.tags() == null ? List.of() : upsert.tags(),
+        upsert.config());
   }
 
   private Path runsDir(RunKey key) {

@@ -1,19 +1,29 @@
 package dev.runstream.server.internal;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runstream.sdk.Run;
+import dev.runstream.server.wandb.translate.DefinedMetric;
 import dev.runstream.server.wandb.translate.HistoryRow;
 import dev.runstream.server.wandb.translate.NonScalar;
 import dev.runstream.server.wandb.translate.SummaryValues;
 import dev.runstream.server.wandb.translate.SystemSample;
+import dev.runstream.server.wandb.translate.TranslatedConfig;
 import dev.runstream.server.wandb.translate.WandbAlert;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +44,19 @@ public final class RunWriter {
   private static final Logger LOG = LoggerFactory.getLogger(RunWriter.class);
   static final ObjectMapper JSON = JsonMapper.builder().build();
 
+  /** The run file that keeps every non-scalar value, one JSON line each (see server/README.md). */
+  public static final String NON_SCALAR_FILE = "runstream-non-scalar.jsonl";
+
+  /** The summary entry that counts non-scalar values per key. */
+  public static final String NON_SCALAR_SUMMARY = "_non_scalar";
+
   private final RunKey key;
   private final Run run;
+  private final FileStore files;
+  private final Map<String, Long> nonScalarCounts = new TreeMap<>();
+  private final Map<String, DefinedMetric> defined = new LinkedHashMap<>();
+  private final Set<String> definedFromGlobs = new LinkedHashSet<>();
+  private List<DefinedMetric> globs = List.of();
   private final Set<String> warnedKeys = new LinkedHashSet<>();
   private String notes;
   private List<String> tags;
@@ -47,14 +68,24 @@ public final class RunWriter {
   private long nonScalarValues;
   private boolean finished;
 
-  RunWriter(RunKey key, Run run, String notes, List<String> tags, Map<String, Object> config) {
+  RunWriter(
+      RunKey key,
+      Run run,
+      FileStore files,
+      String notes,
+      List<String> tags,
+      TranslatedConfig config) {
     this.key = Objects.requireNonNull(key, "key");
     this.run = Objects.requireNonNull(run, "run");
+    this.files = Objects.requireNonNull(files, "files");
     this.notes = notes;
     this.tags = tags == null ? List.of() : List.copyOf(tags);
-    this.config = config == null ? Map.of() : config;
+    this.config = config == null ? Map.of() : config.values();
     this.historyLines = run.step();
     this.lastStep = run.step() - 1;
+    if (config != null) {
+      define(config.definedMetrics());
+    }
   }
 
   public RunKey key() {
@@ -124,6 +155,58 @@ public final class RunWriter {
         run.config().update(next);
         config = next;
       }
+      define(upsert.config().definedMetrics());
+    }
+  }
+
+  /**
+   * Applies {@code define_metric} calls: a named metric at once, a glob ({@code train/*}) to each
+   * logged metric it matches when that metric is first seen. A definition is sent again only when
+   * it changed. The step metric and the hidden flag have no runstream counterpart and are not kept.
+   */
+  private void define(List<DefinedMetric> definitions) {
+    List<DefinedMetric> nextGlobs = new ArrayList<>();
+    for (DefinedMetric d : definitions) {
+      if (d.glob()) {
+        nextGlobs.add(d);
+      } else {
+        define(d.name(), d);
+      }
+    }
+    if (!nextGlobs.equals(globs)) {
+      globs = List.copyOf(nextGlobs);
+      definedFromGlobs.clear();
+    }
+  }
+
+  private void define(String name, DefinedMetric d) {
+    if (d.equals(defined.get(name))) {
+      return;
+    }
+    defined.put(name, d);
+    try {
+      run.defineMetric(name).goal(d.goal()).summary(d.summary());
+    } catch (IllegalArgumentException e) {
+      // The client defines metrics of its own too; a name runstream cannot hold is not the user's.
+      LOG.warn("run {}: define_metric('{}') not kept: {}", key, name, e.getMessage());
+    }
+  }
+
+  private void defineFromGlobs(Set<String> names) {
+    if (globs.isEmpty()) {
+      return;
+    }
+    for (String name : names) {
+      if (defined.containsKey(name) || !definedFromGlobs.add(name)) {
+        continue;
+      }
+      for (DefinedMetric glob : globs) {
+        String prefix = glob.name().substring(0, glob.name().length() - 1);
+        if (name.startsWith(prefix)) {
+          define(name, glob);
+          break;
+        }
+      }
     }
   }
 
@@ -138,16 +221,19 @@ public final class RunWriter {
     if (finished) {
       return;
     }
+    List<String> kept = new ArrayList<>();
     for (HistoryRow row : rows) {
       if (row.step() <= lastStep) {
         repeatedLines++;
         continue;
       }
       lastStep = row.step();
+      defineFromGlobs(row.metrics().keySet());
       run.log(row.metrics(), row.step(), row.time());
-      others("history", row.others());
+      others("history", row.step(), row.time(), row.others(), kept);
       historyLines++;
     }
+    keep(kept);
   }
 
   /** Publishes the system samples of one post as system batches, each at its time. */
@@ -155,13 +241,15 @@ public final class RunWriter {
     if (finished) {
       return;
     }
+    List<String> kept = new ArrayList<>();
     for (SystemSample sample : samples) {
       if (!sample.metrics().isEmpty()) {
         run.logSystem(sample.metrics(), sample.time());
       }
-      others("events", sample.others());
+      others("events", -1, sample.time(), sample.others(), kept);
       eventLines++;
     }
+    keep(kept);
   }
 
   /** Publishes the summary's values. */
@@ -169,25 +257,79 @@ public final class RunWriter {
     if (finished) {
       return;
     }
-    if (!summary.values().isEmpty()) {
-      run.summary().update(summary.values());
+    Map<String, Object> values = new LinkedHashMap<>(summary.values());
+    // A typed object in the summary (a histogram's, an image's reference) is kept there as the
+    // JSON the client sent: it is the run's last value of that key, small, and shown with the run.
+    summary
+        .others()
+        .forEach((k, v) -> values.put(k, JSON.convertValue(json(v.json()), Object.class)));
+    if (!values.isEmpty()) {
+      run.summary().update(values);
     }
-    others("summary", summary.others());
   }
 
-  private void others(String where, Map<String, NonScalar> others) {
+  /**
+   * Counts each non-scalar value per key and adds its JSON line to {@code kept}: {@code {"source",
+   * "step" (history only), "time", "key", "type", "file" (when the client uploaded one), "value"}}.
+   */
+  private void others(
+      String source, long step, Instant time, Map<String, NonScalar> others, List<String> kept) {
     for (Map.Entry<String, NonScalar> e : others.entrySet()) {
+      NonScalar value = e.getValue();
       nonScalarValues++;
+      nonScalarCounts.merge(e.getKey(), 1L, Long::sum);
+      ObjectNode line = JSON.createObjectNode();
+      line.put("source", source);
+      if (step >= 0) {
+        line.put("step", step);
+      }
+      line.put("time", time.toString());
+      line.put("key", e.getKey());
+      line.put("type", value.type());
+      if (value.file() != null) {
+        line.put("file", value.file());
+      }
+      line.set("value", json(value.json()));
+      kept.add(line.toString());
       if (warnedKeys.size() < 100 && warnedKeys.add(e.getKey())) {
-        LOG.warn(
-            "run {}: {} key '{}' holds a {} value, which is not a metric point (further ones are"
-                + " counted)",
+        LOG.info(
+            "run {}: {} key '{}' holds {} values, which are not metric points: kept in {} and"
+                + " counted in the summary's {}",
             key,
-            where,
+            source,
             e.getKey(),
-            e.getValue().type());
+            value.type(),
+            NON_SCALAR_FILE,
+            NON_SCALAR_SUMMARY);
       }
     }
+  }
+
+  /** Appends the kept non-scalar lines to the run's file, then publishes the counts. */
+  private void keep(List<String> kept) {
+    if (kept.isEmpty()) {
+      return;
+    }
+    try {
+      files.append(key, NON_SCALAR_FILE, kept);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep non-scalar values of " + key, e);
+    }
+    run.summary().set(NON_SCALAR_SUMMARY, new TreeMap<>(nonScalarCounts));
+  }
+
+  private static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      // NonScalar.json is written by the translator's own mapper; reaching here is a bug.
+      throw new IllegalStateException("non-scalar value is not JSON: " + text, e);
+    }
+  }
+
+  /** Non-scalar values so far, per key (history and events), as the summary shows them. */
+  public synchronized Map<String, Long> nonScalarCounts() {
+    return Map.copyOf(nonScalarCounts);
   }
 
   /** Sends {@code run.alert(...)} of the client as the run's alert ({@code rule=user}). */

@@ -4,17 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.sdk.Goal;
+import dev.runstream.sdk.MetricDefinition;
 import dev.runstream.sdk.Mode;
 import dev.runstream.sdk.Run;
 import dev.runstream.sdk.RunOptions;
+import dev.runstream.sdk.RunSummary;
 import dev.runstream.sdk.Runstream;
+import dev.runstream.sdk.SummaryMode;
 import dev.runstream.server.wandb.translate.ConfigTranslator;
+import dev.runstream.server.wandb.translate.DefinedMetric;
 import dev.runstream.server.wandb.translate.EventsTranslator;
 import dev.runstream.server.wandb.translate.HistoryRow;
 import dev.runstream.server.wandb.translate.HistoryTranslator;
+import dev.runstream.server.wandb.translate.SummaryTranslator;
+import dev.runstream.server.wandb.translate.TranslatedConfig;
 import dev.runstream.server.wandb.translate.WandbBodies;
 import dev.runstream.server.wandb.translate.WandbPayloadException;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +58,8 @@ class RunWriterTest {
                 .directory(dir)
                 .systemMetricsInterval(Duration.ZERO)
                 .build());
-    RunWriter writer = new RunWriter(new RunKey("t", "p", run.id()), run, null, null, null);
+    RunWriter writer =
+        new RunWriter(new RunKey("t", "p", run.id()), run, new FileStore(dir), null, null, null);
     writer.history(
         rows(
             "{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5,\"val\":{\"acc\":0.25},\"n\":NaN}",
@@ -70,9 +81,11 @@ class RunWriterTest {
   }
 
   @Test
-  void shouldLogHistoryAtTheClientsTimesAndEventsAsSystemSamples() {
+  void shouldLogHistoryAtTheClientsTimesAndEventsAsSystemSamples(@TempDir Path dir) {
     RecordingRun recorded = new RecordingRun();
-    RunWriter writer = new RunWriter(new RunKey("t", "p", "r"), recorded.run, null, null, null);
+    RunWriter writer =
+        new RunWriter(
+            new RunKey("t", "p", "r"), recorded.run, new FileStore(dir), null, null, null);
     writer.history(rows("{\"_step\":0,\"_timestamp\":1796300055.859527,\"loss\":0.5}"));
     writer.events(
         EventsTranslator.translate(
@@ -89,15 +102,106 @@ class RunWriterTest {
   }
 
   @Test
-  void shouldDetachTheRunWithoutFinishingItAndTakeNothingAfter() {
+  void shouldDetachTheRunWithoutFinishingItAndTakeNothingAfter(@TempDir Path dir) {
     RecordingRun recorded = new RecordingRun();
-    RunWriter writer = new RunWriter(new RunKey("t", "p", "r"), recorded.run, null, null, null);
+    RunWriter writer =
+        new RunWriter(
+            new RunKey("t", "p", "r"), recorded.run, new FileStore(dir), null, null, null);
     writer.detach();
     writer.detach();
     writer.finish(0);
     writer.history(rows("{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5}"));
 
     assertThat(recorded.calls).containsExactly(List.of("detach"));
+  }
+
+  @Test
+  void shouldDefineNamedMetricsAtOnceAndGlobbedOnesWhenFirstLogged(@TempDir Path dir) {
+    RecordingRun recorded = new RecordingRun();
+    DefinedMetric acc =
+        new DefinedMetric(
+            "acc", false, Goal.MAXIMIZE, SummaryMode.MAX, List.of("max"), null, false);
+    DefinedMetric train =
+        new DefinedMetric("train/*", true, Goal.NONE, SummaryMode.MIN, List.of("min"), null, false);
+    RunWriter writer =
+        new RunWriter(
+            new RunKey("t", "p", "r"),
+            recorded.run,
+            new FileStore(dir),
+            null,
+            null,
+            new TranslatedConfig(Map.of("lr", 0.1), List.of(acc, train)));
+    writer.history(
+        rows(
+            "{\"_step\":0,\"_timestamp\":1.7e9,\"train/loss\":0.5,\"acc\":0.1}",
+            "{\"_step\":1,\"_timestamp\":1.7e9,\"train/loss\":0.4,\"other\":1}"));
+    // The same definitions again (every later UpsertBucket carries the whole config): not resent.
+    writer.update(
+        new Upsert(
+            null,
+            null,
+            null,
+            new TranslatedConfig(Map.of("lr", 0.1), List.of(acc, train)),
+            null,
+            null,
+            null,
+            null));
+
+    assertThat(recorded.calls)
+        .filteredOn(c -> !c.get(0).equals("log"))
+        .containsExactly(
+            List.of("defineMetric", "acc"),
+            List.of("goal", Goal.MAXIMIZE),
+            List.of("summary", SummaryMode.MAX),
+            List.of("defineMetric", "train/loss"),
+            List.of("goal", Goal.NONE),
+            List.of("summary", SummaryMode.MIN));
+  }
+
+  @Test
+  void shouldKeepNonScalarValuesInARunFileAndCountThemPerKeyInTheSummary(@TempDir Path dir)
+      throws Exception {
+    RecordingRun recorded = new RecordingRun();
+    FileStore files = new FileStore(dir);
+    RunKey key = new RunKey("t", "p", "r");
+    RunWriter writer = new RunWriter(key, recorded.run, files, null, null, null);
+    List<HistoryRow> post =
+        rows(
+            "{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5,\"text\":\"words\"}",
+            "{\"_step\":1,\"_timestamp\":1.7e9,\"text\":\"more\","
+                + "\"h\":{\"_type\":\"histogram\",\"bins\":[0,1],\"values\":[3]}}");
+    writer.history(post);
+    writer.history(post); // a retried post: nothing kept twice
+    writer.summary(
+        SummaryTranslator.translate(
+            "{\"loss\":0.5,\"text\":\"more\",\"h\":{\"_type\":\"histogram\",\"bins\":[0,1],"
+                + "\"values\":[3]}}"));
+
+    List<String> kept =
+        Files.readAllLines(files.file(key, RunWriter.NON_SCALAR_FILE), StandardCharsets.UTF_8);
+    assertThat(kept)
+        .containsExactly(
+            "{\"source\":\"history\",\"step\":0,\"time\":\"2023-11-14T22:13:20Z\",\"key\":\"text\","
+                + "\"type\":\"string\",\"value\":\"words\"}",
+            "{\"source\":\"history\",\"step\":1,\"time\":\"2023-11-14T22:13:20Z\",\"key\":\"text\","
+                + "\"type\":\"string\",\"value\":\"more\"}",
+            "{\"source\":\"history\",\"step\":1,\"time\":\"2023-11-14T22:13:20Z\",\"key\":\"h\","
+                + "\"type\":\"histogram\",\"value\":{\"_type\":\"histogram\",\"bins\":[0,1],"
+                + "\"values\":[3]}}");
+    assertThat(writer.nonScalarCounts())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("text", 2L, "h", 1L));
+    assertThat(recorded.calls)
+        .filteredOn(c -> c.get(0).equals("set"))
+        .containsExactly(
+            List.of(
+                "set", RunWriter.NON_SCALAR_SUMMARY, new TreeMap<>(Map.of("text", 2L, "h", 1L))));
+    List<Object> update =
+        recorded.calls.stream().filter(c -> c.get(0).equals("update")).findFirst().orElseThrow();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> summary = (Map<String, Object>) update.get(1);
+    assertThat(summary).containsEntry("loss", 0.5).containsEntry("text", "more");
+    assertThat(summary.get("h"))
+        .isEqualTo(Map.of("_type", "histogram", "bins", List.of(0, 1), "values", List.of(3)));
   }
 
   @Test
@@ -140,6 +244,15 @@ class RunWriterTest {
                     case "step" -> {
                       return 0L;
                     }
+                    case "defineMetric", "summary" -> {
+                      List<Object> call = new ArrayList<>();
+                      call.add(method.getName());
+                      if (args != null) {
+                        call.addAll(Arrays.asList(args));
+                      }
+                      calls.add(call);
+                      return recorder(method.getReturnType());
+                    }
                     case "log", "logSystem", "detach", "finish" -> {
                       List<Object> call = new ArrayList<>();
                       call.add(method.getName());
@@ -155,5 +268,21 @@ class RunWriterTest {
                     default -> throw new UnsupportedOperationException(method.getName());
                   }
                 });
+
+    /** A {@link MetricDefinition} or {@link RunSummary} whose calls are recorded too. */
+    private Object recorder(Class<?> type) {
+      return Proxy.newProxyInstance(
+          type.getClassLoader(),
+          new Class<?>[] {type},
+          (proxy, method, args) -> {
+            List<Object> call = new ArrayList<>();
+            call.add(method.getName());
+            if (args != null) {
+              call.addAll(Arrays.asList(args));
+            }
+            calls.add(call);
+            return method.getReturnType().isInstance(proxy) ? proxy : null;
+          });
+    }
   }
 }
