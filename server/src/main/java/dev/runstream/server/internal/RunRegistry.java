@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +35,13 @@ public final class RunRegistry implements AutoCloseable {
 
   private final ServerConfig config;
   private final FileStore files;
+  private final ScheduledExecutorService sweeper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "runstream-server-idle-runs");
+            t.setDaemon(true);
+            return t;
+          });
   private final ConcurrentHashMap<RunKey, RunWriter> open = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<RunKey, Object> opening = new ConcurrentHashMap<>();
   private final Map<RunKey, Boolean> finished =
@@ -46,6 +56,8 @@ public final class RunRegistry implements AutoCloseable {
   public RunRegistry(ServerConfig config, FileStore files) {
     this.config = config;
     this.files = files;
+    long period = Math.max(200, Math.min(config.runIdleTimeout().toMillis() / 2, 30_000));
+    sweeper.scheduleWithFixedDelay(this::detachIdle, period, period, TimeUnit.MILLISECONDS);
   }
 
   /** The open run, if any. */
@@ -71,7 +83,7 @@ public final class RunRegistry implements AutoCloseable {
    */
   public RunWriter upsert(RunKey key, Upsert upsert) {
     RunWriter writer = open.get(key);
-    if (writer != null) {
+    if (writer != null && writer.touch()) {
       writer.update(upsert);
       return writer;
     }
@@ -80,9 +92,12 @@ public final class RunRegistry implements AutoCloseable {
     Object lock = opening.computeIfAbsent(key, k -> new Object());
     synchronized (lock) {
       writer = open.get(key);
-      if (writer != null) {
+      if (writer != null && writer.touch()) {
         writer.update(upsert);
         return writer;
+      }
+      if (writer != null) {
+        open.remove(key, writer); // detached as idle: open it again (resumed from its journal)
       }
       writer = init(key, upsert);
       open.put(key, writer);
@@ -176,8 +191,31 @@ public final class RunRegistry implements AutoCloseable {
    * which resumes the run from its journal, and a run whose client is gone too is marked crashed by
    * the processor when its heartbeats stay away.
    */
+  /**
+   * Detaches runs without a request for {@link ServerConfig#runIdleTimeout()}: a client that died
+   * sends nothing more, and only when the server stops the run's heartbeats can the processor mark
+   * it crashed.
+   */
+  void detachIdle() {
+    long now = System.nanoTime();
+    for (RunWriter writer : open.values()) {
+      try {
+        if (writer.detachIfIdle(now, config.runIdleTimeout())) {
+          open.remove(writer.key(), writer);
+          LOG.info(
+              "run {} detached after {} without a request (a later request resumes it)",
+              writer.key(),
+              config.runIdleTimeout());
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("run {} not detached cleanly: {}", writer.key(), e.toString());
+      }
+    }
+  }
+
   @Override
   public void close() {
+    sweeper.shutdownNow();
     for (RunWriter writer : open.values()) {
       try {
         writer.detach();

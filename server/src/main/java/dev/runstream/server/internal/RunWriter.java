@@ -15,6 +15,7 @@ import dev.runstream.server.wandb.translate.TranslatedConfig;
 import dev.runstream.server.wandb.translate.WandbAlert;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,6 +68,8 @@ public final class RunWriter {
   private long eventLines;
   private long nonScalarValues;
   private boolean finished;
+  private boolean detached;
+  private long lastUsedNanos = System.nanoTime();
 
   RunWriter(
       RunKey key,
@@ -129,6 +132,7 @@ public final class RunWriter {
 
   /** Applies the fields of a later {@code UpsertBucket}: notes, tags, config. */
   public synchronized void update(Upsert upsert) {
+    checkAttached();
     if (finished) {
       return;
     }
@@ -218,6 +222,7 @@ public final class RunWriter {
    * in the run's aggregates.
    */
   public synchronized void history(List<HistoryRow> rows) {
+    checkAttached();
     if (finished) {
       return;
     }
@@ -238,6 +243,7 @@ public final class RunWriter {
 
   /** Publishes the system samples of one post as system batches, each at its time. */
   public synchronized void events(List<SystemSample> samples) {
+    checkAttached();
     if (finished) {
       return;
     }
@@ -254,6 +260,7 @@ public final class RunWriter {
 
   /** Publishes the summary's values. */
   public synchronized void summary(SummaryValues summary) {
+    checkAttached();
     if (finished) {
       return;
     }
@@ -334,6 +341,7 @@ public final class RunWriter {
 
   /** Sends {@code run.alert(...)} of the client as the run's alert ({@code rule=user}). */
   public synchronized void alert(WandbAlert alert) {
+    checkAttached();
     if (!finished) {
       run.alert(alert.title(), alert.text(), alert.level());
     }
@@ -341,6 +349,7 @@ public final class RunWriter {
 
   /** Finishes the run with the client's exit code (0: finished, otherwise failed). Idempotent. */
   public synchronized void finish(int exitCode) {
+    checkAttached();
     if (finished) {
       return;
     }
@@ -369,6 +378,33 @@ public final class RunWriter {
       return;
     }
     finished = true;
+    detached = true;
     run.detach();
+  }
+
+  /** Marks the run used now; false when it was detached (the caller opens it again). */
+  synchronized boolean touch() {
+    lastUsedNanos = System.nanoTime();
+    return !detached;
+  }
+
+  /** Detaches the run when it had no request for {@code idle}; whether it did. */
+  synchronized boolean detachIfIdle(long nowNanos, Duration idle) {
+    if (finished || nowNanos - lastUsedNanos < idle.toNanos()) {
+      return false;
+    }
+    detach();
+    return true;
+  }
+
+  /**
+   * A request that reached the run just as it was detached (idle) must not be answered as taken:
+   * 503, which the client retries, and the retry opens the run again.
+   */
+  private void checkAttached() {
+    if (detached) {
+      throw new WandbException(
+          503, "run " + key + " was closed on this server after being idle; retry to resume it");
+    }
   }
 }

@@ -109,9 +109,36 @@ class RunWriterTest {
             new RunKey("t", "p", "r"), recorded.run, new FileStore(dir), null, null, null);
     writer.detach();
     writer.detach();
-    writer.finish(0);
-    writer.history(rows("{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5}"));
+    assertThatThrownBy(() -> writer.finish(0))
+        .isInstanceOfSatisfying(WandbException.class, e -> assertThat(e.status()).isEqualTo(503));
+    assertThatThrownBy(
+            () -> writer.history(rows("{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5}")))
+        .isInstanceOf(WandbException.class);
 
+    assertThat(recorded.calls).containsExactly(List.of("detach"));
+  }
+
+  @Test
+  void shouldDetachAnIdleRunAndRefuseLaterRequestsWithARetryableStatus(@TempDir Path dir) {
+    RecordingRun recorded = new RecordingRun();
+    RunWriter writer =
+        new RunWriter(
+            new RunKey("t", "p", "r"), recorded.run, new FileStore(dir), null, null, null);
+    assertThat(writer.touch()).isTrue();
+    assertThat(writer.detachIfIdle(System.nanoTime(), Duration.ofHours(1))).isFalse();
+    assertThat(recorded.calls).isEmpty();
+
+    assertThat(
+            writer.detachIfIdle(
+                System.nanoTime() + Duration.ofHours(2).toNanos(), Duration.ofHours(1)))
+        .isTrue();
+    assertThat(recorded.calls).containsExactly(List.of("detach"));
+    assertThat(writer.touch()).isFalse();
+    assertThatThrownBy(
+            () -> writer.history(rows("{\"_step\":0,\"_timestamp\":1.7e9,\"loss\":0.5}")))
+        .isInstanceOfSatisfying(WandbException.class, e -> assertThat(e.status()).isEqualTo(503))
+        .hasMessageContaining("retry");
+    assertThatThrownBy(() -> writer.finish(0)).isInstanceOf(WandbException.class);
     assertThat(recorded.calls).containsExactly(List.of("detach"));
   }
 
