@@ -2,6 +2,7 @@ package dev.runstream.sdk;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +72,25 @@ public interface Run extends AutoCloseable {
    * together. With {@code commit == true}, the same as {@link #log(Map)}.
    */
   void log(Map<String, ?> metrics, boolean commit);
+
+  /**
+   * Logs metrics at {@code step} with {@code time} as their time instead of now; otherwise the same
+   * as {@link #log(Map, long)}. For importers and servers that replay what another client recorded
+   * (e.g. a W&amp;B run's {@code _timestamp}s, so that a synced offline run keeps its original
+   * times); a training program wants {@link #log(Map)}. Never blocks beyond what the class comment
+   * says, never throws; a negative step or a null time rejects the points.
+   */
+  void log(Map<String, ?> metrics, long step, Instant time);
+
+  /**
+   * Publishes one sample of system metrics (CPU, memory, GPU...) taken at {@code time}, as a system
+   * batch beside those the run samples itself. For importers and servers that relay another
+   * client's system metrics; the run's own sampler ({@link RunOptions#systemMetricsInterval()})
+   * needs no call. System metrics are not the program's points: they are not counted in {@link
+   * RunCounters#accepted()}; an invalid name or value, or a null time, is rejected and counted in
+   * {@link RunCounters#rejected()}. Does not touch the step. Never throws.
+   */
+  void logSystem(Map<String, ? extends Number> metrics, Instant time);
 
   /** Logs one metric at the current step and advances the step: the fast path. */
   void log(String name, double value);
@@ -142,6 +162,17 @@ public interface Run extends AutoCloseable {
    * log says how to upload it. Idempotent: only the first call has an effect. Blocks.
    */
   void finish(int exitCode);
+
+  /**
+   * Closes the run in this process WITHOUT finishing it: stops its heartbeats and timers, writes
+   * everything logged to the run directory and waits for Kafka as {@link #finish(int)} does, but
+   * publishes no finish. The run stays as it is, to be resumed later ({@link Resume}) or marked
+   * crashed by the processor when no heartbeat comes. For servers that hold other clients' runs and
+   * shut down while those clients still log (they resume against the next server); a training
+   * program wants {@link #finish()}. After it, the run takes nothing more, and neither {@link
+   * #finish(int)} nor the JVM's exit finishes it. Idempotent; does nothing after a finish. Blocks.
+   */
+  void detach();
 
   /** Finishes the run if it was not finished; see {@link #finish()}. */
   @Override

@@ -124,6 +124,7 @@ public final class RunOptions {
   private final Duration heartbeatInterval;
   private final int queueCapacity;
   private final Duration finishTimeout;
+  private final boolean finishOnExit;
   private final Map<String, Object> kafkaProperties;
   private final Mode mode;
   private final Resume resume;
@@ -149,6 +150,7 @@ public final class RunOptions {
     this.heartbeatInterval = b.heartbeatInterval;
     this.queueCapacity = b.queueCapacity;
     this.finishTimeout = b.finishTimeout;
+    this.finishOnExit = b.finishOnExit;
     this.kafkaProperties = Collections.unmodifiableMap(new LinkedHashMap<>(b.kafkaProperties));
     this.mode = b.mode;
     this.resume = b.resume;
@@ -260,6 +262,14 @@ public final class RunOptions {
     return finishTimeout;
   }
 
+  /**
+   * Whether the JVM's exit finishes the run when the program did not (default {@code true}); when
+   * {@code false}, the exit {@linkplain Run#detach() detaches} it instead.
+   */
+  public boolean finishOnExit() {
+    return finishOnExit;
+  }
+
   /** Extra Kafka producer properties, applied over runstream's own. */
   public Map<String, Object> kafkaProperties() {
     return kafkaProperties;
@@ -322,6 +332,7 @@ public final class RunOptions {
     private Duration heartbeatInterval;
     private int queueCapacity;
     private Duration finishTimeout;
+    private boolean finishOnExit = true;
     private final Map<String, Object> kafkaProperties = new LinkedHashMap<>();
     private Mode mode;
     private Resume resume;
@@ -607,6 +618,17 @@ public final class RunOptions {
     /** Default {@link #DEFAULT_FINISH_TIMEOUT}. */
     public Builder finishTimeout(Duration timeout) {
       this.finishTimeout = requirePositive(timeout, "finishTimeout");
+      return this;
+    }
+
+    /**
+     * Whether the JVM's exit finishes the run (exit code 0, or 1 when the thread that called init
+     * died) when the program did not; default {@code true}. With {@code false} the exit {@linkplain
+     * Run#detach() detaches} the run instead, leaving it open: for servers that hold other clients'
+     * runs, which a server stopping has not ended.
+     */
+    public Builder finishOnExit(boolean finishOnExit) {
+      this.finishOnExit = finishOnExit;
       return this;
     }
 

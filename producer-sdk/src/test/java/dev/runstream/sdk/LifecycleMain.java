@@ -14,6 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <ul>
  *   <li>{@code forget}: logs 10 steps and returns from main without finishing the run.
+ *   <li>{@code server}: as {@code forget}, with {@code finishOnExit(false)} (a server's run): the
+ *       exit detaches the run instead of finishing it.
  *   <li>{@code crash}: logs 10 steps and dies on an uncaught exception.
  *   <li>{@code sample}: logs a step with the GPU tag on and system metrics every 100 ms, and
  *       finishes once the stop file appears (at most after a minute).
@@ -32,12 +34,15 @@ public final class LifecycleMain {
             .directory(Path.of(args[1]))
             .runId(args[2])
             .systemMetricsInterval(Duration.ZERO);
+    if (scenario.equals("server")) {
+      options.finishOnExit(false);
+    }
     if (scenario.equals("sample")) {
       options.gpuTag(true).systemMetricsInterval(Duration.ofMillis(100));
     }
     Run run = Runstream.init(options.build());
     switch (scenario) {
-      case "forget" -> {
+      case "forget", "server" -> {
         for (int step = 0; step < 10; step++) {
           run.log("loss", 1.0 / (step + 1));
         }

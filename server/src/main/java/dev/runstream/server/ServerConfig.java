@@ -3,6 +3,7 @@ package dev.runstream.server;
 import dev.runstream.schemas.config.ConfigProperties;
 import dev.runstream.schemas.config.Settings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -28,6 +29,9 @@ public final class ServerConfig {
   /** The default largest request body, 64 MiB. */
   public static final long DEFAULT_MAX_BODY_BYTES = 64L * 1024 * 1024;
 
+  /** Default of {@link #runIdleTimeout()}: 10 minutes. */
+  public static final Duration DEFAULT_RUN_IDLE_TIMEOUT = Duration.ofMinutes(10);
+
   /** The default topic prefix, as the SDK's. */
   public static final String DEFAULT_TOPIC_PREFIX = "runstream.";
 
@@ -38,6 +42,7 @@ public final class ServerConfig {
   private final int port;
   private final Path dataDir;
   private final long maxBodyBytes;
+  private final Duration runIdleTimeout;
   private final Map<String, String> apiKeys;
   private final ClickHouse clickHouse;
 
@@ -73,6 +78,7 @@ public final class ServerConfig {
     this.port = b.port;
     this.dataDir = b.dataDir;
     this.maxBodyBytes = b.maxBodyBytes;
+    this.runIdleTimeout = b.runIdleTimeout;
     this.apiKeys = Map.copyOf(b.apiKeys);
     this.clickHouse = b.clickHouse;
   }
@@ -155,6 +161,15 @@ public final class ServerConfig {
     return dataDir;
   }
 
+  /**
+   * How long a run may go without a request before the server detaches it (default {@link
+   * #DEFAULT_RUN_IDLE_TIMEOUT}): its heartbeats stop, so the processor marks a run whose client
+   * died crashed; a later request of the run resumes it.
+   */
+  public Duration runIdleTimeout() {
+    return runIdleTimeout;
+  }
+
   public long maxBodyBytes() {
     return maxBodyBytes;
   }
@@ -200,6 +215,7 @@ public final class ServerConfig {
     private int port = DEFAULT_PORT;
     private Path dataDir = DEFAULT_DATA_DIR;
     private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private Duration runIdleTimeout = DEFAULT_RUN_IDLE_TIMEOUT;
     private final Map<String, String> apiKeys = new LinkedHashMap<>();
     private ClickHouse clickHouse;
 
@@ -230,6 +246,15 @@ public final class ServerConfig {
     }
 
     /** The largest request body read, at least 1 KiB; default 64 MiB. */
+    /** Default {@link ServerConfig#DEFAULT_RUN_IDLE_TIMEOUT}; see {@link #runIdleTimeout()}. */
+    public Builder runIdleTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("runIdleTimeout must be positive, was " + timeout);
+      }
+      this.runIdleTimeout = timeout;
+      return this;
+    }
+
     public Builder maxBodyBytes(long maxBodyBytes) {
       if (maxBodyBytes < 1024) {
         throw new IllegalArgumentException(

@@ -9,6 +9,7 @@ import dev.runstream.server.internal.GraphQlApi;
 import dev.runstream.server.internal.RunKey;
 import dev.runstream.server.internal.RunRegistry;
 import dev.runstream.server.internal.WandbException;
+import dev.runstream.server.wandb.translate.WandbPayloadException;
 import dev.runstream.server.web.WebApp;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -56,8 +57,8 @@ public final class WandbServer implements AutoCloseable {
 
   private WandbServer(ServerConfig config) {
     this.config = config;
-    this.runs = new RunRegistry(config);
     this.files = new FileStore(config.dataDir());
+    this.runs = new RunRegistry(config, files);
     this.graphQl = new GraphQlApi(runs, files);
     this.fileStream = new FileStreamApi(runs, files);
     this.queries =
@@ -79,6 +80,9 @@ public final class WandbServer implements AutoCloseable {
               c.routes.post("/sdk/otel/<path>", this::otel);
               web(c);
               c.routes.exception(WandbException.class, WandbServer::refused);
+              c.routes.exception(
+                  WandbPayloadException.class,
+                  (e, ctx) -> refused(new WandbException(400, e.getMessage(), e), ctx));
               c.routes.exception(
                   HttpResponseException.class,
                   (e, ctx) -> refused(new WandbException(e.getStatus(), e.getMessage()), ctx));

@@ -11,6 +11,7 @@ import dev.runstream.processor.ProcessorConfig;
 import dev.runstream.processor.StreamProcessor;
 import dev.runstream.query.RunQueries;
 import dev.runstream.query.RunRecord;
+import dev.runstream.query.internal.ClickHouseHttp;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.config.ConfigProperties;
@@ -67,6 +68,7 @@ class WandbScriptIT {
   private ClickHouseSink sink;
   private WandbServer server;
   private RunQueries queries;
+  private ClickHouseHttp clickHouse;
   private Path script;
   private Path extras;
   private Path work;
@@ -117,6 +119,13 @@ class WandbScriptIT {
             SinkConfig.DEFAULT_CLICKHOUSE_USER,
             SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD,
             database);
+    clickHouse =
+        new ClickHouseHttp(
+            ClickHouseHttp.newClient(
+                stack.clickhouseUrl(),
+                SinkConfig.DEFAULT_CLICKHOUSE_USER,
+                SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD),
+            true);
     work = Files.createDirectories(dir.resolve("work"));
     script = work.resolve("train.py");
     try (InputStream in = getClass().getResourceAsStream("/wandb/train.py")) {
@@ -131,7 +140,7 @@ class WandbScriptIT {
   @AfterAll
   void stop() {
     // Clients before the servers they talk to.
-    for (AutoCloseable c : new AutoCloseable[] {queries, server, sink, processor}) {
+    for (AutoCloseable c : new AutoCloseable[] {clickHouse, queries, server, sink, processor}) {
       if (c != null) {
         try {
           c.close();
@@ -175,6 +184,11 @@ class WandbScriptIT {
                   RunRecord record = stored.get(run.id);
                   assertThat(record).as(run.name).isNotNull();
                   assertThat(record.state()).as(run.name).isEqualTo("FINISHED");
+                  // The client's system metrics (wandb-events.jsonl) under runstream's names.
+                  assertThat(queries.systemPoints(run.id))
+                      .as(run.name)
+                      .isNotEmpty()
+                      .allSatisfy((metric, points) -> assertThat(metric).startsWith("system."));
                 }
               });
       Map<String, RunRecord> stored = new TreeMap<>();
@@ -207,6 +221,9 @@ class WandbScriptIT {
         JsonNode summary = JSON.readTree(files.resolve("wandb-summary.json").toFile());
         assertThat(summary.get("acc").asDouble()).isEqualTo(run.points.get("acc").get(7L));
         assertThat(summary.get("_step").asLong()).isEqualTo(7);
+        // The point's time is the client's _timestamp (ClickHouse keeps seconds).
+        assertThat(metricTime(run.id, "acc", 7))
+            .isEqualTo((long) Math.floor(summary.get("_timestamp").asDouble()));
       }
     } finally {
       pool.shutdownNow();
@@ -283,6 +300,72 @@ class WandbScriptIT {
               // Each step counted once, though the run was uploaded twice.
               assertThat(queries.summaries(run.id).get("loss").count()).isEqualTo(8);
             });
+    // The synced points keep the times the client recorded offline, not the time of the sync.
+    JsonNode summary =
+        JSON.readTree(
+            serverData
+                .resolve("files")
+                .resolve(TEAM)
+                .resolve(PROJECT)
+                .resolve(run.id)
+                .resolve("wandb-summary.json")
+                .toFile());
+    assertThat(summary.get("_step").asLong()).isEqualTo(7);
+    assertThat(metricTime(run.id, "loss", 7))
+        .isEqualTo((long) Math.floor(summary.get("_timestamp").asDouble()));
+  }
+
+  @Test
+  void shouldStoreAConfigOfAThousandKeysWithQuotesBackticksAndUnicodeVerbatim() throws Exception {
+    Path config1000 = work.resolve("config1000.py");
+    try (InputStream in = getClass().getResourceAsStream("/wandb/config1000.py")) {
+      Files.copy(in, config1000, StandardCopyOption.REPLACE_EXISTING);
+    }
+    Path dir = Files.createDirectories(work.resolve("run-" + nextDir()));
+    WandbClient.Result result = client.runScript(config1000, dir, env(KEY), CLIENT_TIMEOUT);
+    assertThat(result.exitCode()).as(result.output()).isZero();
+    String runId = null;
+    Map<String, Object> sent = null;
+    for (String line : result.output().lines().toList()) {
+      if (line.startsWith("RUN ")) {
+        runId = JSON.readTree(line.substring(4)).get("id").asText();
+      } else if (line.startsWith("CONFIG ")) {
+        sent = config(line.substring(7));
+      }
+    }
+    assertThat(sent).as(result.output()).hasSize(1000);
+    String id = runId;
+    Map<String, Object> expected = sent;
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () ->
+                assertThat(queries.runs(PROJECT))
+                    .filteredOn(r -> r.id().equals(id))
+                    .singleElement()
+                    .satisfies(
+                        r -> {
+                          assertThat(r.state()).isEqualTo("FINISHED");
+                          assertThat(r.name()).isEqualTo("config «1000»");
+                          assertThat(config(r.configJson())).isEqualTo(expected);
+                        }));
+  }
+
+  /** The time (seconds since the epoch) ClickHouse holds for one point of {@code runId}. */
+  private long metricTime(String runId, String metric, long step) {
+    List<JsonNode> rows =
+        clickHouse.queryJson(
+            "SELECT toUnixTimestamp(time) AS t FROM "
+                + database
+                + ".metrics WHERE run_id = '"
+                + runId
+                + "' AND metric = '"
+                + metric
+                + "' AND step = "
+                + step);
+    assertThat(rows).as("%s %s at step %s", runId, metric, step).isNotEmpty();
+    return rows.get(0).get("t").asLong();
   }
 
   @Test

@@ -124,7 +124,7 @@ class WandbServerTest {
         .contains("does not support the GraphQL operation 'ArtifactManifest'");
     HttpResponse<String> notJson = post("/graphql", "{\"query\": ", KEY);
     assertThat(notJson.statusCode()).isEqualTo(400);
-    assertThat(message(notJson)).startsWith("GraphQL request: not JSON");
+    assertThat(message(notJson)).startsWith("GraphQL request is not valid JSON");
     HttpResponse<String> anonymous = post("/graphql", query("{ viewer { id } }"), KEY);
     assertThat(anonymous.statusCode()).isEqualTo(400);
     assertThat(message(anonymous)).contains("names no operation");
@@ -133,7 +133,30 @@ class WandbServerTest {
     assertThat(message(noQuery)).contains("no \"query\" string");
     HttpResponse<String> badStream = post("/files/x/p/r/file_stream", "[1, 2", KEY);
     assertThat(badStream.statusCode()).isEqualTo(400);
-    assertThat(message(badStream)).startsWith("file_stream: not JSON");
+    assertThat(message(badStream)).startsWith("file_stream is not valid JSON");
+    // A malformed line refuses the whole post, before any run is opened for it.
+    HttpResponse<String> badLine =
+        post(
+            "/files/x/p/r/file_stream",
+            "{\"files\":{\"wandb-history.jsonl\":{\"offset\":4,\"content\":"
+                + "[\"{\\\"_step\\\":4,\\\"_timestamp\\\":1.7e9}\",\"{\\\"_step\\\":\\\"x\\\"}\"]}}}",
+            KEY);
+    assertThat(badLine.statusCode()).isEqualTo(400);
+    assertThat(message(badLine))
+        .isEqualTo(
+            "wandb-history.jsonl line 5: _step is \"x\"; expected a non-negative whole number");
+    HttpResponse<String> badComplete =
+        post("/files/x/p/r/file_stream", "{\"complete\":\"yes\"}", KEY);
+    assertThat(badComplete.statusCode()).isEqualTo(400);
+    assertThat(message(badComplete)).contains("\"complete\" is \"yes\"; expected true or false");
+    HttpResponse<String> badUpsert =
+        post(
+            "/graphql",
+            "{\"query\":\"mutation UpsertBucket { x }\",\"variables\":{\"name\":\"r1\","
+                + "\"config\":\"{not json\"}}",
+            KEY);
+    assertThat(badUpsert.statusCode()).isEqualTo(400);
+    assertThat(message(badUpsert)).contains("config").contains("not valid JSON");
   }
 
   @Test

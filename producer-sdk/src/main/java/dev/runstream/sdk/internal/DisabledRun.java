@@ -9,6 +9,7 @@ import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.RunSummary;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,6 +88,17 @@ public final class DisabledRun implements dev.runstream.sdk.Run {
     }
     nextStep.accumulateAndGet(step + 1, Math::max);
   }
+
+  @Override
+  public void log(Map<String, ?> metrics, long step, Instant time) {
+    log(metrics, step);
+  }
+
+  @Override
+  public void logSystem(Map<String, ? extends Number> metrics, Instant time) {}
+
+  @Override
+  public void detach() {}
 
   @Override
   public void log(Map<String, ?> metrics, boolean commit) {

@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -470,6 +471,58 @@ public final class KafkaRun implements Run {
   }
 
   @Override
+  public void log(Map<String, ?> metrics, long step, Instant time) {
+    if (step < 0) {
+      reject("step " + step + " is negative", "step:" + step, size(metrics));
+      return;
+    }
+    if (time == null) {
+      reject("time is null", "<null time>", size(metrics));
+      return;
+    }
+    logAt(metrics, step, time.toEpochMilli());
+  }
+
+  @Override
+  public void logSystem(Map<String, ? extends Number> metrics, Instant time) {
+    try {
+      if (finished.get()) {
+        reject("run " + id + " is finished", "finished", size(metrics));
+        return;
+      }
+      if (metrics == null || time == null) {
+        reject(metrics == null ? "system metrics are null" : "time is null", "<system>", 1);
+        return;
+      }
+      List<String> names = new ArrayList<>(metrics.size());
+      List<Double> values = new ArrayList<>(metrics.size());
+      for (Map.Entry<String, ? extends Number> e : metrics.entrySet()) {
+        if (valid(e.getKey(), e.getValue())) {
+          names.add(e.getKey());
+          values.add(e.getValue().doubleValue());
+        }
+      }
+      if (names.isEmpty()) {
+        return;
+      }
+      long ms = time.toEpochMilli();
+      // As the run's own sampler: the sample time is the step, one point per metric and sample.
+      MetricPoints points =
+          new MetricPoints(
+              id,
+              options.entity(),
+              options.project(),
+              ms,
+              ms,
+              names.toArray(new String[0]),
+              values.stream().mapToDouble(Double::doubleValue).toArray());
+      pipeline.offer(Pending.of(RecordKind.SYSTEM, points, 0));
+    } catch (RuntimeException e) {
+      reject("unexpected error: " + e, "error", size(metrics));
+    }
+  }
+
+  @Override
   public void log(Map<String, ?> metrics, boolean commit) {
     if (commit) {
       logAt(metrics, -1);
@@ -514,6 +567,11 @@ public final class KafkaRun implements Run {
   }
 
   private void logAt(Map<String, ?> metrics, long explicitStep) {
+    logAt(metrics, explicitStep, -1);
+  }
+
+  /** {@code timeMs} is the points' time, or -1 for now. */
+  private void logAt(Map<String, ?> metrics, long explicitStep, long timeMs) {
     try {
       if (finished.get()) {
         reject("run " + id + " is finished", "finished", size(metrics));
@@ -563,7 +621,7 @@ public final class KafkaRun implements Run {
         step = steps.advance();
       }
       if (names.length > 0) {
-        offerBatch(step, names, values);
+        offerBatch(step, names, values, timeMs);
       }
     } catch (RuntimeException e) {
       // The training loop must never see our failures.
@@ -579,9 +637,13 @@ public final class KafkaRun implements Run {
   }
 
   private void offerBatch(long step, String[] names, double[] values) {
-    long now = System.currentTimeMillis();
+    offerBatch(step, names, values, -1);
+  }
+
+  private void offerBatch(long step, String[] names, double[] values, long timeMs) {
+    long time = timeMs >= 0 ? timeMs : System.currentTimeMillis();
     MetricPoints points =
-        new MetricPoints(id, options.entity(), options.project(), step, now, names, values);
+        new MetricPoints(id, options.entity(), options.project(), step, time, names, values);
     accepted.add(names.length);
     pipeline.offer(Pending.of(RecordKind.METRICS, points, names.length));
   }
@@ -725,7 +787,39 @@ public final class KafkaRun implements Run {
     complete(exitCode);
   }
 
+  @Override
+  public void detach() {
+    if (!finished.compareAndSet(false, true)) {
+      return;
+    }
+    for (ScheduledFuture<?> t : timers) {
+      t.cancel(false);
+    }
+    if (steps.hasUncommitted()) {
+      commitUncommitted();
+    }
+    // No RunFinished: the run stays open, to be resumed or marked crashed by the processor.
+    boolean closed = pipeline.close(options.finishTimeout());
+    LIVE.remove(this);
+    directory.unlock();
+    RunCounters c = counters();
+    if (closed && pipeline.unacknowledgedRecords() == 0) {
+      log.info("run {} detached, not finished: all {} points acknowledged by Kafka", id, c.sent());
+    } else {
+      log.warn(
+          "run {} detached, not finished: points Kafka did not acknowledge within {} are safe in"
+              + " {} and are sent when the run is resumed or synced",
+          id,
+          options.finishTimeout(),
+          directory.path());
+    }
+  }
+
   private void finishOnExit(long deadlineNanos) {
+    if (!options.finishOnExit()) {
+      detach();
+      return;
+    }
     if (finished.compareAndSet(false, true)) {
       int exitCode = ownerFailed ? 1 : 0;
       log.warn(

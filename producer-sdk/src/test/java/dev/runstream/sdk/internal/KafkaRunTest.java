@@ -31,6 +31,7 @@ import dev.runstream.sdk.SyncResult;
 import dev.runstream.sdk.TestLogs;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -545,6 +546,77 @@ class KafkaRunTest {
     assertThat(b).extracting(MetricBatch::getStep).containsExactly(0L, 1L, 10L, 11L);
     assertThat(b.get(1).getNames()).containsExactly("acc");
     assertThat(b.get(2).getNames()).containsExactly("loss");
+  }
+
+  @Test
+  void shouldLogAtTheGivenStepAndTimeForImporters() {
+    start(options());
+    Instant recorded = Instant.ofEpochMilli(1_700_000_000_123L);
+    run.log(Map.of("loss", 0.5), 5, recorded);
+    run.log(Map.of("loss", 0.4));
+    run.log(Map.of("loss", 0.3), 7, null);
+    run.log(Map.of("loss", 0.2), -1, recorded);
+    run.finish();
+
+    List<MetricBatch> b = batches();
+    assertThat(b).extracting(MetricBatch::getStep).containsExactly(5L, 6L);
+    assertThat(b.get(0).getTimestampMs()).isEqualTo(1_700_000_000_123L);
+    assertThat(b.get(1).getTimestampMs()).isGreaterThan(1_700_000_000_123L);
+    assertThat(run.counters().accepted()).isEqualTo(2);
+    assertThat(run.counters().rejected()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldPublishSystemSamplesAtTheirTimeWithoutCountingThemAsPoints() {
+    start(options());
+    Instant sampled = Instant.ofEpochMilli(1_700_000_000_500L);
+    Map<String, Number> sample = new LinkedHashMap<>();
+    sample.put("system.cpu.percent", 12.5);
+    sample.put("system.gpu.0.util", 80);
+    sample.put("", 1.0);
+    run.logSystem(sample, sampled);
+    run.logSystem(Map.of("system.cpu.percent", 13.0), null);
+    run.finish();
+
+    AvroDeserializer<MetricBatch> d = new AvroDeserializer<>(MetricBatch.class, registry);
+    List<MetricBatch> system =
+        history().stream()
+            .filter(r -> r.topic().equals("runstream.system"))
+            .map(r -> d.deserialize(r.topic(), r.value()))
+            .toList();
+    assertThat(system)
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.getStep()).isEqualTo(1_700_000_000_500L);
+              assertThat(b.getTimestampMs()).isEqualTo(1_700_000_000_500L);
+              assertThat(b.getNames()).containsExactly("system.cpu.percent", "system.gpu.0.util");
+              assertThat(b.getValues()).containsExactly(12.5, 80.0);
+            });
+    assertThat(batches()).isEmpty();
+    assertThat(run.counters().accepted()).isZero();
+    assertThat(run.counters().rejected()).isEqualTo(2); // the empty name, the null time
+  }
+
+  @Test
+  void shouldDetachWithoutFinishingAndLeaveTheRunResumable() {
+    start(options());
+    run.log("loss", 1.0);
+    run.log(Map.of("acc", 0.5), false);
+    run.detach();
+    run.detach();
+    run.finish(0);
+    run.log("loss", 2.0);
+
+    assertThat(payloads()).noneMatch(RunFinished.class::isInstance);
+    assertThat(batches()).extracting(MetricBatch::getStep).containsExactly(0L, 1L);
+    assertThat(producers.get(0).closed()).isTrue();
+    assertThat(run.counters().rejected()).isEqualTo(1);
+
+    producers.clear();
+    start(options().resume(Resume.ALLOW));
+    assertThat(run.resumed()).isTrue();
+    assertThat(run.step()).isEqualTo(2);
   }
 
   @Test

@@ -49,6 +49,17 @@ class ProcessLifecycleTest {
   }
 
   @Test
+  void shouldLeaveARunThatIsNotToFinishOnExitOpenWithEveryPoint() throws Exception {
+    Process child = child(List.of("server", dir.toString(), "held"), null);
+    assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(child.exitValue()).isZero();
+
+    List<RunEvent> events = events(dir.resolve("run-held"));
+    assertThat(events).noneMatch(e -> e.getPayload() instanceof RunFinished);
+    assertThat(batches(dir.resolve("run-held"), RecordKind.METRICS)).hasSize(10);
+  }
+
+  @Test
   void shouldKeepEveryPointLogReturnedForWhenTheProcessIsKilled() throws Exception {
     List<String> command =
         List.of(

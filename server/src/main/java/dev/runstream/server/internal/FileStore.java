@@ -129,6 +129,19 @@ public final class FileStore {
     }
   }
 
+  /** Appends lines to a run file the server writes itself (created when absent). */
+  public synchronized void append(RunKey key, String name, List<String> lines) throws IOException {
+    Path file = file(key, name);
+    Files.createDirectories(file.getParent());
+    Files.write(
+        file,
+        lines,
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND,
+        StandardOpenOption.WRITE);
+  }
+
   /** A name as one path segment: URL-encoded, so no team or project can climb out. */
   public static String segment(String name) {
     String s = URLEncoder.encode(name, StandardCharsets.UTF_8);

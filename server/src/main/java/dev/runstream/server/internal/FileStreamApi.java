@@ -3,11 +3,21 @@ package dev.runstream.server.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runstream.server.wandb.translate.Completion;
+import dev.runstream.server.wandb.translate.EventsTranslator;
+import dev.runstream.server.wandb.translate.HistoryRow;
+import dev.runstream.server.wandb.translate.HistoryTranslator;
+import dev.runstream.server.wandb.translate.SummaryTranslator;
+import dev.runstream.server.wandb.translate.SummaryValues;
+import dev.runstream.server.wandb.translate.SystemSample;
+import dev.runstream.server.wandb.translate.WandbBodies;
+import dev.runstream.server.wandb.translate.WandbPayloadException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Optional;
 
 /**
  * {@code POST /files/<entity>/<project>/<run>/file_stream}: the client's stream of a run's history,
@@ -22,47 +32,72 @@ public final class FileStreamApi {
 
   private final RunRegistry runs;
   private final FileStore files;
-  private final AtomicLong eventLines = new AtomicLong();
 
   public FileStreamApi(RunRegistry runs, FileStore files) {
     this.runs = runs;
     this.files = files;
   }
 
-  /** System-metric lines received and not yet turned into records (see PROTOCOL.md). */
-  public long eventLines() {
-    return eventLines.get();
-  }
-
   /**
    * Takes one post of {@code team}'s run.
    *
    * @return the response the client expects ({@code exitcode}, {@code limits})
-   * @throws WandbException 400 for a body that is not a file_stream post
+   *     <p>The whole post is checked before any of it is taken: a malformed one is refused and
+   *     takes nothing, so what the client is told was refused was not half accepted.
+   * @throws dev.runstream.server.wandb.translate.WandbPayloadException (HTTP 400 with its message)
+   *     for a body that is not a file_stream post or a line that cannot be translated
    */
   public ObjectNode post(String team, String project, String runId, String body) {
-    ObjectNode post = RunWriter.object(body, "file_stream");
+    ObjectNode post = WandbBodies.object(body, "file_stream");
+    Optional<Completion> completion = Completion.fromFileStream(post);
+    JsonNode postedFiles = post.path("files");
+    if (!postedFiles.isMissingNode() && !postedFiles.isNull() && !postedFiles.isObject()) {
+      throw new WandbPayloadException(
+          "file_stream: files is not a JSON object of file name to {offset, content}");
+    }
     RunKey key = new RunKey(team, project, runId);
     if (runs.finished(key)) {
       // A retry of the final post, or a straggler: its lines were taken with the complete.
       return ok();
     }
-    RunWriter writer = runs.upsert(key, Upsert.NONE);
-    JsonNode postedFiles = post.path("files");
+    List<HistoryRow> history = List.of();
+    List<SystemSample> events = List.of();
+    SummaryValues summary = null;
+    Map<String, List<String>> others = new LinkedHashMap<>();
+    Map<String, Long> offsets = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> file : postedFiles.properties()) {
-      List<String> content = RunWriter.strings(file.getValue().get("content"));
+      String what = "file_stream " + file.getKey();
+      List<String> content = WandbBodies.lines(file.getValue().get("content"), what);
       long offset = file.getValue().path("offset").asLong(0);
       switch (file.getKey()) {
-        case "wandb-history.jsonl" -> writer.history(content);
-        case "wandb-summary.json" -> writer.summary(content);
-        case "wandb-events.jsonl" -> eventLines.addAndGet(content.size());
-        default -> lines(key, file.getKey(), offset, content); // output.log and any other
+        case "wandb-history.jsonl" -> history = HistoryTranslator.translate(content, offset);
+        case "wandb-events.jsonl" -> events = EventsTranslator.translate(content, offset);
+        case "wandb-summary.json" -> summary = lastSummary(content);
+        default -> { // output.log and any other
+          others.put(file.getKey(), content);
+          offsets.put(file.getKey(), offset);
+        }
       }
     }
-    if (post.path("complete").asBoolean(false)) {
-      runs.finish(writer, post.path("exitcode").asInt(0));
+    RunWriter writer = runs.upsert(key, Upsert.NONE);
+    writer.history(history);
+    writer.events(events);
+    if (summary != null) {
+      writer.summary(summary);
     }
+    others.forEach((name, content) -> lines(key, name, offsets.get(name), content));
+    completion.ifPresent(c -> runs.finish(writer, c.exitCode()));
     return ok();
+  }
+
+  private static SummaryValues lastSummary(List<String> lines) {
+    String last = null;
+    for (String line : lines) {
+      if (line != null && !line.isBlank()) {
+        last = line;
+      }
+    }
+    return last == null ? null : SummaryTranslator.translate(last);
   }
 
   private void lines(RunKey key, String name, long offset, List<String> lines) {

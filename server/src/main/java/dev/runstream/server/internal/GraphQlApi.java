@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.runstream.sdk.AlertLevel;
+import dev.runstream.server.wandb.translate.AlertTranslator;
+import dev.runstream.server.wandb.translate.RunUpsert;
+import dev.runstream.server.wandb.translate.UpsertTranslator;
+import dev.runstream.server.wandb.translate.WandbBodies;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
@@ -40,10 +43,11 @@ public final class GraphQlApi {
    *     operationName}
    * @param baseUrl this server as the client reached it, for upload URLs
    * @return the response's JSON ({@code data}, or {@code errors})
-   * @throws WandbException 400 for a body that is not a GraphQL request
+   * @throws dev.runstream.server.wandb.translate.WandbPayloadException (HTTP 400) for a body that
+   *     is not a GraphQL request or variables that cannot be translated
    */
   public ObjectNode answer(String team, String body, String baseUrl) {
-    ObjectNode request = RunWriter.object(body, "GraphQL request");
+    ObjectNode request = WandbBodies.object(body, "GraphQL request");
     JsonNode query = request.get("query");
     if (query == null || !query.isTextual()) {
       throw new WandbException(400, "GraphQL request: no \"query\" string");
@@ -110,27 +114,15 @@ public final class GraphQlApi {
   }
 
   private ObjectNode upsertBucket(String team, JsonNode vars) {
-    String runId = text(vars, "name");
-    String project = text(vars, "project");
-    if (runId == null || runId.isBlank()) {
-      // The client always names the run it creates; a bucket without a name is not a run.
-      throw new WandbException(400, "UpsertBucket: the run id (variable \"name\") is required");
-    }
+    RunUpsert translated = UpsertTranslator.translate(vars);
+    String runId = translated.runId();
+    String project = translated.project();
     if (project == null || project.isBlank()) {
       project = "uncategorized"; // what W&B itself calls a run logged without a project
     }
     // The entity variable is not trusted: the API key decided the team.
     RunKey key = new RunKey(team, project, runId);
-    Upsert upsert =
-        new Upsert(
-            text(vars, "displayName"),
-            text(vars, "notes"),
-            vars.hasNonNull("tags") ? RunWriter.strings(vars.get("tags")) : null,
-            text(vars, "config"),
-            text(vars, "groupName"),
-            text(vars, "jobType"),
-            text(vars, "host"),
-            text(vars, "program"));
+    Upsert upsert = Upsert.of(translated);
     boolean inserted = !runs.known(key);
     RunWriter writer = runs.upsert(key, upsert);
     ObjectNode result = NODES.objectNode();
@@ -139,7 +131,7 @@ public final class GraphQlApi {
     bucket.put("name", runId);
     bucket.put("displayName", writer.run().name());
     bucket.put("description", upsert.notes());
-    bucket.put("config", upsert.configJson());
+    bucket.put("config", text(vars, "config"));
     bucket.putNull("sweepName");
     ObjectNode p = bucket.putObject("project");
     p.put("id", id("Project", team + "/" + project));
@@ -162,7 +154,7 @@ public final class GraphQlApi {
     result.put("runID", id("Run", key.toString()));
     result.putArray("uploadHeaders");
     ArrayNode list = result.putArray("files");
-    for (String name : RunWriter.strings(vars.get("files"))) {
+    for (String name : WandbBodies.strings(vars.get("files"), "CreateRunFiles: files")) {
       files.file(key, name); // refuses names that leave the run's directory
       list.addObject()
           .put("name", name)
@@ -186,16 +178,7 @@ public final class GraphQlApi {
   private ObjectNode alert(String team, JsonNode vars) {
     String op = "NotifyScriptableRunAlert";
     RunKey key = new RunKey(team, require(vars, "projectName", op), require(vars, "runName", op));
-    AlertLevel level;
-    try {
-      level = AlertLevel.valueOf(Optional.ofNullable(text(vars, "severity")).orElse("INFO"));
-    } catch (IllegalArgumentException e) {
-      throw new WandbException(
-          400, op + ": severity must be INFO, WARN or ERROR, was " + text(vars, "severity"));
-    }
-    runs.upsert(key, Upsert.NONE)
-        .alert(
-            require(vars, "title", op), Optional.ofNullable(text(vars, "text")).orElse(""), level);
+    runs.upsert(key, Upsert.NONE).alert(AlertTranslator.translate(vars));
     ObjectNode result = NODES.objectNode();
     result.put("success", true);
     return result;

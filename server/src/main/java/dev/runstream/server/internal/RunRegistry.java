@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +34,14 @@ public final class RunRegistry implements AutoCloseable {
   private static final int FINISHED_REMEMBERED = 10_000;
 
   private final ServerConfig config;
+  private final FileStore files;
+  private final ScheduledExecutorService sweeper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "runstream-server-idle-runs");
+            t.setDaemon(true);
+            return t;
+          });
   private final ConcurrentHashMap<RunKey, RunWriter> open = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<RunKey, Object> opening = new ConcurrentHashMap<>();
   private final Map<RunKey, Boolean> finished =
@@ -42,8 +53,11 @@ public final class RunRegistry implements AutoCloseable {
             }
           });
 
-  public RunRegistry(ServerConfig config) {
+  public RunRegistry(ServerConfig config, FileStore files) {
     this.config = config;
+    this.files = files;
+    long period = Math.max(200, Math.min(config.runIdleTimeout().toMillis() / 2, 30_000));
+    sweeper.scheduleWithFixedDelay(this::detachIdle, period, period, TimeUnit.MILLISECONDS);
   }
 
   /** The open run, if any. */
@@ -69,7 +83,7 @@ public final class RunRegistry implements AutoCloseable {
    */
   public RunWriter upsert(RunKey key, Upsert upsert) {
     RunWriter writer = open.get(key);
-    if (writer != null) {
+    if (writer != null && writer.touch()) {
       writer.update(upsert);
       return writer;
     }
@@ -78,9 +92,12 @@ public final class RunRegistry implements AutoCloseable {
     Object lock = opening.computeIfAbsent(key, k -> new Object());
     synchronized (lock) {
       writer = open.get(key);
-      if (writer != null) {
+      if (writer != null && writer.touch()) {
         writer.update(upsert);
         return writer;
+      }
+      if (writer != null) {
+        open.remove(key, writer); // detached as idle: open it again (resumed from its journal)
       }
       writer = init(key, upsert);
       open.put(key, writer);
@@ -101,8 +118,7 @@ public final class RunRegistry implements AutoCloseable {
   }
 
   private RunWriter init(RunKey key, Upsert upsert) {
-    Map<String, Object> cfg =
-        upsert.configJson() == null ? null : RunWriter.config(upsert.configJson());
+    Map<String, Object> cfg = upsert.config() == null ? null : upsert.config().values();
     RunOptions options;
     try {
       RunOptions.Builder b =
@@ -115,7 +131,9 @@ public final class RunRegistry implements AutoCloseable {
               .schemaRegistryUrl(config.schemaRegistryUrl())
               .topicPrefix(config.topicPrefix())
               // The server's own host is not the training machine: its metrics would mislead.
-              .systemMetricsInterval(Duration.ZERO);
+              .systemMetricsInterval(Duration.ZERO)
+              // A server stopping has not ended its clients' runs (see close()).
+              .finishOnExit(false);
       if (nonBlank(upsert.displayName())) {
         b.name(upsert.displayName());
       }
@@ -147,7 +165,12 @@ public final class RunRegistry implements AutoCloseable {
         upsert.host(),
         upsert.program());
     return new RunWriter(
-        key, run, upsert.notes(), upsert.tags() == null ? List.of() : upsert.tags(), cfg);
+        key,
+        run,
+        files,
+        upsert.notes(),
+        upsert.tags() == null ? List.of() : upsert.tags(),
+        upsert.config());
   }
 
   private Path runsDir(RunKey key) {
@@ -163,13 +186,42 @@ public final class RunRegistry implements AutoCloseable {
   }
 
   /**
-   * Flushes every open run. A server stopping is not the end of its clients' runs: none is finished
-   * here; a client retries against the next server, which resumes the run from its journal.
+   * Detaches every open run: what was accepted is made durable and sent, and no run is finished. A
+   * server stopping is not the end of its clients' runs: a client retries against the next server,
+   * which resumes the run from its journal, and a run whose client is gone too is marked crashed by
+   * the processor when its heartbeats stay away.
    */
+  /**
+   * Detaches runs without a request for {@link ServerConfig#runIdleTimeout()}: a client that died
+   * sends nothing more, and only when the server stops the run's heartbeats can the processor mark
+   * it crashed.
+   */
+  void detachIdle() {
+    long now = System.nanoTime();
+    for (RunWriter writer : open.values()) {
+      try {
+        if (writer.detachIfIdle(now, config.runIdleTimeout())) {
+          open.remove(writer.key(), writer);
+          LOG.info(
+              "run {} detached after {} without a request (a later request resumes it)",
+              writer.key(),
+              config.runIdleTimeout());
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("run {} not detached cleanly: {}", writer.key(), e.toString());
+      }
+    }
+  }
+
   @Override
   public void close() {
+    sweeper.shutdownNow();
     for (RunWriter writer : open.values()) {
-      writer.run().flush(Duration.ofSeconds(5));
+      try {
+        writer.detach();
+      } catch (RuntimeException e) {
+        LOG.warn("run {} not detached cleanly: {}", writer.key(), e.toString());
+      }
     }
     open.clear();
   }

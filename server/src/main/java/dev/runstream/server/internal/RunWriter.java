@@ -1,50 +1,63 @@
 package dev.runstream.server.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.runstream.sdk.AlertLevel;
 import dev.runstream.sdk.Run;
+import dev.runstream.server.wandb.translate.DefinedMetric;
+import dev.runstream.server.wandb.translate.HistoryRow;
+import dev.runstream.server.wandb.translate.NonScalar;
+import dev.runstream.server.wandb.translate.SummaryValues;
+import dev.runstream.server.wandb.translate.SystemSample;
+import dev.runstream.server.wandb.translate.TranslatedConfig;
+import dev.runstream.server.wandb.translate.WandbAlert;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One wandb run written through one SDK {@link Run}: updates from {@code UpsertBucket}, history and
- * summary lines from {@code file_stream}, and the finish.
+ * One wandb run written through one SDK {@link Run}: updates from {@code UpsertBucket}, history,
+ * events and summary lines from {@code file_stream}, alerts, and the finish. What the client sends
+ * is turned into values by {@code dev.runstream.server.wandb.translate}; this class decides what
+ * the run does with them (a repeated step is skipped, a finished run takes nothing more).
  *
- * <p><b>Interim translation.</b> This is the one class that turns what the client sends into values
- * (history keys into numeric metrics at {@code _step}, config entries unwrapped from {@code
- * {"value": v}}); it does the least the end-to-end test needs. The full translation (timestamps,
- * events as system metrics, non-scalar values kept, define_metric, alerts) lives in {@code
- * dev.runstream.server.wandb.translate} and replaces the static helpers at the bottom of this
- * class.
+ * <p>It takes translated values: {@link FileStreamApi} translates a post whole before any of it
+ * reaches the run, so a malformed line refuses the post (HTTP 400) and none of its lines is logged;
+ * nothing an earlier post logged is touched.
  *
  * <p>Thread-safe: every method holds the writer's lock, so lines of one run are logged in the order
  * the requests were accepted.
  */
 public final class RunWriter {
   private static final Logger LOG = LoggerFactory.getLogger(RunWriter.class);
-  static final ObjectMapper JSON =
-      JsonMapper.builder()
-          .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-          .enable(JsonReadFeature.ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS)
-          .build();
+  static final ObjectMapper JSON = JsonMapper.builder().build();
+
+  /** The run file that keeps every non-scalar value, one JSON line each (see server/README.md). */
+  public static final String NON_SCALAR_FILE = "runstream-non-scalar.jsonl";
+
+  /** The summary entry that counts non-scalar values per key. */
+  public static final String NON_SCALAR_SUMMARY = "_non_scalar";
 
   private final RunKey key;
   private final Run run;
-  private final AtomicLong skippedValues = new AtomicLong();
+  private final FileStore files;
+  private final Map<String, Long> nonScalarCounts = new TreeMap<>();
+  private final Map<String, DefinedMetric> defined = new LinkedHashMap<>();
+  private final Set<String> definedFromGlobs = new LinkedHashSet<>();
+  private List<DefinedMetric> globs = List.of();
   private final Set<String> warnedKeys = new LinkedHashSet<>();
   private String notes;
   private List<String> tags;
@@ -52,16 +65,30 @@ public final class RunWriter {
   private long historyLines;
   private long lastStep;
   private long repeatedLines;
+  private long eventLines;
+  private long nonScalarValues;
   private boolean finished;
+  private boolean detached;
+  private long lastUsedNanos = System.nanoTime();
 
-  RunWriter(RunKey key, Run run, String notes, List<String> tags, Map<String, Object> config) {
+  RunWriter(
+      RunKey key,
+      Run run,
+      FileStore files,
+      String notes,
+      List<String> tags,
+      TranslatedConfig config) {
     this.key = Objects.requireNonNull(key, "key");
     this.run = Objects.requireNonNull(run, "run");
+    this.files = Objects.requireNonNull(files, "files");
     this.notes = notes;
     this.tags = tags == null ? List.of() : List.copyOf(tags);
-    this.config = config == null ? Map.of() : config;
+    this.config = config == null ? Map.of() : config.values();
     this.historyLines = run.step();
     this.lastStep = run.step() - 1;
+    if (config != null) {
+      define(config.definedMetrics());
+    }
   }
 
   public RunKey key() {
@@ -86,6 +113,11 @@ public final class RunWriter {
     return repeatedLines;
   }
 
+  /** Lines of {@code wandb-events.jsonl} (system metrics) accepted so far. */
+  public synchronized long eventLines() {
+    return eventLines;
+  }
+
   /** The run's config as the client sends it back on resume: {@code {"key": {"value": v}}}. */
   public synchronized Map<String, Object> wandbConfig() {
     Map<String, Object> wrapped = new LinkedHashMap<>();
@@ -93,13 +125,14 @@ public final class RunWriter {
     return wrapped;
   }
 
-  /** Values of history lines that were not numbers and so were not logged. */
-  public long skippedValues() {
-    return skippedValues.get();
+  /** Values of history and summary lines that were not numbers, so not metric points. */
+  public synchronized long nonScalarValues() {
+    return nonScalarValues;
   }
 
   /** Applies the fields of a later {@code UpsertBucket}: notes, tags, config. */
   public synchronized void update(Upsert upsert) {
+    checkAttached();
     if (finished) {
       return;
     }
@@ -120,76 +153,203 @@ public final class RunWriter {
       }
       tags = List.copyOf(upsert.tags());
     }
-    if (upsert.configJson() != null) {
-      Map<String, Object> next = config(upsert.configJson());
+    if (upsert.config() != null) {
+      Map<String, Object> next = upsert.config().values();
       if (!next.equals(config)) {
         run.config().update(next);
         config = next;
+      }
+      define(upsert.config().definedMetrics());
+    }
+  }
+
+  /**
+   * Applies {@code define_metric} calls: a named metric at once, a glob ({@code train/*}) to each
+   * logged metric it matches when that metric is first seen. A definition is sent again only when
+   * it changed. The step metric and the hidden flag have no runstream counterpart and are not kept.
+   */
+  private void define(List<DefinedMetric> definitions) {
+    List<DefinedMetric> nextGlobs = new ArrayList<>();
+    for (DefinedMetric d : definitions) {
+      if (d.glob()) {
+        nextGlobs.add(d);
+      } else {
+        define(d.name(), d);
+      }
+    }
+    if (!nextGlobs.equals(globs)) {
+      globs = List.copyOf(nextGlobs);
+      definedFromGlobs.clear();
+    }
+  }
+
+  private void define(String name, DefinedMetric d) {
+    if (d.equals(defined.get(name))) {
+      return;
+    }
+    defined.put(name, d);
+    try {
+      run.defineMetric(name).goal(d.goal()).summary(d.summary());
+    } catch (IllegalArgumentException e) {
+      // The client defines metrics of its own too; a name runstream cannot hold is not the user's.
+      LOG.warn("run {}: define_metric('{}') not kept: {}", key, name, e.getMessage());
+    }
+  }
+
+  private void defineFromGlobs(Set<String> names) {
+    if (globs.isEmpty()) {
+      return;
+    }
+    for (String name : names) {
+      if (defined.containsKey(name) || !definedFromGlobs.add(name)) {
+        continue;
+      }
+      for (DefinedMetric glob : globs) {
+        String prefix = glob.name().substring(0, glob.name().length() - 1);
+        if (name.startsWith(prefix)) {
+          define(name, glob);
+          break;
+        }
       }
     }
   }
 
   /**
-   * Logs history lines, each a JSON object with {@code _step}; returns once the SDK took them
+   * Logs the history rows of one post, each at its {@code _step}; returns once the SDK took them
    * (journalled). A line whose step is not above the last one logged is skipped: the client's steps
    * only increase (wandb drops a step below its current one), so such a line was sent before, by a
    * retried post or a second {@code wandb sync}, and logging it again would count its points twice
    * in the run's aggregates.
-   *
-   * @throws WandbException 400 if a line is not a JSON object
    */
-  public synchronized void history(List<String> lines) {
-    for (String line : lines) {
-      ObjectNode node = object(line, "wandb-history.jsonl");
-      Map<String, Double> values = new LinkedHashMap<>();
-      flatten("", node, values);
-      JsonNode step = node.get("_step");
-      if (finished) {
-        continue;
-      }
-      if (step != null && step.canConvertToLong()) {
-        if (step.asLong() <= lastStep) {
-          repeatedLines++;
-          continue;
-        }
-        lastStep = step.asLong();
-        run.log(values, lastStep);
-      } else {
-        run.log(values);
-        lastStep = Math.max(lastStep, run.step() - 1);
-      }
-      historyLines++;
-    }
-  }
-
-  /** Publishes the last summary line's user keys (those not starting with {@code _}). */
-  public synchronized void summary(List<String> lines) {
-    if (lines.isEmpty() || finished) {
+  public synchronized void history(List<HistoryRow> rows) {
+    checkAttached();
+    if (finished) {
       return;
     }
-    ObjectNode node = object(lines.get(lines.size() - 1), "wandb-summary.json");
-    Map<String, Object> values = new HashMap<>();
-    node.properties()
-        .forEach(
-            e -> {
-              if (!e.getKey().startsWith("_")) {
-                values.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
-              }
-            });
+    List<String> kept = new ArrayList<>();
+    for (HistoryRow row : rows) {
+      if (row.step() <= lastStep) {
+        repeatedLines++;
+        continue;
+      }
+      lastStep = row.step();
+      defineFromGlobs(row.metrics().keySet());
+      run.log(row.metrics(), row.step(), row.time());
+      others("history", row.step(), row.time(), row.others(), kept);
+      historyLines++;
+    }
+    keep(kept);
+  }
+
+  /** Publishes the system samples of one post as system batches, each at its time. */
+  public synchronized void events(List<SystemSample> samples) {
+    checkAttached();
+    if (finished) {
+      return;
+    }
+    List<String> kept = new ArrayList<>();
+    for (SystemSample sample : samples) {
+      if (!sample.metrics().isEmpty()) {
+        run.logSystem(sample.metrics(), sample.time());
+      }
+      others("events", -1, sample.time(), sample.others(), kept);
+      eventLines++;
+    }
+    keep(kept);
+  }
+
+  /** Publishes the summary's values. */
+  public synchronized void summary(SummaryValues summary) {
+    checkAttached();
+    if (finished) {
+      return;
+    }
+    Map<String, Object> values = new LinkedHashMap<>(summary.values());
+    // A typed object in the summary (a histogram's, an image's reference) is kept there as the
+    // JSON the client sent: it is the run's last value of that key, small, and shown with the run.
+    summary
+        .others()
+        .forEach((k, v) -> values.put(k, JSON.convertValue(json(v.json()), Object.class)));
     if (!values.isEmpty()) {
       run.summary().update(values);
     }
   }
 
+  /**
+   * Counts each non-scalar value per key and adds its JSON line to {@code kept}: {@code {"source",
+   * "step" (history only), "time", "key", "type", "file" (when the client uploaded one), "value"}}.
+   */
+  private void others(
+      String source, long step, Instant time, Map<String, NonScalar> others, List<String> kept) {
+    for (Map.Entry<String, NonScalar> e : others.entrySet()) {
+      NonScalar value = e.getValue();
+      nonScalarValues++;
+      nonScalarCounts.merge(e.getKey(), 1L, Long::sum);
+      ObjectNode line = JSON.createObjectNode();
+      line.put("source", source);
+      if (step >= 0) {
+        line.put("step", step);
+      }
+      line.put("time", time.toString());
+      line.put("key", e.getKey());
+      line.put("type", value.type());
+      if (value.file() != null) {
+        line.put("file", value.file());
+      }
+      line.set("value", json(value.json()));
+      kept.add(line.toString());
+      if (warnedKeys.size() < 100 && warnedKeys.add(e.getKey())) {
+        LOG.info(
+            "run {}: {} key '{}' holds {} values, which are not metric points: kept in {} and"
+                + " counted in the summary's {}",
+            key,
+            source,
+            e.getKey(),
+            value.type(),
+            NON_SCALAR_FILE,
+            NON_SCALAR_SUMMARY);
+      }
+    }
+  }
+
+  /** Appends the kept non-scalar lines to the run's file, then publishes the counts. */
+  private void keep(List<String> kept) {
+    if (kept.isEmpty()) {
+      return;
+    }
+    try {
+      files.append(key, NON_SCALAR_FILE, kept);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep non-scalar values of " + key, e);
+    }
+    run.summary().set(NON_SCALAR_SUMMARY, new TreeMap<>(nonScalarCounts));
+  }
+
+  private static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      // NonScalar.json is written by the translator's own mapper; reaching here is a bug.
+      throw new IllegalStateException("non-scalar value is not JSON: " + text, e);
+    }
+  }
+
+  /** Non-scalar values so far, per key (history and events), as the summary shows them. */
+  public synchronized Map<String, Long> nonScalarCounts() {
+    return Map.copyOf(nonScalarCounts);
+  }
+
   /** Sends {@code run.alert(...)} of the client as the run's alert ({@code rule=user}). */
-  public synchronized void alert(String title, String text, AlertLevel level) {
+  public synchronized void alert(WandbAlert alert) {
+    checkAttached();
     if (!finished) {
-      run.alert(title, text, level);
+      run.alert(alert.title(), alert.text(), alert.level());
     }
   }
 
   /** Finishes the run with the client's exit code (0: finished, otherwise failed). Idempotent. */
   public synchronized void finish(int exitCode) {
+    checkAttached();
     if (finished) {
       return;
     }
@@ -201,88 +361,50 @@ public final class RunWriter {
         exitCode,
         historyLines,
         repeatedLines,
-        skippedValues.get() == 0
-            ? ""
-            : " (" + skippedValues.get() + " non-numeric values kept out)");
+        nonScalarValues == 0 ? "" : " (" + nonScalarValues + " non-numeric values kept out)");
   }
 
   public synchronized boolean finished() {
     return finished;
   }
 
-  // --- Interim translation: replaced by dev.runstream.server.wandb.translate -------------------
-
-  /** wandb's config JSON without its {@code _wandb} entry, each {@code {"value": v}} unwrapped. */
-  static Map<String, Object> config(String configJson) {
-    ObjectNode node = object(configJson, "config");
-    Map<String, Object> config = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonNode> e : node.properties()) {
-      if (e.getKey().equals("_wandb")) {
-        continue;
-      }
-      JsonNode value = e.getValue();
-      if (value.isObject() && value.has("value")) {
-        value = value.get("value");
-      }
-      config.put(e.getKey(), JSON.convertValue(value, Object.class));
+  /**
+   * Closes the run in this server without finishing it: its client may still be logging and retries
+   * against the next server, which resumes it; if the client is gone, the processor marks it
+   * crashed. Idempotent.
+   */
+  public synchronized void detach() {
+    if (finished) {
+      return;
     }
-    return config;
+    finished = true;
+    detached = true;
+    run.detach();
   }
 
-  private void flatten(String prefix, JsonNode node, Map<String, Double> out) {
-    for (Map.Entry<String, JsonNode> e : node.properties()) {
-      String name = prefix + e.getKey();
-      if (prefix.isEmpty() && name.startsWith("_")) {
-        continue; // _step, _timestamp, _runtime, _wandb: wandb's own bookkeeping
-      }
-      JsonNode value = e.getValue();
-      if (value.isNumber()) {
-        out.put(name, value.doubleValue());
-      } else if (value.isObject() && !value.has("_type")) {
-        flatten(name + ".", value, out);
-      } else if (value.isTextual() && nonFinite(value.asText()) != null) {
-        out.put(name, nonFinite(value.asText()));
-      } else {
-        skippedValues.incrementAndGet();
-        if (warnedKeys.size() < 100 && warnedKeys.add(name)) {
-          LOG.warn(
-              "run {}: history key '{}' holds a {} value, which is not logged yet (further ones are"
-                  + " counted)",
-              key,
-              name,
-              value.getNodeType());
-        }
-      }
-    }
+  /** Marks the run used now; false when it was detached (the caller opens it again). */
+  synchronized boolean touch() {
+    lastUsedNanos = System.nanoTime();
+    return !detached;
   }
 
-  private static Double nonFinite(String text) {
-    return switch (text) {
-      case "NaN", "nan" -> Double.NaN;
-      case "Infinity", "inf", "+inf" -> Double.POSITIVE_INFINITY;
-      case "-Infinity", "-inf" -> Double.NEGATIVE_INFINITY;
-      default -> null;
-    };
+  /** Detaches the run when it had no request for {@code idle}; whether it did. */
+  synchronized boolean detachIfIdle(long nowNanos, Duration idle) {
+    if (finished || nowNanos - lastUsedNanos < idle.toNanos()) {
+      return false;
+    }
+    detach();
+    return true;
   }
 
-  static ObjectNode object(String json, String what) {
-    JsonNode node;
-    try {
-      node = JSON.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new WandbException(400, what + ": not JSON: " + e.getOriginalMessage());
+  /**
+   * A request that reached the run just as it was detached (idle) must not be answered as taken:
+   * 503, which the client retries, and the retry opens the run again.
+   */
+  private void checkAttached() {
+    if (detached) {
+      throw new WandbException(
+          503, "run " + key + " was closed on this server after being idle; retry to resume it");
     }
-    if (node == null || !node.isObject()) {
-      throw new WandbException(400, what + ": a JSON object was expected");
-    }
-    return (ObjectNode) node;
-  }
-
-  static List<String> strings(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    if (array != null && array.isArray()) {
-      array.forEach(n -> out.add(n.asText()));
-    }
-    return out;
   }
 }
