@@ -559,7 +559,9 @@ final class RecordPipeline {
       return; // no turn yet
     }
     synchronized (ackLock) {
-      if (acked == lastPersistedAck) {
+      // Never back: a tick that read the mark before close() recorded a newer one must not undo it
+      // (the mark only grows: a recovery resends from just after it).
+      if (acked <= lastPersistedAck) {
         return;
       }
       try {
