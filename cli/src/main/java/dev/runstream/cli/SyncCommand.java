@@ -196,6 +196,12 @@ final class SyncCommand implements Callable<Integer> {
         .append(" points), ")
         .append(Numbers.count(r.recordsSkipped()))
         .append(" already in Kafka");
+    if (r.kafkaUnanswered()) {
+      s.append(" (Kafka could not be asked what it already holds: some may now be there twice)");
+    }
+    if (r.kafkaUnanswered()) {
+      s.append(" (Kafka could not be asked what it already holds: some may now be there twice)");
+    }
     if (r.damagedBytes() > 0) {
       s.append(", ").append(Numbers.count(r.damagedBytes())).append(" damaged bytes skipped");
     }

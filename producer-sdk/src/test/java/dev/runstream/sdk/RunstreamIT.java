@@ -20,6 +20,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -440,6 +441,96 @@ class RunstreamIT {
                 .add(b.getSequence()));
     assertThat(sequencesByStep.keySet()).containsExactlyElementsOf(range((int) stepsOnDisk));
     assertThat(sequencesByStep.values()).allSatisfy(seqs -> assertThat(seqs).hasSize(1));
+  }
+
+  @Test
+  void shouldSyncAJvmKilledWhileLoggingFlatOutWithoutSendingAnyRecordTwice(LocalStack stack)
+      throws Exception {
+    String prefix = prefix();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                TrainingMain.class.getName(),
+                stack.kafkaBootstrap(),
+                stack.schemaRegistryUrl(),
+                prefix,
+                dir.toString(),
+                "flat-1",
+                "flat")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    AtomicLong durable = new AtomicLong();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                  if (line.startsWith("durable ")) {
+                    durable.set(Long.parseLong(line.substring(8)));
+                  }
+                }
+              } catch (IOException e) {
+                // the child was killed
+              }
+            });
+    reader.start();
+    try {
+      // Until the run directory records that Kafka acknowledged far more than the processor's
+      // replay window (1,024 sequences): the mark is recorded while the run goes on.
+      Path acked = dir.resolve("run-flat-1").resolve("acked");
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(
+              () -> {
+                try {
+                  return Long.parseLong(Files.readString(acked).strip()) >= 20_000;
+                } catch (IOException | NumberFormatException e) {
+                  return false; // not written yet
+                }
+              });
+      child.destroyForcibly(); // SIGKILL while sending flat out
+      child.waitFor();
+      reader.join(5_000);
+    } finally {
+      child.destroyForcibly();
+    }
+
+    SyncResult result =
+        Runstream.sync(
+            dir.resolve("run-flat-1"),
+            SyncOptions.builder(Map.of())
+                .kafkaBootstrap(stack.kafkaBootstrap())
+                .schemaRegistryUrl(stack.schemaRegistryUrl())
+                .build());
+
+    assertThat(result.kafkaUnanswered()).isFalse();
+    assertThat(result.recordsSkipped() + result.recordsSent()).isEqualTo(result.recordsInJournal());
+    assertThat(result.recordsSkipped()).isPositive();
+    Topics topics = Topics.withPrefix(prefix);
+    int steps = (int) (result.lastStep() + 1);
+    List<MetricBatch> metrics = readAll(stack, topics.metrics.name(), MetricBatch.class, steps);
+    Map<Long, Long> perSequence = new java.util.TreeMap<>();
+    metrics.forEach(b -> perSequence.merge(b.getSequence(), 1L, Long::sum));
+    assertThat(perSequence.values()).allSatisfy(n -> assertThat(n).isEqualTo(1L));
+    assertThat(metrics).hasSize(steps);
+    assertThat(metrics.stream().map(MetricBatch::getStep).sorted().toList())
+        .containsExactlyElementsOf(range(steps));
+    List<MetricBatch> system = readAll(stack, topics.system.name(), MetricBatch.class, 1);
+    Map<Long, Long> systemPerSequence = new java.util.TreeMap<>();
+    system.forEach(b -> systemPerSequence.merge(b.getSequence(), 1L, Long::sum));
+    assertThat(systemPerSequence.values()).allSatisfy(n -> assertThat(n).isEqualTo(1L));
+    List<RunEvent> events = readAll(stack, topics.runs.name(), RunEvent.class, 1);
+    Map<Long, Long> eventsPerSequence = new java.util.TreeMap<>();
+    events.forEach(e -> eventsPerSequence.merge(e.getSequence(), 1L, Long::sum));
+    assertThat(eventsPerSequence.values()).allSatisfy(n -> assertThat(n).isEqualTo(1L));
+    // Every record of the journal is in Kafka once.
+    assertThat(metrics.size() + system.size() + events.size()).isEqualTo(result.recordsInJournal());
   }
 
   private static Set<List<Long>> identities(List<MetricBatch> batches) {

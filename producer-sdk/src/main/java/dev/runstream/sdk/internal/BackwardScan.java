@@ -11,6 +11,7 @@ import dev.runstream.schemas.avro.RunSummary;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -134,6 +135,7 @@ final class BackwardScan {
   private boolean found;
   private long lastStep = -1;
   private long lastSequence = -1;
+  private final Map<RecordKind, Long> highestByKind = new EnumMap<>(RecordKind.class);
   private String name;
   private String entity;
   private String project;
@@ -231,13 +233,13 @@ final class BackwardScan {
         MetricBatch batch = (MetricBatch) decoded;
         p.hit = true;
         step(batch.getStep());
-        sequence(batch.getSequence(), batch.getEntity(), batch.getProject());
+        sequence(RecordKind.METRICS, batch.getSequence(), batch.getEntity(), batch.getProject());
       }
       case SYSTEM -> {
         MetricBatch batch = (MetricBatch) decoded;
         p.hit = true;
         // The step of a system sample is its time, not a training step.
-        sequence(batch.getSequence(), batch.getEntity(), batch.getProject());
+        sequence(RecordKind.SYSTEM, batch.getSequence(), batch.getEntity(), batch.getProject());
       }
       case ALERTS -> alert(p, (Alert) decoded);
       case SUMMARIES -> {
@@ -257,7 +259,7 @@ final class BackwardScan {
       newestEventSequence = sequence;
       newestEventTime = timestamp;
     }
-    sequence(sequence, event.getEntity(), event.getProject());
+    sequence(RecordKind.RUN_EVENT, sequence, event.getEntity(), event.getProject());
     Object payload = event.getPayload();
     if (payload instanceof RunStarted started) {
       if (name == null && !started.getName().isBlank()) {
@@ -286,7 +288,7 @@ final class BackwardScan {
       return;
     }
     p.hit = true;
-    sequence(sequence, alert.getEntity(), alert.getProject());
+    sequence(RecordKind.ALERT, sequence, alert.getEntity(), alert.getProject());
     if (alert.getStep() != null) {
       step(alert.getStep());
     }
@@ -296,7 +298,8 @@ final class BackwardScan {
     lastStep = Math.max(lastStep, step);
   }
 
-  private void sequence(long sequence, String recordEntity, String recordProject) {
+  private void sequence(RecordKind kind, long sequence, String recordEntity, String recordProject) {
+    highestByKind.merge(kind, sequence, Math::max);
     if (sequence > lastSequence || entity == null) {
       entity = recordEntity;
       project = recordProject;
@@ -425,7 +428,16 @@ final class BackwardScan {
             ? RunHistory.Outcome.FOUND
             : absent() ? RunHistory.Outcome.ABSENT : RunHistory.Outcome.UNKNOWN;
     return new RunHistory(
-        outcome, lastStep, lastSequence, name, entity, project, complete, recordsRead, describe());
+        outcome,
+        lastStep,
+        lastSequence,
+        name,
+        entity,
+        project,
+        complete,
+        recordsRead,
+        describe(),
+        highestByKind);
   }
 
   private String describe() {

@@ -68,6 +68,8 @@ final class Delivery {
   // Called (on the producer's thread) when waiting may be over: a first record completed, bytes
   // came back under the run's cap. Set by the run's pipeline; never null.
   private volatile Runnable onProgress = () -> {};
+  // Called (on the producer's thread) when a send failed for good, before anything else learns it.
+  private volatile Runnable onFailure = () -> {};
   private final java.util.concurrent.atomic.AtomicLong inFlightBytes =
       new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean wakeOnAck;
@@ -138,14 +140,17 @@ final class Delivery {
         acked = true;
       } else if (!returned) {
         refused = error;
-      } else if (failed.compareAndSet(false, true)) {
-        onProgress.run();
-        log.warn(
-            "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
-                + " is sent again",
-            sequence,
-            runId,
-            error.toString());
+      } else if (!failed.get()) {
+        onFailure.run();
+        if (failed.compareAndSet(false, true)) {
+          onProgress.run();
+          log.warn(
+              "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
+                  + " is sent again",
+              sequence,
+              runId,
+              error.toString());
+        }
       }
     }
   }
@@ -219,6 +224,19 @@ final class Delivery {
   /** What happens when a send may go on after {@link Outcome#WAIT}: the pipeline wakes. */
   void onProgress(Runnable wake) {
     this.onProgress = wake;
+  }
+
+  /**
+   * What happens when a send fails for good: called on the producer's thread, once per failure,
+   * before {@link #failed()} turns true.
+   */
+  void onFailure(Runnable hook) {
+    this.onFailure = hook;
+  }
+
+  /** The highest sequence handed to the current producer (or skipped), on the sending thread. */
+  long highestSent() {
+    return highestSent;
   }
 
   /** Why the producer refused the last record it refused, or null. */

@@ -100,6 +100,7 @@ public final class KafkaRun implements Run {
       String id,
       RunDirectory directory,
       Previous previous,
+      AlreadyInKafka inKafka,
       ProducerHandle producers,
       SendBudget budget,
       SchemaRegistry registry,
@@ -142,6 +143,7 @@ public final class KafkaRun implements Run {
               directory,
               previous.nextSequence(),
               previous.ackedThrough(),
+              inKafka,
               delivery,
               senders,
               options.fsyncInterval());
@@ -259,8 +261,23 @@ public final class KafkaRun implements Run {
     try {
       Previous local = exists ? ResumePlan.scan(directory) : Previous.NONE;
       Previous previous = resume == Resume.NEVER ? local : ResumePlan.merge(local, exists, kafka);
+      // The journal's records after its acknowledgement mark are replayed, except those Kafka
+      // already holds: a killed process rarely recorded its last acknowledgements.
+      AlreadyInKafka inKafka =
+          exists && resume != Resume.NEVER
+              ? AlreadyInKafka.of(kafka, directory.readReordered())
+              : AlreadyInKafka.NOTHING;
+      if (inKafka.any()) {
+        log.info(
+            "run {}: its journal's records after sequence {} that Kafka holds are not sent again"
+                + " ({})",
+            id,
+            previous.ackedThrough(),
+            inKafka);
+      }
       KafkaRun run =
-          new KafkaRun(options, id, directory, previous, producers, budget, registry, senders);
+          new KafkaRun(
+              options, id, directory, previous, inKafka, producers, budget, registry, senders);
       if (!exists) {
         directory.writeMetadata(run.metadata());
       }

@@ -108,8 +108,16 @@ final class RecordPipeline {
   private JournalRecord held;
   private long nextAttemptNanos;
   private long backoffMs = MIN_BACKOFF_MS;
-  private long lastPersistedAck = Long.MIN_VALUE;
   private long nextAckNanos;
+  // Kafka's acknowledgement mark as the sender last saw it, for the shared fsync thread to record.
+  private volatile long ackMark = Long.MIN_VALUE;
+  private final Object ackLock = new Object();
+  // Guarded by ackLock.
+  private long lastPersistedAck = Long.MIN_VALUE;
+  // What Kafka held of the run when it started (a resumed run's replay skips it); sender's.
+  private final AlreadyInKafka inKafka;
+  // The run directory's reordered mark (AlreadyInKafka), as last written; sender's.
+  private long reorderedThrough;
   private boolean sealed;
   private volatile boolean stopRequested;
   private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
@@ -132,7 +140,34 @@ final class RecordPipeline {
       Senders senders,
       Duration fsyncInterval)
       throws IOException {
+    this(
+        runId,
+        directory,
+        firstSequence,
+        ackedThrough,
+        AlreadyInKafka.NOTHING,
+        delivery,
+        senders,
+        fsyncInterval);
+  }
+
+  /**
+   * @param inKafka which of the earlier records after {@code ackedThrough} Kafka already holds: the
+   *     replay skips them
+   */
+  RecordPipeline(
+      String runId,
+      RunDirectory directory,
+      long firstSequence,
+      long ackedThrough,
+      AlreadyInKafka inKafka,
+      Delivery delivery,
+      Senders senders,
+      Duration fsyncInterval)
+      throws IOException {
     this.runId = runId;
+    this.inKafka = inKafka;
+    this.reorderedThrough = directory.readReordered();
     this.directory = directory;
     this.delivery = delivery;
     this.senders = senders;
@@ -150,6 +185,7 @@ final class RecordPipeline {
     this.slot = delivery == null ? null : senders.register(this::turn);
     if (delivery != null) {
       delivery.onProgress(slot::wake);
+      delivery.onFailure(this::orderBroken);
     }
     long fsync = Math.max(1, fsyncInterval.toMillis());
     ticks.add(
@@ -157,7 +193,16 @@ final class RecordPipeline {
             .syncer()
             .scheduleWithFixedDelay(this::syncQuietly, fsync, fsync, TimeUnit.MILLISECONDS));
     if (delivery != null) {
-      // Acknowledgements to record, failures to recover from, Kafka's health to check.
+      // Kafka's acknowledgements recorded in the run directory at least every second, by the
+      // shared thread (not a sender's): a SIGKILL then leaves at most about a second of records
+      // that a sync or a resumed run cannot tell from the mark alone are in Kafka.
+      long every = Math.min(fsync, TICK_MS);
+      ticks.add(
+          senders
+              .syncer()
+              .scheduleWithFixedDelay(
+                  () -> persistAck(ackMark), every, every, TimeUnit.MILLISECONDS));
+      // Failures to recover from, Kafka's health to check.
       ticks.add(
           senders
               .timer()
@@ -244,7 +289,7 @@ final class RecordPipeline {
         delivery.close(Duration.ofNanos(remaining));
         done &= delivery.idle() && !delivery.failed();
         countUnacknowledged();
-        persistAck();
+        persistAck(delivery.ackedThrough());
       } finally {
         sendLock.unlock();
       }
@@ -289,8 +334,8 @@ final class RecordPipeline {
         return false;
       }
       long now = System.nanoTime();
+      ackMark = delivery.ackedThrough();
       if (now >= nextAckNanos) {
-        persistAck();
         checkHealth();
         nextAckNanos = now + TimeUnit.MILLISECONDS.toNanos(TICK_MS);
       }
@@ -322,7 +367,8 @@ final class RecordPipeline {
         }
         break;
       }
-      if (!delivery.needsSending(r)) {
+      if (!delivery.needsSending(r) || inKafka.holds(r.kind(), r.sequence())) {
+        // Acknowledged before a failure, or in Kafka before this process started.
         delivery.skip(r);
         pass(r);
         continue;
@@ -400,6 +446,8 @@ final class RecordPipeline {
   }
 
   private void recover() {
+    // Records after the failed one may be in Kafka before it now; it is sent again after them.
+    markReordered(delivery.highestSent());
     long[] reset = delivery.resetCountingPoints();
     // What Kafka did not acknowledge now waits on disk to be sent again: spilled, like records
     // journalled while Kafka was unreachable.
@@ -477,7 +525,10 @@ final class RecordPipeline {
     closeCursor();
     try (JournalReader reader = new JournalReader(directory.path(), mark + 1, journal)) {
       for (JournalRecord r = reader.next(); r != null; r = reader.next()) {
-        if (r.sequence() > mark && delivery.needsSending(r) && !ackedAbove.contains(r.sequence())) {
+        if (r.sequence() > mark
+            && delivery.needsSending(r)
+            && !inKafka.holds(r.kind(), r.sequence())
+            && !ackedAbove.contains(r.sequence())) {
           records++;
           points += r.points();
         }
@@ -502,15 +553,50 @@ final class RecordPipeline {
     return unacknowledgedPoints;
   }
 
-  private void persistAck() {
-    long acked = delivery.ackedThrough();
-    if (acked != lastPersistedAck) {
+  /** Records Kafka's acknowledgement mark in the run directory when it moved; any thread. */
+  private void persistAck(long acked) {
+    if (acked == Long.MIN_VALUE) {
+      return; // no turn yet
+    }
+    synchronized (ackLock) {
+      // Never back: a tick that read the mark before close() recorded a newer one must not undo it
+      // (the mark only grows: a recovery resends from just after it).
+      if (acked <= lastPersistedAck) {
+        return;
+      }
       try {
         directory.writeAcked(acked);
         lastPersistedAck = acked;
       } catch (IOException e) {
         log.debug("cannot record acknowledged sequence of run {}: {}", runId, e.toString());
       }
+    }
+  }
+
+  /**
+   * A send failed for good (on the producer's thread): until the recovery records how far, no
+   * sequence's order in Kafka can be trusted, since the sender may still be handing over later
+   * records to the failed producer.
+   */
+  private void orderBroken() {
+    try {
+      directory.writeReordered(Long.MAX_VALUE);
+    } catch (IOException e) {
+      log.warn("cannot record in {} that run {} must be resent whole", directory.path(), e);
+    }
+  }
+
+  /** The recovery's precise mark: everything the failed producer was handed. Sender's. */
+  private void markReordered(long through) {
+    // A mark left as "everything" (killed between a failure and its recovery) stays so.
+    if (reorderedThrough != Long.MAX_VALUE) {
+      reorderedThrough = Math.max(reorderedThrough, through);
+    }
+    try {
+      directory.writeReordered(reorderedThrough);
+    } catch (IOException e) {
+      log.warn(
+          "cannot record the recovery of run {} in {}: {}", runId, directory.path(), e.toString());
     }
   }
 

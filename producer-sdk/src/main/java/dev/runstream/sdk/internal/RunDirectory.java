@@ -24,6 +24,9 @@ import java.util.Map;
  *       number; rewritten atomically (temporary file, then rename). It is a hint: if it is behind,
  *       a replay or sync sends some records again, which is harmless because their identity (run
  *       id, sequence) is the same.
+ *   <li>{@code reordered}: the highest sequence up to which the run's records may be in Kafka out
+ *       of sequence order, because a send failed for good while later records were in flight
+ *       ({@link AlreadyInKafka} explains why that matters); absent when that never happened.
  *   <li>{@code run.lock}: locked while a process owns the run, so a sync does not race a live run.
  * </ul>
  */
@@ -31,6 +34,7 @@ public final class RunDirectory {
   static final String METADATA = "run.json";
   static final String ACKED = "acked";
   static final String LOCK = "run.lock";
+  static final String REORDERED = "reordered";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path path;
@@ -145,9 +149,39 @@ public final class RunDirectory {
     }
   }
 
-  void writeAcked(long sequence) throws IOException {
-    Path tmp = path.resolve(ACKED + ".tmp");
-    Files.writeString(tmp, sequence + "\n", StandardCharsets.US_ASCII);
-    Files.move(tmp, path.resolve(ACKED), StandardCopyOption.ATOMIC_MOVE);
+  // Synchronized: the sender and the shared fsync thread both record acknowledgements, through the
+  // same temporary file.
+  synchronized void writeAcked(long sequence) throws IOException {
+    writeNumber(ACKED, sequence);
+  }
+
+  /**
+   * The highest sequence whose order in Kafka may be broken ({@link #writeReordered}); -1 when
+   * none. A damaged file counts as "every sequence": it only costs a longer resend.
+   */
+  long readReordered() {
+    Path file = path.resolve(REORDERED);
+    if (!Files.exists(file)) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).strip());
+    } catch (IOException | NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * Records that the run's records through {@code sequence} may be in Kafka out of sequence order;
+   * written before anything is sent after the failure that broke the order.
+   */
+  synchronized void writeReordered(long sequence) throws IOException {
+    writeNumber(REORDERED, sequence);
+  }
+
+  private void writeNumber(String name, long value) throws IOException {
+    Path tmp = path.resolve(name + ".tmp");
+    Files.writeString(tmp, value + "\n", StandardCharsets.US_ASCII);
+    Files.move(tmp, path.resolve(name), StandardCopyOption.ATOMIC_MOVE);
   }
 }

@@ -1,5 +1,7 @@
 package dev.runstream.sdk.internal;
 
+import java.util.Map;
+
 /**
  * What Kafka holds of one run, as a {@link KafkaRunLookup} found it.
  *
@@ -16,6 +18,9 @@ package dev.runstream.sdk.internal;
  * @param recordsRead records read from all partitions
  * @param detail for the messages: what was read, what was not finished, or why Kafka could not be
  *     asked
+ * @param highestByKind per topic (by the kind of record sent there), the highest sequence of the
+ *     run's records read there; a kind is absent when none was read. A lower bound when the scan
+ *     was not complete. {@link AlreadyInKafka} turns it into what need not be sent again
  */
 record RunHistory(
     Outcome outcome,
@@ -26,7 +31,36 @@ record RunHistory(
     String project,
     boolean complete,
     long recordsRead,
-    String detail) {
+    String detail,
+    Map<RecordKind, Long> highestByKind) {
+
+  RunHistory {
+    highestByKind = Map.copyOf(highestByKind);
+  }
+
+  /** A history without per-topic sequences (none read). */
+  RunHistory(
+      Outcome outcome,
+      long lastStep,
+      long lastSequence,
+      String name,
+      String entity,
+      String project,
+      boolean complete,
+      long recordsRead,
+      String detail) {
+    this(
+        outcome,
+        lastStep,
+        lastSequence,
+        name,
+        entity,
+        project,
+        complete,
+        recordsRead,
+        detail,
+        Map.of());
+  }
 
   /** What the lookup could establish. */
   enum Outcome {

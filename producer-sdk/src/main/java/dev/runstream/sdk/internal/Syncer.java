@@ -27,6 +27,9 @@ public final class Syncer {
   private static final Logger log = LoggerFactory.getLogger(Syncer.class);
   private static final int PROGRESS_EVERY = 1_000;
 
+  /** How long a sync asks Kafka which of the run's records it already holds, at most. */
+  static final Duration LOOKUP_BUDGET = Duration.ofSeconds(10);
+
   private Syncer() {}
 
   /** See {@code Runstream.sync}. */
@@ -34,14 +37,41 @@ public final class Syncer {
     Supplier<Producer<String, byte[]>> producers =
         Delivery.kafkaProducers(
             Delivery.producerConfig(options.kafkaBootstrap(), options.kafkaProperties()));
-    return sync(dir, options, producers, SerdeConfig.registry(options.schemaRegistryUrl()));
+    SchemaRegistry registry = SerdeConfig.registry(options.schemaRegistryUrl());
+    return sync(
+        dir,
+        options,
+        producers,
+        registry,
+        topics ->
+            new KafkaRunLookup(
+                options.kafkaBootstrap(),
+                options.kafkaProperties(),
+                topics,
+                registry,
+                LOOKUP_BUDGET.compareTo(options.timeout()) < 0
+                    ? LOOKUP_BUDGET
+                    : options.timeout()));
   }
 
+  /** A sync that does not ask Kafka what it holds: the acknowledgement mark alone decides. */
   static SyncResult sync(
       Path dir,
       SyncOptions options,
       Supplier<Producer<String, byte[]>> producers,
       SchemaRegistry registry) {
+    return sync(dir, options, producers, registry, null);
+  }
+
+  /**
+   * @param lookups the lookup for the run's topics, or null not to ask Kafka what it already holds
+   */
+  static SyncResult sync(
+      Path dir,
+      SyncOptions options,
+      Supplier<Producer<String, byte[]>> producers,
+      SchemaRegistry registry,
+      java.util.function.Function<Topics, RunLookup> lookups) {
     long started = System.nanoTime();
     long deadline = started + options.timeout().toNanos();
     if (!RunDirectory.exists(dir)) {
@@ -63,7 +93,7 @@ public final class Syncer {
 
       // First pass: what is there (cheap: frame headers, and the few run events decoded).
       long total = 0;
-      long toSend = 0;
+      long aboveAcked = 0;
       long lastStep = -1;
       long lastSequence = -1;
       boolean finished = false;
@@ -74,7 +104,7 @@ public final class Syncer {
           total++;
           lastSequence = Math.max(lastSequence, r.sequence());
           if (r.sequence() > acked) {
-            toSend++;
+            aboveAcked++;
           }
           if (r.kind() == RecordKind.METRICS) {
             lastStep = Math.max(lastStep, r.step());
@@ -84,6 +114,40 @@ public final class Syncer {
           }
         }
         damaged = reader.skippedBytes() + reader.tailBytes();
+      }
+
+      // A run killed before it recorded Kafka's last acknowledgements left records after the mark
+      // that Kafka has: ask which, so they are not sent twice (AlreadyInKafka).
+      AlreadyInKafka inKafka = AlreadyInKafka.NOTHING;
+      boolean unanswered = false;
+      if (aboveAcked > 0 && lookups != null && !options.resendAll()) {
+        RunHistory history =
+            lookups.apply(Topics.withPrefix(prefix)).find(runId, BackwardScan.Goal.RESUME, false);
+        if (history.outcome() == RunHistory.Outcome.UNREACHABLE
+            || history.outcome() == RunHistory.Outcome.UNKNOWN) {
+          unanswered = true;
+          log.warn(
+              "Kafka could not be asked within {} which records of run {} it already holds ({});"
+                  + " every record after the run directory's acknowledgement mark (sequence {}) is"
+                  + " sent, so some may be in Kafka twice",
+              LOOKUP_BUDGET,
+              runId,
+              history.detail(),
+              acked);
+        } else {
+          inKafka = AlreadyInKafka.of(history, directory.readReordered());
+        }
+      }
+      long toSend = aboveAcked;
+      if (inKafka.any()) {
+        toSend = 0;
+        try (JournalReader reader = new JournalReader(dir, acked + 1)) {
+          for (JournalRecord r = reader.next(); r != null; r = reader.next()) {
+            if (r.sequence() > acked && !inKafka.holds(r.kind(), r.sequence())) {
+              toSend++;
+            }
+          }
+        }
       }
 
       LongAdder points = new LongAdder();
@@ -98,8 +162,14 @@ public final class Syncer {
               new LongAdder());
       long handed = 0;
       long backoff = 200;
+      long reorderedBefore = directory.readReordered();
+      delivery.onFailure(() -> markReordered(directory, Long.MAX_VALUE));
       try (JournalReader reader = new JournalReader(dir, acked + 1)) {
         for (JournalRecord r = reader.next(); r != null; r = reader.next()) {
+          if (inKafka.holds(r.kind(), r.sequence())) {
+            delivery.skip(r);
+            continue;
+          }
           while (!delivery.send(r, true)) {
             if (System.nanoTime() > deadline) {
               throw new IllegalStateException(
@@ -127,6 +197,14 @@ public final class Syncer {
         }
       } finally {
         delivery.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+      }
+      if (delivery.failed()) {
+        // What was handed after the failed record may be in Kafka before it.
+        markReordered(
+            directory,
+            reorderedBefore == Long.MAX_VALUE
+                ? Long.MAX_VALUE
+                : Math.max(reorderedBefore, delivery.highestSent()));
       }
       if (delivery.failed() || !delivery.idle()) {
         persist(directory, delivery.ackedThrough());
@@ -162,6 +240,7 @@ public final class Syncer {
           damaged,
           lastStep,
           finished,
+          unanswered,
           elapsed);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the journal in " + dir, e);
@@ -175,6 +254,14 @@ public final class Syncer {
       directory.writeAcked(acked);
     } catch (IOException e) {
       log.warn("cannot record the sync's progress in {}: {}", directory.path(), e.toString());
+    }
+  }
+
+  private static void markReordered(RunDirectory directory, long through) {
+    try {
+      directory.writeReordered(through);
+    } catch (IOException e) {
+      log.warn("cannot record a failed send in {}: {}", directory.path(), e.toString());
     }
   }
 

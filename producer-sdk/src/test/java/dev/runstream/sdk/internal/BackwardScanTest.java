@@ -190,6 +190,32 @@ class BackwardScanTest {
   }
 
   @Test
+  void shouldGiveTheHighestSequenceOfEachTopicApart() {
+    append(Source.RUNS, RUN, event(RUN, 0, started("n")), T0);
+    append(Source.RUNS, RUN, event(RUN, 5, new Heartbeat(3L)), T0 + 1_000);
+    others(Source.RUNS, 50, T0 + 2_000);
+    for (int step = 0; step < 20; step++) {
+      append(Source.METRICS, RUN, batch(RUN, step, 10 + step), T0 + 1_000 + step);
+      others(Source.METRICS, 3, T0 + 1_000);
+    }
+    append(Source.SYSTEM, RUN, batch(RUN, 0, 7), T0 + 1_000);
+    append(Source.ALERTS, RUN, alert(RUN, "user", RUN + "-8", 4L), T0 + 1_000);
+    // The processor's alerts are not the run's records: they do not count.
+    append(Source.ALERTS, RUN, alert(RUN, "nan", "nan-episode-99", 4L), T0 + 2_000);
+
+    RunHistory history = scan(Goal.RESUME, false).history();
+
+    assertThat(history.lastSequence()).isEqualTo(29);
+    assertThat(history.highestByKind())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                RecordKind.RUN_EVENT, 5L,
+                RecordKind.METRICS, 29L,
+                RecordKind.SYSTEM, 7L,
+                RecordKind.ALERT, 8L));
+  }
+
+  @Test
   void shouldReadFurtherBackForTheRunStartedEventWhenTheNameIsWanted() {
     others(Source.RUNS, 100, T0);
     append(Source.RUNS, RUN, event(RUN, 0, started("brisk-river-42")), T0);
