@@ -36,6 +36,7 @@ import java.util.NavigableMap;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -44,6 +45,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -454,10 +457,28 @@ class ScaleOutIT {
   }
 
   /** Whether {@code group} has two members and each holds partitions of {@code topic}. */
+  /**
+   * Whether both instances hold partitions of {@code topic}. An instance may be several members (a
+   * processor runs a consumer per stream thread, client ids {@code
+   * processor-a-StreamThread-N-...}), so members are counted by the instance their client id names.
+   */
   private static boolean sharing(Admin admin, String group, String topic) throws Exception {
-    Map<String, Set<Integer>> assignment = ConsumerGroups.assignment(admin, group, topic);
-    return assignment.size() == 2 && assignment.values().stream().noneMatch(Set::isEmpty);
+    Map<String, Set<Integer>> byInstance = new TreeMap<>();
+    ConsumerGroups.assignment(admin, group, topic)
+        .forEach(
+            (member, partitions) ->
+                byInstance
+                    .computeIfAbsent(instanceOf(member), k -> new TreeSet<>())
+                    .addAll(partitions));
+    return byInstance.size() == 2 && byInstance.values().stream().noneMatch(Set::isEmpty);
   }
+
+  private static String instanceOf(String member) {
+    Matcher m = INSTANCE.matcher(member);
+    return m.find() ? m.group(1) : member;
+  }
+
+  private static final Pattern INSTANCE = Pattern.compile("^((?:processor|sink)-[ab])\\b");
 
   private void logAssignment(Admin admin, String when, String topic) throws Exception {
     log.info(
