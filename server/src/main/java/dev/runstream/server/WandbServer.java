@@ -6,7 +6,9 @@ import dev.runstream.schemas.config.Settings;
 import dev.runstream.server.internal.FileStore;
 import dev.runstream.server.internal.FileStreamApi;
 import dev.runstream.server.internal.GraphQlApi;
+import dev.runstream.server.internal.PeerRouter;
 import dev.runstream.server.internal.RunKey;
+import dev.runstream.server.internal.RunOwners;
 import dev.runstream.server.internal.RunRegistry;
 import dev.runstream.server.internal.WandbException;
 import dev.runstream.server.wandb.translate.WandbPayloadException;
@@ -79,6 +81,12 @@ public final class WandbServer implements AutoCloseable {
               // The client's own telemetry (OpenTelemetry) is not runstream's business.
               c.routes.post("/sdk/otel/<path>", this::otel);
               web(c);
+              config
+                  .advertisedUrl()
+                  .ifPresent(
+                      self ->
+                          new PeerRouter(self, new RunOwners(config.peers()), this::team)
+                              .register(c));
               c.routes.exception(WandbException.class, WandbServer::refused);
               c.routes.exception(
                   WandbPayloadException.class,
@@ -227,7 +235,7 @@ public final class WandbServer implements AutoCloseable {
   }
 
   private static String baseUrl(Context ctx) {
-    return ctx.scheme() + "://" + ctx.host();
+    return PeerRouter.baseUrl(ctx);
   }
 
   private static void refused(WandbException e, Context ctx) {
