@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * API key's team; the key comes as HTTP Basic auth (any user, the key as password), so a browser
  * asks for it.
  *
+ * <p>With {@link ServerConfig#peers()} several servers share the work behind one load balancer:
+ * each run is written by one of them, and the others forward its requests there ({@code
+ * internal.PeerRouter}).
+ *
  * <p>{@link #start} blocks until the server listens; {@link #close} stops it. Thread-safe.
  */
 public final class WandbServer implements AutoCloseable {

@@ -58,6 +58,7 @@ public final class PeerRouter {
   static final String FORWARDED_HOST = "X-Forwarded-Host";
   static final String FORWARDED_PROTO = "X-Forwarded-Proto";
 
+  private static final String BASE_URL = "runstream.baseUrl";
   private static final Logger LOG = LoggerFactory.getLogger(PeerRouter.class);
 
   // Hop-by-hop headers, and those java.net.http sets itself (it refuses to be given them).
@@ -119,22 +120,39 @@ public final class PeerRouter {
   }
 
   /**
-   * This server as the client reached it, for the URLs it hands out: the original host when a peer
-   * forwarded the request, so that the client keeps going through the load balancer.
+   * The server as the client reached it, for the URLs it hands out (uploads): with peers, the load
+   * balancer's or forwarding peer's {@value #FORWARDED_HOST} and {@value #FORWARDED_PROTO} where
+   * given, so that the client keeps going through the load balancer; else the request's own scheme
+   * and {@code Host}.
    */
   public static String baseUrl(Context ctx) {
-    String host = ctx.header(FORWARDED_HOST);
-    if (ctx.header(FORWARDED_BY) != null && host != null && !host.isBlank()) {
-      String proto = ctx.header(FORWARDED_PROTO);
-      return (proto == null || proto.isBlank() ? ctx.scheme() : proto) + "://" + host;
+    String routed = ctx.attribute(BASE_URL);
+    return routed != null ? routed : ctx.scheme() + "://" + ctx.host();
+  }
+
+  private static String clientBaseUrl(Context ctx) {
+    String host = first(ctx.header(FORWARDED_HOST));
+    if (host == null) {
+      return ctx.scheme() + "://" + ctx.host();
     }
-    return ctx.scheme() + "://" + ctx.host();
+    String proto = first(ctx.header(FORWARDED_PROTO));
+    return (proto == null ? ctx.scheme() : proto) + "://" + host;
+  }
+
+  // A header a chain of proxies appended to holds the client's value first.
+  private static String first(String header) {
+    if (header == null) {
+      return null;
+    }
+    String value = header.split(",", 2)[0].strip();
+    return value.isEmpty() ? null : value;
   }
 
   private void graphQl(Context ctx) {
     if (!"POST".equals(ctx.method().name())) {
       return;
     }
+    ctx.attribute(BASE_URL, clientBaseUrl(ctx));
     String team = teamOrNull(ctx);
     if (team == null) {
       return;
@@ -247,9 +265,10 @@ public final class PeerRouter {
         }
       }
     }
+    URI client = URI.create(clientBaseUrl(ctx));
     request.header(FORWARDED_BY, self.toString());
-    request.header(FORWARDED_HOST, ctx.host());
-    request.header(FORWARDED_PROTO, ctx.scheme());
+    request.header(FORWARDED_HOST, client.getRawAuthority());
+    request.header(FORWARDED_PROTO, client.getScheme());
     HttpResponse<byte[]> response;
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
