@@ -68,6 +68,24 @@ class WandbServerPeersTest {
     assertThat(Files.readString(onB)).isEqualTo("lr: 0.02\n");
     assertThat(runFiles("a", run)).doesNotExist();
 
+    // Behind a load balancer that says where the client is, the URLs lead back through it.
+    JsonNode balanced =
+        JSON.readTree(
+                post(
+                        a,
+                        "/graphql",
+                        createRunFiles(run),
+                        Map.of(
+                            "X-Forwarded-Host", "lb.example:8443, 10.0.0.9",
+                            "X-Forwarded-Proto", "https"))
+                    .body())
+            .path("data")
+            .path("createRunFiles");
+    assertThat(balanced.path("files").get(0).path("uploadUrl").asText())
+        .startsWith(
+            "https://lb.example:8443/upload/vision/my%20project/" + run + "/config.yaml?sig=")
+        .endsWith(upload.substring(upload.indexOf("?sig=")));
+
     // A run a owns is answered by a alone: b never signs its URL.
     String own = runOwnedBy(new RunOwners(List.of(a, b)), a::equals);
     String ownUpload =

@@ -131,12 +131,17 @@ public final class PeerRouter {
   }
 
   private static String clientBaseUrl(Context ctx) {
+    return clientProto(ctx) + "://" + clientHost(ctx);
+  }
+
+  private static String clientHost(Context ctx) {
     String host = first(ctx.header(FORWARDED_HOST));
-    if (host == null) {
-      return ctx.scheme() + "://" + ctx.host();
-    }
+    return host != null ? host : ctx.host();
+  }
+
+  private static String clientProto(Context ctx) {
     String proto = first(ctx.header(FORWARDED_PROTO));
-    return (proto == null ? ctx.scheme() : proto) + "://" + host;
+    return proto != null ? proto : ctx.scheme();
   }
 
   // A header a chain of proxies appended to holds the client's value first.
@@ -265,10 +270,9 @@ public final class PeerRouter {
         }
       }
     }
-    URI client = URI.create(clientBaseUrl(ctx));
     request.header(FORWARDED_BY, self.toString());
-    request.header(FORWARDED_HOST, client.getRawAuthority());
-    request.header(FORWARDED_PROTO, client.getScheme());
+    request.header(FORWARDED_HOST, clientHost(ctx));
+    request.header(FORWARDED_PROTO, clientProto(ctx));
     HttpResponse<byte[]> response;
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
