@@ -30,6 +30,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +48,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -78,6 +80,7 @@ class WandbPeersIT {
   private final List<WandbServer> servers = new ArrayList<>();
   private final List<Path> dataDirs = new ArrayList<>();
   private final List<URI> peers = new ArrayList<>();
+  private final List<ServerConfig> configs = new ArrayList<>();
   private WandbClient client;
   private StreamProcessor processor;
   private ClickHouseSink sink;
@@ -122,16 +125,16 @@ class WandbPeersIT {
     for (int i = 0; i < 2; i++) {
       Path data = dir.resolve("server-" + i);
       dataDirs.add(data);
-      servers.add(
-          WandbServer.start(
-              ServerConfig.builder(stack.kafkaBootstrap(), stack.schemaRegistryUrl())
-                  .host("127.0.0.1")
-                  .port(ports.get(i))
-                  .dataDir(data)
-                  .topicPrefix(prefix)
-                  .apiKey(KEY, TEAM)
-                  .peers(peers.get(i), peers)
-                  .build()));
+      configs.add(
+          ServerConfig.builder(stack.kafkaBootstrap(), stack.schemaRegistryUrl())
+              .host("127.0.0.1")
+              .port(ports.get(i))
+              .dataDir(data)
+              .topicPrefix(prefix)
+              .apiKey(KEY, TEAM)
+              .peers(peers.get(i), peers)
+              .build());
+      servers.add(WandbServer.start(configs.get(i)));
     }
     balancer = new RoundRobin(peers);
     queries =
@@ -266,6 +269,46 @@ class WandbPeersIT {
     }
   }
 
+  @Test
+  void shouldHoldARunWhoseOwnerIsDownUntilItIsBackAndStoreItOnce() throws Exception {
+    RunOwners owners = new RunOwners(peers);
+    String runId = runIdOwnedBy(owners, peers.get(1), 500);
+    long refusedBefore = balancer.unavailable.get();
+    servers.get(1).close();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Logged> running = pool.submit(() -> train("owner-down", runId));
+      // The other server answers the client's requests with 503 naming the owner; the client
+      // keeps trying.
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> balancer.unavailable.get() > refusedBefore);
+      assertThat(balancer.lastUnavailable.get()).contains(peers.get(1).toString());
+      servers.set(1, WandbServer.start(configs.get(1)));
+      Logged run = running.get();
+      assertThat(run.result.exitCode()).as(run.result.output()).isZero();
+      assertThat(run.points.get("loss")).hasSize(8);
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> {
+                assertThat(queries.points(runId)).isEqualTo(run.points);
+                assertThat(queries.summaries(runId).get("loss").count()).isEqualTo(8);
+                assertThat(queries.runs(PROJECT))
+                    .filteredOn(r -> r.id().equals(runId))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.state()).isEqualTo("FINISHED"));
+              });
+      Path journal = Path.of(TEAM, PROJECT, "run-" + runId);
+      assertThat(dataDirs.get(1).resolve("runs").resolve(journal)).isDirectory();
+      assertThat(dataDirs.get(0).resolve("runs").resolve(journal)).doesNotExist();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   private static String runIdOwnedBy(RunOwners owners, URI owner, int salt) {
     for (int i = 0; ; i++) {
       String runId = "p" + salt + "x" + i;
@@ -360,6 +403,8 @@ class WandbPeersIT {
     private static final Set<String> NOT_PASSED =
         Set.of("connection", "content-length", "expect", "host", "upgrade", "transfer-encoding");
     final List<AtomicLong> forwarded = new ArrayList<>();
+    final AtomicLong unavailable = new AtomicLong();
+    final AtomicReference<String> lastUnavailable = new AtomicReference<>("");
     private final List<URI> backends;
     private final AtomicLong next = new AtomicLong();
     private final HttpClient http =
@@ -425,6 +470,10 @@ class WandbPeersIT {
                   }
                 });
         byte[] out = response.body();
+        if (response.statusCode() == 503) {
+          lastUnavailable.set(new String(out, StandardCharsets.UTF_8));
+          unavailable.incrementAndGet();
+        }
         exchange.sendResponseHeaders(response.statusCode(), out.length == 0 ? -1 : out.length);
         if (out.length > 0) {
           try (OutputStream o = exchange.getResponseBody()) {
