@@ -1,16 +1,12 @@
 package dev.runstream.server;
 
 import dev.runstream.schemas.config.ConfigProperties;
-import dev.runstream.schemas.config.Setting;
 import dev.runstream.schemas.config.Settings;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -51,8 +47,7 @@ public final class ServerConfig {
   private final Duration runIdleTimeout;
   private final Map<String, String> apiKeys;
   private final ClickHouse clickHouse;
-  private final List<URI> peers;
-  private final URI advertisedUrl;
+  private final Peers peers;
 
   /**
    * The ClickHouse the web page reads runs from (the sink's tables).
@@ -90,7 +85,6 @@ public final class ServerConfig {
     this.apiKeys = Map.copyOf(b.apiKeys);
     this.clickHouse = b.clickHouse;
     this.peers = b.peers;
-    this.advertisedUrl = b.advertisedUrl;
   }
 
   /**
@@ -112,7 +106,7 @@ public final class ServerConfig {
    * {@code /web} and {@code /api} answer 503) with {@code CLICKHOUSE_USER}, {@code
    * CLICKHOUSE_PASSWORD} and {@code CLICKHOUSE_DATABASE}, as the sink reads them, and for several
    * servers behind one load balancer {@code RUNSTREAM_SERVER_PEERS} with {@code
-   * RUNSTREAM_SERVER_ADVERTISED_URL}.
+   * RUNSTREAM_SERVER_ADVERTISED_URL} ({@link Peers#fromEnv}).
    *
    * @throws IllegalArgumentException naming the variable that is missing or wrong
    */
@@ -145,82 +139,8 @@ public final class ServerConfig {
                         env.getString(
                             Settings.CLICKHOUSE_DATABASE,
                             Settings.CLICKHOUSE_DATABASE.defaultValue()))));
-    peers(env, b);
+    Peers.fromEnv(env).ifPresent(p -> b.peers(p.self(), p.all()));
     return b.build();
-  }
-
-  private static void peers(ConfigProperties env, Builder b) {
-    Optional<List<URI>> peers = env.get(Settings.SERVER_PEERS, ServerConfig::peerList);
-    Optional<URI> self = env.get(Settings.SERVER_ADVERTISED_URL, ServerConfig::peerUrl);
-    if (peers.isEmpty() && self.isEmpty()) {
-      return;
-    }
-    if (peers.isEmpty() || self.isEmpty()) {
-      Setting missing = peers.isEmpty() ? Settings.SERVER_PEERS : Settings.SERVER_ADVERTISED_URL;
-      throw new IllegalArgumentException(
-          missing.name()
-              + " must be set too: "
-              + Settings.SERVER_PEERS.name()
-              + " lists every server behind the load balancer, "
-              + Settings.SERVER_ADVERTISED_URL.name()
-              + " says which of them this one is");
-    }
-    if (!peers.get().contains(self.get())) {
-      throw new IllegalArgumentException(
-          Settings.SERVER_ADVERTISED_URL.name()
-              + "="
-              + self.get()
-              + " is not one of "
-              + Settings.SERVER_PEERS.name()
-              + "="
-              + peers.get()
-              + ": write this server's URL the same way in both");
-    }
-    b.peers(self.get(), peers.get());
-  }
-
-  private static List<URI> peerList(String value) {
-    List<URI> list = new ArrayList<>();
-    for (String item : value.split(",")) {
-      if (!item.isBlank()) {
-        URI peer = peerUrl(item.strip());
-        if (list.contains(peer)) {
-          throw new IllegalArgumentException(peer + " is listed twice");
-        }
-        list.add(peer);
-      }
-    }
-    return list;
-  }
-
-  /**
-   * A peer's base URL in the one form every server compares: {@code http(s)://host:port} (scheme
-   * and host in lower case, no trailing slash), as each server must pick the same owner of a run.
-   *
-   * @throws IllegalArgumentException for anything but an http or https URL with a host and no path
-   *     beyond {@code /}, query or fragment
-   */
-  public static URI peerUrl(String value) {
-    URI uri;
-    try {
-      uri = new URI(value.strip());
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("'" + value + "' is not a URL: " + e.getMessage(), e);
-    }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")
-        || uri.getHost() == null
-        || uri.getRawQuery() != null
-        || uri.getRawFragment() != null
-        || uri.getRawUserInfo() != null
-        || !(uri.getRawPath() == null
-            || uri.getRawPath().isEmpty()
-            || uri.getRawPath().equals("/"))) {
-      throw new IllegalArgumentException(
-          "'" + value + "' is not a server's base URL: expected http://host:port (or https)");
-    }
-    int port = uri.getPort() >= 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-    return URI.create(scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + ":" + port);
   }
 
   public String kafkaBootstrap() {
@@ -272,17 +192,16 @@ public final class ServerConfig {
   }
 
   /**
-   * The servers that share the work, this one included, in {@link #peerUrl} form; empty (the
-   * default) when this server works alone. Each run is written by one of them, picked from the run
-   * alone, so every server must have the same list.
+   * The servers that share the work, this one included, in {@link Peers#url} form; empty (the
+   * default) when this server works alone.
    */
   public List<URI> peers() {
-    return peers;
+    return peers == null ? List.of() : peers.all();
   }
 
   /** This server's URL among {@link #peers()}; empty when it works alone. */
   public Optional<URI> advertisedUrl() {
-    return Optional.ofNullable(advertisedUrl);
+    return peers == null ? Optional.empty() : Optional.of(peers.self());
   }
 
   @Override
@@ -304,7 +223,7 @@ public final class ServerConfig {
         + apiKeys.size()
         + ", clickHouse="
         + (clickHouse == null ? "none" : clickHouse)
-        + (peers.isEmpty() ? "" : ", self=" + advertisedUrl + ", peers=" + peers)
+        + (peers == null ? "" : ", " + peers)
         + "}";
   }
 
@@ -320,8 +239,7 @@ public final class ServerConfig {
     private Duration runIdleTimeout = DEFAULT_RUN_IDLE_TIMEOUT;
     private final Map<String, String> apiKeys = new LinkedHashMap<>();
     private ClickHouse clickHouse;
-    private List<URI> peers = List.of();
-    private URI advertisedUrl;
+    private Peers peers;
 
     private Builder(String kafkaBootstrap, String schemaRegistryUrl) {
       this.kafkaBootstrap = requireText(kafkaBootstrap, "kafkaBootstrap");
@@ -393,30 +311,14 @@ public final class ServerConfig {
     }
 
     /**
-     * Shares the work with other servers behind one load balancer; default: this server alone.
+     * Shares the work with the other servers behind one load balancer; default: this server alone.
      *
      * @param self this server's base URL, one of {@code peers}
      * @param peers every server's base URL, this one's included, the same list on each server
-     * @throws IllegalArgumentException when a URL is not a base URL ({@link #peerUrl}), one is
-     *     listed twice, or {@code self} is not among {@code peers}
+     * @throws IllegalArgumentException as {@link Peers#Peers} does
      */
     public Builder peers(URI self, List<URI> peers) {
-      Objects.requireNonNull(self, "self");
-      Objects.requireNonNull(peers, "peers");
-      List<URI> list = new ArrayList<>();
-      for (URI peer : peers) {
-        URI p = peerUrl(Objects.requireNonNull(peer, "peer").toString());
-        if (list.contains(p)) {
-          throw new IllegalArgumentException("peers: " + p + " is listed twice");
-        }
-        list.add(p);
-      }
-      URI me = peerUrl(self.toString());
-      if (!list.contains(me)) {
-        throw new IllegalArgumentException("self " + me + " is not one of the peers " + list);
-      }
-      this.peers = List.copyOf(list);
-      this.advertisedUrl = me;
+      this.peers = new Peers(self, peers);
       return this;
     }
 

@@ -22,8 +22,7 @@ public final class RunOwners {
   private final List<URI> peers;
 
   /**
-   * @param peers the servers' base URLs, in one written form (see {@code ServerConfig#peerUrl}), at
-   *     least one
+   * @param peers the servers' base URLs, in one written form (see {@code Peers#url}), at least one
    */
   public RunOwners(List<URI> peers) {
     this.peers = List.copyOf(Objects.requireNonNull(peers, "peers"));
