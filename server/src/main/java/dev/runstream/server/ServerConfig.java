@@ -2,9 +2,11 @@ package dev.runstream.server;
 
 import dev.runstream.schemas.config.ConfigProperties;
 import dev.runstream.schemas.config.Settings;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -45,6 +47,7 @@ public final class ServerConfig {
   private final Duration runIdleTimeout;
   private final Map<String, String> apiKeys;
   private final ClickHouse clickHouse;
+  private final Peers peers;
 
   /**
    * The ClickHouse the web page reads runs from (the sink's tables).
@@ -81,6 +84,7 @@ public final class ServerConfig {
     this.runIdleTimeout = b.runIdleTimeout;
     this.apiKeys = Map.copyOf(b.apiKeys);
     this.clickHouse = b.clickHouse;
+    this.peers = b.peers;
   }
 
   /**
@@ -100,7 +104,9 @@ public final class ServerConfig {
    * RUNSTREAM_SERVER_DATA_DIR}, {@code RUNSTREAM_SERVER_MAX_BODY_BYTES}, {@code
    * RUNSTREAM_TOPIC_PREFIX}, and for the web page {@code CLICKHOUSE_URL} (optional: without it
    * {@code /web} and {@code /api} answer 503) with {@code CLICKHOUSE_USER}, {@code
-   * CLICKHOUSE_PASSWORD} and {@code CLICKHOUSE_DATABASE}, as the sink reads them.
+   * CLICKHOUSE_PASSWORD} and {@code CLICKHOUSE_DATABASE}, as the sink reads them, and for several
+   * servers behind one load balancer {@code RUNSTREAM_SERVER_PEERS} with {@code
+   * RUNSTREAM_SERVER_ADVERTISED_URL} ({@link Peers#fromEnv}).
    *
    * @throws IllegalArgumentException naming the variable that is missing or wrong
    */
@@ -133,6 +139,7 @@ public final class ServerConfig {
                         env.getString(
                             Settings.CLICKHOUSE_DATABASE,
                             Settings.CLICKHOUSE_DATABASE.defaultValue()))));
+    Peers.fromEnv(env).ifPresent(p -> b.peers(p.self(), p.all()));
     return b.build();
   }
 
@@ -184,6 +191,19 @@ public final class ServerConfig {
     return Optional.ofNullable(clickHouse);
   }
 
+  /**
+   * The servers that share the work, this one included, in {@link Peers#url} form; empty (the
+   * default) when this server works alone.
+   */
+  public List<URI> peers() {
+    return peers == null ? List.of() : peers.all();
+  }
+
+  /** This server's URL among {@link #peers()}; empty when it works alone. */
+  public Optional<URI> advertisedUrl() {
+    return peers == null ? Optional.empty() : Optional.of(peers.self());
+  }
+
   @Override
   public String toString() {
     // Never the keys themselves.
@@ -203,6 +223,7 @@ public final class ServerConfig {
         + apiKeys.size()
         + ", clickHouse="
         + (clickHouse == null ? "none" : clickHouse)
+        + (peers == null ? "" : ", " + peers)
         + "}";
   }
 
@@ -218,6 +239,7 @@ public final class ServerConfig {
     private Duration runIdleTimeout = DEFAULT_RUN_IDLE_TIMEOUT;
     private final Map<String, String> apiKeys = new LinkedHashMap<>();
     private ClickHouse clickHouse;
+    private Peers peers;
 
     private Builder(String kafkaBootstrap, String schemaRegistryUrl) {
       this.kafkaBootstrap = requireText(kafkaBootstrap, "kafkaBootstrap");
@@ -285,6 +307,18 @@ public final class ServerConfig {
     /** Serves the web page over the runs of {@code clickHouse}; default none (503). */
     public Builder clickHouse(ClickHouse clickHouse) {
       this.clickHouse = Objects.requireNonNull(clickHouse, "clickHouse");
+      return this;
+    }
+
+    /**
+     * Shares the work with the other servers behind one load balancer; default: this server alone.
+     *
+     * @param self this server's base URL, one of {@code peers}
+     * @param peers every server's base URL, this one's included, the same list on each server
+     * @throws IllegalArgumentException as {@link Peers#Peers} does
+     */
+    public Builder peers(URI self, List<URI> peers) {
+      this.peers = new Peers(self, peers);
       return this;
     }
 

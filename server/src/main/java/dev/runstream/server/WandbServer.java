@@ -6,7 +6,9 @@ import dev.runstream.schemas.config.Settings;
 import dev.runstream.server.internal.FileStore;
 import dev.runstream.server.internal.FileStreamApi;
 import dev.runstream.server.internal.GraphQlApi;
+import dev.runstream.server.internal.PeerRouter;
 import dev.runstream.server.internal.RunKey;
+import dev.runstream.server.internal.RunOwners;
 import dev.runstream.server.internal.RunRegistry;
 import dev.runstream.server.internal.WandbException;
 import dev.runstream.server.wandb.translate.WandbPayloadException;
@@ -40,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * under {@code /web/} and its JSON API under {@code /api/}, each request limited to the runs of its
  * API key's team; the key comes as HTTP Basic auth (any user, the key as password), so a browser
  * asks for it.
+ *
+ * <p>With {@link ServerConfig#peers()} several servers share the work behind one load balancer:
+ * each run is written by one of them, and the others forward its requests there ({@code
+ * internal.PeerRouter}).
  *
  * <p>{@link #start} blocks until the server listens; {@link #close} stops it. Thread-safe.
  */
@@ -79,6 +85,12 @@ public final class WandbServer implements AutoCloseable {
               // The client's own telemetry (OpenTelemetry) is not runstream's business.
               c.routes.post("/sdk/otel/<path>", this::otel);
               web(c);
+              config
+                  .advertisedUrl()
+                  .ifPresent(
+                      self ->
+                          new PeerRouter(self, new RunOwners(config.peers()), this::team)
+                              .register(c));
               c.routes.exception(WandbException.class, WandbServer::refused);
               c.routes.exception(
                   WandbPayloadException.class,
@@ -227,7 +239,7 @@ public final class WandbServer implements AutoCloseable {
   }
 
   private static String baseUrl(Context ctx) {
-    return ctx.scheme() + "://" + ctx.host();
+    return PeerRouter.baseUrl(ctx);
   }
 
   private static void refused(WandbException e, Context ctx) {

@@ -344,6 +344,23 @@ public final class Settings {
           "67108864",
           "The largest request body runstream server reads, in bytes; larger ones get 413");
 
+  /** The servers that share the work behind a load balancer, this one included. */
+  public static final Setting SERVER_PEERS =
+      Setting.of(
+          "RUNSTREAM_SERVER_PEERS",
+          "",
+          "Every runstream server behind one load balancer, this one included, as base URLs"
+              + " (http://host:port,...), the same list on each: each run is written by one of"
+              + " them, and the others forward its requests there; unset: one server alone");
+
+  /** This server's own URL as it appears in {@link #SERVER_PEERS}. */
+  public static final Setting SERVER_ADVERTISED_URL =
+      Setting.of(
+          "RUNSTREAM_SERVER_ADVERTISED_URL",
+          "",
+          "This server's base URL as written in RUNSTREAM_SERVER_PEERS, where the other servers"
+              + " reach it (required with RUNSTREAM_SERVER_PEERS)");
+
   // --- CLI and local stack ---------------------------------------------------------------------
 
   /** The CLI's home. */
