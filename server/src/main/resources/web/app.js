@@ -1,5 +1,5 @@
 // runstream's page to compare runs. Plain JS over the JSON API under /api; uPlot draws the charts.
-// The URL holds the view (project, filter, tags, sort, metrics, grouping, smoothing, scale), so a
+// The URL holds the view (project, filter, tags, sort, metrics, grouping, smoothing, scale, x), so a
 // reload or a shared link shows the same view.
 'use strict';
 
@@ -42,6 +42,7 @@ function readUrl() {
   state.smooth = Number(q.get('smooth') || 0);
   state.log = q.get('log') === '1';
   state.hp = q.get('hp') || '';
+  state.x = q.get('x') === 'time' ? 'time' : 'step';
 }
 
 function url(over = {}) {
@@ -59,6 +60,7 @@ function url(over = {}) {
     if (s.smooth) q.set('smooth', String(s.smooth));
     if (s.log) q.set('log', '1');
     if (s.hp) q.set('hp', s.hp);
+    if (s.x === 'time') q.set('x', 'time');
   }
   const text = q.toString();
   return text ? '?' + text : '?';
@@ -89,14 +91,32 @@ class ApiError extends Error {
   }
 }
 
+// An answer later than this is given up on with a message, never an endless wait: longer than the
+// server's own ClickHouse timeout, so its 503 comes first when ClickHouse is the one not answering.
+const API_TIMEOUT_MS = 90000;
+
 async function api(path, params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params || {})) {
     if (Array.isArray(v)) v.forEach((x) => q.append(k, x));
     else if (v !== undefined && v !== null && v !== '') q.set(k, v);
   }
-  // Same origin, so the API key the browser asked for (HTTP Basic) goes with every request.
-  const res = await fetch('/api' + path + (q.toString() ? '?' + q : ''), { credentials: 'same-origin' });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), API_TIMEOUT_MS);
+  let res;
+  try {
+    // Same origin, so the API key the browser asked for (HTTP Basic) goes with every request.
+    res = await fetch('/api' + path + (q.toString() ? '?' + q : ''), { credentials: 'same-origin', signal: abort.signal });
+  } catch (e) {
+    throw new ApiError(0, {
+      error:
+        e.name === 'AbortError'
+          ? 'the runstream server did not answer within ' + API_TIMEOUT_MS / 1000 + ' s'
+          : 'the runstream server did not answer (' + e.message + '); is it running?',
+    });
+  } finally {
+    clearTimeout(timer);
+  }
   let body;
   try {
     body = await res.json();
@@ -108,6 +128,19 @@ async function api(path, params) {
 }
 
 const enc = encodeURIComponent;
+
+// Whether a failure may pass by itself (ClickHouse or the server not answering), so a view tries
+// again rather than staying empty.
+function passing(e) {
+  return e.status === 503 || e.status === 0;
+}
+
+// Renders the view again after a while, if the person is still on it.
+function retryLater(gen) {
+  pollTimer = setTimeout(() => {
+    if (gen === generation) render();
+  }, POLL_MS);
+}
 
 function showError(message) {
   const box = $('#error');
@@ -140,6 +173,7 @@ function render() {
 }
 
 async function renderProjects(main) {
+  const gen = generation;
   main.append(el('h2', {}, 'Projects'));
   try {
     const projects = await api('/projects');
@@ -150,7 +184,9 @@ async function renderProjects(main) {
     if (!projects.length) list.append(el('li', { class: 'empty' }, 'no runs yet'));
     main.append(list);
   } catch (e) {
-    showError(e.message);
+    if (gen !== generation) return;
+    showError(e.message + (passing(e) ? '\ntrying again every ' + POLL_MS / 1000 + ' s' : ''));
+    if (passing(e)) retryLater(gen);
   }
 }
 
@@ -190,6 +226,20 @@ async function renderRuns(main) {
     writeUrl();
     drawCharts();
   });
+  const xSelect = el(
+    'select',
+    { id: 'x' },
+    el('option', { value: 'step' }, 'step'),
+    el('option', { value: 'time' }, 'relative time'),
+  );
+  xSelect.value = state.x;
+  xSelect.addEventListener('change', async () => {
+    state.x = xSelect.value;
+    writeUrl();
+    const gen = generation;
+    await loadCurves();
+    if (gen === generation) drawCharts();
+  });
   const log = el('input', { id: 'log', type: 'checkbox', checked: state.log });
   log.addEventListener('change', () => {
     state.log = log.checked;
@@ -207,7 +257,7 @@ async function renderRuns(main) {
       el('label', {}, 'best vs ', hp),
       el('label', {}, 'smoothing ', smooth),
       el('label', {}, log, 'log scale'),
-      el('span', {}, 'x: step'),
+      el('label', {}, 'x ', xSelect),
     ),
     el('div', { id: 'table' }, el('div', { class: 'tr head', id: 'thead' }), el('div', { id: 'rows' })),
     el('div', { id: 'charts' }),
@@ -216,7 +266,9 @@ async function renderRuns(main) {
   try {
     data.metrics = await api('/projects/' + enc(state.project) + '/metrics');
   } catch (e) {
-    if (gen === generation) showError(e.message);
+    if (gen !== generation) return;
+    showError(e.message + (passing(e) ? '\ntrying again every ' + POLL_MS / 1000 + ' s' : ''));
+    if (passing(e)) retryLater(gen);
     return;
   }
   if (gen !== generation) return;
@@ -274,7 +326,10 @@ async function loadCurves() {
   const curves = {};
   await Promise.all(
     state.metrics.map(async (m) => {
-      const params = Object.assign({ metric: m, points: 1000 }, selected.size ? { runs: ids.join(',') } : runParams());
+      const params = Object.assign(
+        { metric: m, points: 1000, x: state.x === 'time' ? 'time' : undefined },
+        selected.size ? { runs: ids.join(',') } : runParams(),
+      );
       try {
         curves[m] = await api('/projects/' + enc(state.project) + '/curves', params);
       } catch (e) {
@@ -366,7 +421,21 @@ function columns() {
     cols.push({ key: 'best:' + m, label: 'best ' + m, sort: 'best:' + m, value: (r) => fmt(r.metrics[m]?.best) });
   }
   cols.push({ key: 'started', label: 'started', sort: 'started', value: (r) => new Date(r.started).toLocaleString() });
+  cols.push({ key: 'duration', label: 'duration', sort: 'duration', value: (r) => fmtDuration(r.duration) });
   return cols;
+}
+
+// 42s, 3m 05s, 2h 07m, 3d 4h: as precise as a glance at a table needs.
+function fmtDuration(ms) {
+  if (ms === undefined || ms === null) return '';
+  let s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return s + 's';
+  const m = Math.floor(s / 60);
+  s %= 60;
+  if (m < 60) return m + 'm ' + String(s).padStart(2, '0') + 's';
+  const h = Math.floor(m / 60);
+  if (h < 24) return h + 'h ' + String(m % 60).padStart(2, '0') + 'm';
+  return Math.floor(h / 24) + 'd ' + (h % 24) + 'h';
 }
 
 function fmt(v) {
@@ -472,6 +541,7 @@ function aligned(curve) {
   let hi = -Infinity;
   const wanted = new Set(visibleIds());
   const runs = curve.runs.filter((r) => wanted.has(r.id));
+  if (curve.x === 'time') return alignedByTime(runs);
   for (const r of runs) {
     lo = Math.min(lo, r.start);
     hi = Math.max(hi, r.start + r.mean.length - 1);
@@ -496,6 +566,48 @@ function aligned(curve) {
   };
 }
 
+// Runs' buckets by their seconds since the run started: each run has its own times, so they go to
+// bins of one shared time axis (whole seconds, as the store keeps them; wider when a run is long,
+// to keep about as many columns as buckets). A bin holding several buckets of a run keeps the
+// last mean, the lowest min and the highest max. Lines span the bins a run has no bucket in.
+function alignedByTime(runs) {
+  let maxT = 0;
+  let maxN = 1;
+  for (const r of runs) {
+    maxN = Math.max(maxN, r.mean.length);
+    for (const t of r.t || []) if (t !== null && t > maxT) maxT = t;
+  }
+  if (!runs.length) return { x: [], runs: [], spanGaps: true };
+  const binW = Math.max(1, Math.ceil(maxT / maxN));
+  const binsOf = runs.map((r) => (r.t || []).map((t) => (t === null ? -1 : Math.round(t / binW))));
+  const used = [...new Set(binsOf.flat().filter((b) => b >= 0))].sort((a, b) => a - b);
+  const column = new Map(used.map((b, i) => [b, i]));
+  const place = (arr, bins, keep) => {
+    const out = new Array(used.length).fill(null);
+    if (!arr) return null;
+    for (let i = 0; i < arr.length; i++) {
+      if (bins[i] < 0 || arr[i] === null) continue;
+      const c = column.get(bins[i]);
+      out[c] = out[c] === null ? arr[i] : keep(out[c], arr[i]);
+    }
+    return out;
+  };
+  return {
+    x: used.map((b) => b * binW),
+    spanGaps: true,
+    runs: runs.map((r, k) => ({
+      id: r.id,
+      mean: place(r.mean, binsOf[k], (a, b) => b),
+      min: r.min ? place(r.min, binsOf[k], Math.min) : null,
+      max: r.max ? place(r.max, binsOf[k], Math.max) : null,
+    })),
+  };
+}
+
+function xLabel() {
+  return state.x === 'time' ? 'seconds since the run started' : 'step';
+}
+
 function positive(values) {
   return values.map((v) => (v !== null && v > 0 ? v : null));
 }
@@ -504,7 +616,8 @@ function chartData(metric) {
   const curve = data.curves[metric];
   if (!curve) return null;
   const a = aligned(curve);
-  const series = [{ label: 'step' }];
+  const series = [{ label: xLabel() }];
+  const spanGaps = !!a.spanGaps;
   const columns = [a.x];
   const bands = [];
   const fix = (v) => (state.log ? positive(v) : v);
@@ -545,7 +658,7 @@ function chartData(metric) {
       columns.push(fix(hi));
       series.push({ label: label + ' min', stroke: 'transparent', points: { show: false }, group: true });
       columns.push(fix(lo));
-      series.push({ label: label, stroke: c, width: 2, points: { show: false }, runId: null });
+      series.push({ label: label, stroke: c, width: 2, points: { show: false }, spanGaps, runId: null });
       columns.push(fix(mean));
       bands.push({ series: [series.length - 3, series.length - 2], fill: color(state.group + '=' + key, 0.15) });
     }
@@ -559,7 +672,9 @@ function chartData(metric) {
         columns.push(fix(r.min));
         bands.push({ series: [series.length - 2, series.length - 1], fill: color(r.id, 0.12) });
       }
-      series.push({ label: nameOf(r.id), stroke: color(r.id, 1), width: 1, points: { show: false }, runId: r.id });
+      // By time, a run logged within a second or two is a point or two: drawn as dots, or not at all.
+      const dots = spanGaps && r.mean.filter((v) => v !== null).length <= 3;
+      series.push({ label: nameOf(r.id), stroke: color(r.id, 1), width: 1, points: { show: dots, size: 6 }, spanGaps, runId: r.id });
       columns.push(fix(ema(r.mean, state.smooth)));
     }
   }
@@ -628,7 +743,7 @@ function drawCharts(keep) {
       focus: { alpha: 0.12 },
       cursor: { focus: { prox: 20 }, points: { show: false } },
       scales: { x: { time: false }, y: state.log ? { distr: 3 } : {} },
-      axes: [{ label: 'step' }, {}],
+      axes: [{ label: xLabel() }, {}],
       series: d.series,
       bands: d.bands,
       hooks: {
@@ -647,12 +762,12 @@ function drawCharts(keep) {
               return;
             }
             const s = focused > 0 ? u.series[focused] : null;
-            const step = u.data[0][i];
+            const at = state.x === 'time' ? u.data[0][i] + ' s' : 'step ' + u.data[0][i];
             if (s) {
               const v = u.data[focused][i];
-              hover.textContent = s.label + '  step ' + step + '  ' + metric + ' = ' + (v == null ? '\u2013' : fmt(v));
+              hover.textContent = s.label + '  ' + at + '  ' + metric + ' = ' + (v == null ? '\u2013' : fmt(v));
             } else {
-              hover.textContent = 'step ' + step;
+              hover.textContent = at;
             }
           },
         ],
@@ -721,9 +836,7 @@ async function renderRun(main) {
       ['id', 'team', 'group', 'jobType', 'notes'].map((k) => el('tr', {}, el('th', {}, k), el('td', {}, run[k]))),
       el('tr', {}, el('th', {}, 'tags'), el('td', {}, run.tags.map((t) => el('span', { class: 'chip' }, t)))),
       el('tr', {}, el('th', {}, 'started'), el('td', {}, new Date(run.started).toISOString())),
-      run.lastLogged
-        ? el('tr', {}, el('th', {}, 'duration'), el('td', {}, ((run.lastLogged - run.started) / 1000).toFixed(0) + ' s'))
-        : null,
+      el('tr', {}, el('th', {}, 'duration'), el('td', { id: 'run-duration' }, fmtDuration(run.duration))),
     ),
     el('h3', {}, 'Config ', copyButton('copy as JSON', configText), ' ', copyButton('copy as arguments', args)),
     el('pre', { id: 'run-config' }, configText),

@@ -10,6 +10,9 @@ package dev.runstream.query;
  * @param mean the mean of the finite values; NaN when the bucket has none
  * @param points distinct steps in the bucket, non-finite ones included
  * @param finitePoints distinct steps with a finite value
+ * @param elapsedMs the time from the run's start to the bucket's earliest point, in milliseconds
+ *     (whole seconds: the store keeps a point's time to the second); {@link #NO_TIME} unless times
+ *     were asked for ({@link RunQueries#curvesWithTimes})
  */
 public record CurvePoint(
     long firstStep,
@@ -18,4 +21,26 @@ public record CurvePoint(
     double max,
     double mean,
     long points,
-    long finitePoints) {}
+    long finitePoints,
+    long elapsedMs) {
+
+  /** {@link #elapsedMs()} of a bucket whose time was not asked for: {@value}. */
+  public static final long NO_TIME = -1;
+
+  /** A bucket without its time ({@link #NO_TIME}). */
+  public CurvePoint(
+      long firstStep,
+      long lastStep,
+      double min,
+      double max,
+      double mean,
+      long points,
+      long finitePoints) {
+    this(firstStep, lastStep, min, max, mean, points, finitePoints, NO_TIME);
+  }
+
+  /** This bucket with {@code elapsedMs} as its time. */
+  public CurvePoint withElapsedMs(long elapsedMs) {
+    return new CurvePoint(firstStep, lastStep, min, max, mean, points, finitePoints, elapsedMs);
+  }
+}

@@ -402,6 +402,26 @@ public final class RunQueries implements AutoCloseable {
    */
   public List<MetricCurve> curves(
       String project, String metric, Collection<String> runIds, int maxPoints) {
+    return curves(project, metric, runIds, maxPoints, false);
+  }
+
+  /**
+   * {@link #curves(String, String, Collection, int)} with each bucket's time: {@link
+   * CurvePoint#elapsedMs()}, from the run's start (its {@link RunRecord#startedAt()}, or its
+   * earliest point when that is earlier or unknown) to the bucket's earliest point, for charts with
+   * x by relative time. The rollups hold no times, so a third query reads the time of every
+   * deduplicated point of the curves: slower than without times for long runs. Blocks.
+   *
+   * @param maxPoints at least 1
+   * @return one curve per run that logged the metric, by run id
+   */
+  public List<MetricCurve> curvesWithTimes(
+      String project, String metric, Collection<String> runIds, int maxPoints) {
+    return curves(project, metric, runIds, maxPoints, true);
+  }
+
+  private List<MetricCurve> curves(
+      String project, String metric, Collection<String> runIds, int maxPoints, boolean times) {
     if (maxPoints < 1) {
       throw new IllegalArgumentException("maxPoints must be at least 1: " + maxPoints);
     }
@@ -466,7 +486,7 @@ public final class RunQueries implements AutoCloseable {
               out.add(curve(runId, metric, bucketWidth, new CurveRows(in), bucketWidth));
             }
           });
-      return out;
+      return times ? withTimes(out, project, scope, bucketWidth) : out;
     }
     // The rows of the widest level that divides the bucket width, one array per column and run:
     // no regrouping on the server (a GROUP BY of (run, bucket) cost more than the read itself);
@@ -489,6 +509,74 @@ public final class RunQueries implements AutoCloseable {
             out.add(curve(runId, metric, bucketWidth, new CurveRows(in), read));
           }
         });
+    return times ? withTimes(out, project, scope, bucketWidth) : out;
+  }
+
+  /**
+   * {@code curves} with the time of each bucket's earliest deduplicated point, relative to the
+   * run's start: one query over the raw points of {@code scope}, joined with the runs' starts.
+   */
+  private List<MetricCurve> withTimes(
+      List<MetricCurve> curves, String project, String scope, long width) {
+    if (curves.isEmpty()) {
+      return curves;
+    }
+    String perStep =
+        "SELECT run_id, step, toUInt32(argMax(time, seq)) AS t FROM "
+            + table(Tables.METRICS)
+            + " WHERE "
+            + scope
+            + " GROUP BY run_id, step";
+    String perBucket =
+        "SELECT run_id, intDiv(step, "
+            + width
+            + ") AS b, min(t) AS bt FROM ("
+            + perStep
+            + ") GROUP BY run_id, b";
+    String perRun =
+        "SELECT run_id, groupArray(toInt64(b)) AS bs, groupArray(toInt64(bt)) AS ts FROM ("
+            + perBucket
+            + ") GROUP BY run_id";
+    String sql =
+        "SELECT run_id, bs, ts, toInt64(s) FROM ("
+            + perRun
+            + ") ANY LEFT JOIN (SELECT run_id, toUInt32(started_at) AS s FROM "
+            + table(Tables.RUNS)
+            + " FINAL WHERE project = "
+            + inProject(project)
+            + ") USING run_id";
+    Map<String, Map<Long, Long>> elapsed = new HashMap<>();
+    clickHouse.queryRowBinary(
+        sql,
+        in -> {
+          while (in.hasMore()) {
+            String runId = in.string();
+            long[] buckets = in.int64Array();
+            long[] seconds = in.int64Array();
+            long start = in.int64();
+            long earliest = Arrays.stream(seconds).min().orElse(0);
+            // No start recorded (points before their run's RunStarted), or a clock that put the
+            // start after a point: time from the run's first point instead.
+            if (start <= 0 || start > earliest) {
+              start = earliest;
+            }
+            Map<Long, Long> byBucket = new HashMap<>();
+            for (int i = 0; i < buckets.length; i++) {
+              byBucket.put(buckets[i], (seconds[i] - start) * 1000);
+            }
+            elapsed.put(runId, byBucket);
+          }
+        });
+    List<MetricCurve> out = new ArrayList<>();
+    for (MetricCurve c : curves) {
+      Map<Long, Long> byBucket = elapsed.getOrDefault(c.runId(), Map.of());
+      List<CurvePoint> points = new ArrayList<>();
+      for (CurvePoint p : c.points()) {
+        Long ms = byBucket.get(p.firstStep() / width);
+        points.add(p.withElapsedMs(ms == null ? CurvePoint.NO_TIME : ms));
+      }
+      out.add(new MetricCurve(c.runId(), c.metric(), c.bucketWidth(), points));
+    }
     return out;
   }
 
@@ -855,6 +943,12 @@ public final class RunQueries implements AutoCloseable {
         return "version" + dir + ", run_id";
       case NAME:
         return "name" + dir + ", run_id";
+      case DURATION:
+        // As RunRecord.duration: to the end, or to now while the run has none.
+        return "(if(ended_ms > 0, ended_ms, toInt64(toUInt32(now())) * 1000)"
+            + " - toInt64(started) * 1000)"
+            + dir
+            + ", run_id";
       default:
         break;
     }
@@ -956,7 +1050,11 @@ public final class RunQueries implements AutoCloseable {
         "SELECT * FROM (" + runs + ") ANY LEFT JOIN (" + attributes + ") USING run_id";
     return "SELECT * FROM ("
         + withAttributes
-        + ") ANY LEFT JOIN (SELECT run_id, state FROM "
+        + ") ANY LEFT JOIN (SELECT run_id, state,"
+        // When it ended, or was last seen alive when it crashed or stopped answering; 0 while it
+        // runs.
+        + " toInt64(if(state = 'RUNNING', 0, if(ifNull(finished_ms, 0) > 0, ifNull(finished_ms, 0),"
+        + " last_seen_ms))) AS ended_ms FROM "
         + table(Tables.RUN_STATES)
         + " FINAL WHERE project = "
         + projectLiteral
@@ -992,6 +1090,7 @@ public final class RunQueries implements AutoCloseable {
             ? Json.text(row.get("cur_notes"))
             : Json.text(row.get("notes"));
     String state = Json.text(row.get("state"));
+    long ended = row.get("ended_ms") == null ? 0 : Json.toLong(row.get("ended_ms"));
     return new RunRecord(
         Json.text(row.get("run_id")),
         Json.text(row.get("team")),
@@ -1004,7 +1103,8 @@ public final class RunQueries implements AutoCloseable {
         Json.text(row.get("group_name")),
         Json.text(row.get("job_type")),
         Instant.ofEpochSecond(Json.toLong(row.get("started"))),
-        state.isEmpty() ? RunRecord.UNKNOWN_STATE : state);
+        state.isEmpty() ? RunRecord.UNKNOWN_STATE : state,
+        ended > 0 ? Instant.ofEpochMilli(ended) : null);
   }
 
   @Override

@@ -20,7 +20,9 @@ public record RunSort(By by, String metric, boolean descending) {
     /** The best finite value of a metric, by its goal. */
     BEST,
     /** The value at a metric's highest step. */
-    FINAL
+    FINAL,
+    /** How long the run ran ({@link RunRecord#duration}): until now for running runs. */
+    DURATION
   }
 
   public RunSort {
@@ -43,6 +45,11 @@ public record RunSort(By by, String metric, boolean descending) {
   /** By display name; {@code descending} for Z to A. */
   public static RunSort name(boolean descending) {
     return new RunSort(By.NAME, null, descending);
+  }
+
+  /** By how long the run ran ({@link RunRecord#duration}); {@code descending} for longest first. */
+  public static RunSort duration(boolean descending) {
+    return new RunSort(By.DURATION, null, descending);
   }
 
   /** Best value first: ascending for a metric to minimise, descending for one to maximise. */

@@ -131,7 +131,7 @@ public final class WandbServer implements AutoCloseable {
     }
   }
 
-  /** The web page and its API behind the API keys, or 503 naming the setting that is missing. */
+  /** The web page, and its API behind the API keys; or 503 naming the setting that is missing. */
   private void web(JavalinConfig c) {
     c.routes.get("/", ctx -> ctx.redirect("/web/"));
     if (queries == null) {
@@ -145,9 +145,8 @@ public final class WandbServer implements AutoCloseable {
       }
       return;
     }
-    for (String path : new String[] {"/web", "/web/<rest>", "/api/<rest>"}) {
-      c.routes.before(path, this::requireWebKey);
-    }
+    // The page's files and its WebJars hold no data: only the API needs a key.
+    c.routes.before("/api/<rest>", this::requireWebKey);
     WebApp.register(
         c,
         ctx -> {

@@ -43,6 +43,7 @@ import dev.runstream.sink.internal.Rollups;
 import dev.runstream.sink.internal.TableWriter;
 import dev.runstream.testing.LocalStackExtension;
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -309,6 +310,10 @@ class RunQueriesIT {
 
   /** Writes the records as the sink does: rows per table, one insert each, then the rollups. */
   private void write(List<Object> records) throws Exception {
+    write(records, database);
+  }
+
+  private void write(List<Object> records, String database) throws Exception {
     Map<String, ByteArrayOutputStream> bytes = new LinkedHashMap<>();
     Map<String, Integer> rows = new HashMap<>();
     Map<Rollups.Series, Rollups.StepRange> touched = new HashMap<>();
@@ -446,6 +451,96 @@ class RunQueriesIT {
         .extracting(MetricCurve::runId)
         .containsExactly("r1", "r3");
     assertThat(queries.curves(P, "loss", List.of("r1' OR '1'='1"), 10)).isEmpty();
+  }
+
+  @Test
+  void shouldTimeEveryBucketFromItsRunsStartAndTellHowLongRunsRan() throws Exception {
+    // A database of its own: the projects of the shared one are listed exactly elsewhere.
+    String timedDb = database + "_timed";
+    assertThat(ClickHouseSchema.migrate(client, timedDb)).containsExactly(1, 2, 3, 4);
+    try (RunQueries timed = new RunQueries(client, timedDb)) {
+      shouldTimeBuckets(timed, timedDb);
+    } finally {
+      http.execute("DROP DATABASE IF EXISTS " + timedDb);
+    }
+  }
+
+  private void shouldTimeBuckets(RunQueries queries, String timedDb) throws Exception {
+    String project = "timed";
+    List<Object> out = new ArrayList<>();
+    // Started 0.4 s into a second: times are kept to the second, the start too.
+    out.add(started("t1", project, "one a second", T0 + 400, List.of(), "{}"));
+    out.add(started("t2", project, "two a second", T0 + 400, List.of(), "{}"));
+    for (long step = 0; step < 100; step++) {
+      // t1 logs a step a second from 3 s after its start, t2 two a second from its start.
+      out.add(timedPoint("t1", project, step, T0 + 3_000 + step * 1_000 + 700));
+      out.add(timedPoint("t2", project, step, T0 + step * 500));
+    }
+    out.add(
+        RunSummary.newBuilder(summary("t1", RunState.FINISHED, T0 + 110_000))
+            .setProject(project)
+            .setFinishedMs(T0 + 110_000)
+            .setLastSeenMs(T0 + 110_000)
+            .build());
+    out.add(
+        RunSummary.newBuilder(summary("t2", RunState.RUNNING, T0 + 60_000))
+            .setProject(project)
+            .setLastSeenMs(T0 + 60_000)
+            .build());
+    write(out, timedDb);
+
+    // Buckets from the rollups (12 steps) and from the raw points (2 steps).
+    for (int maxPoints : new int[] {10, 50}) {
+      List<MetricCurve> timed = queries.curvesWithTimes(project, "loss", List.of(), maxPoints);
+      assertThat(timed).extracting(MetricCurve::runId).containsExactly("t1", "t2");
+      assertThat(timed.get(0).points())
+          .as("t1 at %d points", maxPoints)
+          .hasSizeGreaterThan(5)
+          .allSatisfy(p -> assertThat(p.elapsedMs()).isEqualTo((3 + p.firstStep()) * 1_000));
+      assertThat(timed.get(1).points())
+          .as("t2 at %d points", maxPoints)
+          .allSatisfy(p -> assertThat(p.elapsedMs()).isEqualTo(p.firstStep() / 2 * 1_000));
+      // Otherwise the same buckets as without times, which carry none.
+      List<MetricCurve> plain = queries.curves(project, "loss", List.of(), maxPoints);
+      assertThat(plain)
+          .flatExtracting(MetricCurve::points)
+          .allSatisfy(p -> assertThat(p.elapsedMs()).isEqualTo(CurvePoint.NO_TIME));
+      for (int i = 0; i < plain.size(); i++) {
+        assertThat(
+                timed.get(i).points().stream()
+                    .map(p -> p.withElapsedMs(CurvePoint.NO_TIME))
+                    .toList())
+            .isEqualTo(plain.get(i).points());
+      }
+    }
+    assertThat(queries.curvesWithTimes(project, "loss", List.of("t1' OR '1'='1"), 10)).isEmpty();
+
+    // How long runs ran: to the end, or to now while running.
+    Map<String, RunRecord> runs = new HashMap<>();
+    queries.runs(project).forEach(r -> runs.put(r.id(), r));
+    assertThat(runs.get("t1").endedAt()).isEqualTo(Instant.ofEpochMilli(T0 + 110_000));
+    assertThat(runs.get("t1").duration(Instant.now())).hasSeconds(110);
+    assertThat(runs.get("t2").endedAt()).isNull();
+    Instant now = Instant.now();
+    assertThat(runs.get("t2").duration(now))
+        .isEqualTo(Duration.between(Instant.ofEpochMilli(T0), now));
+    assertThat(ids(queries.runs(RunFilter.builder(project).sort(RunSort.duration(true)).build())))
+        .containsExactly("t2", "t1");
+    assertThat(ids(queries.runs(RunFilter.builder(project).sort(RunSort.duration(false)).build())))
+        .containsExactly("t1", "t2");
+  }
+
+  private static MetricBatch timedPoint(String run, String project, long step, long timeMs) {
+    return MetricBatch.newBuilder()
+        .setRunId(run)
+        .setEntity("acme")
+        .setProject(project)
+        .setStep(step)
+        .setTimestampMs(timeMs)
+        .setSequence(1)
+        .setNames(List.of("loss"))
+        .setValues(List.of(1.0 / (step + 1)))
+        .build();
   }
 
   /** Buckets of {@code width} steps computed in Java from the deduplicated points. */

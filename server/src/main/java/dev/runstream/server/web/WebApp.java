@@ -19,6 +19,7 @@ import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /api/projects}
  *   <li>{@code /api/projects/{p}/metrics}
  *   <li>{@code /api/projects/{p}/runs?where=&tag=&state=&metrics=&sort=&offset=&limit=}
- *   <li>{@code /api/projects/{p}/curves?metric=&runs=&where=&tag=&state=&points=&bands=}
+ *   <li>{@code /api/projects/{p}/curves?metric=&runs=&where=&tag=&state=&points=&bands=&x=} ({@code
+ *       x=time} adds each bucket's time since its run's start)
  *   <li>{@code /api/projects/{p}/runs/{id}}
  *   <li>{@code /api/projects/{p}/alerts?limit=}
  * </ul>
@@ -151,7 +153,14 @@ public final class WebApp {
       // Arguments were checked above; what is left is ClickHouse not answering (refused, timed out,
       // failed): the page says so instead of showing nothing.
       LOG.warn("web: {} failed: {}", ctx.path(), e.toString());
-      error(ctx, 503, "ClickHouse did not answer: " + e.getMessage(), null);
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      // The client's own message says little ("Query request failed"); the cause says why.
+      String cause = root.getMessage() != null ? root.getMessage() : root.toString();
+      String why = root == e ? String.valueOf(e.getMessage()) : cause + " (" + e.getMessage() + ")";
+      error(ctx, 503, "ClickHouse did not answer: " + why, null);
     }
   }
 
@@ -300,7 +309,10 @@ public final class WebApp {
     return b;
   }
 
-  /** {@code name}, {@code started}, {@code best:m}, {@code last:m}; a leading - reverses. */
+  /**
+   * {@code name}, {@code started}, {@code duration}, {@code best:m}, {@code last:m}; a leading -
+   * reverses.
+   */
   static RunSort sort(String text) {
     boolean descending = text.startsWith("-");
     String s = descending ? text.substring(1) : text;
@@ -310,6 +322,9 @@ public final class WebApp {
     if (s.equals("started")) {
       return RunSort.started(descending);
     }
+    if (s.equals("duration")) {
+      return RunSort.duration(descending);
+    }
     if (s.startsWith("last:") && s.length() > 5) {
       return RunSort.finalValue(s.substring(5), descending);
     }
@@ -318,7 +333,8 @@ public final class WebApp {
       return new RunSort(RunSort.By.BEST, s.substring(5), descending);
     }
     throw new IllegalArgumentException(
-        "sort must be name, started, best:<metric>, last:<metric> or config:<key>, with an"
+        "sort must be name, started, duration, best:<metric>, last:<metric> or config:<key>,"
+            + " with an"
             + " optional leading -: "
             + text);
   }
@@ -336,6 +352,10 @@ public final class WebApp {
     r.put("jobType", run.jobType());
     r.put("notes", run.notes());
     r.put("started", run.startedAt().toEpochMilli());
+    if (run.endedAt() != null) {
+      r.put("ended", run.endedAt().toEpochMilli());
+    }
+    r.put("duration", run.duration(Instant.now()).toMillis());
     return r;
   }
 
@@ -418,7 +438,8 @@ public final class WebApp {
   /**
    * The curves as dense arrays on the shared bucket grid: per run the first bucket index and, per
    * bucket from there, the mean (null where the run has no finite value), and min and max only when
-   * some bucket holds more than one value. Six significant digits: what a chart shows.
+   * some bucket holds more than one value; with {@code x=time} also {@code t}, the seconds from the
+   * run's start to each bucket's earliest point. Six significant digits: what a chart shows.
    */
   private Object curves(Context ctx) {
     RunQueries queries = queries(ctx);
@@ -428,10 +449,10 @@ public final class WebApp {
       throw new IllegalArgumentException("metric is required");
     }
     String x = Optional.ofNullable(ctx.queryParam("x")).orElse("step");
-    if (!x.equals("step")) {
-      throw new IllegalArgumentException(
-          "x must be step (time is not stored per bucket yet): " + x);
+    if (!x.equals("step") && !x.equals("time")) {
+      throw new IllegalArgumentException("x must be step or time: " + x);
     }
+    boolean times = x.equals("time");
     int points = intParam(ctx, "points", DEFAULT_POINTS);
     if (points < 1 || points > MAX_POINTS) {
       throw new IllegalArgumentException("points must be 1 to " + MAX_POINTS + ": " + points);
@@ -449,22 +470,26 @@ public final class WebApp {
               .map(r -> r.run().id())
               .toList();
       if (ids.isEmpty()) {
-        return curvesJson(metric, 1, List.of(), false);
+        return curvesJson(metric, 1, List.of(), false, times);
       }
     }
-    List<MetricCurve> curves = queries.curves(project, metric, ids, points);
+    List<MetricCurve> curves =
+        times
+            ? queries.curvesWithTimes(project, metric, ids, points)
+            : queries.curves(project, metric, ids, points);
     long width = curves.isEmpty() ? 1 : curves.get(0).bucketWidth();
     String bands = ctx.queryParam("bands");
     boolean withBands =
         bands == null ? curves.size() <= MAX_BANDED_RUNS : Boolean.parseBoolean(bands);
-    return curvesJson(metric, width, curves, withBands);
+    return curvesJson(metric, width, curves, withBands, times);
   }
 
   private static ObjectNode curvesJson(
-      String metric, long width, List<MetricCurve> curves, boolean withBands) {
+      String metric, long width, List<MetricCurve> curves, boolean withBands, boolean times) {
     ObjectNode out = JSON.createObjectNode();
     out.put("metric", metric);
     out.put("bucketWidth", width);
+    out.put("x", times ? "time" : "step");
     ArrayNode runs = out.putArray("runs");
     for (MetricCurve c : curves) {
       if (c.points().isEmpty()) {
@@ -476,6 +501,8 @@ public final class WebApp {
       double[] mean = new double[n];
       double[] min = new double[n];
       double[] max = new double[n];
+      double[] seconds = new double[n];
+      Arrays.fill(seconds, Double.NaN);
       Arrays.fill(mean, Double.NaN);
       Arrays.fill(min, Double.NaN);
       Arrays.fill(max, Double.NaN);
@@ -485,12 +512,18 @@ public final class WebApp {
         mean[i] = p.mean();
         min[i] = p.min();
         max[i] = p.max();
+        if (p.elapsedMs() != CurvePoint.NO_TIME) {
+          seconds[i] = p.elapsedMs() / 1000.0;
+        }
         spread |= p.finitePoints() > 1 && p.min() != p.max();
       }
       ObjectNode r = runs.addObject();
       r.put("id", c.runId());
       r.put("start", first);
       r.set("mean", array(mean));
+      if (times) {
+        r.set("t", array(seconds));
+      }
       if (spread && withBands) {
         r.set("min", array(min));
         r.set("max", array(max));

@@ -97,8 +97,9 @@ class WandbServerWebIT {
   }
 
   @Test
-  void shouldServeThePageAndTheApiOnlyToAKnownKeyAndAskABrowserForIt() throws Exception {
-    for (String path : List.of("/web/index.html", "/web/", "/web/app.js", "/api/projects")) {
+  void shouldServeTheApiOnlyToAKnownKeyAndAskABrowserForIt() throws Exception {
+    for (String path :
+        List.of("/api/projects", "/api/projects/" + WebFixture.PROJECT + "/runs", "/api/x")) {
       for (String key : new String[] {null, "local-" + "c3".repeat(20)}) {
         HttpResponse<String> r = get(path, key);
         assertThat(r.statusCode()).as("%s with key %s", path, key).isEqualTo(401);
@@ -108,9 +109,19 @@ class WandbServerWebIT {
         assertThat(JSON.readTree(r.body()).path("error").asText()).as(path).contains("API key");
       }
     }
-    HttpResponse<String> page = get("/web/index.html", KEY_A);
-    assertThat(page.statusCode()).isEqualTo(200);
-    assertThat(page.body()).contains("app.js");
+    // The page's files and its libraries hold no data: served to anyone, key or not.
+    for (String key : new String[] {null, KEY_A}) {
+      HttpResponse<String> page = get("/web/index.html", key);
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).contains("app.js");
+      HttpResponse<String> script = get("/web/app.js", key);
+      assertThat(script.statusCode()).isEqualTo(200);
+      assertThat(script.body()).contains("function render");
+      HttpResponse<String> uplot = get("/webjars/uplot/1.6.30/dist/uPlot.iife.min.js", key);
+      assertThat(uplot.statusCode()).isEqualTo(200);
+      assertThat(uplot.body()).contains("uPlot");
+    }
+    assertThat(get("/web/", null).statusCode()).isIn(200, 302);
     HttpResponse<String> root = get("/", null);
     assertThat(root.statusCode()).isEqualTo(302);
     assertThat(root.headers().firstValue("Location")).contains("/web/");

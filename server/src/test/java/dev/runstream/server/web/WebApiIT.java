@@ -249,8 +249,63 @@ class WebApiIT {
 
     Answer tagged = get("/api/projects/vision/curves?metric=acc&tag=baseline");
     assertThat(tagged.body().get("runs")).hasSize(4);
-    Answer time = get("/api/projects/vision/curves?metric=acc&x=time");
-    assertThat(time.status()).isEqualTo(400);
+    Answer wall = get("/api/projects/vision/curves?metric=acc&x=wall");
+    assertThat(wall.status()).isEqualTo(400);
+    assertThat(wall.body().get("error").asText()).isEqualTo("x must be step or time: wall");
+  }
+
+  @Test
+  void curvesByTimeCarryEachBucketsSecondsSinceItsRunStarted() throws Exception {
+    Answer steps = get("/api/projects/vision/curves?metric=loss&points=50");
+    Answer time = get("/api/projects/vision/curves?metric=loss&points=50&x=time");
+    assertThat(time.status()).isEqualTo(200);
+    assertThat(time.body().get("x").asText()).isEqualTo("time");
+    assertThat(steps.body().get("x").asText()).isEqualTo("step");
+    assertThat(time.body().get("bucketWidth")).isEqualTo(steps.body().get("bucketWidth"));
+    JsonNode runs = time.body().get("runs");
+    assertThat(runs).hasSize(WebFixture.RUNS);
+    for (int i = 0; i < runs.size(); i++) {
+      JsonNode r = runs.get(i);
+      JsonNode plain = steps.body().get("runs").get(i);
+      assertThat(r.get("id")).isEqualTo(plain.get("id"));
+      assertThat(r.get("mean")).as("the same buckets").isEqualTo(plain.get("mean"));
+      assertThat(plain.has("t")).isFalse();
+      JsonNode t = r.get("t");
+      assertThat(t).hasSameSizeAs(r.get("mean"));
+      // The fixture's runs log every step within their first minute: whole seconds from 0 on,
+      // never decreasing with the step.
+      double previous = 0;
+      for (JsonNode seconds : t) {
+        assertThat(seconds.isNumber()).as("a time for every bucket of %s", r.get("id")).isTrue();
+        assertThat(seconds.asDouble()).isBetween(previous, 60.0);
+        assertThat(seconds.asDouble() % 1).isZero();
+        previous = seconds.asDouble();
+      }
+    }
+  }
+
+  @Test
+  void runsCarryHowLongTheyRanAndSortByIt() throws Exception {
+    for (JsonNode r : get("/api/projects/vision/runs?limit=100").body().get("runs")) {
+      assertThat(r.get("state").asText()).isIn("FINISHED", "FAILED");
+      assertThat(r.get("duration").asLong())
+          .isEqualTo(Math.max(0, r.get("ended").asLong() - r.get("started").asLong()))
+          .isBetween(0L, 600_000L);
+    }
+    BulkRuns.ensure(web.stack);
+    Answer longest = get("/api/projects/" + BulkRuns.PROJECT + "/runs?sort=-duration&limit=3");
+    assertThat(longest.status()).isEqualTo(200);
+    assertThat(longest.body().get("total").asLong()).isEqualTo(BulkRuns.RUNS);
+    // 999 s each; ties by run id.
+    assertThat(names(longest.body().get("runs")))
+        .containsExactly("bulk-1999", "bulk-2999", "bulk-3999");
+    longest
+        .body()
+        .get("runs")
+        .forEach(r -> assertThat(r.get("duration").asLong()).isEqualTo(999_000));
+    Answer shortest = get("/api/projects/" + BulkRuns.PROJECT + "/runs?sort=duration&limit=2");
+    assertThat(names(shortest.body().get("runs"))).containsExactly("bulk-0", "bulk-1000");
+    assertThat(shortest.body().get("runs").get(0).get("duration").asLong()).isZero();
   }
 
   @Test

@@ -4,16 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runstream.deploy.LocalStack;
+import dev.runstream.query.RunQueries;
 import dev.runstream.sdk.Run;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.Runstream;
 import dev.runstream.testing.LocalStackExtension;
+import io.javalin.Javalin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -199,6 +202,7 @@ class WebPageIT {
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("run-name"), "run-2"));
     assertThat(browser.findElement(By.id("run-config")).getText()).contains("\"lr\": 0.001");
     assertThat(browser.findElement(By.id("run-summary")).getText()).contains("loss", "acc");
+    assertThat(browser.findElement(By.id("run-duration")).getText()).matches("\\d+s");
     assertThat(browser.findElement(By.cssSelector("table.alerts")).getText())
         .contains(WebFixture.ALERT_TITLE);
     wait.until(d -> d.findElements(By.cssSelector("#charts canvas")).size() >= 2);
@@ -305,6 +309,114 @@ class WebPageIT {
         .info(
             "web: 1,000 curves of 1,000 points built and painted in {} ms",
             Math.round(((Number) ms).doubleValue()));
+  }
+
+  @Test
+  void chartsByRelativeTimeKeepTheChoiceInTheUrl() throws Exception {
+    browser.get(web.baseUrl + "/web/index.html?project=vision&metrics=loss");
+    waitForCount(WebFixture.RUNS);
+    assertThat(seriesPerChart(1)).containsExactly(WebFixture.RUNS + 1L);
+    assertThat(js("return charts[0].axes[0].label")).isEqualTo("step");
+    new Select(browser.findElement(By.id("x"))).selectByValue("time");
+    wait.until(d -> d.getCurrentUrl().contains("x=time"));
+    wait.until(d -> "time".equals(js("return data.curves.loss && data.curves.loss.x")));
+    wait.until(d -> "seconds since the run started".equals(js("return charts[0].axes[0].label")));
+    assertThat(seriesPerChart(1)).containsExactly(WebFixture.RUNS + 1L);
+    assertTimeAxis();
+    screenshot("runs-by-time");
+
+    // A shared link keeps the choice.
+    String shared = browser.getCurrentUrl();
+    browser.get("about:blank");
+    browser.get(shared);
+    waitForCount(WebFixture.RUNS);
+    assertThat(seriesPerChart(1)).containsExactly(WebFixture.RUNS + 1L);
+    assertThat(new Select(browser.findElement(By.id("x"))).getFirstSelectedOption().getText())
+        .isEqualTo("relative time");
+    wait.until(d -> "seconds since the run started".equals(js("return charts[0].axes[0].label")));
+    assertTimeAxis();
+
+    new Select(browser.findElement(By.id("x"))).selectByValue("step");
+    wait.until(d -> !d.getCurrentUrl().contains("x=time"));
+    wait.until(d -> "step".equals(js("return charts[0].axes[0].label")));
+    assertThat(((Number) js("return charts[0].data[0].length")).intValue())
+        .isEqualTo(WebFixture.STEPS);
+  }
+
+  /** The chart's x: whole seconds from 0, increasing, within the minute the fixture's runs took. */
+  @SuppressWarnings("unchecked")
+  private void assertTimeAxis() {
+    List<Number> x = (List<Number>) js("return charts[0].data[0]");
+    assertThat(x).isNotEmpty().hasSizeLessThanOrEqualTo(WebFixture.STEPS);
+    assertThat(x.get(0).doubleValue()).isBetween(0.0, 60.0);
+    for (int i = 1; i < x.size(); i++) {
+      assertThat(x.get(i).doubleValue()).isGreaterThan(x.get(i - 1).doubleValue());
+    }
+    assertThat(x.get(x.size() - 1).doubleValue()).isLessThan(60.0);
+    // Every run drew at least one point.
+    assertThat(
+            (List<Object>)
+                js("return charts[0].data.slice(1).map(ys => ys.filter(v => v !== null).length)"))
+        .allSatisfy(n -> assertThat(((Number) n).intValue()).isPositive());
+  }
+
+  @Test
+  void tenThousandRunsFromTheStoreShowTheirFirstRowsAndSortByDuration() throws Exception {
+    BulkRuns.ensure(web.stack);
+    browser.get(web.baseUrl + "/web/index.html?project=" + BulkRuns.PROJECT);
+    waitForCount(BulkRuns.RUNS);
+    List<String> names = column("name");
+    assertThat(names).hasSizeLessThan(60).startsWith("bulk-9999", "bulk-9998", "bulk-9997");
+    assertThat(column("duration")).startsWith("16m 39s", "16m 38s", "16m 37s");
+    screenshot("runs-ten-thousand");
+
+    click(By.cssSelector("#thead .td[data-col='duration']"));
+    wait.until(d -> d.getCurrentUrl().contains("sort=duration"));
+    wait.until(d -> startsWith(column("name"), "bulk-0", "bulk-1000"));
+    assertThat(column("duration")).startsWith("0s", "0s");
+    click(By.cssSelector("#thead .td[data-col='duration']"));
+    wait.until(d -> d.getCurrentUrl().contains("sort=-duration"));
+    wait.until(d -> startsWith(column("name"), "bulk-1999", "bulk-2999"));
+    assertThat(column("duration")).startsWith("16m 39s", "16m 39s");
+    assertThat(browser.findElements(By.cssSelector("#rows .tr"))).hasSizeLessThan(60);
+  }
+
+  /** Whether {@code values} begin with {@code first}: false while the rows are being redrawn. */
+  private static boolean startsWith(List<String> values, String... first) {
+    return values.size() >= first.length && values.subList(0, first.length).equals(List.of(first));
+  }
+
+  @Test
+  void aClickHouseThatDoesNotAnswerIsSaidAndThePageRecoversWhenItAnswers() throws Exception {
+    // Nothing listens on the discard port: ClickHouse refuses, as when it is stopped. The page's
+    // server reads through `current`, which the test points at the real ClickHouse later.
+    try (RunQueries down = RunQueries.connect("http://127.0.0.1:9", "default", "", "runstream")) {
+      AtomicReference<RunQueries> current = new AtomicReference<>(down);
+      Javalin server =
+          Javalin.create(config -> WebApp.register(config, ctx -> current.get()))
+              .start("127.0.0.1", 0);
+      try {
+        String base = "http://127.0.0.1:" + server.port();
+        for (String page :
+            List.of("/web/index.html", "/web/index.html?project=vision&metrics=loss")) {
+          browser.get(base + page);
+          wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+          assertThat(browser.findElement(By.id("error")).getText())
+              .as(page)
+              .startsWith("ClickHouse did not answer")
+              .endsWith("trying again every 5 s");
+        }
+        screenshot("clickhouse-down");
+        js("window.notReloaded = true");
+        current.set(web.queries);
+        waitForCount(WebFixture.RUNS);
+        assertThat(seriesPerChart(1)).containsExactly(WebFixture.RUNS + 1L);
+        assertThat(browser.findElement(By.id("error")).isDisplayed()).isFalse();
+        assertThat(js("return window.notReloaded")).isEqualTo(true);
+      } finally {
+        server.stop();
+      }
+    }
   }
 
   @Test
