@@ -344,6 +344,15 @@ public final class Settings {
           "67108864",
           "The largest request body runstream server reads, in bytes; larger ones get 413");
 
+  /** Silence after which the server detaches a run, so that its heartbeats stop. */
+  public static final Setting SERVER_RUN_IDLE_TIMEOUT =
+      Setting.duration(
+          "RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT",
+          SECONDS,
+          "10m",
+          "How long a run may go without a request before runstream server detaches it: its"
+              + " heartbeats stop, so the processor marks a run whose client died crashed");
+
   // --- CLI and local stack ---------------------------------------------------------------------
 
   /** The CLI's home. */
