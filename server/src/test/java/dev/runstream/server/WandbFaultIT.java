@@ -46,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>The processor runs with a crash time (40 s) longer than the heartbeat interval of the server's
  * runs (the SDK's 30 s), so that a run whose server still heartbeats is never called crashed: only
- * the server detaching it (after {@code RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT}, here 3 s) lets it
- * crash, as an SDK run crashes when its process dies.
+ * the server detaching it (after {@code RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT}, 3 s in that test) lets
+ * it crash, as an SDK run crashes when its process dies.
  */
 @ExtendWith(LocalStackExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -61,6 +61,11 @@ class WandbFaultIT {
   private static final Duration CLIENT_TIMEOUT = Duration.ofMinutes(4);
   private static final Duration KAFKA_OUTAGE = Duration.ofSeconds(30);
   private static final ObjectMapper JSON = new ObjectMapper();
+  // Runs detached after 3 s without a request, so that a killed client's run crashes soon.
+  private static final String SHORT_IDLE = "3s";
+  // Long enough that a live run is not detached while its client backs off between retries (after
+  // the failed requests of a restart, it may wait several seconds before the next one).
+  private static final String LONG_IDLE = "2m";
 
   private final String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
   private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -69,6 +74,7 @@ class WandbFaultIT {
   private WandbPipeline pipeline;
   private ServerProcess server;
   private Map<String, String> serverEnv;
+  private String serverIdleTimeout;
   private int port;
   private Path serverData;
   private Path work;
@@ -102,9 +108,8 @@ class WandbFaultIT {
             "RUNSTREAM_SERVER_HOST", "127.0.0.1",
             "RUNSTREAM_SERVER_PORT", Integer.toString(port),
             "RUNSTREAM_SERVER_DATA_DIR", serverData.toString(),
-            "RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT", "3s",
             "RUNSTREAM_TOPIC_PREFIX", pipeline.prefix);
-    server = startServer();
+    server = startServer(LONG_IDLE);
   }
 
   @AfterAll
@@ -119,12 +124,20 @@ class WandbFaultIT {
     }
   }
 
-  private ServerProcess startServer() throws IOException {
-    return ServerProcess.start(serverEnv, port, Path.of("target", "wandb-fault-server.log"));
+  /** Starts the server on the class's port and data directory, detaching runs idle that long. */
+  private ServerProcess startServer(String idleTimeout) throws IOException {
+    Map<String, String> env = new HashMap<>(serverEnv);
+    env.put("RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT", idleTimeout);
+    serverIdleTimeout = idleTimeout;
+    return ServerProcess.start(env, port, Path.of("target", "wandb-fault-server.log"));
   }
 
   @Test
   void shouldMarkARunCrashedWhenItsClientIsKilled() throws Exception {
+    if (!serverIdleTimeout.equals(SHORT_IDLE)) {
+      server.close();
+      server = startServer(SHORT_IDLE);
+    }
     String runId = "killed-" + suffix;
     Path dir = Files.createDirectories(work.resolve(runId));
     Path output = dir.resolve("output.log");
@@ -188,7 +201,7 @@ class WandbFaultIT {
     assertThat(running).as("the client still logs when the server dies").isNotDone();
 
     server.kill();
-    server = startServer();
+    server = startServer(LONG_IDLE);
 
     checkStoredOnce(runId, running.get(CLIENT_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS));
   }
@@ -208,7 +221,7 @@ class WandbFaultIT {
       Path journal =
           serverData.resolve("runs").resolve(TEAM).resolve(PROJECT).resolve("run-" + runId);
       long before = size(journal);
-      server = startServer();
+      server = startServer(LONG_IDLE);
       // It takes what the client sends into the run's journal though Kafka cannot have it.
       await()
           .atMost(KAFKA_OUTAGE)
@@ -239,7 +252,7 @@ class WandbFaultIT {
                 CLIENT_TIMEOUT,
                 runId,
                 Integer.toString(STEPS),
-                "0.004"));
+                "0.003"));
   }
 
   /** Waits until the pipeline stored some of the run's steps: the run is under way. */
