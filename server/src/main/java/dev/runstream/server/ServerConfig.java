@@ -102,11 +102,11 @@ public final class ServerConfig {
    * RUNSTREAM_SCHEMA_REGISTRY_URL} (both required), {@code RUNSTREAM_SERVER_API_KEYS_FILE}
    * (required), {@code RUNSTREAM_SERVER_PORT}, {@code RUNSTREAM_SERVER_HOST}, {@code
    * RUNSTREAM_SERVER_DATA_DIR}, {@code RUNSTREAM_SERVER_MAX_BODY_BYTES}, {@code
-   * RUNSTREAM_TOPIC_PREFIX}, and for the web page {@code CLICKHOUSE_URL} (optional: without it
-   * {@code /web} and {@code /api} answer 503) with {@code CLICKHOUSE_USER}, {@code
-   * CLICKHOUSE_PASSWORD} and {@code CLICKHOUSE_DATABASE}, as the sink reads them, and for several
-   * servers behind one load balancer {@code RUNSTREAM_SERVER_PEERS} with {@code
-   * RUNSTREAM_SERVER_ADVERTISED_URL} ({@link Peers#fromEnv}).
+   * RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT}, {@code RUNSTREAM_TOPIC_PREFIX}, and for the web page {@code
+   * CLICKHOUSE_URL} (optional: without it {@code /web} and {@code /api} answer 503) with {@code
+   * CLICKHOUSE_USER}, {@code CLICKHOUSE_PASSWORD} and {@code CLICKHOUSE_DATABASE}, as the sink
+   * reads them, and for several servers behind one load balancer {@code RUNSTREAM_SERVER_PEERS}
+   * with {@code RUNSTREAM_SERVER_ADVERTISED_URL} ({@link Peers#fromEnv}).
    *
    * @throws IllegalArgumentException naming the variable that is missing or wrong
    */
@@ -126,6 +126,7 @@ public final class ServerConfig {
     env.set(Settings.SERVER_HOST, env::getString, b::host);
     env.set(Settings.SERVER_DATA_DIR, env::getPath, b::dataDir);
     env.set(Settings.SERVER_MAX_BODY_BYTES, env::getLong, b::maxBodyBytes);
+    env.set(Settings.SERVER_RUN_IDLE_TIMEOUT, env::getDuration, b::runIdleTimeout);
     env.set(Settings.TOPIC_PREFIX, env::getString, b::topicPrefix);
     env.getString(Settings.CLICKHOUSE_URL)
         .ifPresent(
@@ -267,8 +268,10 @@ public final class ServerConfig {
       return this;
     }
 
-    /** The largest request body read, at least 1 KiB; default 64 MiB. */
-    /** Default {@link ServerConfig#DEFAULT_RUN_IDLE_TIMEOUT}; see {@link #runIdleTimeout()}. */
+    /**
+     * Default {@link ServerConfig#DEFAULT_RUN_IDLE_TIMEOUT}; see {@link
+     * ServerConfig#runIdleTimeout()}.
+     */
     public Builder runIdleTimeout(Duration timeout) {
       if (timeout == null || timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("runIdleTimeout must be positive, was " + timeout);
@@ -277,6 +280,7 @@ public final class ServerConfig {
       return this;
     }
 
+    /** The largest request body read, at least 1 KiB; default 64 MiB. */
     public Builder maxBodyBytes(long maxBodyBytes) {
       if (maxBodyBytes < 1024) {
         throw new IllegalArgumentException(

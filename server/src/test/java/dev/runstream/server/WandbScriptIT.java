@@ -7,16 +7,9 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.deploy.LocalStack;
-import dev.runstream.processor.ProcessorConfig;
-import dev.runstream.processor.StreamProcessor;
 import dev.runstream.query.RunQueries;
 import dev.runstream.query.RunRecord;
 import dev.runstream.query.internal.ClickHouseHttp;
-import dev.runstream.schemas.TopicSetup;
-import dev.runstream.schemas.Topics;
-import dev.runstream.schemas.config.ConfigProperties;
-import dev.runstream.sink.ClickHouseSink;
-import dev.runstream.sink.SinkConfig;
 import dev.runstream.testing.LocalStackExtension;
 import dev.runstream.testing.WandbClient;
 import java.io.IOException;
@@ -35,8 +28,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,10 +53,9 @@ class WandbScriptIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String id = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-  private final String database = "wandb_" + id;
+  private String database;
   private WandbClient client;
-  private StreamProcessor processor;
-  private ClickHouseSink sink;
+  private WandbPipeline pipeline;
   private WandbServer server;
   private RunQueries queries;
   private ClickHouseHttp clickHouse;
@@ -78,54 +68,19 @@ class WandbScriptIT {
   @BeforeAll
   void start(LocalStack stack, @TempDir Path dir) throws IOException {
     client = WandbClient.install(Path.of("target"));
-    String prefix = "wandb" + id + ".runstream.";
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
-      TopicSetup.ensure(admin, Topics.withPrefix(prefix), TopicSetup.DEFAULT_PARTITIONS, (short) 1);
-    }
-    ConfigProperties env =
-        ConfigProperties.of(
-            Map.of(
-                "RUNSTREAM_TOPIC_PREFIX",
-                prefix,
-                "RUNSTREAM_PROCESSOR_APPLICATION_ID",
-                "wandb-" + id,
-                "RUNSTREAM_SINK_GROUP_ID",
-                "wandb-sink-" + id,
-                "CLICKHOUSE_DATABASE",
-                database,
-                "RUNSTREAM_SINK_BATCH_MAX_DELAY",
-                "200ms"));
-    processor =
-        StreamProcessor.start(
-            ProcessorConfig.forServers(
-                env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), dir.resolve("state")));
-    sink =
-        ClickHouseSink.start(
-            SinkConfig.forServers(
-                env, stack.kafkaBootstrap(), stack.schemaRegistryUrl(), stack.clickhouseUrl()));
+    pipeline = WandbPipeline.start(stack, dir.resolve("state"), Map.of());
+    database = pipeline.database;
+    queries = pipeline.queries;
+    clickHouse = pipeline.clickHouse;
     server =
         WandbServer.start(
             ServerConfig.builder(stack.kafkaBootstrap(), stack.schemaRegistryUrl())
                 .host("127.0.0.1")
                 .port(0)
                 .dataDir(serverData = dir.resolve("server"))
-                .topicPrefix(prefix)
+                .topicPrefix(pipeline.prefix)
                 .apiKey(KEY, TEAM)
                 .build());
-    queries =
-        RunQueries.connect(
-            stack.clickhouseUrl(),
-            SinkConfig.DEFAULT_CLICKHOUSE_USER,
-            SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD,
-            database);
-    clickHouse =
-        new ClickHouseHttp(
-            ClickHouseHttp.newClient(
-                stack.clickhouseUrl(),
-                SinkConfig.DEFAULT_CLICKHOUSE_USER,
-                SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD),
-            true);
     work = Files.createDirectories(dir.resolve("work"));
     script = work.resolve("train.py");
     try (InputStream in = getClass().getResourceAsStream("/wandb/train.py")) {
@@ -140,7 +95,7 @@ class WandbScriptIT {
   @AfterAll
   void stop() {
     // Clients before the servers they talk to.
-    for (AutoCloseable c : new AutoCloseable[] {clickHouse, queries, server, sink, processor}) {
+    for (AutoCloseable c : new AutoCloseable[] {server, pipeline}) {
       if (c != null) {
         try {
           c.close();

@@ -361,6 +361,15 @@ public final class Settings {
           "This server's base URL as written in RUNSTREAM_SERVER_PEERS, where the other servers"
               + " reach it (required with RUNSTREAM_SERVER_PEERS)");
 
+  /** Silence after which the server detaches a run, so that its heartbeats stop. */
+  public static final Setting SERVER_RUN_IDLE_TIMEOUT =
+      Setting.duration(
+          "RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT",
+          SECONDS,
+          "10m",
+          "How long a run may go without a request before runstream server detaches it: its"
+              + " heartbeats stop, so the processor marks a run whose client died crashed");
+
   // --- CLI and local stack ---------------------------------------------------------------------
 
   /** The CLI's home. */
