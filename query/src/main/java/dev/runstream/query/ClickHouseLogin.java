@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Where and as whom to read ClickHouse: its URL, user, password and database, and where the
@@ -33,6 +35,7 @@ public record ClickHouseLogin(
   // WRONG_PASSWORD and UNKNOWN_USER on 18.16; REQUIRED_PASSWORD; AUTHENTICATION_FAILED on newer
   // servers, which no longer say which of user or password was wrong.
   private static final Set<Integer> LOGIN_REFUSED = Set.of(192, 193, 194, 516);
+  private static final Pattern CODE_IN_MESSAGE = Pattern.compile("Code: (\\d+)");
 
   public ClickHouseLogin {
     Objects.requireNonNull(url, "url");
@@ -116,8 +119,16 @@ public record ClickHouseLogin(
    */
   public static boolean isRefusedLogin(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof ServerException e && LOGIN_REFUSED.contains(e.getCode())) {
-        return true;
+      if (t instanceof ServerException e) {
+        if (LOGIN_REFUSED.contains(e.getCode())) {
+          return true;
+        }
+        // The client does not parse 18.16's error text ("Code: 193, e.displayText() = ..."): its
+        // code comes out as 0, and the number is only in the message.
+        Matcher code = CODE_IN_MESSAGE.matcher(String.valueOf(e.getMessage()));
+        if (code.find() && LOGIN_REFUSED.contains(Integer.parseInt(code.group(1)))) {
+          return true;
+        }
       }
     }
     return false;

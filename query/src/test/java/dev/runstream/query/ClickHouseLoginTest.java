@@ -73,6 +73,20 @@ class ClickHouseLoginTest {
             ClickHouseLogin.isRefusedLogin(
                 new ServerException(516, "Authentication failed", 500, "q")))
         .isTrue();
+    // What the client makes of 18.16's answer: code 0, the number only in the text.
+    assertThat(
+            ClickHouseLogin.isRefusedLogin(
+                new ServerException(
+                    0,
+                    "Code: 193, e.displayText() = DB::Exception: Wrong password for user team_b",
+                    401,
+                    "q")))
+        .isTrue();
+    assertThat(
+            ClickHouseLogin.isRefusedLogin(
+                new ServerException(
+                    0, "Code: 291, e.displayText() = DB::Exception: Access denied", 500, "q")))
+        .isFalse();
     assertThat(
             ClickHouseLogin.isRefusedLogin(
                 new ServerException(291, "Access denied to database runstream_a", 500, "q")))
