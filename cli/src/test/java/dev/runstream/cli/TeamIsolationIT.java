@@ -255,10 +255,9 @@ class TeamIsolationIT {
         .contains("refused user team_b", "CLICKHOUSE_PASSWORD_FILE", wrong.toString())
         .doesNotContain("not-the-password-42");
 
-    // The right password from the same settings works: the message was about the password alone.
-    Path right =
-        Files.writeString(
-            tmp.resolve("right-password"), teams.team("b").orElseThrow().password() + "\n");
+    // The stack's password file of team b, under the same settings, works: the message was about
+    // the password alone.
+    Path right = teams.passwordFile(teams.team("b").orElseThrow());
     CliRunner.Result ok =
         cli(
             Map.of(

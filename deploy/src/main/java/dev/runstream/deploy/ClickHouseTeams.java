@@ -48,6 +48,12 @@ public final class ClickHouseTeams {
   /** The name of the logins file in a stack's data directory: {@value}. */
   public static final String FILE_NAME = "clickhouse-logins.properties";
 
+  /**
+   * The directory beside the logins file holding one password file per user ({@code <user>}, the
+   * password and a newline, owner-only), for {@code CLICKHOUSE_PASSWORD_FILE}: {@value}.
+   */
+  public static final String PASSWORD_DIR = "clickhouse-passwords";
+
   /** The user the sinks write as: {@value}. */
   public static final String WRITER_USER = "runstream_writer";
 
@@ -55,6 +61,7 @@ public final class ClickHouseTeams {
 
   private final Login writer;
   private final Map<String, Login> teams;
+  private final Path passwordDir;
 
   /**
    * A user, its password and the database it reads.
@@ -76,9 +83,10 @@ public final class ClickHouseTeams {
     }
   }
 
-  private ClickHouseTeams(Login writer, Map<String, Login> teams) {
+  private ClickHouseTeams(Login writer, Map<String, Login> teams, Path file) {
     this.writer = writer;
     this.teams = Map.copyOf(teams);
+    this.passwordDir = file.toAbsolutePath().resolveSibling(PASSWORD_DIR);
   }
 
   /**
@@ -119,7 +127,7 @@ public final class ClickHouseTeams {
               .orElseGet(() -> new Login("team_" + name, newPassword(), "runstream_" + name));
       logins.put(t, login);
     }
-    ClickHouseTeams result = new ClickHouseTeams(writer, logins);
+    ClickHouseTeams result = new ClickHouseTeams(writer, logins, file);
     result.write(file);
     return result;
   }
@@ -159,7 +167,8 @@ public final class ClickHouseTeams {
     }
     return new ClickHouseTeams(
         new Login(writerUser, writerPassword, props.getProperty("writer.database", "runstream")),
-        teams);
+        teams,
+        file);
   }
 
   /**
@@ -169,6 +178,17 @@ public final class ClickHouseTeams {
    */
   public Login writer() {
     return writer;
+  }
+
+  /**
+   * The file holding {@code login}'s password alone, owner-only: what {@code
+   * CLICKHOUSE_PASSWORD_FILE} names for a sink writing as the writer or a CLI reading as a team.
+   *
+   * @param login the writer or a team's login
+   * @return the file, in {@link #PASSWORD_DIR} beside the logins file
+   */
+  public Path passwordFile(Login login) {
+    return passwordDir.resolve(login.user());
   }
 
   /**
@@ -253,6 +273,8 @@ public final class ClickHouseTeams {
       throw new UncheckedIOException(e); // a StringWriter does not fail
     }
     writePrivate(file, text.toString());
+    writePrivate(passwordFile(writer), writer.password() + "\n");
+    teams.values().forEach(login -> writePrivate(passwordFile(login), login.password() + "\n"));
   }
 
   /**

@@ -586,9 +586,10 @@ public final class LocalStack implements AutoCloseable {
      * Starts ClickHouse with a user per team instead of the password-less {@code default} user
      * (default: none, {@code default} alone): a writer for the sinks, and per team a read-only user
      * that may read only the team's database, where that team's sink writes. Passwords are random,
-     * kept in {@link ClickHouseTeams#FILE_NAME} in the data directory (owner-only) and reused when
-     * the stack starts again on a kept data directory. See {@link ClickHouseTeams}. Ignored for a
-     * ClickHouse named by {@code CLICKHOUSE_URL}, whose users are its own.
+     * kept in {@link ClickHouseTeams#FILE_NAME} in the data directory (owner-only; each one also
+     * alone in {@link ClickHouseTeams#passwordFile}, for {@code CLICKHOUSE_PASSWORD_FILE}) and
+     * reused when the stack starts again on a kept data directory. See {@link ClickHouseTeams}.
+     * Ignored for a ClickHouse named by {@code CLICKHOUSE_URL}, whose users are its own.
      *
      * @param teams team names (letters, digits, '.', '_', '-')
      * @return this builder

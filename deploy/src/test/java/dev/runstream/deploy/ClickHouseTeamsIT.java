@@ -107,6 +107,8 @@ class ClickHouseTeamsIT {
       for (Path file :
           List.of(
               dataDir.resolve(ClickHouseTeams.FILE_NAME),
+              teams.passwordFile(writer),
+              teams.passwordFile(b),
               dataDir.resolve("clickhouse").resolve("users.xml"))) {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
             .as("%s", file)

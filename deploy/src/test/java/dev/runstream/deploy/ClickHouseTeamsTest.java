@@ -31,6 +31,14 @@ class ClickHouseTeamsTest {
     assertThat(teams.writer().user()).isEqualTo(ClickHouseTeams.WRITER_USER);
     assertThat(vision.toString()).doesNotContain(vision.password());
 
+    for (ClickHouseTeams.Login login : List.of(vision, nlp, teams.writer())) {
+      Path passwordFile = teams.passwordFile(login);
+      assertThat(passwordFile.getParent()).isEqualTo(dir.resolve(ClickHouseTeams.PASSWORD_DIR));
+      assertThat(Files.readString(passwordFile)).isEqualTo(login.password() + "\n");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)))
+          .isEqualTo("rw-------");
+    }
+
     ClickHouseTeams read = ClickHouseTeams.read(file);
     assertThat(read.teams()).isEqualTo(teams.teams());
     assertThat(read.writer()).isEqualTo(teams.writer());
