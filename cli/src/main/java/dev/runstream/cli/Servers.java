@@ -36,7 +36,8 @@ import java.util.Optional;
  *
  * <p>With a team ({@code --team}), ClickHouse is read as that team's user: the one {@code
  * CLICKHOUSE_USER} and {@code CLICKHOUSE_PASSWORD_FILE} (or {@code CLICKHOUSE_PASSWORD}) name when
- * {@code CLICKHOUSE_USER} is set, else the team's login in the {@link ClickHouseTeams#FILE_NAME} of
+ * {@code CLICKHOUSE_USER} is set (database {@code CLICKHOUSE_DATABASE}, else the team's {@link
+ * ClickHouseTeams#databaseOf}), else the team's login in the {@link ClickHouseTeams#FILE_NAME} of
  * the running {@code runstream up}; queries are limited to the team's runs as well.
  *
  * <p>Not thread-safe; one per command.
@@ -91,8 +92,21 @@ final class Servers {
     } catch (IllegalArgumentException e) {
       throw new CliException(e.getMessage(), e);
     }
-    if (team == null || config.getString(Settings.CLICKHOUSE_USER).isPresent()) {
+    if (team == null) {
       login = configured;
+      return login;
+    }
+    if (config.getString(Settings.CLICKHOUSE_USER).isPresent()) {
+      // A team's user may read only the team's database: default to it, not to runstream.
+      login =
+          config.getString(Settings.CLICKHOUSE_DATABASE).isPresent()
+              ? configured
+              : new ClickHouseLogin(
+                  configured.url(),
+                  configured.user(),
+                  configured.password(),
+                  ClickHouseTeams.databaseOf(team),
+                  configured.passwordSource());
       return login;
     }
     Optional<Path> file =

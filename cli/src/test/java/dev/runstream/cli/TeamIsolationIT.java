@@ -256,14 +256,11 @@ class TeamIsolationIT {
         .doesNotContain("not-the-password-42");
 
     // The stack's password file of team b, under the same settings, works: the message was about
-    // the password alone.
+    // the password alone. Without CLICKHOUSE_DATABASE the team's own database is read.
     Path right = teams.passwordFile(teams.team("b").orElseThrow());
     CliRunner.Result ok =
         cli(
-            Map.of(
-                "CLICKHOUSE_USER", "team_b",
-                "CLICKHOUSE_PASSWORD_FILE", right.toString(),
-                "CLICKHOUSE_DATABASE", "runstream_b"),
+            Map.of("CLICKHOUSE_USER", "team_b", "CLICKHOUSE_PASSWORD_FILE", right.toString()),
             "runs",
             "list",
             "--team",

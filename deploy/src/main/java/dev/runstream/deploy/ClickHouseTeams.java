@@ -124,7 +124,7 @@ public final class ClickHouseTeams {
       }
       Login login =
           old.flatMap(o -> o.team(t))
-              .orElseGet(() -> new Login("team_" + name, newPassword(), "runstream_" + name));
+              .orElseGet(() -> new Login("team_" + name, newPassword(), databaseOf(t)));
       logins.put(t, login);
     }
     ClickHouseTeams result = new ClickHouseTeams(writer, logins, file);
@@ -297,6 +297,18 @@ public final class ClickHouseTeams {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
+  }
+
+  /**
+   * The database a team's sink writes and its user reads by convention: {@code runstream_<team>},
+   * with '.' and '-' as '_'.
+   *
+   * @param team the team
+   * @return the database name
+   * @throws IllegalArgumentException for an invalid team name
+   */
+  public static String databaseOf(String team) {
+    return "runstream_" + sanitize(requireTeam(team));
   }
 
   private static String requireTeam(String team) {
