@@ -54,6 +54,7 @@ final class AlertsCommand implements Callable<Integer> {
   static final Duration FOLLOW_OVERLAP = Duration.ofMinutes(5);
 
   @Spec CommandSpec spec;
+  @Mixin TeamOption team;
   @ParentCommand RunstreamCli cli;
   @Mixin RunsCommand.FormatOption output;
 
@@ -86,7 +87,7 @@ final class AlertsCommand implements Callable<Integer> {
     if (limit < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--limit must be at least 1");
     }
-    Servers servers = Servers.locate(cli.env());
+    Servers servers = Servers.locate(cli.env(), team.team(spec));
     if (follow) {
       // Fail before printing anything when the tail cannot work.
       servers.requireKafka();

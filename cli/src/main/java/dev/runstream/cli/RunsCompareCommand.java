@@ -54,6 +54,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true)
 final class RunsCompareCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin TeamOption team;
   @ParentCommand RunsCommand runs;
   @Mixin RunsCommand.FilterOptions filter;
   @Mixin RunsCommand.FormatOption output;
@@ -113,7 +114,7 @@ final class RunsCompareCommand implements Callable<Integer> {
     List<String> compared =
         metrics.isEmpty() ? List.of("loss") : List.copyOf(new LinkedHashSet<>(metrics));
     String metric = compared.get(0);
-    Servers servers = Servers.locate(runs.cli.env());
+    Servers servers = Servers.locate(runs.cli.env(), team.team(spec));
     String project;
     List<RunRow> rows;
     try (RunQueries queries = servers.queries()) {

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -44,6 +45,7 @@ final class RunsConfigCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
+  @Mixin TeamOption team;
   @ParentCommand RunsCommand runs;
 
   @Parameters(paramLabel = "RUN", description = "The run's id or name.")
@@ -64,7 +66,7 @@ final class RunsConfigCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws JsonProcessingException {
-    Servers servers = Servers.locate(runs.cli.env());
+    Servers servers = Servers.locate(runs.cli.env(), team.team(spec));
     RunRecord run;
     try (RunQueries queries = servers.queries()) {
       FoundRun found = servers.resolve(queries.finder(), List.of(ref), project).get(0);

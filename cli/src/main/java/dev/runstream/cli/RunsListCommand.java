@@ -49,6 +49,7 @@ final class RunsListCommand implements Callable<Integer> {
   static final int MAX_CONFIG_COLUMNS = 6;
 
   @Spec CommandSpec spec;
+  @Mixin TeamOption team;
   @ParentCommand RunsCommand runs;
   @Mixin RunsCommand.FilterOptions filter;
   @Mixin RunsCommand.FormatOption output;
@@ -85,7 +86,7 @@ final class RunsListCommand implements Callable<Integer> {
     }
     RunSort order = RunsCommand.parseSort(spec, sort);
     filter.validate(spec);
-    try (RunQueries queries = Servers.locate(runs.cli.env()).queries()) {
+    try (RunQueries queries = Servers.locate(runs.cli.env(), team.team(spec)).queries()) {
       List<String> columns = new ArrayList<>(new LinkedHashSet<>(metrics));
       RunPage page = queries.runs(build(order, columns));
       if (columns.isEmpty() && order.metric() == null && !page.runs().isEmpty()) {

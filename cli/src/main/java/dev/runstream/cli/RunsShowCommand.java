@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true)
 final class RunsShowCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin TeamOption team;
   @ParentCommand RunsCommand runs;
   @Mixin RunsCommand.FormatOption output;
 
@@ -68,7 +69,7 @@ final class RunsShowCommand implements Callable<Integer> {
     if (alertLimit < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--alerts must be at least 1");
     }
-    Servers servers = Servers.locate(runs.cli.env());
+    Servers servers = Servers.locate(runs.cli.env(), team.team(spec));
     try (RunQueries queries = servers.queries()) {
       FoundRun found = servers.resolve(queries.finder(), List.of(ref), project).get(0);
       RunRecord run =

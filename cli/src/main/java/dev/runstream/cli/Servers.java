@@ -2,6 +2,8 @@ package dev.runstream.cli;
 
 import com.clickhouse.client.api.ClickHouseException;
 import com.clickhouse.client.api.ServerException;
+import dev.runstream.deploy.ClickHouseTeams;
+import dev.runstream.query.ClickHouseLogin;
 import dev.runstream.query.FoundRun;
 import dev.runstream.query.RunFinder;
 import dev.runstream.query.RunNotFoundException;
@@ -19,6 +21,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +33,12 @@ import java.util.Optional;
  * CLICKHOUSE_URL} when set, else those of the running {@code runstream up}. Each is checked when a
  * command first needs it, so that an error names the server that did not answer, its address, where
  * that address came from, and what to do.
+ *
+ * <p>With a team ({@code --team}), ClickHouse is read as that team's user: the one {@code
+ * CLICKHOUSE_USER} and {@code CLICKHOUSE_PASSWORD_FILE} (or {@code CLICKHOUSE_PASSWORD}) name when
+ * {@code CLICKHOUSE_USER} is set (database {@code CLICKHOUSE_DATABASE}, else the team's {@link
+ * ClickHouseTeams#databaseOf}), else the team's login in the {@link ClickHouseTeams#FILE_NAME} of
+ * the running {@code runstream up}; queries are limited to the team's runs as well.
  *
  * <p>Not thread-safe; one per command.
  */
@@ -44,16 +54,97 @@ final class Servers {
 
   private final ConfigProperties config;
   private final Optional<StackState> up;
+  // Null: read as the configured user, every team's runs.
+  private final String team;
+  private ClickHouseLogin login;
   private boolean clickHouseChecked;
 
-  private Servers(Map<String, String> env, Optional<StackState> up) {
+  private Servers(Map<String, String> env, Optional<StackState> up, String team) {
     this.config = ConfigProperties.of(env);
     this.up = up;
+    this.team = team;
   }
 
   /** The servers named by {@code env}, or of a live {@code runstream up}. Checks nothing yet. */
   static Servers locate(Map<String, String> env) {
-    return new Servers(env, StackState.readLive(env));
+    return locate(env, null);
+  }
+
+  /**
+   * Like {@link #locate(Map)}, reading ClickHouse as {@code team}'s user when {@code team} is not
+   * null. Checks nothing yet.
+   */
+  static Servers locate(Map<String, String> env, String team) {
+    return new Servers(env, StackState.readLive(env), team);
+  }
+
+  /**
+   * Who reads ClickHouse and where the password came from: the configuration, or with a team and no
+   * {@code CLICKHOUSE_USER}, the team's login from the stack's logins file.
+   */
+  ClickHouseLogin clickhouseLogin() {
+    if (login != null) {
+      return login;
+    }
+    ClickHouseLogin configured;
+    try {
+      configured = ClickHouseLogin.fromConfig(config).withUrl(clickhouseUrl());
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage(), e);
+    }
+    if (team == null) {
+      login = configured;
+      return login;
+    }
+    if (config.getString(Settings.CLICKHOUSE_USER).isPresent()) {
+      // A team's user may read only the team's database: default to it, not to runstream.
+      login =
+          config.getString(Settings.CLICKHOUSE_DATABASE).isPresent()
+              ? configured
+              : new ClickHouseLogin(
+                  configured.url(),
+                  configured.user(),
+                  configured.password(),
+                  ClickHouseTeams.databaseOf(team),
+                  configured.passwordSource());
+      return login;
+    }
+    Optional<Path> file =
+        up.map(StackState::dataDir)
+            .filter(d -> !d.isBlank())
+            .map(d -> Path.of(d, ClickHouseTeams.FILE_NAME))
+            .filter(Files::isRegularFile);
+    Optional<ClickHouseTeams.Login> teamLogin;
+    try {
+      teamLogin = file.map(ClickHouseTeams::read).flatMap(t -> t.team(team));
+    } catch (RuntimeException e) {
+      throw new CliException("cannot read " + file.get() + ": " + e.getMessage(), e);
+    }
+    if (teamLogin.isEmpty()) {
+      throw new CliException(
+          "no ClickHouse user for team "
+              + team
+              + ": "
+              + (file.isPresent()
+                  ? file.get() + " has no login for it"
+                  : "the running stack keeps no team logins")
+              + ". Set "
+              + Settings.CLICKHOUSE_USER.name()
+              + " and "
+              + Settings.CLICKHOUSE_PASSWORD_FILE.name()
+              + " (and "
+              + Settings.CLICKHOUSE_DATABASE.name()
+              + ") to the team's ClickHouse login.");
+    }
+    ClickHouseTeams.Login l = teamLogin.get();
+    login =
+        new ClickHouseLogin(
+            clickhouseUrl(),
+            l.user(),
+            l.password(),
+            config.getString(Settings.CLICKHOUSE_DATABASE, l.database()),
+            "the stack's logins file " + file.get());
+    return login;
   }
 
   /** ClickHouse's HTTP URL, without trailing slash. */
@@ -91,15 +182,17 @@ final class Servers {
    * The ClickHouse database the sink writes to ({@code CLICKHOUSE_DATABASE}, default runstream).
    */
   String database() {
-    return config.getString(Settings.CLICKHOUSE_DATABASE, SinkConfig.DEFAULT_DATABASE);
+    return team == null
+        ? config.getString(Settings.CLICKHOUSE_DATABASE, SinkConfig.DEFAULT_DATABASE)
+        : clickhouseLogin().database();
   }
 
   String clickhouseUser() {
-    return config.getString(Settings.CLICKHOUSE_USER, SinkConfig.DEFAULT_CLICKHOUSE_USER);
+    return clickhouseLogin().user();
   }
 
   String clickhousePassword() {
-    return config.getString(Settings.CLICKHOUSE_PASSWORD, SinkConfig.DEFAULT_CLICKHOUSE_PASSWORD);
+    return clickhouseLogin().password();
   }
 
   /** The team's topics ({@code RUNSTREAM_TOPIC_PREFIX}, default {@code runstream.}). */
@@ -147,12 +240,20 @@ final class Servers {
     try (RunQueries probe = connect()) {
       hasTables = probe.hasTables();
     } catch (ServerException e) {
+      if (ClickHouseLogin.isRefusedLogin(e)) {
+        throw new CliException(clickhouseLogin().refusedMessage() + ".", e);
+      }
       throw notAnswering(
           "ClickHouse",
           url,
           Settings.CLICKHOUSE_URL,
           "code " + e.getCode() + ": " + firstLine(e.getMessage()));
+    } catch (CliException e) {
+      throw e;
     } catch (RuntimeException e) {
+      if (ClickHouseLogin.isRefusedLogin(e)) {
+        throw new CliException(clickhouseLogin().refusedMessage() + ".", e);
+      }
       throw notAnswering("ClickHouse", url, Settings.CLICKHOUSE_URL, describe(rootCause(e)));
     }
     if (!hasTables) {
@@ -168,8 +269,8 @@ final class Servers {
 
   private RunQueries connect() {
     try {
-      return RunQueries.connect(
-          clickhouseUrl(), clickhouseUser(), clickhousePassword(), database());
+      ClickHouseLogin l = clickhouseLogin();
+      return team == null ? RunQueries.connect(l) : RunQueries.connect(l, team);
     } catch (IllegalArgumentException e) {
       throw new CliException(
           Settings.CLICKHOUSE_URL
@@ -195,6 +296,9 @@ final class Servers {
    */
   CliException clickHouseFailed(ClickHouseException e) {
     String url = clickhouseUrl();
+    if (ClickHouseLogin.isRefusedLogin(e)) {
+      return new CliException(clickhouseLogin().refusedMessage() + ".", e);
+    }
     if (e instanceof ServerException refused) {
       return new CliException(
           "ClickHouse at "

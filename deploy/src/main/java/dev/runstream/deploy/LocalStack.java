@@ -75,6 +75,8 @@ public final class LocalStack implements AutoCloseable {
   private final ManagedServer kafka;
   private final ManagedServer schemaRegistry;
   private final ManagedServer clickhouse;
+  // Null unless ClickHouse was started with teams' users.
+  private volatile ClickHouseTeams clickhouseTeams;
   private final AtomicBoolean closed = new AtomicBoolean();
   // Guarded by itself; closed is set under the same lock, so nothing is added once closing began.
   private final Deque<AutoCloseable> dependents = new ArrayDeque<>();
@@ -168,13 +170,27 @@ public final class LocalStack implements AutoCloseable {
 
   /**
    * Returns the ClickHouse HTTP interface URL, {@code http://127.0.0.1:<port>} when started here
-   * (user {@code default}, no password).
+   * (user {@code default}, no password; with {@link Builder#clickhouseTeams}, the users of {@link
+   * #clickhouseTeams()}).
    *
    * @return the URL without trailing slash
    * @throws IllegalStateException if ClickHouse was not requested
    */
   public String clickhouseUrl() {
     return clickhouse().address();
+  }
+
+  /**
+   * Returns the ClickHouse users of teams, when ClickHouse was started here with {@link
+   * Builder#clickhouseTeams}: the writer the sinks use (instead of {@code default}, which then does
+   * not exist) and each team's read-only user. The same logins are in {@link
+   * ClickHouseTeams#FILE_NAME} in the {@linkplain #dataDir() data directory}, readable by its owner
+   * only.
+   *
+   * @return the logins, or empty when ClickHouse has only user {@code default}
+   */
+  public Optional<ClickHouseTeams> clickhouseTeams() {
+    return Optional.ofNullable(clickhouseTeams);
   }
 
   /**
@@ -473,6 +489,7 @@ public final class LocalStack implements AutoCloseable {
     private boolean withKafka = true;
     private boolean withSchemaRegistry = true;
     private boolean withClickHouse = true;
+    private List<String> clickhouseTeams = List.of();
     private Duration startupTimeout = Duration.ofSeconds(120);
     private Duration shutdownTimeout = Duration.ofSeconds(15);
     private Map<String, String> environment = System.getenv();
@@ -562,6 +579,23 @@ public final class LocalStack implements AutoCloseable {
      */
     public Builder withClickHouse(boolean with) {
       this.withClickHouse = with;
+      return this;
+    }
+
+    /**
+     * Starts ClickHouse with a user per team instead of the password-less {@code default} user
+     * (default: none, {@code default} alone): a writer for the sinks, and per team a read-only user
+     * that may read only the team's database, where that team's sink writes. Passwords are random,
+     * kept in {@link ClickHouseTeams#FILE_NAME} in the data directory (owner-only; each one also
+     * alone in {@link ClickHouseTeams#passwordFile}, for {@code CLICKHOUSE_PASSWORD_FILE}) and
+     * reused when the stack starts again on a kept data directory. See {@link ClickHouseTeams}.
+     * Ignored for a ClickHouse named by {@code CLICKHOUSE_URL}, whose users are its own.
+     *
+     * @param teams team names (letters, digits, '.', '_', '-')
+     * @return this builder
+     */
+    public Builder clickhouseTeams(List<String> teams) {
+      this.clickhouseTeams = List.copyOf(Objects.requireNonNull(teams, "teams"));
       return this;
     }
 
@@ -664,10 +698,16 @@ public final class LocalStack implements AutoCloseable {
                     env.schemaRegistryUrl().orElseThrow());
       }
       ManagedServer clickhouse = null;
+      ClickHouseTeams teams = null;
+      if (startClickHouse && !clickhouseTeams.isEmpty()) {
+        teams =
+            ClickHouseTeams.createOrReuse(dir.resolve(ClickHouseTeams.FILE_NAME), clickhouseTeams);
+      }
       if (withClickHouse) {
         clickhouse =
             startClickHouse
-                ? new ClickHouseServer(dir.resolve("clickhouse"), ports[3], ports[4], timeouts)
+                ? new ClickHouseServer(
+                    dir.resolve("clickhouse"), ports[3], ports[4], timeouts, teams)
                 : external(
                     "clickhouse",
                     ExternalServer.Kind.CLICKHOUSE,
@@ -675,6 +715,7 @@ public final class LocalStack implements AutoCloseable {
                     env.clickhouseUrl().orElseThrow());
       }
       LocalStack stack = new LocalStack(dir, keepDataDir, kafka, registry, clickhouse);
+      stack.clickhouseTeams = teams;
       stack.startAll();
       return stack;
     }

@@ -134,6 +134,42 @@ public final class RunQueries implements AutoCloseable {
         database);
   }
 
+  /**
+   * Queries as {@code login} (see {@link ClickHouseLogin#fromConfig}), over a new client closed by
+   * {@link #close()}. Connects lazily: a server that is down, or refuses the login ({@link
+   * ClickHouseLogin#isRefusedLogin}), fails the first query, not this.
+   *
+   * @param login URL, user, password and database
+   * @throws IllegalArgumentException when the database is not a plain identifier
+   */
+  public static RunQueries connect(ClickHouseLogin login) {
+    return connect(login.url(), login.user(), login.password(), login.database());
+  }
+
+  /**
+   * Queries as {@code login}, limited to the projects of {@code team} like {@link #forTeam}, over a
+   * new client closed by {@link #close()}. With a team's own ClickHouse user the server itself
+   * keeps other teams' rows out of reach; the team condition also scopes a reader that may read
+   * more.
+   *
+   * @param login URL, user, password and database
+   * @param team the team (W&amp;B's entity)
+   * @throws IllegalArgumentException when the database is not a plain identifier
+   */
+  public static RunQueries connect(ClickHouseLogin login, String team) {
+    return new RunQueries(
+        new ClickHouseHttp(
+            ClickHouseHttp.newClient(
+                login.url(),
+                login.user(),
+                login.password(),
+                Duration.ofSeconds(60),
+                "runstream-query"),
+            true),
+        login.database(),
+        " AND team = " + Sql.literal(Objects.requireNonNull(team, "team")));
+  }
+
   /** Finds runs by id or name, and lists projects, over the same connections and team scope. */
   public RunFinder finder() {
     return new RunFinder(clickHouse, db, teamCondition);

@@ -1,5 +1,6 @@
 package dev.runstream.sink;
 
+import dev.runstream.query.ClickHouseLogin;
 import dev.runstream.query.internal.Sql;
 import dev.runstream.schemas.TopicSetup;
 import dev.runstream.schemas.Topics;
@@ -199,6 +200,11 @@ public final class SinkConfig {
     env.set(Settings.TOPIC_PREFIX, env::getString, b::topicPrefix);
     env.set(Settings.CLICKHOUSE_USER, env::getString, b::clickHouseUser);
     env.set(Settings.CLICKHOUSE_PASSWORD, env::getString, b::clickHousePassword);
+    // A mounted secret wins, so that the writer's password can stay out of the environment.
+    env.set(
+        Settings.CLICKHOUSE_PASSWORD_FILE,
+        env::getPath,
+        file -> b.clickHousePassword(ClickHouseLogin.readPasswordFile(file)));
     env.set(Settings.CLICKHOUSE_DATABASE, env::getString, b::database);
     env.set(Settings.SINK_GROUP_ID, env::getString, b::groupId);
     env.set(Settings.SINK_BATCH_MAX_ROWS, env::getInt, b::batchMaxRows);

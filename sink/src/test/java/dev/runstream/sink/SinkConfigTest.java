@@ -3,10 +3,13 @@ package dev.runstream.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SinkConfigTest {
 
@@ -31,6 +34,24 @@ class SinkConfigTest {
     assertThat(config.team()).isEmpty();
     assertThat(config.topics().metrics.name()).isEqualTo("runstream.metrics");
     assertThat(config.topics().deadLetters).isEqualTo("runstream.dlq");
+  }
+
+  @Test
+  void shouldReadTheWritersPasswordFromAFileOverTheVariable(@TempDir Path dir) throws Exception {
+    Path secret = Files.writeString(dir.resolve("pw"), "from-the-file\n");
+    Map<String, String> env = new HashMap<>();
+    env.put("KAFKA_BOOTSTRAP", "127.0.0.1:9092");
+    env.put("SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081");
+    env.put("CLICKHOUSE_URL", "http://127.0.0.1:8123");
+    env.put("CLICKHOUSE_PASSWORD", "from-the-variable");
+    env.put("CLICKHOUSE_PASSWORD_FILE", secret.toString());
+
+    assertThat(SinkConfig.fromEnv(env).clickHousePassword()).isEqualTo("from-the-file");
+
+    env.put("CLICKHOUSE_PASSWORD_FILE", dir.resolve("missing").toString());
+    assertThatThrownBy(() -> SinkConfig.fromEnv(env))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CLICKHOUSE_PASSWORD_FILE");
   }
 
   @Test

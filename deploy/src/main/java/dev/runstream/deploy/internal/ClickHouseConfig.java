@@ -1,5 +1,6 @@
 package dev.runstream.deploy.internal;
 
+import dev.runstream.deploy.ClickHouseTeams;
 import java.nio.file.Path;
 
 /**
@@ -59,6 +60,32 @@ public final class ClickHouseConfig {
    * @return the XML
    */
   public static String usersXml() {
+    return usersXml(null);
+  }
+
+  /**
+   * Returns {@code users.xml} for teams sharing the server: no {@code default} user (it would read
+   * everything without a password), the writer, and a read-only user per team limited to the team's
+   * database ({@link ClickHouseTeams#usersXml()}).
+   *
+   * @param teams the logins; null for the single-user file of {@link #usersXml()}
+   * @return the XML
+   */
+  public static String usersXml(ClickHouseTeams teams) {
+    String profiles = teams == null ? "" : ClickHouseTeams.readerProfileXml();
+    String users =
+        teams == null
+            ? """
+                <default>
+                  <password></password>
+                  <networks>
+                    <ip>::/0</ip>
+                  </networks>
+                  <profile>default</profile>
+                  <quota>default</quota>
+                </default>
+            """
+            : teams.usersXml();
     return """
         <?xml version="1.0"?>
         <yandex>
@@ -70,17 +97,9 @@ public final class ClickHouseConfig {
             <readonly>
               <readonly>1</readonly>
             </readonly>
-          </profiles>
+        %1$s  </profiles>
           <users>
-            <default>
-              <password></password>
-              <networks>
-                <ip>::/0</ip>
-              </networks>
-              <profile>default</profile>
-              <quota>default</quota>
-            </default>
-          </users>
+        %2$s  </users>
           <quotas>
             <default>
               <interval>
@@ -94,7 +113,8 @@ public final class ClickHouseConfig {
             </default>
           </quotas>
         </yandex>
-        """;
+        """
+        .formatted(profiles, users);
   }
 
   private static String xmlEscape(String s) {

@@ -1,12 +1,15 @@
 package dev.runstream.deploy.internal;
 
+import dev.runstream.deploy.ClickHouseTeams;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** ClickHouse from the {@code clickhouse-server} executable with a generated configuration. */
 public final class ClickHouseServer extends ProcessServer {
   private final int httpPort;
   private final int tcpPort;
+  private final ClickHouseTeams teams;
   private Path executable;
 
   /**
@@ -18,9 +21,25 @@ public final class ClickHouseServer extends ProcessServer {
    * @param timeouts startup and shutdown timeouts
    */
   public ClickHouseServer(Path dir, int httpPort, int tcpPort, Timeouts timeouts) {
+    this(dir, httpPort, tcpPort, timeouts, null);
+  }
+
+  /**
+   * Creates the server with the users of {@code teams} instead of a password-less {@code default}
+   * user; nothing runs until {@link #start()}.
+   *
+   * @param dir its directory; the path is also what recognises the process
+   * @param httpPort HTTP interface port
+   * @param tcpPort native protocol port
+   * @param timeouts startup and shutdown timeouts
+   * @param teams the writer and team users, or null for user {@code default} alone
+   */
+  public ClickHouseServer(
+      Path dir, int httpPort, int tcpPort, Timeouts timeouts, ClickHouseTeams teams) {
     super("clickhouse", dir, timeouts);
     this.httpPort = httpPort;
     this.tcpPort = tcpPort;
+    this.teams = teams;
   }
 
   @Override
@@ -43,7 +62,12 @@ public final class ClickHouseServer extends ProcessServer {
     for (String sub : List.of("data", "tmp", "user_files", "format_schemas")) {
       IoUtil.mkdirs(dir().resolve(sub));
     }
-    IoUtil.write(dir().resolve("users.xml"), ClickHouseConfig.usersXml());
+    if (teams == null) {
+      IoUtil.write(dir().resolve("users.xml"), ClickHouseConfig.usersXml());
+    } else {
+      // It holds the users' passwords in clear text (18.16 knows no hashed form).
+      ClickHouseTeams.writePrivate(dir().resolve("users.xml"), ClickHouseConfig.usersXml(teams));
+    }
     IoUtil.write(dir().resolve("config.xml"), ClickHouseConfig.configXml(httpPort, tcpPort, dir()));
   }
 
@@ -54,6 +78,15 @@ public final class ClickHouseServer extends ProcessServer {
 
   @Override
   protected void probe() throws Exception {
-    Probes.httpGet200(address() + "/?query=SELECT%20version()");
+    String url = address() + "/?query=SELECT%20version()";
+    if (teams == null) {
+      Probes.httpGet200(url);
+    } else {
+      Probes.httpGet200(
+          url,
+          Map.of(
+              "X-ClickHouse-User", teams.writer().user(),
+              "X-ClickHouse-Key", teams.writer().password()));
+    }
   }
 }

@@ -38,9 +38,25 @@ public final class Probes {
    * @throws InterruptedException if interrupted
    */
   public static String httpGet200(String url) throws IOException, InterruptedException {
+    return httpGet200(url, Map.of());
+  }
+
+  /**
+   * Sends a GET with {@code headers} (such as ClickHouse's {@code X-ClickHouse-User} and {@code
+   * X-ClickHouse-Key}, which keep credentials out of the URL) and requires status 200.
+   *
+   * @param url the URL; user info ({@code http://user:pass@host}) becomes basic auth
+   * @param headers request headers
+   * @return the response body
+   * @throws IOException on connection failure or another status
+   * @throws InterruptedException if interrupted
+   */
+  public static String httpGet200(String url, Map<String, String> headers)
+      throws IOException, InterruptedException {
     URI uri = URI.create(url);
     HttpRequest.Builder request = HttpRequest.newBuilder(withoutUserInfo(uri));
     request.timeout(Duration.ofSeconds(5)).GET();
+    headers.forEach(request::header);
     if (uri.getRawUserInfo() != null) {
       String token =
           Base64.getEncoder().encodeToString(uri.getUserInfo().getBytes(StandardCharsets.UTF_8));

@@ -79,6 +79,14 @@ public final class Settings {
   public static final Setting CLICKHOUSE_PASSWORD =
       Setting.of("CLICKHOUSE_PASSWORD", "", "ClickHouse password; never logged");
 
+  /** A file holding the ClickHouse password, so that it stays out of the environment. */
+  public static final Setting CLICKHOUSE_PASSWORD_FILE =
+      Setting.of(
+          "CLICKHOUSE_PASSWORD_FILE",
+          "",
+          "A file whose first line is the ClickHouse password (a mounted secret); wins over"
+              + " CLICKHOUSE_PASSWORD");
+
   /** ClickHouse database. */
   public static final Setting CLICKHOUSE_DATABASE =
       Setting.of("CLICKHOUSE_DATABASE", "runstream", "The ClickHouse database of the tables");
