@@ -1,5 +1,6 @@
 package dev.runstream.server;
 
+import dev.runstream.query.ClickHouseLogin;
 import dev.runstream.schemas.config.ConfigProperties;
 import dev.runstream.schemas.config.Settings;
 import java.net.URI;
@@ -104,9 +105,10 @@ public final class ServerConfig {
    * RUNSTREAM_SERVER_DATA_DIR}, {@code RUNSTREAM_SERVER_MAX_BODY_BYTES}, {@code
    * RUNSTREAM_SERVER_RUN_IDLE_TIMEOUT}, {@code RUNSTREAM_TOPIC_PREFIX}, and for the web page {@code
    * CLICKHOUSE_URL} (optional: without it {@code /web} and {@code /api} answer 503) with {@code
-   * CLICKHOUSE_USER}, {@code CLICKHOUSE_PASSWORD} and {@code CLICKHOUSE_DATABASE}, as the sink
-   * reads them, and for several servers behind one load balancer {@code RUNSTREAM_SERVER_PEERS}
-   * with {@code RUNSTREAM_SERVER_ADVERTISED_URL} ({@link Peers#fromEnv}).
+   * CLICKHOUSE_USER}, {@code CLICKHOUSE_PASSWORD_FILE} or {@code CLICKHOUSE_PASSWORD} and {@code
+   * CLICKHOUSE_DATABASE}, as the sink reads them, and for several servers behind one load balancer
+   * {@code RUNSTREAM_SERVER_PEERS} with {@code RUNSTREAM_SERVER_ADVERTISED_URL} ({@link
+   * Peers#fromEnv}).
    *
    * @throws IllegalArgumentException naming the variable that is missing or wrong
    */
@@ -128,18 +130,11 @@ public final class ServerConfig {
     env.set(Settings.SERVER_MAX_BODY_BYTES, env::getLong, b::maxBodyBytes);
     env.set(Settings.SERVER_RUN_IDLE_TIMEOUT, env::getDuration, b::runIdleTimeout);
     env.set(Settings.TOPIC_PREFIX, env::getString, b::topicPrefix);
-    env.getString(Settings.CLICKHOUSE_URL)
-        .ifPresent(
-            url ->
-                b.clickHouse(
-                    new ClickHouse(
-                        url,
-                        env.getString(
-                            Settings.CLICKHOUSE_USER, Settings.CLICKHOUSE_USER.defaultValue()),
-                        env.getString(Settings.CLICKHOUSE_PASSWORD, ""),
-                        env.getString(
-                            Settings.CLICKHOUSE_DATABASE,
-                            Settings.CLICKHOUSE_DATABASE.defaultValue()))));
+    if (env.getString(Settings.CLICKHOUSE_URL).isPresent()) {
+      // The same login the sink and the CLI read, CLICKHOUSE_PASSWORD_FILE included.
+      ClickHouseLogin login = ClickHouseLogin.fromConfig(env);
+      b.clickHouse(new ClickHouse(login.url(), login.user(), login.password(), login.database()));
+    }
     Peers.fromEnv(env).ifPresent(p -> b.peers(p.self(), p.all()));
     return b.build();
   }
