@@ -71,6 +71,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalStack implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
   private static final String MARKER_FILE = ".runstream-stack";
+  private static final String KAFKA_CLIENTS_DIR = "kafka-clients";
 
   private final Path dataDir;
   private final boolean keepDataDir;
@@ -205,6 +206,32 @@ public final class LocalStack implements AutoCloseable {
    */
   public Path kafkaTeamProperties(String team) {
     return security().clientPropertiesFile(knownTeam(team));
+  }
+
+  /**
+   * Returns where a stack on {@code dataDir} started with {@link Builder#secureKafka} keeps {@code
+   * team}'s client properties file, for a process that did not start it (such as {@code runstream
+   * up --detach}'s parent).
+   *
+   * @param dataDir the stack's data directory
+   * @param team the team
+   * @return the file, which exists once that stack started
+   */
+  public static Path kafkaTeamProperties(Path dataDir, String team) {
+    return KafkaSecurity.clientPropertiesFile(
+        dataDir.resolve(KAFKA_CLIENTS_DIR), KafkaSecurity.requireTeam(team));
+  }
+
+  /**
+   * Returns the prefix of {@code team}'s topics, consumer groups and transactional ids on a broker
+   * started with {@link Builder#secureKafka}: {@code <team>.}.
+   *
+   * @param team the team
+   * @return the prefix
+   * @throws IllegalArgumentException if the name is not one a secure broker takes
+   */
+  public static String kafkaTeamPrefix(String team) {
+    return KafkaSecurity.prefix(team);
   }
 
   /**
@@ -734,13 +761,24 @@ public final class LocalStack implements AutoCloseable {
       ProcessServer.Timeouts timeouts = new ProcessServer.Timeouts(startupTimeout, shutdownTimeout);
       int[] ports = Ports.freeLoopbackPorts(5);
 
+      Path credentials = dir.resolve("kafka").resolve("credentials.properties");
+      if (secureTeams != null
+          && Files.exists(dir.resolve("kafka").resolve("data").resolve("meta.properties"))
+          && !Files.exists(credentials)) {
+        // Its metadata holds no admin credential, so the broker could not log in to itself.
+        throw new IllegalArgumentException(
+            "the Kafka data in "
+                + dir
+                + " was made without secureKafka and cannot be made secure; use another data"
+                + " directory");
+      }
       KafkaSecurity security =
           secureTeams == null
               ? null
               : KafkaSecurity.prepare(
                   secureTeams,
-                  dir.resolve("kafka").resolve("credentials.properties"),
-                  dir.resolve("kafka-clients"),
+                  credentials,
+                  dir.resolve(KAFKA_CLIENTS_DIR),
                   "127.0.0.1:" + ports[0]);
       ManagedServer kafka = null;
       if (withKafka) {

@@ -148,6 +148,11 @@ public final class KafkaSecurity {
    * @return the file, {@code <clientsDir>/<user>.properties}
    */
   public Path clientPropertiesFile(String user) {
+    return clientPropertiesFile(clientsDir, user);
+  }
+
+  /** The client properties file of {@code user} in {@code clientsDir}. */
+  public static Path clientPropertiesFile(Path clientsDir, String user) {
     return clientsDir.resolve(user + ".properties");
   }
 
