@@ -84,6 +84,32 @@ public final class BenchMain {
             "  %s, points/s per iteration: %s%n", label, perIteration(results, label));
       }
     }
+    if (which.equals("delivery-sasl")) {
+      Options o =
+          new OptionsBuilder()
+              .include(DeliveryBenchmark.class.getName())
+              .param("kafka", "plaintext", "sasl")
+              .forks(1)
+              .warmupIterations(10)
+              .measurementIterations(10)
+              .build();
+      Collection<RunResult> results = new Runner(o).run();
+      Map<String, Double> pointsPerSecond = new HashMap<>();
+      for (RunResult r : results) {
+        String label = r.getParams().getBenchmark();
+        pointsPerSecond.put(
+            label.substring(label.lastIndexOf('.') + 1) + "/" + r.getParams().getParam("kafka"),
+            1e9 / r.getPrimaryResult().getScore());
+      }
+      for (String label : List.of("sdkRun", "baselineRawProducer")) {
+        double plain = pointsPerSecond.get(label + "/plaintext");
+        double sasl = pointsPerSecond.get(label + "/sasl");
+        System.out.printf(
+            "delivered to the local broker, %s: plaintext %.0f points/s, SASL/SCRAM with ACLs %.0f"
+                + " points/s, ratio sasl/plaintext %.2f%n",
+            label, plain, sasl, sasl / plain);
+      }
+    }
     if (all || which.equals("lookup")) {
       LookupBench.run();
     }
