@@ -85,8 +85,6 @@ public final class LocalStack implements AutoCloseable {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final Thread shutdownHook;
   private volatile Duration startupTime = Duration.ZERO;
-  // Set by the builder before start; null when Kafka runs without authentication.
-  private KafkaSecurity kafkaSecurity;
 
   // Package-private for tests that check the order of shutdown with servers that are not processes.
   LocalStack(
@@ -183,6 +181,16 @@ public final class LocalStack implements AutoCloseable {
   }
 
   /**
+   * Returns the Kafka broker handle, e.g. to stop and restart it in a test.
+   *
+   * @return the handle
+   * @throws IllegalStateException if Kafka was not requested
+   */
+  public ManagedServer kafka() {
+    return required(kafka, "kafka");
+  }
+
+  /**
    * Returns the Kafka client properties file (mode 600) of the super user {@code admin} of a broker
    * started with {@link Builder#secureKafka}: for the stack's own tools, with {@code
    * RUNSTREAM_KAFKA_PROPERTIES_FILE}.
@@ -254,14 +262,19 @@ public final class LocalStack implements AutoCloseable {
    * @return the teams in the order given
    */
   public List<String> kafkaTeams() {
-    return kafkaSecurity == null ? List.of() : kafkaSecurity.teams();
+    return kafkaSecurity().map(KafkaSecurity::teams).orElse(List.of());
+  }
+
+  private Optional<KafkaSecurity> kafkaSecurity() {
+    return kafka instanceof KafkaServer server ? server.security() : Optional.empty();
   }
 
   private KafkaSecurity security() {
-    if (kafkaSecurity == null) {
-      throw new IllegalStateException("this LocalStack's Kafka was not started with secureKafka");
-    }
-    return kafkaSecurity;
+    return kafkaSecurity()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "this LocalStack's Kafka was not started with secureKafka"));
   }
 
   private String knownTeam(String team) {
@@ -270,16 +283,6 @@ public final class LocalStack implements AutoCloseable {
           "team '" + team + "' is not one of this stack's: " + security().teams());
     }
     return team;
-  }
-
-  /**
-   * Returns the Kafka broker handle, e.g. to stop and restart it in a test.
-   *
-   * @return the handle
-   * @throws IllegalStateException if Kafka was not requested
-   */
-  public ManagedServer kafka() {
-    return required(kafka, "kafka");
   }
 
   /**
@@ -822,7 +825,6 @@ public final class LocalStack implements AutoCloseable {
                     env.clickhouseUrl().orElseThrow());
       }
       LocalStack stack = new LocalStack(dir, keepDataDir, kafka, registry, clickhouse);
-      stack.kafkaSecurity = security;
       stack.startAll();
       return stack;
     }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Uuid;
 
@@ -53,6 +54,11 @@ public final class KafkaServer extends ProcessServer {
     this.port = port;
     this.controllerPort = controllerPort;
     this.marker = marker;
+  }
+
+  /** The users and ACLs of a broker started with SASL, empty for PLAINTEXT. */
+  public Optional<KafkaSecurity> security() {
+    return Optional.ofNullable(security);
   }
 
   @Override
