@@ -18,18 +18,19 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the SDK's benchmarks briefly and prints each against its baseline measured in the same run
  * (these machines are shared and noisy, so only ratios mean something). Arguments: {@code log},
- * {@code delivery}, {@code lookup} (not JMH: {@link LookupBench}) or nothing for all three. The
- * system property {@code bench.compression} (default {@code lz4}, the SDK's) sets both producers'
- * {@code compression.type} in the delivery benchmark.
+ * {@code delivery}, {@code lookup} (not JMH: {@link LookupBench}) or nothing for all three; {@code
+ * delivery-sasl} runs the delivery benchmark on a plaintext and on a SASL/SCRAM broker with ACLs.
+ * The system property {@code bench.compression} (default {@code lz4}, the SDK's) sets both
+ * producers' {@code compression.type} in the delivery benchmark.
  */
 public final class BenchMain {
   private BenchMain() {}
 
   public static void main(String[] args) throws RunnerException, IOException {
     String which = args.length > 0 ? args[0] : "all";
-    if (!List.of("all", "log", "delivery", "lookup").contains(which)) {
+    if (!List.of("all", "log", "delivery", "delivery-sasl", "lookup").contains(which)) {
       throw new IllegalArgumentException(
-          "benchmark must be all, log, delivery or lookup, not '" + which + "'");
+          "benchmark must be all, log, delivery, delivery-sasl or lookup, not '" + which + "'");
     }
     boolean all = which.equals("all");
     if (all || which.equals("log")) {
