@@ -8,6 +8,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,7 +42,8 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  runstream up",
       "  runstream up --detach && runstream demo && runstream down",
-      "  runstream up --data-dir /data/runstream"
+      "  runstream up --data-dir /data/runstream",
+      "  runstream up --secure --kafka-teams team-a,team-b"
     },
     mixinStandardHelpOptions = true)
 final class UpCommand implements Callable<Integer> {
@@ -57,6 +60,26 @@ final class UpCommand implements Callable<Integer> {
           "Where Kafka, the registry, ClickHouse and the processor keep their data (default:"
               + " $RUNSTREAM_DATA_DIR, else data in $RUNSTREAM_HOME, ~/.runstream/data).")
   Path dataDir;
+
+  @Option(
+      names = "--secure",
+      description =
+          "Kafka requires a login (SASL/SCRAM-SHA-512) and authorises by ACL: per team of"
+              + " --kafka-teams a user for its training jobs and a service user for its own"
+              + " processor and sink, each allowed only on names that start with <team>.; prints"
+              + " the Kafka client properties file (mode 600) each team uses with"
+              + " RUNSTREAM_KAFKA_PROPERTIES_FILE. Needs a data directory that was secure from the"
+              + " start.")
+  boolean secure;
+
+  @Option(
+      names = "--kafka-teams",
+      split = ",",
+      paramLabel = "TEAM",
+      defaultValue = "default",
+      description =
+          "With --secure, the teams (letters, digits, '_', '-'; default: ${DEFAULT-VALUE}).")
+  List<String> kafkaTeams;
 
   @Option(
       names = "--timeout",
@@ -88,7 +111,11 @@ final class UpCommand implements Callable<Integer> {
     Path data = StackState.dataDir(env, dataDir);
     LocalStack stack;
     try {
-      stack = LocalStack.builder().dataDir(data).keepDataDir(true).start();
+      LocalStack.Builder builder = LocalStack.builder().dataDir(data).keepDataDir(true);
+      if (secure) {
+        builder.secureKafka(kafkaTeams);
+      }
+      stack = builder.start();
     } catch (IllegalArgumentException e) {
       throw new CliException(
           "cannot keep the stack's data in "
@@ -100,6 +127,13 @@ final class UpCommand implements Callable<Integer> {
           e);
     }
     StackServer server;
+    // The stack's own processor, sink and server log in as its super user; each team's run as
+    // the team's service user.
+    Map<String, String> stackEnv = new HashMap<>(env);
+    if (secure) {
+      stackEnv.put(Settings.KAFKA_PROPERTIES_FILE.name(), stack.kafkaAdminProperties().toString());
+      config = ConfigProperties.of(stackEnv);
+    }
     try {
       // The stack closes the pipeline before it stops Kafka, on close() and on Ctrl-C alike: the
       // processor's last transaction and the sink's last commit need the broker. The server, a
@@ -109,10 +143,13 @@ final class UpCommand implements Callable<Integer> {
               stack,
               Pipeline.processorConfig(stack, config, stack.dataDir().resolve("processor-state")),
               Pipeline.sinkConfig(stack, config)));
+      for (String team : stack.kafkaTeams()) {
+        stack.closeFirst(TeamPipelines.start(stack, team, env));
+      }
       server =
           stack.closeFirst(
               StackServer.start(
-                  env,
+                  stackEnv,
                   stack.kafkaBootstrap(),
                   stack.schemaRegistryUrl(),
                   stack.clickhouseUrl(),
@@ -145,6 +182,7 @@ final class UpCommand implements Callable<Integer> {
                 "runstream-up-stop"));
     state.write(env);
     out.print(banner(state, env));
+    out.print(teamLines(stack.dataDir(), stack.kafkaTeams()));
     out.println("Ctrl-C stops everything.");
     out.flush();
     stopped.await();
@@ -157,16 +195,21 @@ final class UpCommand implements Callable<Integer> {
     Files.createDirectories(home);
     Path log = home.resolve("up.log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                RunstreamCli.class.getName(),
+                "up",
+                "--data-dir",
+                StackState.dataDir(env, dataDir).toString()));
+    if (secure) {
+      command.addAll(List.of("--secure", "--kafka-teams", String.join(",", kafkaTeams)));
+    }
     ProcessBuilder builder =
-        new ProcessBuilder(
-                List.of(
-                    java,
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    RunstreamCli.class.getName(),
-                    "up",
-                    "--data-dir",
-                    StackState.dataDir(env, dataDir).toString()))
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -180,6 +223,9 @@ final class UpCommand implements Callable<Integer> {
       Optional<StackState> state = StackState.readLive(env);
       if (state.isPresent() && state.get().pid() == process.pid()) {
         out.print(banner(state.get(), env));
+        if (secure) {
+          out.print(teamLines(Path.of(state.get().dataDir()), kafkaTeams));
+        }
         out.println("`runstream down` stops it.");
         return 0;
       }
@@ -234,6 +280,34 @@ final class UpCommand implements Callable<Integer> {
         e.schemaRegistryUrl(),
         wandb.get(0),
         wandb.get(1));
+  }
+
+  /**
+   * What a secure stack prints per team: the Kafka client properties file and topic prefix its
+   * training jobs use; empty for a stack without authentication.
+   */
+  static String teamLines(Path dataDir, List<String> teams) {
+    if (teams.isEmpty()) {
+      return "";
+    }
+    StringBuilder sb =
+        new StringBuilder(
+            "Kafka requires a login (SASL/SCRAM-SHA-512) and allows each team only its own"
+                + " topics; a team's training jobs use:\n");
+    for (String team : teams) {
+      sb.append(
+          String.format(
+              "  %s: export %s=%s %s=%s%n",
+              team,
+              Settings.KAFKA_PROPERTIES_FILE.name(),
+              LocalStack.kafkaTeamProperties(dataDir, team),
+              Settings.TOPIC_PREFIX.name(),
+              LocalStack.kafkaTeamPrefix(team)));
+    }
+    sb.append(
+        "  (the team's processor and sink run here as <team>.service; the demo and the W&B"
+            + " server use the stack's own topics)\n");
+    return sb.toString();
   }
 
   private static String tail(Path log) {

@@ -5,6 +5,7 @@ import dev.runstream.deploy.internal.ClickHouseServer;
 import dev.runstream.deploy.internal.EnvOverrides;
 import dev.runstream.deploy.internal.ExternalServer;
 import dev.runstream.deploy.internal.IoUtil;
+import dev.runstream.deploy.internal.KafkaSecurity;
 import dev.runstream.deploy.internal.KafkaServer;
 import dev.runstream.deploy.internal.Ports;
 import dev.runstream.deploy.internal.ProcessServer;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +71,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalStack implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
   private static final String MARKER_FILE = ".runstream-stack";
+  private static final String KAFKA_CLIENTS_DIR = "kafka-clients";
 
   private final Path dataDir;
   private final boolean keepDataDir;
@@ -201,6 +204,101 @@ public final class LocalStack implements AutoCloseable {
    */
   public ManagedServer kafka() {
     return required(kafka, "kafka");
+  }
+
+  /**
+   * Returns the Kafka client properties file (mode 600) of the super user {@code admin} of a broker
+   * started with {@link Builder#secureKafka}: for the stack's own tools, with {@code
+   * RUNSTREAM_KAFKA_PROPERTIES_FILE}.
+   *
+   * @return the file in the data directory
+   * @throws IllegalStateException if Kafka was not started secure here
+   */
+  public Path kafkaAdminProperties() {
+    return security().clientPropertiesFile("admin");
+  }
+
+  /**
+   * Returns the Kafka client properties file (mode 600) of {@code team}'s user, for the team's
+   * training jobs, server and CLI with {@code RUNSTREAM_KAFKA_PROPERTIES_FILE}: it may use topics,
+   * consumer groups and transactional ids that start with {@code <team>.}, and nothing else.
+   *
+   * @param team a team given to {@link Builder#secureKafka}
+   * @return the file in the data directory
+   * @throws IllegalStateException if Kafka was not started secure here
+   * @throws IllegalArgumentException if the team was not given
+   */
+  public Path kafkaTeamProperties(String team) {
+    return security().clientPropertiesFile(knownTeam(team));
+  }
+
+  /**
+   * Returns where a stack on {@code dataDir} started with {@link Builder#secureKafka} keeps {@code
+   * team}'s client properties file, for a process that did not start it (such as {@code runstream
+   * up --detach}'s parent).
+   *
+   * @param dataDir the stack's data directory
+   * @param team the team
+   * @return the file, which exists once that stack started
+   */
+  public static Path kafkaTeamProperties(Path dataDir, String team) {
+    return KafkaSecurity.clientPropertiesFile(
+        dataDir.resolve(KAFKA_CLIENTS_DIR), KafkaSecurity.requireTeam(team));
+  }
+
+  /**
+   * Returns the prefix of {@code team}'s topics, consumer groups and transactional ids on a broker
+   * started with {@link Builder#secureKafka}: {@code <team>.}.
+   *
+   * @param team the team
+   * @return the prefix
+   * @throws IllegalArgumentException if the name is not one a secure broker takes
+   */
+  public static String kafkaTeamPrefix(String team) {
+    return KafkaSecurity.prefix(team);
+  }
+
+  /**
+   * Returns the Kafka client properties file (mode 600) of {@code team}'s service user, for the
+   * team's processor and sink: everything on names that start with {@code <team>.}, so their
+   * application id and group must start with it too.
+   *
+   * @param team a team given to {@link Builder#secureKafka}
+   * @return the file in the data directory
+   * @throws IllegalStateException if Kafka was not started secure here
+   * @throws IllegalArgumentException if the team was not given
+   */
+  public Path kafkaServiceProperties(String team) {
+    return security().clientPropertiesFile(knownTeam(team) + KafkaSecurity.SERVICE_SUFFIX);
+  }
+
+  /**
+   * Returns the teams of a broker started with {@link Builder#secureKafka}, empty otherwise.
+   *
+   * @return the teams in the order given
+   */
+  public List<String> kafkaTeams() {
+    return kafkaSecurity().map(KafkaSecurity::teams).orElse(List.of());
+  }
+
+  private Optional<KafkaSecurity> kafkaSecurity() {
+    return kafka instanceof KafkaServer server ? server.security() : Optional.empty();
+  }
+
+  private KafkaSecurity security() {
+    return kafkaSecurity()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "this LocalStack's Kafka was not started with secureKafka"));
+  }
+
+  private String knownTeam(String team) {
+    if (!security().teams().contains(team)) {
+      throw new IllegalArgumentException(
+          "team '" + team + "' is not one of this stack's: " + security().teams());
+    }
+    return team;
   }
 
   /**
@@ -493,8 +591,30 @@ public final class LocalStack implements AutoCloseable {
     private Duration startupTimeout = Duration.ofSeconds(120);
     private Duration shutdownTimeout = Duration.ofSeconds(15);
     private Map<String, String> environment = System.getenv();
+    private List<String> secureTeams;
 
     private Builder() {}
+
+    /**
+     * Starts the broker with authentication and authorisation (default: neither): a {@code
+     * SASL_PLAINTEXT} listener with SCRAM-SHA-512, the KRaft {@code StandardAuthorizer}, a super
+     * user {@code admin}, and per team a user and a service user allowed only on names that start
+     * with {@code <team>.}. Each user's Kafka client properties file is written into the data
+     * directory (see {@link LocalStack#kafkaTeamProperties}). Needs Kafka started here, not named
+     * by {@code KAFKA_BOOTSTRAP}.
+     *
+     * @param teams the teams: letters, digits, '_' or '-'; may be empty (the admin only)
+     * @return this builder
+     */
+    public Builder secureKafka(Collection<String> teams) {
+      List<String> copy = List.copyOf(Objects.requireNonNull(teams, "teams"));
+      copy.forEach(KafkaSecurity::requireTeam);
+      if (copy.stream().distinct().count() != copy.size()) {
+        throw new IllegalArgumentException("teams must be distinct: " + copy);
+      }
+      this.secureTeams = copy;
+      return this;
+    }
 
     /**
      * Sets the data directory. It must be missing, empty, or one a stack used before (it then holds
@@ -653,6 +773,11 @@ public final class LocalStack implements AutoCloseable {
       boolean startKafka = withKafka && env.kafkaBootstrap().isEmpty();
       boolean startRegistry = withSchemaRegistry && env.schemaRegistryUrl().isEmpty();
       boolean startClickHouse = withClickHouse && env.clickhouseUrl().isEmpty();
+      if (secureTeams != null && !startKafka) {
+        throw new IllegalArgumentException(
+            "secureKafka needs a broker started here, but "
+                + (withKafka ? EnvOverrides.KAFKA_BOOTSTRAP + " names one" : "Kafka is off"));
+      }
 
       // Resolve the distribution before creating anything, so a missing build fails fast.
       String kafkaClasspath = null;
@@ -673,12 +798,37 @@ public final class LocalStack implements AutoCloseable {
       ProcessServer.Timeouts timeouts = new ProcessServer.Timeouts(startupTimeout, shutdownTimeout);
       int[] ports = Ports.freeLoopbackPorts(5);
 
+      Path credentials = dir.resolve("kafka").resolve("credentials.properties");
+      if (secureTeams != null
+          && Files.exists(dir.resolve("kafka").resolve("data").resolve("meta.properties"))
+          && !Files.exists(credentials)) {
+        // Its metadata holds no admin credential, so the broker could not log in to itself.
+        throw new IllegalArgumentException(
+            "the Kafka data in "
+                + dir
+                + " was made without secureKafka and cannot be made secure; use another data"
+                + " directory");
+      }
+      KafkaSecurity security =
+          secureTeams == null
+              ? null
+              : KafkaSecurity.prepare(
+                  secureTeams,
+                  credentials,
+                  dir.resolve(KAFKA_CLIENTS_DIR),
+                  "127.0.0.1:" + ports[0]);
       ManagedServer kafka = null;
       if (withKafka) {
         kafka =
             startKafka
                 ? new KafkaServer(
-                    dir.resolve("kafka"), kafkaClasspath, ports[0], ports[1], marker, timeouts)
+                    dir.resolve("kafka"),
+                    kafkaClasspath,
+                    ports[0],
+                    ports[1],
+                    marker,
+                    timeouts,
+                    security)
                 : external(
                     "kafka",
                     ExternalServer.Kind.KAFKA,

@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +29,37 @@ class LocalStackBuilderTest {
         .hasMessageContaining("shutdownTimeout");
     assertThatThrownBy(() -> builder.dataDir(null)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> builder.stackDist(null)).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void secureKafkaNeedsTeamNamesThatCannotOverlapAndABrokerStartedHere() {
+    assertThatThrownBy(() -> LocalStack.builder().secureKafka(List.of("team.a")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no '.'");
+    assertThatThrownBy(() -> LocalStack.builder().secureKafka(List.of("a", "a")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("distinct");
+    assertThatThrownBy(
+            () ->
+                LocalStack.builder()
+                    .environment(Map.of("KAFKA_BOOTSTRAP", "127.0.0.1:9"))
+                    .dataDir(tmp.resolve("d"))
+                    .withSchemaRegistry(false)
+                    .withClickHouse(false)
+                    .secureKafka(List.of("a"))
+                    .start())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("KAFKA_BOOTSTRAP");
+  }
+
+  @Test
+  void aStackWithoutSecureKafkaHasNoCredentials() {
+    LocalStack stack = new LocalStack(tmp, false, null, null, null);
+
+    assertThat(stack.kafkaTeams()).isEmpty();
+    assertThatThrownBy(() -> stack.kafkaTeamProperties("a"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("secureKafka");
   }
 
   @Test

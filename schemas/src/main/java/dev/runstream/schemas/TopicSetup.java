@@ -1,5 +1,6 @@
 package dev.runstream.schemas;
 
+import dev.runstream.schemas.config.KafkaAccessErrors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,13 +80,21 @@ public final class TopicSetup {
           entry.getValue().get(60, TimeUnit.SECONDS);
           log.info("created topic {}", entry.getKey());
         } catch (ExecutionException e) {
+          if (e.getCause() instanceof TopicAuthorizationException denied
+              && denied.unauthorizedTopics().isEmpty()) {
+            // The admin client's per-topic error does not name its topic; the message should.
+            throw new ExecutionException(
+                new TopicAuthorizationException(denied.getMessage(), Set.of(entry.getKey())));
+          }
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw e;
           }
         }
       }
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot create runstream topics: " + e.getMessage(), e);
+      // Kafka's own message names neither the permission nor where the credentials came from.
+      String why = KafkaAccessErrors.explain(e, "CREATE").orElse(e.getMessage());
+      throw new IllegalStateException("cannot create runstream topics: " + why, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);

@@ -10,6 +10,12 @@ public final class KafkaConfig {
   /** Default partitions of auto-created topics (the project default). */
   public static final int DEFAULT_PARTITIONS = 4;
 
+  /** The SASL mechanism of the secure listener. */
+  public static final String SCRAM = "SCRAM-SHA-512";
+
+  /** The super user of a secure broker: the broker itself and the stack's own tools. */
+  public static final String ADMIN_USER = "admin";
+
   private KafkaConfig() {}
 
   /**
@@ -47,6 +53,67 @@ public final class KafkaConfig {
     p.put("auto.create.topics.enable", "true");
     p.put("delete.topic.enable", "true");
     return p;
+  }
+
+  /**
+   * Returns {@code server.properties} like {@link #serverProperties}, but clients must authenticate
+   * with SASL/SCRAM-SHA-512 on a {@code SASL_PLAINTEXT} listener and are authorised by the KRaft
+   * {@code StandardAuthorizer}: nothing is allowed without an ACL, except to the super user {@code
+   * admin}. The broker talks to itself (inter-broker) as {@code admin} with SCRAM, whose credential
+   * the storage format must add; the controller listener uses SASL/PLAIN with the same user,
+   * because a KRaft controller cannot read SCRAM credentials before it has read its metadata.
+   *
+   * @param adminPassword the super user's password; the file holding it must be private
+   */
+  public static Map<String, String> secureServerProperties(
+      int port, int controllerPort, Path logDir, String adminPassword) {
+    Map<String, String> p = serverProperties(port, controllerPort, logDir);
+    p.put(
+        "listeners",
+        "SASL_PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + port);
+    p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+    p.put(
+        "listener.security.protocol.map",
+        "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT");
+    p.put("sasl.enabled.mechanisms", SCRAM);
+    p.put("listener.name.sasl_plaintext.sasl.enabled.mechanisms", SCRAM);
+    p.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
+    p.put("sasl.mechanism.inter.broker.protocol", SCRAM);
+    p.put("sasl.mechanism.controller.protocol", "PLAIN");
+    p.put(
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
+        scramJaas(ADMIN_USER, adminPassword));
+    p.put(
+        "listener.name.controller.plain.sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+            + ADMIN_USER
+            + "\" password=\""
+            + adminPassword
+            + "\" user_"
+            + ADMIN_USER
+            + "=\""
+            + adminPassword
+            + "\";");
+    p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    p.put("super.users", "User:" + ADMIN_USER);
+    p.put("allow.everyone.if.no.acl.found", "false");
+    return p;
+  }
+
+  /**
+   * Returns the {@code sasl.jaas.config} value a SCRAM client logs in with.
+   *
+   * @param user the user name
+   * @param password the password (letters and digits: nothing to escape)
+   * @return the JAAS line
+   */
+  public static String scramJaas(String user, String password) {
+    return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+        + user
+        + "\" password=\""
+        + password
+        + "\";";
   }
 
   /**

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Uuid;
 
@@ -14,7 +16,9 @@ public final class KafkaServer extends ProcessServer {
   private final int port;
   private final int controllerPort;
   private final String marker;
+  private final KafkaSecurity security;
   private Admin admin;
+  private boolean provisioned;
 
   /**
    * Creates the server; nothing runs until {@link #start()}.
@@ -28,11 +32,33 @@ public final class KafkaServer extends ProcessServer {
    */
   public KafkaServer(
       Path dir, String classpath, int port, int controllerPort, String marker, Timeouts timeouts) {
+    this(dir, classpath, port, controllerPort, marker, timeouts, null);
+  }
+
+  /**
+   * Creates the server; nothing runs until {@link #start()}.
+   *
+   * @param security with SASL/SCRAM and ACLs for these users, or {@code null} for PLAINTEXT
+   */
+  public KafkaServer(
+      Path dir,
+      String classpath,
+      int port,
+      int controllerPort,
+      String marker,
+      Timeouts timeouts,
+      KafkaSecurity security) {
     super("kafka", dir, timeouts);
+    this.security = security;
     this.classpath = classpath;
     this.port = port;
     this.controllerPort = controllerPort;
     this.marker = marker;
+  }
+
+  /** The users and ACLs of a broker started with SASL, empty for PLAINTEXT. */
+  public Optional<KafkaSecurity> security() {
+    return Optional.ofNullable(security);
   }
 
   @Override
@@ -47,9 +73,17 @@ public final class KafkaServer extends ProcessServer {
   @Override
   protected void prepare() throws InterruptedException {
     Path logDir = dir().resolve("data");
-    IoUtil.write(
-        propertiesFile(),
-        KafkaConfig.render(KafkaConfig.serverProperties(port, controllerPort, logDir)));
+    if (security == null) {
+      IoUtil.write(
+          propertiesFile(),
+          KafkaConfig.render(KafkaConfig.serverProperties(port, controllerPort, logDir)));
+    } else {
+      KafkaSecurity.writePrivate(
+          propertiesFile(),
+          KafkaConfig.render(
+              KafkaConfig.secureServerProperties(
+                  port, controllerPort, logDir, security.adminPassword())));
+    }
     if (Files.exists(logDir.resolve("meta.properties"))) {
       return; // formatted by an earlier run on this data directory
     }
@@ -58,6 +92,25 @@ public final class KafkaServer extends ProcessServer {
     List<String> format = javaCommand();
     format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c"));
     format.add(propertiesFile().toString());
+    Path argFile = dir().resolve("format.args");
+    if (security != null) {
+      // The broker logs in to itself as admin with SCRAM before anyone could create the user, so
+      // the credential goes into the bootstrap metadata. Through a private java @argfile: a
+      // password on the command line would show in ps.
+      format.addAll(
+          List.of(
+              "--add-scram",
+              KafkaConfig.SCRAM
+                  + "=[name="
+                  + KafkaConfig.ADMIN_USER
+                  + ",password="
+                  + security.adminPassword()
+                  + "]"));
+      String java = format.get(0);
+      KafkaSecurity.writePrivate(
+          argFile, String.join("\n", format.subList(1, format.size())) + "\n");
+      format = new ArrayList<>(List.of(java, "@" + argFile));
+    }
     WatchedProcess formatting =
         WatchedProcess.start(
             "kafka-format",
@@ -67,7 +120,9 @@ public final class KafkaServer extends ProcessServer {
             Duration.ofSeconds(5),
             environment());
     Duration timeout = timeouts().startup();
-    if (!formatting.waitFor(timeout)) {
+    boolean finished = formatting.waitFor(timeout);
+    IoUtil.deleteRecursively(argFile);
+    if (!finished) {
       formatting.stop(Duration.ofSeconds(5));
       throw failure("storage format did not finish within " + timeout.toSeconds() + " s", null);
     }
@@ -108,9 +163,16 @@ public final class KafkaServer extends ProcessServer {
     // A cheap TCP check first: the admin client logs a warning per refused connection.
     Probes.tcpConnect("127.0.0.1", port);
     if (admin == null) {
-      admin = Probes.kafkaAdmin(address());
+      admin =
+          Probes.kafkaAdmin(
+              address(),
+              security == null ? Map.of() : security.clientProperties(KafkaConfig.ADMIN_USER));
     }
     Probes.kafkaDescribeCluster(admin);
+    if (security != null && !provisioned) {
+      security.provision(admin);
+      provisioned = true;
+    }
   }
 
   @Override
@@ -119,5 +181,6 @@ public final class KafkaServer extends ProcessServer {
       admin.close(Duration.ZERO);
       admin = null;
     }
+    provisioned = false;
   }
 }

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -105,13 +106,27 @@ public final class Probes {
    * @return the client
    */
   public static Admin kafkaAdmin(String bootstrap) {
-    return Admin.create(
+    return kafkaAdmin(bootstrap, Map.of());
+  }
+
+  /**
+   * Creates an admin client with short timeouts for probing, logged in with {@code security} (SASL
+   * properties). The caller closes it.
+   *
+   * @param bootstrap bootstrap servers
+   * @param security client properties added to the probe's own
+   * @return the client
+   */
+  public static Admin kafkaAdmin(String bootstrap, Map<String, ?> security) {
+    Map<String, Object> props = new HashMap<>(security);
+    props.putAll(
         Map.of(
             AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
             AdminClientConfig.CLIENT_ID_CONFIG, "runstream-stack-probe",
             AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000,
             AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000,
             AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500));
+    return Admin.create(props);
   }
 
   /**

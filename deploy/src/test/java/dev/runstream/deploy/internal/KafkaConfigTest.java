@@ -50,4 +50,31 @@ class KafkaConfigTest {
 
     assertThat(read).containsExactlyInAnyOrderEntriesOf(p);
   }
+
+  @Test
+  void secureBrokerTakesScramClientsAndAuthorisesByAcl() throws Exception {
+    Map<String, String> p =
+        KafkaConfig.secureServerProperties(19092, 19093, Path.of("/d"), "s3cret");
+
+    assertThat(p)
+        .contains(
+            entry("listeners", "SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"),
+            entry("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:19092"),
+            entry("sasl.enabled.mechanisms", "SCRAM-SHA-512"),
+            entry("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512"),
+            entry("sasl.mechanism.controller.protocol", "PLAIN"),
+            entry(
+                "authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"),
+            entry("super.users", "User:admin"),
+            entry("allow.everyone.if.no.acl.found", "false"));
+    assertThat(p.get("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"))
+        .isEqualTo(
+            "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                + " username=\"admin\" password=\"s3cret\";");
+    assertThat(p.get("listener.name.controller.plain.sasl.jaas.config"))
+        .contains("user_admin=\"s3cret\"");
+    Properties read = new Properties();
+    read.load(new StringReader(KafkaConfig.render(p)));
+    assertThat(read).containsExactlyInAnyOrderEntriesOf(p);
+  }
 }

@@ -3,6 +3,7 @@ package dev.runstream.sdk.internal;
 import dev.runstream.schemas.SchemaRegistry;
 import dev.runstream.schemas.Topics;
 import dev.runstream.schemas.WireFormat;
+import dev.runstream.schemas.config.KafkaAccessErrors;
 import dev.runstream.schemas.config.KafkaClients;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -10,6 +11,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.NavigableSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -144,6 +146,15 @@ final class Delivery {
         onFailure.run();
         if (failed.compareAndSet(false, true)) {
           onProgress.run();
+          Optional<String> denied = KafkaAccessErrors.explain(error, "WRITE");
+          if (denied.isPresent()) {
+            log.error(
+                "{}: record {} of run {} stays in the run directory and is sent again",
+                denied.get(),
+                sequence,
+                runId);
+            return;
+          }
           log.warn(
               "Kafka did not take record {} of run {} ({}); it stays in the run directory and"
                   + " is sent again",

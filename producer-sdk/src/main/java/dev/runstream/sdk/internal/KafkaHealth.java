@@ -1,5 +1,7 @@
 package dev.runstream.sdk.internal;
 
+import dev.runstream.schemas.config.KafkaAccessErrors;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +50,18 @@ final class KafkaHealth {
       return;
     }
     condition = Condition.UNREACHABLE;
+    Optional<String> denied = KafkaAccessErrors.explain(cause, "WRITE");
+    if (denied.isPresent()) {
+      // Not a network problem that passes: nothing is sent until the ACLs or credentials change.
+      log.error(
+          "{}; records of run {} from sequence {} (and of other runs of this process) wait in their"
+              + " run directories, such as {}, and are sent when Kafka lets them in",
+          denied.get(),
+          runId,
+          sequence,
+          directory);
+      return;
+    }
     log.warn(
         "cannot reach {}: {}; records of run {} from sequence {} (and of other runs of this"
             + " process) wait in their run directories, such as {}, and are sent when it answers",

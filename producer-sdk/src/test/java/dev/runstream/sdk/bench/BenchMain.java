@@ -18,18 +18,19 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the SDK's benchmarks briefly and prints each against its baseline measured in the same run
  * (these machines are shared and noisy, so only ratios mean something). Arguments: {@code log},
- * {@code delivery}, {@code lookup} (not JMH: {@link LookupBench}) or nothing for all three. The
- * system property {@code bench.compression} (default {@code lz4}, the SDK's) sets both producers'
- * {@code compression.type} in the delivery benchmark.
+ * {@code delivery}, {@code lookup} (not JMH: {@link LookupBench}) or nothing for all three; {@code
+ * delivery-sasl} runs the delivery benchmark on a plaintext and on a SASL/SCRAM broker with ACLs.
+ * The system property {@code bench.compression} (default {@code lz4}, the SDK's) sets both
+ * producers' {@code compression.type} in the delivery benchmark.
  */
 public final class BenchMain {
   private BenchMain() {}
 
   public static void main(String[] args) throws RunnerException, IOException {
     String which = args.length > 0 ? args[0] : "all";
-    if (!List.of("all", "log", "delivery", "lookup").contains(which)) {
+    if (!List.of("all", "log", "delivery", "delivery-sasl", "lookup").contains(which)) {
       throw new IllegalArgumentException(
-          "benchmark must be all, log, delivery or lookup, not '" + which + "'");
+          "benchmark must be all, log, delivery, delivery-sasl or lookup, not '" + which + "'");
     }
     boolean all = which.equals("all");
     if (all || which.equals("log")) {
@@ -82,6 +83,32 @@ public final class BenchMain {
       for (String label : List.of("sdkRun", "baselineRawProducer")) {
         System.out.printf(
             "  %s, points/s per iteration: %s%n", label, perIteration(results, label));
+      }
+    }
+    if (which.equals("delivery-sasl")) {
+      Options o =
+          new OptionsBuilder()
+              .include(DeliveryBenchmark.class.getName())
+              .param("kafka", "plaintext", "sasl")
+              .forks(1)
+              .warmupIterations(10)
+              .measurementIterations(10)
+              .build();
+      Collection<RunResult> results = new Runner(o).run();
+      Map<String, Double> pointsPerSecond = new HashMap<>();
+      for (RunResult r : results) {
+        String label = r.getParams().getBenchmark();
+        pointsPerSecond.put(
+            label.substring(label.lastIndexOf('.') + 1) + "/" + r.getParams().getParam("kafka"),
+            1e9 / r.getPrimaryResult().getScore());
+      }
+      for (String label : List.of("sdkRun", "baselineRawProducer")) {
+        double plain = pointsPerSecond.get(label + "/plaintext");
+        double sasl = pointsPerSecond.get(label + "/sasl");
+        System.out.printf(
+            "delivered to the local broker, %s: plaintext %.0f points/s, SASL/SCRAM with ACLs %.0f"
+                + " points/s, ratio sasl/plaintext %.2f%n",
+            label, plain, sasl, sasl / plain);
       }
     }
     if (all || which.equals("lookup")) {

@@ -8,6 +8,7 @@ import dev.runstream.sdk.Run;
 import dev.runstream.sdk.RunOptions;
 import dev.runstream.sdk.Runstream;
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -57,6 +59,14 @@ public class DeliveryBenchmark {
   @Param({"lz4"})
   public String compression;
 
+  /**
+   * How clients reach the broker: {@code plaintext}, or {@code sasl} (SASL/SCRAM-SHA-512 with the
+   * KRaft authorizer and prefixed ACLs, both producers logged in as a team's user through its
+   * properties file). BenchMain's {@code delivery-sasl} runs both in one JMH run.
+   */
+  @Param({"plaintext"})
+  public String kafka;
+
   LocalStack stack;
   Path dir;
   List<byte[]> serialized;
@@ -66,12 +76,19 @@ public class DeliveryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    stack = LocalStack.builder().withClickHouse(false).start();
+    boolean sasl = kafka.equals("sasl");
+    LocalStack.Builder builder = LocalStack.builder().withClickHouse(false);
+    stack = (sasl ? builder.secureKafka(List.of("bench")) : builder).start();
     dir = Files.createTempDirectory("runstream-bench");
-    prefix = "bench-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    prefix = "bench" + (sasl ? "." : "-") + UUID.randomUUID().toString().substring(0, 8) + ".";
+    Map<String, String> env =
+        sasl
+            ? Map.of(
+                "RUNSTREAM_KAFKA_PROPERTIES_FILE", stack.kafkaTeamProperties("bench").toString())
+            : Map.of();
     run =
         Runstream.init(
-            RunOptions.builder("bench", Map.of())
+            RunOptions.builder("bench", env)
                 .kafkaBootstrap(stack.kafkaBootstrap())
                 .schemaRegistryUrl(stack.schemaRegistryUrl())
                 .topicPrefix(prefix)
@@ -98,6 +115,13 @@ public class DeliveryBenchmark {
       serialized.add(serializer.serialize(prefix + "metrics", b));
     }
     Map<String, Object> props = new HashMap<>();
+    if (sasl) {
+      Properties login = new Properties();
+      try (Reader in = Files.newBufferedReader(stack.kafkaTeamProperties("bench"))) {
+        login.load(in);
+      }
+      login.stringPropertyNames().forEach(k -> props.put(k, login.getProperty(k)));
+    }
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
