@@ -1,11 +1,13 @@
 package dev.runstream.cli;
 
+import dev.runstream.deploy.ClickHouseTeams;
 import dev.runstream.deploy.LocalStack;
 import dev.runstream.schemas.config.ConfigProperties;
 import dev.runstream.schemas.config.Settings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The processing side of one team on a stack started with {@link LocalStack.Builder#secureKafka}: a
@@ -30,6 +32,30 @@ final class TeamPipelines {
     e.put(Settings.TEAM.name(), team);
     e.put(Settings.PROCESSOR_APPLICATION_ID.name(), prefix + "processor");
     e.put(Settings.SINK_GROUP_ID.name(), prefix + "sink");
+    e.putAll(clickHouseWriter(stack, team));
+    return e;
+  }
+
+  /**
+   * Where a sink of {@code stack} writes when the stack has ClickHouse users per team ({@link
+   * LocalStack.Builder#clickhouseTeams}): as the writer (the default user is gone), into the team's
+   * own database, which only the team's user reads; empty otherwise.
+   *
+   * @param team the team whose sink this is, or null for the stack's own sink (database {@code
+   *     runstream})
+   */
+  static Map<String, String> clickHouseWriter(LocalStack stack, String team) {
+    Optional<ClickHouseTeams> teams = stack.clickhouseTeams();
+    if (teams.isEmpty()) {
+      return Map.of();
+    }
+    ClickHouseTeams.Login writer = teams.get().writer();
+    Map<String, String> e = new HashMap<>();
+    e.put(Settings.CLICKHOUSE_USER.name(), writer.user());
+    e.put(Settings.CLICKHOUSE_PASSWORD_FILE.name(), teams.get().passwordFile(writer).toString());
+    if (team != null) {
+      e.put(Settings.CLICKHOUSE_DATABASE.name(), ClickHouseTeams.databaseOf(team));
+    }
     return e;
   }
 

@@ -113,7 +113,7 @@ final class UpCommand implements Callable<Integer> {
     try {
       LocalStack.Builder builder = LocalStack.builder().dataDir(data).keepDataDir(true);
       if (secure) {
-        builder.secureKafka(kafkaTeams);
+        builder.secureKafka(kafkaTeams).clickhouseTeams(kafkaTeams);
       }
       stack = builder.start();
     } catch (IllegalArgumentException e) {
@@ -132,6 +132,7 @@ final class UpCommand implements Callable<Integer> {
     Map<String, String> stackEnv = new HashMap<>(env);
     if (secure) {
       stackEnv.put(Settings.KAFKA_PROPERTIES_FILE.name(), stack.kafkaAdminProperties().toString());
+      stackEnv.putAll(TeamPipelines.clickHouseWriter(stack, null));
       config = ConfigProperties.of(stackEnv);
     }
     try {
