@@ -43,6 +43,7 @@ public final class RunRegistry implements AutoCloseable {
 
   private final ServerConfig config;
   private final FileStore files;
+  private final int closeThreads;
   private final ScheduledExecutorService sweeper =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -62,8 +63,17 @@ public final class RunRegistry implements AutoCloseable {
           });
 
   public RunRegistry(ServerConfig config, FileStore files) {
+    this(config, files, CLOSE_THREADS);
+  }
+
+  /** With {@code closeThreads} runs detached at once by {@link #close()} (1: one after another). */
+  RunRegistry(ServerConfig config, FileStore files, int closeThreads) {
+    if (closeThreads < 1) {
+      throw new IllegalArgumentException("closeThreads must be at least 1, not " + closeThreads);
+    }
     this.config = config;
     this.files = files;
+    this.closeThreads = closeThreads;
     long period = Math.max(200, Math.min(config.runIdleTimeout().toMillis() / 2, 30_000));
     sweeper.scheduleWithFixedDelay(this::detachIdle, period, period, TimeUnit.MILLISECONDS);
   }
@@ -227,9 +237,10 @@ public final class RunRegistry implements AutoCloseable {
    * the processor when its heartbeats stay away.
    *
    * <p>Each detach waits until Kafka acknowledged the run's last records (at most the SDK's finish
-   * timeout), so runs are detached {@value #CLOSE_THREADS} at a time: a server holding hundreds of
-   * runs stops in a few acknowledgement round trips instead of one per run. Blocks until every run
-   * is detached; an interrupt stops the wait (runs not yet detached keep their journals).
+   * timeout), so runs are detached {@value #CLOSE_THREADS} at a time (by default): a server holding
+   * hundreds of runs stops in a few acknowledgement round trips instead of one per run. Blocks
+   * until every run is detached; an interrupt stops the wait (runs not yet detached keep their
+   * journals).
    */
   @Override
   public void close() {
@@ -242,7 +253,7 @@ public final class RunRegistry implements AutoCloseable {
     AtomicInteger threads = new AtomicInteger();
     ExecutorService pool =
         Executors.newFixedThreadPool(
-            Math.min(CLOSE_THREADS, writers.size()),
+            Math.min(closeThreads, writers.size()),
             r -> {
               Thread t = new Thread(r, "runstream-server-detach-" + threads.incrementAndGet());
               t.setDaemon(true);
