@@ -121,6 +121,11 @@ public final class WandbServer implements AutoCloseable {
     return app.port();
   }
 
+  /** How many runs are open in this server now (for tests and measurements). */
+  int openRuns() {
+    return runs.openRuns();
+  }
+
   /** Stops accepting requests; open runs stay resumable from their journals. Idempotent. */
   @Override
   public void close() {

@@ -22,6 +22,7 @@ import dev.runstream.server.wandb.translate.TranslatedConfig;
 import dev.runstream.server.wandb.translate.WandbBodies;
 import dev.runstream.server.wandb.translate.WandbPayloadException;
 import java.lang.reflect.Proxy;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class RunWriterTest {
                         + "\"arch\":{\"value\":\"CNN\"},\"nested\":{\"value\":{\"a\":[1,2]}}}")
                 .values())
         .containsExactly(
-            Map.entry("lr", 0.02),
+            Map.entry("lr", new BigDecimal("0.02")),
             Map.entry("arch", "CNN"),
             Map.entry("nested", Map.of("a", List.of(1L, 2L))));
   }

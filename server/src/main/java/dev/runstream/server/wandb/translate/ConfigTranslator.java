@@ -46,13 +46,17 @@ public final class ConfigTranslator {
   private ConfigTranslator() {}
 
   /**
-   * Translates {@code UpsertBucket}'s {@code config} variable (a JSON string).
+   * Translates {@code UpsertBucket}'s {@code config} variable (a JSON string). A number is kept as
+   * written: one with a fraction or an exponent becomes a {@link java.math.BigDecimal} of the
+   * digits sent, so that {@code 2.0} is stored as {@code 2.0} and {@code 0.1000} with its zeros.
+   * (The wandb 0.30.0 client itself sends a whole float such as {@code 2.0} as {@code 2}: its core
+   * re-encodes the config, so such a value arrives, and is stored, as the integer.)
    *
    * @throws WandbPayloadException when it is not a JSON object, a key is not wrapped as {@code
    *     {"value": ...}}, or {@code _wandb.m} is malformed
    */
   public static TranslatedConfig translate(String configJson) {
-    return translate(WandbJson.parseObject(configJson, "config"));
+    return translate(WandbJson.parseObjectExact(configJson, "config"));
   }
 
   /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
@@ -28,6 +29,20 @@ final class WandbJson {
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .build();
 
+  /**
+   * {@link #MAPPER} that reads a number with a fraction or an exponent as the decimal written, not
+   * as a double: {@code 2.0} stays {@code 2.0} (not {@code 2}, nor {@code 2.0000000001} after a
+   * round trip), {@code 0.1000} keeps its zeros and a long decimal all its digits. For configs,
+   * which are shown and compared as the user wrote them. {@code NaN} and the infinities stay
+   * doubles.
+   */
+  static final JsonMapper DECIMAL_MAPPER =
+      MAPPER
+          .rebuild()
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
+          .build();
+
   /** W&amp;B's marker of a typed object (histogram, image, table...). */
   static final String TYPE_KEY = "_type";
 
@@ -39,12 +54,24 @@ final class WandbJson {
    * @throws WandbPayloadException when it is blank, not JSON, or not an object
    */
   static ObjectNode parseObject(String text, String what) {
+    return parseObject(MAPPER, text, what);
+  }
+
+  /**
+   * Like {@link #parseObject(String, String)}, numbers with a fraction or an exponent read as the
+   * decimal written ({@link #DECIMAL_MAPPER}).
+   */
+  static ObjectNode parseObjectExact(String text, String what) {
+    return parseObject(DECIMAL_MAPPER, text, what);
+  }
+
+  private static ObjectNode parseObject(JsonMapper mapper, String text, String what) {
     if (text == null || text.isBlank()) {
       throw new WandbPayloadException(what + " is empty; expected a JSON object");
     }
     JsonNode node;
     try {
-      node = MAPPER.readTree(text);
+      node = mapper.readTree(text);
     } catch (JsonProcessingException e) {
       throw new WandbPayloadException(
           what + " is not valid JSON: " + e.getOriginalMessage() + location(e), e);
@@ -76,7 +103,11 @@ final class WandbJson {
     };
   }
 
-  /** {@code node} as plain Java: maps (in order), lists, strings, booleans, numbers, nulls. */
+  /**
+   * {@code node} as plain Java: maps (in order), lists, strings, booleans, numbers, nulls. A number
+   * read as a decimal ({@link #DECIMAL_MAPPER}) stays a {@link BigDecimal}, so that JSON writes it
+   * back as it was written.
+   */
   static Object toJava(JsonNode node) {
     if (node == null || node.isNull() || node.isMissingNode()) {
       return null;
@@ -103,6 +134,9 @@ final class WandbJson {
     }
     if (node.isIntegralNumber()) {
       return node.canConvertToLong() ? (Object) node.longValue() : (Object) node.bigIntegerValue();
+    }
+    if (node.isBigDecimal()) {
+      return node.decimalValue();
     }
     if (node.isNumber()) {
       return node.doubleValue();

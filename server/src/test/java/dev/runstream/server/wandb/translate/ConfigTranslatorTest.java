@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runstream.sdk.Goal;
 import dev.runstream.sdk.SummaryMode;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +27,7 @@ class ConfigTranslatorTest {
         ConfigTranslator.translate(upserts("simple").get(0).get("config").textValue());
 
     Map<String, Object> expected = new LinkedHashMap<>();
-    expected.put("learning_rate", 0.02);
+    expected.put("learning_rate", new BigDecimal("0.02"));
     expected.put("architecture", "CNN");
     expected.put("dataset", "CIFAR-100");
     expected.put("epochs", 10L);
@@ -41,14 +43,16 @@ class ConfigTranslatorTest {
 
     Map<String, Object> expected = new LinkedHashMap<>();
     expected.put("none", null);
-    expected.put("learning_rate", 0.02);
+    expected.put("learning_rate", new BigDecimal("0.02"));
     expected.put("epochs", 10L);
     expected.put("flag", true);
     expected.put("architecture", "CNN");
     expected.put("batch", Map.of("size", 32L));
     expected.put("another", "v");
     expected.put("late_key", 42L);
-    expected.put("opt", Map.of("name", "adam", "betas", List.of(0.9, 0.999)));
+    expected.put(
+        "opt",
+        Map.of("name", "adam", "betas", List.of(new BigDecimal("0.9"), new BigDecimal("0.999"))));
     assertThat(last.values()).isEqualTo(expected);
     assertThat(last.values().keySet()).containsExactlyElementsOf(expected.keySet());
   }
@@ -166,6 +170,25 @@ class ConfigTranslatorTest {
     assertThat(config.values().get("big")).isEqualTo(BigInteger.TWO.pow(70));
     assertThat((Double) config.values().get("nan")).isNaN();
     assertThat(config.values().get("described")).isEqualTo(1L);
+  }
+
+  @Test
+  void shouldKeepEveryNumberAsTheClientWroteIt() throws Exception {
+    String sent =
+        "{\"whole\":{\"value\":2.0},\"int\":{\"value\":2},\"zeros\":{\"value\":0.1000},"
+            + "\"small\":{\"value\":1e-4},\"long\":{\"value\":0.12345678901234567890123},"
+            + "\"nested\":{\"value\":{\"w\":5.0,\"l\":[1.0,2]}}}";
+
+    TranslatedConfig config = ConfigTranslator.translate(sent);
+
+    // As JSON again (the SDK writes the run's config with a plain ObjectMapper), each number reads
+    // as it was sent: a whole float is not turned into an integer.
+    assertThat(new ObjectMapper().writeValueAsString(config.values()))
+        .isEqualTo(
+            "{\"whole\":2.0,\"int\":2,\"zeros\":0.1000,\"small\":0.0001,"
+                + "\"long\":0.12345678901234567890123,\"nested\":{\"w\":5.0,\"l\":[1.0,2]}}");
+    assertThat(config.values().get("whole")).isEqualTo(new BigDecimal("2.0"));
+    assertThat(config.values().get("int")).isEqualTo(2L);
   }
 
   @Test

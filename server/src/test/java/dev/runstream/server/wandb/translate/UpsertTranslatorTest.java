@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ class UpsertTranslatorTest {
     assertThat(created.program()).isEqualTo("/home/user/train/../rich.py");
     assertThat(created.group()).isNull();
     assertThat(created.jobType()).isNull();
-    assertThat(created.config().values()).containsEntry("learning_rate", 0.02);
+    assertThat(created.config().values()).containsEntry("learning_rate", new BigDecimal("0.02"));
     assertThat(created.summary()).isNull();
   }
 
