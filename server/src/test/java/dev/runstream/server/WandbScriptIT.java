@@ -142,9 +142,14 @@ class WandbScriptIT {
                   // The client's system metrics (wandb-events.jsonl) under runstream's names.
                   assertThat(queries.systemPoints(run.id))
                       .as(run.name)
-                      .isNotEmpty()
                       .allSatisfy((metric, points) -> assertThat(metric).startsWith("system."));
                 }
+                // The client samples system metrics on a timer of its own, so a run of a few
+                // seconds on a starved machine may finish before its first sample: the client sent
+                // none for one of the ten once. Every run's samples are kept; some run has them.
+                assertThat(runs)
+                    .as("runs with system metrics")
+                    .anySatisfy(run -> assertThat(queries.systemPoints(run.id)).isNotEmpty());
               });
       Map<String, RunRecord> stored = new TreeMap<>();
       queries.runs(PROJECT).forEach(r -> stored.put(r.id(), r));
