@@ -121,10 +121,11 @@ public final class WebBench {
             Javalin.create(config -> WebApp.register(config, queries)).start("127.0.0.1", 0);
         try {
           String base = "http://127.0.0.1:" + server.port() + "/web/index.html";
+          // Before the browser, whose page would poll meanwhile.
+          storeOnly(queries, repeats);
           ChromeDriver browser = Chromium.start(dir);
           try {
             measure(browser, base, repeats, runs, steps, tableRuns);
-            storeOnly(queries, repeats);
           } finally {
             browser.quit();
           }
@@ -295,6 +296,7 @@ public final class WebBench {
             "parse",
             "draw",
             "total");
+    System.out.println(loadAverage());
     System.out.println(header);
     for (Scenario s : scenarios) {
       load(browser, base, s); // warm-up: the server's JIT, ClickHouse's caches
@@ -320,6 +322,7 @@ public final class WebBench {
           median(samples, Sample::draw),
           median(samples, Sample::total));
     }
+    System.out.println(loadAverage());
     System.out.println(
         "before: until the answer the view waits for was asked for (page, metric names and, for"
             + " charts, the runs table); query, json: the server's Server-Timing of that answer;"
@@ -341,8 +344,8 @@ public final class WebBench {
     Arrays.sort(ms);
     System.out.printf(
         Locale.ROOT,
-        "of the query: RunQueries.curves of all %d runs alone (ClickHouse and its client), median"
-            + " %.0f ms%n",
+        "RunQueries.curves of all %d runs alone (ClickHouse and its client; part of the chart's"
+            + " query below), median %.0f ms%n",
         curves,
         ms[repeats / 2]);
   }
@@ -392,6 +395,14 @@ public final class WebBench {
         s.chart() ? parsed - end : Double.NaN,
         s.chart() ? drawn - m.get("drawStart").asDouble() : drawn - end,
         drawn);
+  }
+
+  /** The machine's load, printed beside the figures: on a shared machine they depend on it. */
+  private static String loadAverage() throws java.io.IOException {
+    Path proc = Path.of("/proc/loadavg");
+    return Files.isReadable(proc)
+        ? "load average (1, 5, 15 min): " + Files.readString(proc).strip()
+        : "load average: unknown";
   }
 
   private static double median(List<Sample> samples, ToDoubleFunction<Sample> f) {
