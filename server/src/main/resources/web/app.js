@@ -315,8 +315,10 @@ async function refresh(full) {
   data.byId = new Map(page.runs.map((r) => [r.id, r]));
   drawControls();
   drawRows();
+  performance.mark('rs:rows-drawn'); // the benchmark (WebBench) reads these marks
   await loadCurves();
   if (gen !== generation) return;
+  performance.mark('rs:curves-loaded');
   $('#live').textContent = 'updated ' + new Date().toLocaleTimeString();
   drawCharts(!full);
 }
@@ -703,6 +705,9 @@ function highlight(runId, source) {
 function drawCharts(keep) {
   const box = $('#charts');
   if (!box) return;
+  performance.mark('rs:draw-start');
+  // uPlot draws in microtasks its constructors queue; a task runs after all of them.
+  setTimeout(() => performance.mark('rs:charts-drawn'), 0);
   if (keep && charts.length === state.metrics.length) {
     // A poll: same charts, new data, when the series did not change.
     let same = true;
