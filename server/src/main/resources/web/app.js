@@ -323,13 +323,19 @@ async function refresh(full) {
   drawCharts(!full);
 }
 
+// One bucket per pixel of the chart's width: each bucket's min/max band keeps what a pixel can
+// show, and more buckets would only cost the store's read and the transfer.
+function curvePoints() {
+  return Math.min(1000, chartWidth());
+}
+
 async function loadCurves() {
   const ids = visibleIds();
   const curves = {};
   await Promise.all(
     state.metrics.map(async (m) => {
       const params = Object.assign(
-        { metric: m, points: 1000, x: state.x === 'time' ? 'time' : undefined },
+        { metric: m, points: curvePoints(), x: state.x === 'time' ? 'time' : undefined },
         selected.size ? { runs: ids.join(',') } : runParams(),
       );
       try {
@@ -702,6 +708,13 @@ function highlight(runId, source) {
   }
 }
 
+// Two charts a row: half the box, less the gap, each chart's padding and border, and room for
+// the scroll bar the charts themselves may bring.
+function chartWidth() {
+  const box = $('#charts');
+  return Math.max(360, Math.floor((((box && box.clientWidth) || 1000) - 16) / 2) - 30);
+}
+
 function drawCharts(keep) {
   const box = $('#charts');
   if (!box) return;
@@ -728,9 +741,7 @@ function drawCharts(keep) {
     box.append(el('div', { class: 'empty' }, 'choose metrics above to chart every visible run'));
     return;
   }
-  // Two charts a row: half the box, less the gap, each chart's padding and border, and room for
-  // the scroll bar the charts themselves may bring.
-  const width = Math.max(360, Math.floor(((box.clientWidth || 1000) - 16) / 2) - 30);
+  const width = chartWidth();
   for (const metric of state.metrics) {
     const d = chartData(metric);
     const hover = el('div', { class: 'hover' });
