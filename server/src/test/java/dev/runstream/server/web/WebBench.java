@@ -276,7 +276,7 @@ public final class WebBench {
     System.out.printf(
         Locale.ROOT,
         "%nmedians of %d page loads each after one warm-up; ms from navigation start; the chart"
-            + " asks for 1,000 points per run (%,d steps stored per run)%n",
+            + " asks for one point per pixel of its width, at most 1,000, per run (%,d steps stored per run)%n",
         repeats,
         steps);
     String header =
