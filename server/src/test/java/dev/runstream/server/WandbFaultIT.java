@@ -302,6 +302,7 @@ class WandbFaultIT {
               // would count twice.
               Map<String, MetricSummaryRow> summaries = pipeline.queries.summaries(runId);
               for (String metric : List.of("loss", "acc")) {
+                assertThat(summaries).as(metric).containsKey(metric);
                 assertThat(summaries.get(metric).count()).as(metric).isEqualTo(STEPS);
                 double sum = logged.get(metric).values().stream().mapToDouble(d -> d).sum();
                 assertThat(summaries.get(metric).sum()).as(metric).isCloseTo(sum, within(1e-6));

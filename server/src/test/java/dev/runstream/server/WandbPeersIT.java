@@ -221,12 +221,12 @@ class WandbPeersIT {
                 for (Logged run : runs) {
                   assertThat(queries.points(run.id)).as(run.name).isEqualTo(run.points);
                   // Counted once: a second writer would number the points anew.
-                  assertThat(queries.summaries(run.id).get("acc").count())
+                  assertThat(queries.summaries(run.id))
                       .as(run.name)
-                      .isEqualTo(8);
-                  assertThat(queries.summaries(run.id).get("loss").count())
+                      .hasEntrySatisfying("acc", s -> assertThat(s.count()).isEqualTo(8));
+                  assertThat(queries.summaries(run.id))
                       .as(run.name)
-                      .isEqualTo(8);
+                      .hasEntrySatisfying("loss", s -> assertThat(s.count()).isEqualTo(8));
                   RunRecord record = stored.get(run.id);
                   assertThat(record).as(run.name).isNotNull();
                   assertThat(record.state()).as(run.name).isEqualTo("FINISHED");
@@ -239,7 +239,8 @@ class WandbPeersIT {
                         Map.entry(1L, 11.0),
                         Map.entry(2L, 20.0),
                         Map.entry(3L, 21.0));
-                assertThat(queries.summaries(resumed).get("loss").count()).isEqualTo(4);
+                assertThat(queries.summaries(resumed))
+                    .hasEntrySatisfying("loss", s -> assertThat(s.count()).isEqualTo(4));
                 assertThat(stored.get(resumed)).isNotNull();
                 assertThat(stored.get(resumed).state()).isEqualTo("FINISHED");
               });
@@ -295,7 +296,8 @@ class WandbPeersIT {
           .untilAsserted(
               () -> {
                 assertThat(queries.points(runId)).isEqualTo(run.points);
-                assertThat(queries.summaries(runId).get("loss").count()).isEqualTo(8);
+                assertThat(queries.summaries(runId))
+                    .hasEntrySatisfying("loss", s -> assertThat(s.count()).isEqualTo(8));
                 assertThat(queries.runs(PROJECT))
                     .filteredOn(r -> r.id().equals(runId))
                     .singleElement()

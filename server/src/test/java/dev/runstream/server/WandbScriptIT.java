@@ -258,7 +258,8 @@ class WandbScriptIT {
                         assertThat(r.tags()).containsExactlyElementsOf(tags);
                       });
               // Each step counted once, though the run was uploaded twice.
-              assertThat(queries.summaries(run.id).get("loss").count()).isEqualTo(8);
+              assertThat(queries.summaries(run.id))
+                  .hasEntrySatisfying("loss", s -> assertThat(s.count()).isEqualTo(8));
             });
     // The synced points keep the times the client recorded offline, not the time of the sync.
     JsonNode summary =
