@@ -35,8 +35,10 @@ import java.util.concurrent.locks.LockSupport;
  * acknowledgement, so the ratio flatters the server by the time its last points wait for Kafka.
  *
  * <p>Arguments, all optional: {@code clients} (default 50), {@code lines} per post (5), {@code
- * seconds} measured (20, after 5 s of warm-up). It starts its own {@code LocalStack} (Kafka and the
- * registry; ClickHouse is not needed: accepted means journalled and on its way to Kafka).
+ * seconds} measured (20, after 5 s of warm-up), {@code interval} in ms between a client's posts (0:
+ * back to back, the server's most; e.g. 1000 with 200 lines of 10 keys offers 2,000 points/s per
+ * client, as a client transmitting on a timer does). It starts its own {@code LocalStack} (Kafka
+ * and the registry; ClickHouse is not needed: accepted means journalled and on its way to Kafka).
  *
  * <pre>
  * ./mvnw -B -pl server -am -Pserver-bench -DskipTests verify -Dbench.args="50 5 20"
@@ -54,21 +56,24 @@ public final class FileStreamBench {
     int clients = args.length > 0 ? Integer.parseInt(args[0]) : 50;
     int lines = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+    long intervalMillis = args.length > 3 ? Long.parseLong(args[3]) : 0;
     Path dir = Files.createTempDirectory("runstream-server-bench");
     try (LocalStack stack = LocalStack.builder().withClickHouse(false).start()) {
       String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8) + ".runstream.";
-      Result server = server(stack, prefix, dir.resolve("server"), clients, lines, seconds);
+      Result server =
+          server(stack, prefix, dir.resolve("server"), clients, lines, seconds, intervalMillis);
       // At least 200,000 lines: fewer are delivered in well under a second, too short to time.
       Result sdk =
           sdk(stack, prefix, dir.resolve("sdk"), clients, Math.max(server.lines, 200_000L));
       System.out.printf(
-          "file_stream, %d clients, %d history lines of %d keys a post, %d s: server accepted %.0f"
+          "file_stream, %d clients, %d history lines of %d keys a post %s, %d s: server accepted %.0f"
               + " lines/s = %.0f points/s (%d posts, p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d"
               + " refused); Java SDK, %d runs logging %d lines, delivered to Kafka %.0f"
               + " points/s in %.1f s; ratio %.2f (goal: >= 100,000 points/s accepted, p99 < 50 ms)%n",
           clients,
           lines,
           KEYS,
+          intervalMillis == 0 ? "back to back" : "every " + intervalMillis + " ms",
           seconds,
           server.linesPerSecond(),
           server.pointsPerSecond(),
@@ -120,7 +125,13 @@ public final class FileStreamBench {
   }
 
   private static Result server(
-      LocalStack stack, String prefix, Path dir, int clients, int lines, int seconds)
+      LocalStack stack,
+      String prefix,
+      Path dir,
+      int clients,
+      int lines,
+      int seconds,
+      long intervalMillis)
       throws Exception {
     WandbServer server =
         WandbServer.start(
@@ -143,7 +154,20 @@ public final class FileStreamBench {
         int client = c;
         long[] mine = new long[1 << 16];
         latencies.add(mine);
-        done.add(pool.submit(() -> client(wire, client, lines, start, end, mine)));
+        // Paced clients start spread over one interval, as independent jobs would.
+        long phase = intervalMillis * 1_000_000L * c / clients;
+        done.add(
+            pool.submit(
+                () ->
+                    client(
+                        wire,
+                        client,
+                        lines,
+                        start,
+                        end,
+                        intervalMillis * 1_000_000L,
+                        phase,
+                        mine)));
       }
       Result r = new Result();
       List<long[]> kept = new ArrayList<>();
@@ -163,9 +187,21 @@ public final class FileStreamBench {
     }
   }
 
-  /** One client: its run created, posts until {@code end}; counts only posts sent after start. */
+  /**
+   * One client: its run created, posts until {@code end}; counts only posts sent after start. With
+   * {@code intervalNanos} 0 it posts back to back (the server's most); otherwise a post is due
+   * every interval, as the real client transmits on a timer, and a post's time counts from when it
+   * was due, so a late answer also delays (and is charged to) the posts queued behind it.
+   */
   private static long[] client(
-      WandbWire wire, int client, int lines, long start, long end, long[] latencies)
+      WandbWire wire,
+      int client,
+      int lines,
+      long start,
+      long end,
+      long intervalNanos,
+      long phaseNanos,
+      long[] latencies)
       throws Exception {
     String project = "bench";
     String runId = "bench" + client + UUID.randomUUID().toString().substring(0, 6);
@@ -175,8 +211,17 @@ public final class FileStreamBench {
     int posts = 0;
     long refused = 0;
     List<String> post = new ArrayList<>(lines);
+    long due = start - WARM_UP.toNanos() + phaseNanos;
     while (true) {
       long before = System.nanoTime();
+      if (intervalNanos > 0) {
+        // Pacing of a load generator, not synchronisation: wait until this post is due.
+        if (due > before) {
+          Thread.sleep((due - before) / 1_000_000L, (int) ((due - before) % 1_000_000L));
+        }
+        before = due;
+        due += intervalNanos;
+      }
       if (before >= end) {
         break;
       }
