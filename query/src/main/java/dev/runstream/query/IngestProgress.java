@@ -7,7 +7,6 @@ import dev.runstream.query.internal.Sql;
 import dev.runstream.query.internal.Tables;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -51,7 +50,7 @@ public final class IngestProgress {
     this.metricsTable = db + "." + Sql.identifier(Tables.METRICS);
     this.summariesTable = db + "." + Sql.identifier(Tables.METRIC_SUMMARIES);
     this.partsQuery =
-        "SELECT name FROM system.parts WHERE database = "
+        "SELECT name, rows, toUInt32(modification_time) AS at FROM system.parts WHERE database = "
             + Sql.literal(database)
             + " AND table = "
             + Sql.literal(Tables.METRICS)
@@ -155,25 +154,26 @@ public final class IngestProgress {
 
   /**
    * The answers of the metrics table's parts that were active at one moment, reading with {@code
-   * read} only the parts {@code cache} does not hold yet. A part missing from what {@code read}
-   * returns holds nothing asked for ({@code none}), unless it was merged away before it could be
-   * read: a part still active after the read was active throughout it, so then the answers are
-   * complete; otherwise the parts are listed again.
+   * read} (part names to answers by name) only the parts {@code cache} does not hold yet. A part
+   * missing from what {@code read} returns holds nothing asked for ({@code none}), unless it was
+   * merged away before it could be read: a part still active after the read was active throughout
+   * it, so then the answers are complete; otherwise the parts are listed again. Parts are known by
+   * name, rows and time of writing, because a table dropped and created again reuses the names.
    */
   private <V> Collection<V> perPart(
       Map<String, V> cache, Function<Set<String>, Map<String, V>> read, V none) {
     synchronized (cache) {
-      Set<String> active = activeParts();
+      Map<String, String> active = activeParts();
       for (int attempt = 1; ; attempt++) {
-        Set<String> unknown = new HashSet<>(active);
-        unknown.removeAll(cache.keySet());
+        Map<String, String> unknown = new HashMap<>(active);
+        unknown.values().removeAll(cache.keySet());
         if (unknown.isEmpty()) {
           break;
         }
-        Map<String, V> answers = read.apply(unknown);
-        Set<String> after = activeParts();
-        if (after.containsAll(unknown)) {
-          unknown.forEach(part -> cache.put(part, answers.getOrDefault(part, none)));
+        Map<String, V> answers = read.apply(unknown.keySet());
+        Map<String, String> after = activeParts();
+        if (after.entrySet().containsAll(unknown.entrySet())) {
+          unknown.forEach((name, part) -> cache.put(part, answers.getOrDefault(name, none)));
           break;
         }
         if (attempt == PART_ATTEMPTS) {
@@ -182,15 +182,17 @@ public final class IngestProgress {
         }
         active = after;
       }
-      cache.keySet().retainAll(active);
+      cache.keySet().retainAll(active.values());
       return List.copyOf(cache.values());
     }
   }
 
-  private Set<String> activeParts() {
-    Set<String> out = new HashSet<>();
+  /** The active parts of the metrics table: name to name, rows and time of writing. */
+  private Map<String, String> activeParts() {
+    Map<String, String> out = new HashMap<>();
     for (JsonNode row : clickHouse.queryJson(partsQuery)) {
-      out.add(Json.text(row.get("name")));
+      String name = Json.text(row.get("name"));
+      out.put(name, name + "/" + Json.text(row.get("rows")) + "/" + Json.text(row.get("at")));
     }
     return out;
   }

@@ -116,6 +116,32 @@ class IngestProgressIT {
     assertThat(ingest.points("p")).isEqualTo(26);
   }
 
+  @Test
+  void aTableCreatedAgainIsReadAgainThoughItsPartsReuseTheNames() {
+    String db = DB + "_again";
+    http.execute("DROP DATABASE IF EXISTS " + db);
+    http.execute("CREATE DATABASE " + db);
+    try (RunQueries again = RunQueries.connect(stack.clickhouseUrl(), "default", "", db)) {
+      IngestProgress ingest = again.ingest();
+      http.execute(String.format(Tables.CREATE_METRICS, db, Tables.METRICS));
+      http.execute("INSERT INTO " + db + ".metrics VALUES " + point("t1", "p", "a", "m0", 0));
+      assertThat(ingest.points("p")).isEqualTo(1);
+      assertThat(ingest.latestSteps("p", "m0", 0)).isEqualTo(Map.of("a", 0L));
+
+      http.execute("DROP TABLE " + db + ".metrics");
+      http.execute(String.format(Tables.CREATE_METRICS, db, Tables.METRICS));
+      http.execute(
+          "INSERT INTO "
+              + db
+              + ".metrics VALUES "
+              + String.join(", ", point("t1", "p", "a", "m0", 0), point("t1", "p", "a", "m0", 7)));
+      assertThat(ingest.points("p")).isEqualTo(2);
+      assertThat(ingest.latestSteps("p", "m0", 0)).isEqualTo(Map.of("a", 7L));
+    } finally {
+      http.execute("DROP DATABASE IF EXISTS " + db);
+    }
+  }
+
   private void insert(String... points) {
     http.execute("INSERT INTO " + DB + ".metrics VALUES " + String.join(", ", points));
   }
