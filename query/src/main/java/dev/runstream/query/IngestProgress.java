@@ -5,10 +5,13 @@ import dev.runstream.query.internal.ClickHouseHttp;
 import dev.runstream.query.internal.Json;
 import dev.runstream.query.internal.Sql;
 import dev.runstream.query.internal.Tables;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * How far a project's points have come through the pipeline, as ClickHouse holds them: the
@@ -18,48 +21,122 @@ import java.util.Objects;
  * <p>Unlike {@link RunQueries}, these counts are raw: a batch the sink wrote twice counts twice
  * until ClickHouse merges it away, so they may run ahead of the exact answers, never behind.
  *
- * <p>Thread-safe. Every method blocks for one HTTP round trip and throws like {@link RunQueries}.
+ * <p>Questions about the points are answered part by part: a part of the metrics table never
+ * changes once written, so the answer for each part is read once and kept, and each question reads
+ * only the parts written (inserted or merged) since it was last asked. Asked ten times a second
+ * while a load runs, scanning the whole project instead cost ClickHouse more CPU than inserting the
+ * points (the index cannot narrow a condition on the metric or the step across runs).
+ *
+ * <p>Thread-safe. Every method blocks for a few HTTP round trips and throws like {@link
+ * RunQueries}.
  */
 public final class IngestProgress {
+  /** Times the active parts are listed again when some were merged away while being read. */
+  private static final int PART_ATTEMPTS = 5;
+
   private final ClickHouseHttp clickHouse;
   private final String metricsTable;
   private final String summariesTable;
+  private final String partsQuery;
   private final String teamCondition;
+  // What each part of the metrics table holds, per question: a project's points, or a project's
+  // metric's highest step per run. Only parts active at the last question are kept.
+  private final Map<String, Map<String, Long>> pointsByPart = new HashMap<>();
+  private final Map<List<String>, Map<String, Map<String, Long>>> stepsByPart = new HashMap<>();
 
-  IngestProgress(ClickHouseHttp clickHouse, String db, String teamCondition) {
+  IngestProgress(ClickHouseHttp clickHouse, String database, String teamCondition) {
     this.clickHouse = clickHouse;
+    String db = Sql.identifier(database);
     this.metricsTable = db + "." + Sql.identifier(Tables.METRICS);
     this.summariesTable = db + "." + Sql.identifier(Tables.METRIC_SUMMARIES);
+    this.partsQuery =
+        "SELECT name, rows, toUInt32(modification_time) AS at FROM system.parts WHERE database = "
+            + Sql.literal(database)
+            + " AND table = "
+            + Sql.literal(Tables.METRICS)
+            + " AND active";
     this.teamCondition = teamCondition;
   }
 
   /**
    * The highest step of {@code metric} that ClickHouse holds for each run of {@code project}, among
-   * the steps from {@code fromStep} on; runs with none are absent. Cheap to ask often: the table's
-   * key (project, run, metric, step) lets ClickHouse read only the steps asked for.
+   * the steps from {@code fromStep} on; runs with none are absent. Cheap to ask often: only the
+   * parts written since the last question are read.
    */
   public Map<String, Long> latestSteps(String project, String metric, long fromStep) {
-    String sql =
-        "SELECT run_id, max(step) AS s FROM "
-            + metricsTable
-            + " WHERE project = "
+    String condition =
+        " AND project = "
             + inProject(project)
             + " AND metric = "
-            + Sql.literal(Objects.requireNonNull(metric, "metric"))
-            + " AND step >= "
-            + fromStep
-            + " GROUP BY run_id";
+            + Sql.literal(Objects.requireNonNull(metric, "metric"));
+    Map<String, Map<String, Long>> cache;
+    synchronized (this) {
+      cache = stepsByPart.computeIfAbsent(List.of(project, metric), k -> new HashMap<>());
+    }
     Map<String, Long> out = new HashMap<>();
-    for (JsonNode row : clickHouse.queryJson(sql)) {
-      out.put(Json.text(row.get("run_id")), Json.toLong(row.get("s")));
+    // The highest step of a run at or above fromStep is its highest step, if that is high enough.
+    for (Map<String, Long> ofPart :
+        perPart(
+            cache,
+            parts -> {
+              Map<String, Map<String, Long>> read = new HashMap<>();
+              for (JsonNode row :
+                  clickHouse.queryJson(
+                      "SELECT _part AS part, run_id, max(step) AS s FROM "
+                          + metricsTable
+                          + " WHERE _part IN "
+                          + Sql.literalList(parts)
+                          + condition
+                          + " GROUP BY part, run_id")) {
+                read.computeIfAbsent(Json.text(row.get("part")), p -> new HashMap<>())
+                    .put(Json.text(row.get("run_id")), Json.toLong(row.get("s")));
+              }
+              return read;
+            },
+            Map.of())) {
+      ofPart.forEach(
+          (run, step) -> {
+            if (step >= fromStep) {
+              out.merge(run, step, Math::max);
+            }
+          });
     }
     return Map.copyOf(out);
   }
 
-  /** Metric points of {@code project} that the sink wrote (duplicates not yet merged included). */
+  /**
+   * Metric points of {@code project} that the sink wrote (duplicates not yet merged included), as
+   * the parts active at one moment hold them. Cheap to ask often: only the parts written since the
+   * last question are read.
+   */
   public long points(String project) {
-    return single(
-        "SELECT count() AS c FROM " + metricsTable + " WHERE project = " + inProject(project));
+    String condition = " AND project = " + inProject(project);
+    Map<String, Long> cache;
+    synchronized (this) {
+      cache = pointsByPart.computeIfAbsent(project, k -> new HashMap<>());
+    }
+    long sum = 0;
+    for (long ofPart :
+        perPart(
+            cache,
+            parts -> {
+              Map<String, Long> read = new HashMap<>();
+              for (JsonNode row :
+                  clickHouse.queryJson(
+                      "SELECT _part AS part, count() AS c FROM "
+                          + metricsTable
+                          + " WHERE _part IN "
+                          + Sql.literalList(parts)
+                          + condition
+                          + " GROUP BY part")) {
+                read.put(Json.text(row.get("part")), Json.toLong(row.get("c")));
+              }
+              return read;
+            },
+            0L)) {
+      sum += ofPart;
+    }
+    return sum;
   }
 
   /**
@@ -73,6 +150,51 @@ public final class IngestProgress {
             + " FINAL WHERE project = "
             + inProject(project)
             + ")");
+  }
+
+  /**
+   * The answers of the metrics table's parts that were active at one moment, reading with {@code
+   * read} (part names to answers by name) only the parts {@code cache} does not hold yet. A part
+   * missing from what {@code read} returns holds nothing asked for ({@code none}), unless it was
+   * merged away before it could be read: a part still active after the read was active throughout
+   * it, so then the answers are complete; otherwise the parts are listed again. Parts are known by
+   * name, rows and time of writing, because a table dropped and created again reuses the names.
+   */
+  private <V> Collection<V> perPart(
+      Map<String, V> cache, Function<Set<String>, Map<String, V>> read, V none) {
+    synchronized (cache) {
+      Map<String, String> active = activeParts();
+      for (int attempt = 1; ; attempt++) {
+        Map<String, String> unknown = new HashMap<>(active);
+        unknown.values().removeAll(cache.keySet());
+        if (unknown.isEmpty()) {
+          break;
+        }
+        Map<String, V> answers = read.apply(unknown.keySet());
+        Map<String, String> after = activeParts();
+        if (after.entrySet().containsAll(unknown.entrySet())) {
+          unknown.forEach((name, part) -> cache.put(part, answers.getOrDefault(name, none)));
+          break;
+        }
+        if (attempt == PART_ATTEMPTS) {
+          throw new IllegalStateException(
+              "the parts of " + metricsTable + " changed while being read " + attempt + " times");
+        }
+        active = after;
+      }
+      cache.keySet().retainAll(active.values());
+      return List.copyOf(cache.values());
+    }
+  }
+
+  /** The active parts of the metrics table: name to name, rows and time of writing. */
+  private Map<String, String> activeParts() {
+    Map<String, String> out = new HashMap<>();
+    for (JsonNode row : clickHouse.queryJson(partsQuery)) {
+      String name = Json.text(row.get("name"));
+      out.put(name, name + "/" + Json.text(row.get("rows")) + "/" + Json.text(row.get("at")));
+    }
+    return out;
   }
 
   private String inProject(String project) {

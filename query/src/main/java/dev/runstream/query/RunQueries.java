@@ -180,7 +180,7 @@ public final class RunQueries implements AutoCloseable {
    * team scope: for load generators and drills that ask many times a second.
    */
   public IngestProgress ingest() {
-    return new IngestProgress(clickHouse, db, teamCondition);
+    return new IngestProgress(clickHouse, database, teamCondition);
   }
 
   /**

@@ -92,6 +92,60 @@ class IngestProgressIT {
     assertThat(ingest.summarisedPoints("none")).isZero();
   }
 
+  @Test
+  void answersFollowTheInsertsAndMergesAfterEarlierQuestions() {
+    IngestProgress ingest = queries.ingest();
+    insert(point("t1", "grow", "a", "m0", 0), point("t1", "grow", "a", "m0", 1));
+    assertThat(ingest.points("grow")).isEqualTo(2);
+    assertThat(ingest.latestSteps("grow", "m0", 0)).isEqualTo(Map.of("a", 1L));
+
+    insert(point("t1", "grow", "a", "m0", 2), point("t1", "grow", "b", "m0", 0));
+    assertThat(ingest.points("grow")).isEqualTo(4);
+    assertThat(ingest.latestSteps("grow", "m0", 0)).isEqualTo(Map.of("a", 2L, "b", 0L));
+    assertThat(ingest.latestSteps("grow", "m0", 1)).isEqualTo(Map.of("a", 2L));
+
+    // One part replaces all: what it holds is read again, nothing counted twice.
+    http.execute("OPTIMIZE TABLE " + DB + ".metrics FINAL");
+    assertThat(ingest.points("grow")).isEqualTo(4);
+    assertThat(ingest.latestSteps("grow", "m0", 0)).isEqualTo(Map.of("a", 2L, "b", 0L));
+
+    // A step written again counts until ClickHouse merges it away, as before.
+    insert(point("t1", "grow", "a", "m0", 2));
+    assertThat(ingest.points("grow")).isEqualTo(5);
+    assertThat(ingest.latestSteps("grow", "m0", 0)).isEqualTo(Map.of("a", 2L, "b", 0L));
+    assertThat(ingest.points("p")).isEqualTo(26);
+  }
+
+  @Test
+  void aTableCreatedAgainIsReadAgainThoughItsPartsReuseTheNames() {
+    String db = DB + "_again";
+    http.execute("DROP DATABASE IF EXISTS " + db);
+    http.execute("CREATE DATABASE " + db);
+    try (RunQueries again = RunQueries.connect(stack.clickhouseUrl(), "default", "", db)) {
+      IngestProgress ingest = again.ingest();
+      http.execute(String.format(Tables.CREATE_METRICS, db, Tables.METRICS));
+      http.execute("INSERT INTO " + db + ".metrics VALUES " + point("t1", "p", "a", "m0", 0));
+      assertThat(ingest.points("p")).isEqualTo(1);
+      assertThat(ingest.latestSteps("p", "m0", 0)).isEqualTo(Map.of("a", 0L));
+
+      http.execute("DROP TABLE " + db + ".metrics");
+      http.execute(String.format(Tables.CREATE_METRICS, db, Tables.METRICS));
+      http.execute(
+          "INSERT INTO "
+              + db
+              + ".metrics VALUES "
+              + String.join(", ", point("t1", "p", "a", "m0", 0), point("t1", "p", "a", "m0", 7)));
+      assertThat(ingest.points("p")).isEqualTo(2);
+      assertThat(ingest.latestSteps("p", "m0", 0)).isEqualTo(Map.of("a", 7L));
+    } finally {
+      http.execute("DROP DATABASE IF EXISTS " + db);
+    }
+  }
+
+  private void insert(String... points) {
+    http.execute("INSERT INTO " + DB + ".metrics VALUES " + String.join(", ", points));
+  }
+
   private static String point(String team, String project, String run, String metric, int step) {
     return String.format(
         "('%s', '%s', '%s', '%s', %d, toDateTime(1700000000), %d.5, %d)",
