@@ -1,6 +1,7 @@
 package dev.runstream.processor;
 
 import dev.runstream.processor.internal.CommitHook;
+import dev.runstream.processor.internal.MetricBatchDeserializer;
 import dev.runstream.processor.internal.RunDetectors;
 import dev.runstream.processor.internal.RunLiveness;
 import dev.runstream.processor.internal.RunSummaryProcessor;
@@ -95,10 +96,11 @@ public final class RunstreamTopology {
         stringSerde.deserializer(),
         topics.runs.serde(registry).deserializer(),
         topics.runs.name());
+    // Metric batches are most of the input: decoded by hand when their schema is the current one.
     topology.addSource(
         METRICS_SOURCE,
         stringSerde.deserializer(),
-        topics.metrics.serde(registry).deserializer(),
+        new MetricBatchDeserializer(registry),
         topics.metrics.name());
     RunSummaryProcessor.Names names =
         new RunSummaryProcessor.Names(

@@ -4,8 +4,7 @@ import dev.runstream.processor.internal.RunDetectors.MetricWatch;
 import dev.runstream.schemas.avro.MetricAggregate;
 import dev.runstream.schemas.avro.RunState;
 import dev.runstream.schemas.avro.RunSummary;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * What applying one metric batch changes in a run's summary and detector memory, saved before the
@@ -24,11 +23,12 @@ final class BatchUndo {
   private long windowHighest;
   private final long[] windowBits = new long[SequenceWindow.SIZE / 64];
 
-  private final List<String> names = new ArrayList<>();
-  private final List<MetricAggregate> savedAggs = new ArrayList<>();
-  private final List<MetricWatch> savedWatches = new ArrayList<>();
-  private final List<Boolean> newAgg = new ArrayList<>();
-  private final List<Boolean> newWatch = new ArrayList<>();
+  // Plain arrays, grown to the largest batch seen: saving runs once per point.
+  private String[] names = new String[0];
+  private MetricAggregate[] savedAggs = new MetricAggregate[0];
+  private MetricWatch[] savedWatches = new MetricWatch[0];
+  private boolean[] newAgg = new boolean[0];
+  private boolean[] newWatch = new boolean[0];
   private int n;
 
   /** Saves the run-level fields a batch changes. */
@@ -49,44 +49,53 @@ final class BatchUndo {
    * creates.
    */
   void saveMetric(String name, MetricAggregate agg, MetricWatch watch) {
-    if (n == names.size()) {
-      names.add(null);
-      savedAggs.add(MetricAggregates.empty());
-      savedWatches.add(new MetricWatch());
-      newAgg.add(Boolean.FALSE);
-      newWatch.add(Boolean.FALSE);
+    if (n == names.length) {
+      grow();
     }
-    names.set(n, name);
-    newAgg.set(n, agg == null);
-    newWatch.set(n, watch == null);
+    names[n] = name;
+    newAgg[n] = agg == null;
+    newWatch[n] = watch == null;
     if (agg != null) {
-      MetricAggregates.copy(agg, savedAggs.get(n));
+      MetricAggregates.copy(agg, savedAggs[n]);
     }
     if (watch != null) {
-      savedWatches.get(n).copyFrom(watch);
+      savedWatches[n].copyFrom(watch);
     }
     n++;
+  }
+
+  private void grow() {
+    int size = Math.max(16, names.length * 2);
+    names = Arrays.copyOf(names, size);
+    newAgg = Arrays.copyOf(newAgg, size);
+    newWatch = Arrays.copyOf(newWatch, size);
+    savedAggs = Arrays.copyOf(savedAggs, size);
+    savedWatches = Arrays.copyOf(savedWatches, size);
+    for (int i = n; i < size; i++) {
+      savedAggs[i] = MetricAggregates.empty();
+      savedWatches[i] = new MetricWatch();
+    }
   }
 
   /** Puts back into {@code summary} and {@code det} everything saved since {@link #begin}. */
   void restore(RunSummary summary, RunDetectors det) {
     det.forgetResolved();
     for (int i = n - 1; i >= 0; i--) {
-      String name = names.get(i);
-      if (newAgg.get(i)) {
+      String name = names[i];
+      if (newAgg[i]) {
         summary.getMetrics().remove(name);
       } else {
         MetricAggregate agg = summary.getMetrics().get(name);
         if (agg != null) {
-          MetricAggregates.copy(savedAggs.get(i), agg);
+          MetricAggregates.copy(savedAggs[i], agg);
         }
       }
-      if (newWatch.get(i)) {
+      if (newWatch[i]) {
         det.watches.remove(name);
       } else {
         MetricWatch w = det.watches.get(name);
         if (w != null) {
-          w.copyFrom(savedWatches.get(i));
+          w.copyFrom(savedWatches[i]);
         }
       }
     }

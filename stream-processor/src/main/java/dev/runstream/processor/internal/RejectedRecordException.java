@@ -52,6 +52,9 @@ public final class RejectedRecordException extends RuntimeException {
                 + batch.getValues().size()
                 + " values");
       }
+      if (names instanceof MetricBatchDeserializer.Names known && known.valid) {
+        return; // the same list as an earlier batch of the run, judged then
+      }
       // A batch rarely has more than a few dozen names: comparing pairs costs less than hashing
       // every name into a new set on each record.
       Set<String> seen = names.size() > SMALL_BATCH ? new HashSet<>() : null;
@@ -71,6 +74,9 @@ public final class RejectedRecordException extends RuntimeException {
                   + name
                   + " twice");
         }
+      }
+      if (names instanceof MetricBatchDeserializer.Names known) {
+        known.valid = true;
       }
     } else if (value instanceof RunEvent event) {
       sameRun(key, event.getRunId(), "run event");

@@ -106,7 +106,8 @@ final class RunLifecycle {
    */
   record Transition(RunLiveness next, boolean changed, boolean publish, List<Alert> alerts) {
     Transition {
-      alerts = List.copyOf(alerts);
+      // Most transitions raise nothing: no copy (and no array) per record for them.
+      alerts = alerts.isEmpty() ? List.of() : List.copyOf(alerts);
     }
 
     static Transition unchanged(RunLiveness live) {
@@ -163,7 +164,10 @@ final class RunLifecycle {
       live.lastMetricMs = nowMs;
       live.hasMetrics = true;
       live.lastStep = Math.max(live.lastStep, metrics.step());
-      alerts.resolveStalled("metrics arrive again at step " + metrics.step());
+      if (live.stalledEpisode != null) {
+        // Only then: building the message on every metric batch cost a string per record.
+        alerts.resolveStalled("metrics arrive again at step " + metrics.step());
+      }
     }
     // The run spoke: it is alive, whatever the checks concluded from its silence; unless it is
     // crashed and this is a late upload, whose points count but which would only revive the run

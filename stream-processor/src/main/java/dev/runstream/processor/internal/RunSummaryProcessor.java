@@ -373,6 +373,8 @@ public final class RunSummaryProcessor
     long timestampMs = batch.getTimestampMs();
     double alpha = settings.emaAlpha();
     Map<String, MetricAggregate> aggregates = summary.getMetrics();
+    MetricBatchDeserializer.Values unboxed =
+        values instanceof MetricBatchDeserializer.Values v ? v : null;
     // One receiver of the batch's alerts, not one per point.
     Detectors.Out out =
         (rule, m, alertStep, v, baseline, episode, resolved, message) ->
@@ -401,7 +403,7 @@ public final class RunSummaryProcessor
     MetricWatch[] resolvedWatches = resolved ? det.resolvedWatches : new MetricWatch[n];
     for (int i = 0; i < n; i++) {
       String metric = metricNames.get(i);
-      double value = values.get(i);
+      double value = unboxed != null ? unboxed.getDouble(i) : values.get(i);
       MetricAggregate agg = resolved ? resolvedAggs[i] : aggregates.get(metric);
       MetricWatch watch = resolved ? resolvedWatches[i] : det.watches.get(metric);
       undo.saveMetric(metric, agg, watch);
@@ -446,6 +448,10 @@ public final class RunSummaryProcessor
   }
 
   private static boolean sameNames(List<String> previous, List<String> names, int n) {
+    if (previous == names) {
+      // The deserializer returns a run's previous list when the names are the same.
+      return names.size() == n;
+    }
     if (previous == null || previous.size() != n || names.size() != n) {
       return false;
     }

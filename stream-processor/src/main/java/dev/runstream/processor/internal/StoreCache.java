@@ -1,10 +1,10 @@
 package dev.runstream.processor.internal;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -22,9 +22,32 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * per processor instance, used by its stream thread only.
  */
 final class StoreCache<V> {
+  /** A cached value and whether the store has yet to get it. */
+  private static final class Entry<V> {
+    V value;
+    boolean dirty;
+
+    Entry(V value) {
+      this.value = value;
+    }
+  }
+
   private final KeyValueStore<String, V> store;
-  private final Map<String, V> values;
-  private final Set<String> dirty = new LinkedHashSet<>();
+  private final Map<String, Entry<V>> values;
+
+  /**
+   * Keys made dirty since the last {@link #writeDirty}, in order; a key may be listed twice, or no
+   * longer be dirty (written, deleted), which its entry's flag tells.
+   */
+  private final List<String> dirty = new ArrayList<>();
+
+  /**
+   * The key last read or written and its entry: a processor reads a run's value and puts it back
+   * within one record, and the put then costs no lookup. Null when unknown.
+   */
+  private String lastKey;
+
+  private Entry<V> lastEntry;
 
   /**
    * @param maxEntries how many values to keep; the least recently used is dropped beyond, written
@@ -38,12 +61,17 @@ final class StoreCache<V> {
     this.values =
         new LinkedHashMap<>(256, 0.75f, true) {
           @Override
-          protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+          protected boolean removeEldestEntry(Map.Entry<String, Entry<V>> eldest) {
             if (size() <= maxEntries) {
               return false;
             }
-            if (dirty.remove(eldest.getKey())) {
-              store.put(eldest.getKey(), eldest.getValue());
+            Entry<V> e = eldest.getValue();
+            if (e.dirty) {
+              e.dirty = false;
+              store.put(eldest.getKey(), e.value);
+            }
+            if (e == lastEntry) {
+              forgetLast();
             }
             return true;
           }
@@ -52,42 +80,74 @@ final class StoreCache<V> {
 
   /** The value of {@code key}, or null. */
   V get(String key) {
-    V v = values.get(key);
-    if (v == null) {
-      v = store.get(key);
-      if (v != null) {
-        values.put(key, v);
+    Entry<V> e = values.get(key);
+    if (e == null) {
+      V v = store.get(key);
+      if (v == null) {
+        return null;
       }
+      e = new Entry<>(v);
+      values.put(key, e);
     }
-    return v;
+    lastKey = key;
+    lastEntry = e;
+    return e.value;
   }
 
   /** Keeps {@code value}; the store gets it at the next {@link #writeDirty} or {@link #write}. */
   void put(String key, V value) {
-    values.put(key, Objects.requireNonNull(value, "value"));
-    dirty.add(key);
+    Objects.requireNonNull(value, "value");
+    Entry<V> e;
+    if (key == lastKey) {
+      // Read or written last: already the most recently used entry, no lookup needed.
+      e = lastEntry;
+    } else {
+      e = values.get(key);
+      if (e == null) {
+        e = new Entry<>(value);
+        values.put(key, e);
+      }
+      lastKey = key;
+      lastEntry = e;
+    }
+    e.value = value;
+    if (!e.dirty) {
+      e.dirty = true;
+      dirty.add(key);
+    }
   }
 
   /** Writes the value of {@code key} to the store now, if it is cached. */
   void write(String key) {
-    V v = values.get(key);
-    if (v != null) {
-      dirty.remove(key);
-      store.put(key, v);
+    forgetLast(); // the lookup below changes which entry is the most recently used
+    Entry<V> e = values.get(key);
+    if (e != null) {
+      e.dirty = false;
+      store.put(key, e.value);
     }
   }
 
   /** Deletes {@code key} from the store and the cache, at once. */
   void delete(String key) {
-    dirty.remove(key);
-    values.remove(key);
+    Entry<V> e = values.remove(key);
+    if (e != null) {
+      e.dirty = false;
+    }
+    if (e == lastEntry) {
+      forgetLast();
+    }
     store.delete(key);
   }
 
   /** Writes every value changed since the last call to the store. */
   void writeDirty() {
+    forgetLast();
     for (String key : dirty) {
-      store.put(key, values.get(key));
+      Entry<V> e = values.get(key);
+      if (e != null && e.dirty) {
+        e.dirty = false;
+        store.put(key, e.value);
+      }
     }
     dirty.clear();
   }
@@ -96,6 +156,12 @@ final class StoreCache<V> {
   void clear() {
     values.clear();
     dirty.clear();
+    forgetLast();
+  }
+
+  private void forgetLast() {
+    lastKey = null;
+    lastEntry = null;
   }
 
   /** The underlying store, for scans, with every dirty value written to it first. */

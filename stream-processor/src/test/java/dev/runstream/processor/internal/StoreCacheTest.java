@@ -143,4 +143,28 @@ class StoreCacheTest {
 
     assertThat(cache.store().get("a")).isEqualTo(1L);
   }
+
+  @Test
+  void shouldKeepWhatIsPutBackAfterAReadDeleteOrEvictionOfTheSameKey() {
+    RecordingStore store = new RecordingStore();
+    StoreCache<Long> cache = new StoreCache<>(store, 2);
+    cache.put("a", 1L);
+    cache.writeDirty();
+
+    assertThat(cache.get("a")).isEqualTo(1L);
+    cache.put("a", 2L);
+    cache.delete("a");
+    cache.put("a", 3L);
+    cache.put("b", 4L);
+    cache.put("c", 5L); // evicts a, written first
+    cache.put("a", 6L); // evicts b, written first
+    cache.writeDirty();
+
+    assertThat(store.writes.subList(0, 4))
+        .containsExactly("put a=1", "delete a", "put a=3", "put b=4");
+    // The commit's writes of different keys: in any order.
+    assertThat(store.writes.subList(4, store.writes.size()))
+        .containsExactlyInAnyOrder("put c=5", "put a=6");
+    assertThat(store.data).containsEntry("a", 6L).containsEntry("b", 4L).containsEntry("c", 5L);
+  }
 }
