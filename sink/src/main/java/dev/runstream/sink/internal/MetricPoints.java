@@ -25,4 +25,10 @@ public record MetricPoints(
     long timestampMs,
     long seq,
     List<String> names,
-    List<Double> values) {}
+    List<Double> values) {
+
+  /** The value of {@code names().get(i)}, without a box when the values are an array. */
+  public double value(int i) {
+    return values instanceof MetricBatchReader.Doubles d ? d.at(i) : values.get(i);
+  }
+}

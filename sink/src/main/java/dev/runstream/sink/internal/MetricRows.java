@@ -157,7 +157,7 @@ public final class MetricRows {
               .raw(metric, 0, metric.length)
               .int64(p.step())
               .dateTime(p.timestampMs())
-              .float64(p.values().get(i))
+              .float64(p.value(i))
               .uint64(p.seq());
         }
       }

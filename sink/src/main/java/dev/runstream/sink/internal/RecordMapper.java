@@ -79,6 +79,7 @@ public final class RecordMapper {
   private final Map<String, Kind> kinds;
   private final AvroDeserializer<RunEvent> runEvents;
   private final AvroDeserializer<MetricBatch> metricBatches;
+  private final MetricBatchReader metricBatchReader;
   private final AvroDeserializer<RunSummary> summaries;
   private final AvroDeserializer<Alert> alerts;
   // The names of the last metric batch that passed the checks (see sharedPoints).
@@ -106,6 +107,7 @@ public final class RecordMapper {
             topics.alerts.name(), Kind.ALERTS);
     this.runEvents = new AvroDeserializer<>(RunEvent.class, registry);
     this.metricBatches = new AvroDeserializer<>(MetricBatch.class, registry);
+    this.metricBatchReader = new MetricBatchReader(registry);
     this.summaries = new AvroDeserializer<>(RunSummary.class, registry);
     this.alerts = new AvroDeserializer<>(Alert.class, registry);
     this.team = team.orElse(null);
@@ -132,7 +134,11 @@ public final class RecordMapper {
         yield runEvent(event);
       }
       case METRICS, SYSTEM -> {
-        MetricBatch batch = metricBatches.deserialize(topic, value);
+        MetricBatch batch = metricBatchReader.read(value);
+        if (batch == null) {
+          batch = metricBatches.deserialize(topic, value);
+          metricBatchReader.learn(value);
+        }
         batch.setEntity(owner(batch.getEntity(), topic, batch.getRunId()));
         String table = kind == Kind.METRICS ? Tables.METRICS : Tables.SYSTEM_METRICS;
         yield List.of(EncodedRows.points(table, sharedPoints(batch)));

@@ -2,6 +2,7 @@ package dev.runstream.sink.internal;
 
 import dev.runstream.query.internal.RollupLevels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -144,6 +145,45 @@ public final class RollupTracker {
     final Bucket[] open = new Bucket[LEVELS];
   }
 
+  /**
+   * The buckets of a series that an interval changed, per level, each level's in ascending order
+   * (they become dirty so): the rows are written level by level, and scanning one list of all
+   * levels once per level was most of the cost of a rollup write.
+   */
+  static final class Dirty {
+    final Bucket[][] byLevel = new Bucket[LEVELS][];
+    final int[] counts = new int[LEVELS];
+
+    void add(int level, Bucket b) {
+      Bucket[] at = byLevel[level];
+      int n = counts[level];
+      if (at == null) {
+        // Level 0 gets most: a live run's interval of a few hundred steps fills a few dozen.
+        at = byLevel[level] = new Bucket[level == 0 ? 64 : 8];
+      } else if (n == at.length) {
+        at = byLevel[level] = Arrays.copyOf(at, n * 2);
+      }
+      at[n] = b;
+      counts[level] = n + 1;
+    }
+
+    int size() {
+      int n = 0;
+      for (int c : counts) {
+        n += c;
+      }
+      return n;
+    }
+
+    void clean() {
+      for (int level = 0; level < LEVELS; level++) {
+        for (int i = 0; i < counts[level]; i++) {
+          byLevel[level][i].dirty = false;
+        }
+      }
+    }
+  }
+
   private record RunKey(String team, String project, String runId) {}
 
   /**
@@ -173,7 +213,8 @@ public final class RollupTracker {
     // Its levels disagree with each other (an interrupted recomputation, or a sink of an earlier
     // version that wrote fewer levels): recomputed from its first step, not only where touched.
     boolean rebuild;
-    List<Bucket> dirty;
+    // The buckets this interval changed; null: none.
+    Dirty dirty;
 
     Entry(Rollups.Series series) {
       this.series = series;
@@ -271,7 +312,7 @@ public final class RollupTracker {
         }
         Known k = e.known;
         if (k != null && step > k.maxStep) {
-          append(e, k, step, p.values().get(i));
+          append(e, k, step, p.value(i));
         } else {
           // The touched range covers every bucket appended to this interval: recomputing it
           // rewrites them from the stored points, so the pending appended rows are dropped.
@@ -332,9 +373,9 @@ public final class RollupTracker {
       if (!b.dirty) {
         b.dirty = true;
         if (e.dirty == null) {
-          e.dirty = new ArrayList<>(32);
+          e.dirty = new Dirty();
         }
-        e.dirty.add(b);
+        e.dirty.add(level, b);
       }
     }
     k.maxStep = step;
@@ -376,7 +417,7 @@ public final class RollupTracker {
       writer.insertRollups(rows);
       for (Entry e : touched.values()) {
         if (e.dirty != null) {
-          e.dirty.forEach(b -> b.dirty = false);
+          e.dirty.clean();
           e.dirty = null;
         }
       }
@@ -444,12 +485,13 @@ public final class RollupTracker {
       while (to < changed.size() && sameMetric(first, changed.get(to).getKey())) {
         to++;
       }
-      for (int width : RollupLevels.LEVELS) {
+      for (int level = 0; level < LEVELS; level++) {
         for (int i = from; i < to; i++) {
-          for (Bucket b : changed.get(i).getValue().dirty) {
-            if (b.width == width) {
-              rows.add(b.row(changed.get(i).getKey()));
-            }
+          Rollups.Series series = changed.get(i).getKey();
+          Dirty dirty = changed.get(i).getValue().dirty;
+          Bucket[] buckets = dirty.byLevel[level];
+          for (int j = 0; j < dirty.counts[level]; j++) {
+            rows.add(buckets[j].row(series));
           }
         }
       }

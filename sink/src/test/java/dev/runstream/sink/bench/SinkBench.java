@@ -24,6 +24,9 @@ import dev.runstream.sink.internal.RecordMapper;
 import dev.runstream.sink.internal.Rollups;
 import dev.runstream.sink.internal.TableWriter;
 import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -78,9 +81,12 @@ public final class SinkBench {
     String what = args.length > 0 ? args[0] : "query";
     if (what.equals("ingest")) {
       int points = args.length > 1 ? Integer.parseInt(args[1]) : 1 << 21;
+      boolean baselines = args.length <= 2 || !args[2].equals("sink-only");
       try (LocalStack stack = LocalStack.start()) {
-        ingest(stack, points);
+        ingest(stack, points, baselines);
       }
+    } else if (what.equals("cpu")) {
+      SinkCpuBench.run(args.length > 1 ? Long.parseLong(args[1]) : 20_000_000L);
     } else if (what.equals("query")) {
       int runs = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
       int steps = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
@@ -89,13 +95,14 @@ public final class SinkBench {
         query(stack, runs, steps);
       }
     } else {
-      System.out.println("usage: SinkBench ingest [points] | query [runs] [steps]");
+      System.out.println(
+          "usage: SinkBench ingest [points [sink-only]] | cpu [points] | query [runs] [steps]");
     }
   }
 
   // ---- ingest ---------------------------------------------------------------------------------
 
-  private static void ingest(LocalStack stack, int points) throws Exception {
+  private static void ingest(LocalStack stack, int points, boolean baselines) throws Exception {
     int records = points / METRICS_PER_LOG;
     int runs = 100;
     System.out.printf(
@@ -111,25 +118,33 @@ public final class SinkBench {
       // the sink keeps, computed per block the engine reads (the same tables and about the same
       // rows as the sink writes, though a bucket that spans two blocks gets two rows that replace
       // each other, and a replayed block is counted twice: the answers are not exactly once).
+      // Without them (sink-only: to compare the sink with itself quickly) the ratios are NaN.
       double onlyPoints =
-          engineBaseline(stack, http, client, "bench_engine", records, runs, total, false);
+          baselines
+              ? engineBaseline(stack, http, client, "bench_engine", records, runs, total, false)
+              : Double.NaN;
       double withRollups =
-          engineBaseline(stack, http, client, "bench_engine_rollups", records, runs, total, true);
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "  %-62s %,12.0f points/s  ratio 1.00  (%.1f s)",
-              "baseline A: Kafka engine + MV, JSONEachRow, metrics only",
-              total / onlyPoints,
-              onlyPoints));
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "  %-62s %,12.0f points/s  A %.2f  B 1.00  (%.1f s)",
-              "baseline B: Kafka engine + MVs, metrics and 4 rollup widths",
-              total / withRollups,
-              onlyPoints / withRollups,
-              withRollups));
+          baselines
+              ? engineBaseline(
+                  stack, http, client, "bench_engine_rollups", records, runs, total, true)
+              : Double.NaN;
+      if (baselines) {
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "  %-62s %,12.0f points/s  ratio 1.00  (%.1f s)",
+                "baseline A: Kafka engine + MV, JSONEachRow, metrics only",
+                total / onlyPoints,
+                onlyPoints));
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "  %-62s %,12.0f points/s  A %.2f  B 1.00  (%.1f s)",
+                "baseline B: Kafka engine + MVs, metrics and 4 rollup widths",
+                total / withRollups,
+                onlyPoints / withRollups,
+                withRollups));
+      }
 
       // Ours: the same points as Avro MetricBatch records on a pre-filled metrics topic.
       Topics topics = Topics.withPrefix("bench.");
@@ -196,10 +211,12 @@ public final class SinkBench {
             TimeUnit.MILLISECONDS.sleep(5);
           }
           long t0 = System.nanoTime();
+          CpuClock cpu = CpuClock.start(group);
           // Done when every offset is committed: the sink commits only after the rows and their
           // downsampled curves are in ClickHouse, so this is the exactly-once answer complete.
           awaitCommitted(stack, group, end, Duration.ofMinutes(10));
           double seconds = (System.nanoTime() - t0) / 1e9;
+          lines.add(cpu.report(total));
           long stored = rows(http, db);
           lines.add(
               String.format(
@@ -234,6 +251,57 @@ public final class SinkBench {
       }
       System.out.println("  points/s, and the ratio of the rate to baseline A's and B's:");
       lines.forEach(System.out::println);
+    }
+  }
+
+  /**
+   * CPU time spent while the sink ingests, which a busy shared machine does not inflate the way it
+   * inflates wall-clock time: the whole process's (the sink's threads, the Kafka and ClickHouse
+   * clients' threads, GC and JIT, and this benchmark's polling, which is small) and the sink's own
+   * two threads' (the consumer thread that decodes records, and the writer thread that encodes and
+   * inserts rows and folds the rollups).
+   */
+  private record CpuClock(String group, long processNanos, Map<Long, Long> threadNanos) {
+    static CpuClock start(String group) {
+      return new CpuClock(group, processCpuNanos(), sinkThreadNanos(group));
+    }
+
+    String report(long points) {
+      long process = processCpuNanos() - processNanos;
+      Map<Long, Long> now = sinkThreadNanos(group);
+      long sink = 0;
+      for (Map.Entry<Long, Long> e : now.entrySet()) {
+        sink += e.getValue() - threadNanos.getOrDefault(e.getKey(), 0L);
+      }
+      return String.format(
+          Locale.ROOT,
+          "  %-62s %,12.2f us/point process CPU, %.2f us/point the sink's two threads",
+          "  CPU (" + group + ")",
+          process / 1e3 / points,
+          sink / 1e3 / points);
+    }
+
+    private static long processCpuNanos() {
+      return ((com.sun.management.OperatingSystemMXBean)
+              ManagementFactory.getOperatingSystemMXBean())
+          .getProcessCpuTime();
+    }
+
+    /** CPU nanoseconds of the sink's consumer and writer threads, by thread id. */
+    private static Map<Long, Long> sinkThreadNanos(String group) {
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      Map<Long, Long> out = new HashMap<>();
+      for (ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+        if (t != null
+            && (t.getThreadName().equals("runstream-sink-" + group)
+                || t.getThreadName().equals("runstream-sink-writer-" + group))) {
+          long nanos = threads.getThreadCpuTime(t.getThreadId());
+          if (nanos >= 0) {
+            out.put(t.getThreadId(), nanos);
+          }
+        }
+      }
+      return out;
     }
   }
 
