@@ -140,15 +140,7 @@ final class LoadCommand implements Callable<Integer> {
     }
     new LoadWorkflow(
             new LoadWorkflow.Settings(
-                runs,
-                metrics,
-                rate,
-                duration,
-                search,
-                hold,
-                warmup,
-                maxLevels,
-                instances,
+                runs, metrics, rate, duration, search, hold, warmup, maxLevels, instances,
                 baseline),
             cli.env(),
             spec.commandLine().getOut())
