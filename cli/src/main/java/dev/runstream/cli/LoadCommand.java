@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Examples:",
-      "  runstream load --runs 10 --metrics 5 --rate 50000 --duration 20s",
+      "  runstream load --runs 10 --metrics 5 --rate 50000 --duration 20s --warmup 0s",
       "  runstream load --runs 100 --metrics 10 --rate 100000 --search --baseline",
       "  runstream load --rate 200000 --instances 2"
     },
@@ -82,6 +82,17 @@ final class LoadCommand implements Callable<Integer> {
   Duration hold;
 
   @Option(
+      names = "--warmup",
+      defaultValue = "30s",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description =
+          "Load at the first rate for this long before measuring, then wait until every stage has"
+              + " caught up, so the JIT, the broker and ClickHouse are warm when the first level"
+              + " starts; 0s to measure from cold (default: 30s).")
+  Duration warmup;
+
+  @Option(
       names = "--max-levels",
       defaultValue = "8",
       paramLabel = "N",
@@ -117,6 +128,9 @@ final class LoadCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--duration and --hold must be positive");
     }
+    if (warmup.isNegative()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must not be negative");
+    }
     if (instances < 1 || instances > 4) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--instances must be between 1 and 4: " + instances);
@@ -126,7 +140,8 @@ final class LoadCommand implements Callable<Integer> {
     }
     new LoadWorkflow(
             new LoadWorkflow.Settings(
-                runs, metrics, rate, duration, search, hold, maxLevels, instances, baseline),
+                runs, metrics, rate, duration, search, hold, warmup, maxLevels, instances,
+                baseline),
             cli.env(),
             spec.commandLine().getOut())
         .run();

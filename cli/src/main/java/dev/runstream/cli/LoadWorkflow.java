@@ -61,6 +61,7 @@ final class LoadWorkflow {
    * @param duration how long a single level lasts
    * @param search whether to search for the highest sustainable rate
    * @param hold how long each level of a search lasts
+   * @param warmup how long to load at the first rate, unmeasured, before the first level
    * @param maxLevels the most levels a search runs
    * @param instances processor and sink instances
    * @param baseline whether to measure the baselines first
@@ -72,6 +73,7 @@ final class LoadWorkflow {
       Duration duration,
       boolean search,
       Duration hold,
+      Duration warmup,
       int maxLevels,
       int instances,
       boolean baseline) {}
@@ -274,6 +276,9 @@ final class LoadWorkflow {
       generator.start(Math.max(1, Runtime.getRuntime().availableProcessors()));
       LevelRunner runner =
           new LevelRunner(generator, recorder, stages, ingest, project, generator.probeMetric());
+      if (!settings.warmup().isZero()) {
+        runner.warmUp(settings.rate(), settings.warmup());
+      }
       if (!settings.search()) {
         levels.add(runner.level(1, settings.rate(), settings.duration()));
       } else {
@@ -407,6 +412,43 @@ final class LoadWorkflow {
       out.println(summary(number, result));
       out.flush();
       return result;
+    }
+
+    /**
+     * Loads at {@code rate} for {@code length} without measuring, then drains: the first level
+     * would otherwise pay for JIT compilation in this JVM and the first parts of ClickHouse's
+     * tables, which a pipeline that has been running a while does not pay again.
+     */
+    void warmUp(double rate, Duration length) throws InterruptedException {
+      out.printf(
+          Locale.ROOT,
+          "%nWarm-up: %,.0f points/s for %d s, not measured; then every stage catches up.%n",
+          rate,
+          length.toSeconds());
+      out.flush();
+      long t0 = System.nanoTime();
+      StageCounts start = sample();
+      generator.rate(rate);
+      long end = t0 + length.toNanos();
+      while (System.nanoTime() < end) {
+        pollLatencies();
+        sleepUntil(Math.min(end, System.nanoTime() + LATENCY_POLL.toNanos()));
+      }
+      generator.rate(0);
+      long at = System.nanoTime();
+      StageCounts last = trySample().orElse(start);
+      StageRates rates = StageRates.between(start, last, at - t0);
+      long measuredBefore = measured;
+      drain();
+      measured = measuredBefore; // the warm-up's latencies are not any level's
+      recorder.drain(-1);
+      out.printf(
+          Locale.ROOT,
+          "Warm-up done: accepted %,.0f, written %,.0f points/s; caught up after %.1f s.%n",
+          rates.accepted(),
+          rates.written(),
+          (System.nanoTime() - at) / 1e9);
+      out.flush();
     }
 
     /**

@@ -44,6 +44,8 @@ class LoadCommandIT {
             "2000",
             "--duration",
             "15s",
+            "--warmup",
+            "3s",
             "--baseline");
 
     assertThat(load.exit()).as("%s", load).isZero();
@@ -58,6 +60,9 @@ class LoadCommandIT {
     assertThat(number(totals.group(5))).as("written by the sink").isEqualTo(logged);
     assertThat(number(totals.group(6))).as("latencies measured").isPositive();
     assertThat(out)
+        .containsPattern(
+            "(?m)^Warm-up done: accepted [0-9,]+, written [0-9,]+ points/s; caught up after"
+                + " [0-9.]+ s\\.$")
         .containsPattern("(?m)^\\s+t \\(s\\)\\s+target/s\\s+accepted/s\\s+in Kafka/s")
         .containsPattern("(?m)^\\s+\\d+\\s+2,000\\s+[0-9,]+\\s+[0-9,]+\\s+[0-9,]+\\s+[0-9,]+")
         .containsPattern(

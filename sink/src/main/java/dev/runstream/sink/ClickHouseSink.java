@@ -66,6 +66,7 @@ public final class ClickHouseSink implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> deadLetters;
   private final ExecutorService writerThread;
+  private final ExecutorService rollupThread;
   private final SinkWorker worker;
   private final Thread thread;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -113,6 +114,15 @@ public final class ClickHouseSink implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    // The rollups of live runs are inserted on a thread of their own, beside the next batches, so a
+    // batch never waits behind a rollup write (a third as many rows as the points).
+    this.rollupThread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "runstream-sink-rollups-" + config.groupId());
+              t.setDaemon(true);
+              return t;
+            });
     this.worker =
         new SinkWorker(
             consumer,
@@ -129,7 +139,8 @@ public final class ClickHouseSink implements AutoCloseable {
             settings,
             counters,
             System::nanoTime,
-            writerThread);
+            writerThread,
+            rollupThread);
     this.thread = new Thread(this::runWorker, "runstream-sink-" + config.groupId());
     this.thread.setDaemon(true);
   }
@@ -210,6 +221,7 @@ public final class ClickHouseSink implements AutoCloseable {
       log.warn("sink worker did not stop within 2 minutes; closing its clients anyway");
     }
     writerThread.shutdownNow();
+    rollupThread.shutdownNow();
     closeQuietly(consumer, "consumer");
     closeQuietly(deadLetters, "dead-letter producer");
     clickHouse.close();
@@ -224,6 +236,7 @@ public final class ClickHouseSink implements AutoCloseable {
       log.error("runstream sink worker stopped by an error", t);
     } finally {
       writerThread.shutdown();
+      rollupThread.shutdown();
     }
   }
 

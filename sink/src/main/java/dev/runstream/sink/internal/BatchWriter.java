@@ -14,12 +14,16 @@ import org.slf4j.LoggerFactory;
  * did ({@link Outcome}), and the consumer thread acts on that.
  *
  * <p>Not thread-safe: one task at a time, on the writer thread. The tracker is shared with the
- * consumer thread, which touches it only while no task runs.
+ * consumer thread, which touches it only while no task runs. A {@link RollupInsert} touches only
+ * its own rows, so it may run on another thread beside the tasks.
  */
 final class BatchWriter {
   /** What a task did: done, or must be tried again after a backoff. */
   record Outcome(boolean done, String what, int count, Exception failure) {
     static final Outcome DONE = new Outcome(true, null, 0, null);
+
+    /** Done, but ClickHouse rejected the rows: what the tracker knows is stale. */
+    static final Outcome REJECTED = new Outcome(true, "rejected", 0, null);
 
     static Outcome retry(String what, int count, Exception failure) {
       return new Outcome(false, what, count, failure);
@@ -123,6 +127,84 @@ final class BatchWriter {
       rollups.forgetAll();
     }
     return Outcome.DONE;
+  }
+
+  /**
+   * The rollups of the written batches, without making the next batch wait for them: when every
+   * touched series was folded in memory (a live run's next steps, the common case), their rows are
+   * taken from the tracker here, on the writer, and the returned insert writes them; the caller
+   * runs it on another thread, so ClickHouse takes the rollups and the next batch at the same time.
+   * When some series must be recomputed from the stored points, everything is written here as
+   * {@link #writeRollups} does, and null is returned. The caller must not hand over again before
+   * the last insert succeeded: the tracker gives each row out once, and a later write of the same
+   * buckets must get a newer version.
+   */
+  RollupInsert handOverRollups() {
+    if (!rollups.hasPending() || rollups.hasRecomputations()) {
+      Outcome outcome = writeRollups();
+      return outcome.done() ? null : new RollupInsert(List.of(), outcome);
+    }
+    List<Rollups.Row> rows = rollups.takeAppendedRows();
+    try {
+      // Nothing left to recompute: this only ends the interval's bookkeeping, without I/O.
+      rollups.flush(writer);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "the rollup bookkeeping did I/O with nothing to recompute", e);
+    }
+    return new RollupInsert(rows, null);
+  }
+
+  /**
+   * Rollup rows taken from the tracker and not written yet, or (with {@code failed}) a synchronous
+   * rollup write that must be tried again.
+   */
+  final class RollupInsert {
+    private final List<Rollups.Row> rows;
+    private final Outcome failed;
+
+    RollupInsert(List<Rollups.Row> rows, Outcome failed) {
+      this.rows = rows;
+      this.failed = failed;
+    }
+
+    /** A synchronous write that failed (nothing to insert here): hold it, like a batch. */
+    Outcome failedSynchronously() {
+      return failed;
+    }
+
+    /** Rows to insert. */
+    int rows() {
+      return rows.size();
+    }
+
+    /**
+     * Inserts the rows, with the retries of one write; may run on any thread, one call at a time. A
+     * rejected write is counted and logged, and reported done with {@code rejected}: the tracker
+     * must then forget its series ({@link RollupTracker#forgetAll()}), on its own thread.
+     */
+    Outcome insert() {
+      long started = System.nanoTime();
+      try {
+        retry.run("rollup write", () -> writer.insertRollups(rows));
+        counters.rollupRefreshes.increment();
+        log.debug(
+            "{} rollup rows written in {} ms, beside the batches",
+            rows.size(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        return Outcome.DONE;
+      } catch (Exception e) {
+        if (worthRetrying(e)) {
+          return Outcome.retry("rollup write", rows.size(), e);
+        }
+        counters.rollupFailures.increment();
+        log.error(
+            "ClickHouse rejected {} rollup rows; their curves stay stale until touched again",
+            rows.size(),
+            e);
+        return Outcome.REJECTED;
+      }
+    }
   }
 
   /**

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * batch are either above what is covered (folded once) or not (recomputed).
  *
  * <p>{@link #flush} is resumable: when it fails part-way, what it completed is not repeated and the
- * rest is tried again by the next call.
+ * rest is tried again by the next call. {@link #takeAppendedRows} lets a caller write the appended
+ * buckets on another thread while batches go on being inserted and added.
  *
  * <p>Not thread-safe: owned by the worker thread.
  */
@@ -408,6 +409,42 @@ public final class RollupTracker {
   }
 
   /**
+   * Whether some series touched since the last complete {@link #flush} must be recomputed from the
+   * stored points (rather than written from the buckets folded in memory).
+   */
+  public boolean hasRecomputations() {
+    for (Entry e : touched.values()) {
+      if (e.recompute) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Hands over the rows of the buckets appended in memory since they were last handed over or
+   * flushed, and forgets that they changed, so the caller can write them on another thread while
+   * more points come in: the caller owns them now and must write them (retrying until ClickHouse
+   * answers) before it asks for rows again, since the tracker will not hand them out twice. The
+   * rows are values, not views of the buckets, and come in the table's key order. Series to
+   * recompute are left for {@link #flush}, and the touched state stays until it runs.
+   */
+  public List<Rollups.Row> takeAppendedRows() {
+    List<Rollups.Row> rows = dirtyRows();
+    clearDirty();
+    return rows;
+  }
+
+  private void clearDirty() {
+    for (Entry e : touched.values()) {
+      if (e.dirty != null) {
+        e.dirty.clean();
+        e.dirty = null;
+      }
+    }
+  }
+
+  /**
    * Writes the appended buckets, recomputes the rest, and reads back what the recomputed series now
    * hold. Blocks; throws what {@code writer} throws, after which calling again resumes.
    */
@@ -415,12 +452,7 @@ public final class RollupTracker {
     List<Rollups.Row> rows = dirtyRows();
     if (!rows.isEmpty()) {
       writer.insertRollups(rows);
-      for (Entry e : touched.values()) {
-        if (e.dirty != null) {
-          e.dirty.clean();
-          e.dirty = null;
-        }
-      }
+      clearDirty();
     }
     Map<Rollups.Series, Rollups.StepRange> recompute = new HashMap<>();
     touched.forEach(

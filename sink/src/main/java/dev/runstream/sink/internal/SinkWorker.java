@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -127,9 +128,39 @@ public final class SinkWorker implements Runnable {
    * A batch write (with the batch and its row count when started) or a rollup write (batch null),
    * running on the writer.
    */
-  private record Task(RowBatch batch, int rows, CompletableFuture<BatchWriter.Outcome> outcome) {
+  private record Task(
+      RowBatch batch,
+      int rows,
+      CompletableFuture<BatchWriter.Outcome> outcome,
+      AtomicReference<BatchWriter.RollupInsert> handedOver) {
     boolean isWrite() {
       return batch != null;
+    }
+  }
+
+  /**
+   * Rollup rows handed over by a rollup task and written on the rollup thread beside the next
+   * batches; the ledger's marked batches are committed when it succeeds.
+   */
+  private final class PendingRollup {
+    private final BatchWriter.RollupInsert insert;
+    private CompletableFuture<BatchWriter.Outcome> written;
+
+    PendingRollup(BatchWriter.RollupInsert insert) {
+      this.insert = insert;
+    }
+
+    void submit() {
+      written = CompletableFuture.supplyAsync(insert::insert, rollupExecutor);
+    }
+
+    /** Whether it failed and waits for the backoff before it is submitted again. */
+    boolean waitsForRetry() {
+      return written == null;
+    }
+
+    boolean isDone() {
+      return written != null && written.isDone();
     }
   }
 
@@ -142,6 +173,7 @@ public final class SinkWorker implements Runnable {
   private final SinkCounters counters;
   private final LongSupplier nanoTime;
   private final Executor executor;
+  private final Executor rollupExecutor;
   // Owned by the writer: touched here only while no task runs.
   private final RollupTracker rollups;
 
@@ -151,6 +183,11 @@ public final class SinkWorker implements Runnable {
 
   private RowBatch batch = new RowBatch();
   private Task task;
+  // The rollup write running beside the tasks, or failed and waiting to be tried again; at most
+  // one.
+  private PendingRollup pendingRollup;
+  // ClickHouse rejected a rollup write: the tracker must forget, once no task runs.
+  private boolean rollupsRejected;
   // A batch whose write failed for a retryable reason; written again after the backoff.
   private RowBatch held;
   private boolean rollupsPending;
@@ -188,9 +225,8 @@ public final class SinkWorker implements Runnable {
   }
 
   /**
-   * A worker whose writes run on {@code executor}, which must run one task at a time in the order
-   * given (a single thread), while the loop decodes the next batch. The loop looks at {@code
-   * writer}'s stall on every turn, so a write that blocks is reported while it blocks.
+   * A worker whose writes, rollup writes included, run on {@code executor}, which must run one task
+   * at a time in the order given (a single thread), while the loop decodes the next batch.
    */
   public SinkWorker(
       Consumer<byte[], byte[]> consumer,
@@ -202,6 +238,37 @@ public final class SinkWorker implements Runnable {
       SinkCounters counters,
       LongSupplier nanoTime,
       Executor executor) {
+    this(
+        consumer,
+        deadLetters,
+        writer,
+        mapper,
+        retry,
+        settings,
+        counters,
+        nanoTime,
+        executor,
+        executor);
+  }
+
+  /**
+   * A worker whose batch writes run on {@code executor}, which must run one task at a time in the
+   * order given (a single thread), while the loop decodes the next batch; the rollup rows of live
+   * runs are inserted on {@code rollupExecutor} (another single thread), beside the batches, so a
+   * batch does not wait for the rollups of the ones before it. The loop looks at {@code writer}'s
+   * stall on every turn, so a write that blocks is reported while it blocks.
+   */
+  public SinkWorker(
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> deadLetters,
+      StallWatch writer,
+      RecordMapper mapper,
+      Retry retry,
+      Settings settings,
+      SinkCounters counters,
+      LongSupplier nanoTime,
+      Executor executor,
+      Executor rollupExecutor) {
     this.consumer = Objects.requireNonNull(consumer, "consumer");
     this.writer = Objects.requireNonNull(writer, "writer");
     this.mapper = Objects.requireNonNull(mapper, "mapper");
@@ -217,6 +284,7 @@ public final class SinkWorker implements Runnable {
             counters);
     this.gate = new PauseGate(consumer, settings.pauseBackoff(), nanoTime);
     this.executor = Objects.requireNonNull(executor, "executor");
+    this.rollupExecutor = Objects.requireNonNull(rollupExecutor, "rollupExecutor");
     this.rollups = new RollupTracker(settings.maxKnownSeries());
     this.batchWriter = new BatchWriter(writer, rollups, counted, this.deadLetters, counters);
   }
@@ -340,6 +408,9 @@ public final class SinkWorker implements Runnable {
    */
   private void pump() {
     while (true) {
+      if (pendingRollup != null && pendingRollup.isDone()) {
+        finishRollup();
+      }
       if (task != null) {
         if (!task.outcome().isDone()) {
           return;
@@ -357,12 +428,21 @@ public final class SinkWorker implements Runnable {
     if (gate.blocked() && !force && gate.backingOff()) {
       return false; // backing off after a failure
     }
+    if (rollupsRejected) {
+      rollupsRejected = false;
+      rollups.forgetAll(); // no task runs: the tracker is the loop's now
+    }
     if (held != null) {
       startWrite(held);
       held = null;
       return true;
     }
+    if (pendingRollup != null && pendingRollup.waitsForRetry()) {
+      pendingRollup.submit();
+      return false; // no task started: the loop goes on with the batches
+    }
     if (!ledger.isEmpty()
+        && pendingRollup == null
         && (force
             || gate.blocked()
             || !rollupsPending
@@ -385,11 +465,73 @@ public final class SinkWorker implements Runnable {
 
   private void startWrite(RowBatch b) {
     task =
-        new Task(b, b.rows(), CompletableFuture.supplyAsync(() -> batchWriter.write(b), executor));
+        new Task(
+            b, b.rows(), CompletableFuture.supplyAsync(() -> batchWriter.write(b), executor), null);
   }
 
   private void startRollups() {
-    task = new Task(null, 0, CompletableFuture.supplyAsync(batchWriter::writeRollups, executor));
+    AtomicReference<BatchWriter.RollupInsert> handedOver = new AtomicReference<>();
+    task =
+        new Task(
+            null,
+            0,
+            CompletableFuture.supplyAsync(
+                () -> {
+                  if (rollupExecutor == executor) {
+                    return batchWriter.writeRollups(); // one thread: nothing to overlap
+                  }
+                  BatchWriter.RollupInsert insert = batchWriter.handOverRollups();
+                  if (insert != null && insert.failedSynchronously() != null) {
+                    return insert.failedSynchronously();
+                  }
+                  handedOver.set(insert);
+                  return BatchWriter.Outcome.DONE;
+                },
+                executor),
+            handedOver);
+  }
+
+  /**
+   * Takes the outcome of the rollup write that ran beside the batches: commits the batches it
+   * covered, or holds it for a retry after a backoff. Returns whether it succeeded.
+   */
+  private boolean finishRollup() {
+    PendingRollup p = pendingRollup;
+    BatchWriter.Outcome outcome;
+    try {
+      outcome = p.written.join();
+    } catch (RuntimeException e) {
+      outcome = BatchWriter.Outcome.retry("rollup write", p.insert.rows(), e);
+    }
+    if (!outcome.done()) {
+      p.written = null; // submitted again by startNext after the backoff
+      hold(outcome);
+      return false;
+    }
+    pendingRollup = null;
+    if (outcome == BatchWriter.Outcome.REJECTED) {
+      rollupsRejected = true;
+    }
+    gate.unblock();
+    commit(ledger.takeMarked());
+    updatePause();
+    return true;
+  }
+
+  /** Waits for the rollup write running beside the batches, then takes its outcome. */
+  private boolean awaitRollup() {
+    if (pendingRollup.waitsForRetry()) {
+      pendingRollup.submit();
+    }
+    try {
+      pendingRollup.written.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      pendingRollup.written.join(); // it owns versions of rollup rows the next write must follow
+    } catch (ExecutionException | RuntimeException e) {
+      // finishRollup() turns the failure into a retry
+    }
+    return finishRollup();
   }
 
   /**
@@ -423,7 +565,17 @@ public final class SinkWorker implements Runnable {
       // No task runs now: the tracker may be read.
       rollupsPending = rollups.hasPending();
     } else {
-      commit(ledger.take());
+      BatchWriter.RollupInsert handedOver = t.handedOver().get();
+      if (handedOver == null) {
+        commit(ledger.take());
+      } else {
+        ledger.markAll();
+        pendingRollup = new PendingRollup(handedOver);
+        pendingRollup.submit();
+        if (pendingRollup.isDone()) {
+          finishRollup(); // a direct executor: done already
+        }
+      }
       rollupsPending = false;
       counters.rollupRecomputedSeries.add(rollups.recomputedSeries() - reportedRecomputed);
       counters.rollupAppendedPoints.add(rollups.appendedPoints() - reportedAppended);
@@ -440,13 +592,22 @@ public final class SinkWorker implements Runnable {
    */
   private boolean drain() {
     while (true) {
+      if (pendingRollup != null && pendingRollup.isDone() && !finishRollup()) {
+        return false;
+      }
       if (task != null) {
         awaitTask();
         if (!finish()) {
           return false;
         }
       } else if (!startNext(true)) {
-        return held == null && batch.isEmpty() && ledger.isEmpty();
+        if (pendingRollup != null) {
+          if (!awaitRollup()) {
+            return false;
+          }
+          continue;
+        }
+        return held == null && batch.isEmpty() && !ledger.hasUncommitted();
       }
     }
   }
@@ -483,6 +644,11 @@ public final class SinkWorker implements Runnable {
   }
 
   private void forgetPending() {
+    if (pendingRollup != null && !pendingRollup.waitsForRetry()) {
+      // Its rows carry versions; a later write of the same buckets must come after it.
+      pendingRollup.written.handle((o, e) -> null).join();
+    }
+    pendingRollup = null;
     batch.clear();
     held = null;
     ledger.clear();
@@ -550,7 +716,7 @@ public final class SinkWorker implements Runnable {
   private long pollWaitMillis() {
     long now = nanoTime.getAsLong();
     long wait = MAX_POLL_WAIT_MS;
-    if (task != null) {
+    if (task != null || (pendingRollup != null && !pendingRollup.waitsForRetry())) {
       wait = TASK_POLL_WAIT_MS; // to notice soon that the writer is done
     } else if (shouldPause()) {
       wait = Math.min(wait, gate.backoffLeftMillis());
@@ -577,7 +743,12 @@ public final class SinkWorker implements Runnable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if ((task != null || held != null || !batch.isEmpty() || !ledger.isEmpty()) && !drain()) {
+      if ((task != null
+              || held != null
+              || pendingRollup != null
+              || !batch.isEmpty()
+              || ledger.hasUncommitted())
+          && !drain()) {
         dropBatches(partitions);
       }
       // Another sink may write these runs now: what we know of their curves may go stale.
@@ -591,7 +762,7 @@ public final class SinkWorker implements Runnable {
         awaitTask();
         task = null; // its outcome no longer matters: all that is uncommitted is read again
       }
-      if (held != null || !batch.isEmpty() || !ledger.isEmpty()) {
+      if (held != null || pendingRollup != null || !batch.isEmpty() || ledger.hasUncommitted()) {
         dropBatches(partitions);
       }
       rollups.forgetAll();

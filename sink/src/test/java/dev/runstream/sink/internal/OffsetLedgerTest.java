@@ -74,4 +74,27 @@ class OffsetLedgerTest {
     assertThat(ledger.isEmpty()).isTrue();
     assertThat(ledger.rewindOffsets()).isEmpty();
   }
+
+  @Test
+  void shouldCommitOnlyTheMarkedBatchesAndKeepTheLaterOnesForTheNextRollupWrite() {
+    ledger.written(batch(A, 3, 4), 100);
+    ledger.markAll(); // a rollup write of batch 1 starts
+    ledger.written(batch(A, 5), 200);
+    ledger.written(batch(B, 10), 300);
+
+    assertThat(ledger.isEmpty()).as("two batches wait for the next rollup write").isFalse();
+    assertThat(ledger.sinceNanos()).as("the oldest unmarked").isEqualTo(200);
+    assertThat(ledger.rewindOffsets())
+        .as("marked but uncommitted batches are read again too")
+        .containsExactlyInAnyOrderEntriesOf(Map.of(A, 3L, B, 10L));
+
+    assertThat(ledger.takeMarked())
+        .containsExactlyInAnyOrderEntriesOf(Map.of(A, new OffsetAndMetadata(5)));
+    assertThat(ledger.hasUncommitted()).isTrue();
+    assertThat(ledger.rewindOffsets()).containsExactlyInAnyOrderEntriesOf(Map.of(A, 5L, B, 10L));
+    assertThat(ledger.take())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(A, new OffsetAndMetadata(6), B, new OffsetAndMetadata(11)));
+    assertThat(ledger.hasUncommitted()).isFalse();
+  }
 }

@@ -168,6 +168,11 @@ class SinkWorkerTest {
   }
 
   private SinkWorker newWorker(int maxRows, Duration rollupInterval, Executor executor) {
+    return newWorker(maxRows, rollupInterval, executor, executor);
+  }
+
+  private SinkWorker newWorker(
+      int maxRows, Duration rollupInterval, Executor executor, Executor rollupExecutor) {
     SinkWorker w =
         new SinkWorker(
             consumer,
@@ -189,7 +194,8 @@ class SinkWorkerTest {
                 rollupInterval),
             counters,
             now::get,
-            executor);
+            executor,
+            rollupExecutor);
     w.subscribe();
     List<TopicPartition> all = List.of(RUNS, METRICS, SUMMARIES, ALERTS);
     consumer.rebalance(all);
@@ -558,6 +564,87 @@ class SinkWorkerTest {
       assertThat(queued).as("a task is waiting").isNotEmpty();
       queued.poll().run();
     }
+  }
+
+  @Test
+  void shouldInsertTheNextBatchWhileTheRollupsOfTheLastAreWrittenAndCommitOnlyWhatTheyCover() {
+    StepExecutor writerThread = new StepExecutor();
+    StepExecutor rollupThread = new StepExecutor();
+    worker = newWorker(2, Duration.ZERO, writerThread, rollupThread);
+    produce(METRICS, metrics(1, 0.9));
+    worker.pollOnce(); // full: handed to the writer
+    writerThread.runNext(); // batch 1 inserted
+    worker.pollOnce(); // its rollups are taken from the tracker on the writer
+    produce(METRICS, metrics(2, 0.8));
+    worker.pollOnce(); // batch 2 decoded meanwhile
+    writerThread.runNext(); // the rollup rows of batch 1 taken
+    worker.pollOnce();
+
+    assertThat(rollupThread.queued).as("the rollup insert of batch 1").hasSize(1);
+    assertThat(writerThread.queued).as("batch 2, not waiting for it").hasSize(1);
+    writerThread.runNext(); // batch 2 inserted before the rollups of batch 1
+    worker.pollOnce();
+    assertThat(writer.rows).containsEntry(Tables.METRICS, 4);
+    assertThat(writer.rollupWrites).isEmpty();
+    assertThat(committed()).as("nothing before its rollups").isEmpty();
+
+    rollupThread.runNext(); // rollups of batch 1
+    worker.pollOnce();
+    assertThat(writer.rollupWrites).hasSize(1);
+    assertThat(writer.rollupWrites.get(0))
+        .as("batch 1's step only")
+        .allSatisfy(r -> assertThat(r.lastStep()).isEqualTo(1L));
+    assertThat(committed())
+        .as("batch 1 only: batch 2 waits for its own rollups")
+        .containsEntry(METRICS, new OffsetAndMetadata(1));
+
+    while (!writerThread.queued.isEmpty() || !rollupThread.queued.isEmpty()) {
+      if (!writerThread.queued.isEmpty()) {
+        writerThread.runNext();
+      } else {
+        rollupThread.runNext();
+      }
+      worker.pollOnce();
+    }
+    assertThat(writer.rollupWrites).hasSize(2);
+    assertThat(writer.rollupWrites.get(1)).extracting(Rollups.Row::lastStep).containsOnly(2L);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(2));
+    assertThat(counters.rollupRefreshes.sum()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldHoldTheCommitAndTryTheRollupInsertAgainWhenItFailsBesideTheBatches() {
+    StepExecutor writerThread = new StepExecutor();
+    StepExecutor rollupThread = new StepExecutor();
+    worker = newWorker(2, Duration.ZERO, writerThread, rollupThread);
+    writer.rollupFailures.set(3); // every attempt of the first insert
+    produce(METRICS, metrics(1, 0.9));
+    worker.pollOnce();
+    writerThread.runNext(); // batch 1 inserted
+    worker.pollOnce();
+    writerThread.runNext(); // its rollup rows taken
+    worker.pollOnce();
+    rollupThread.runNext(); // fails three times
+    worker.pollOnce();
+
+    assertThat(writer.rollupWrites).isEmpty();
+    assertThat(committed()).as("not committed before the rollups are in").isEmpty();
+    assertThat(counters.failedFlushes.sum()).isEqualTo(1);
+    assertThat(consumer.paused()).containsExactlyInAnyOrderElementsOf(consumer.assignment());
+    assertThat(rollupThread.queued).as("not again before the backoff").isEmpty();
+
+    advance(PAUSE);
+    worker.pollOnce();
+    rollupThread.runNext(); // the same rows, again
+    worker.pollOnce();
+
+    assertThat(writer.inserts)
+        .as("the rows are not inserted twice")
+        .containsExactly(Tables.METRICS);
+    assertThat(writer.rollupWrites).hasSize(1);
+    assertThat(writer.rollupWrites.get(0)).extracting(Rollups.Row::lastStep).containsOnly(1L);
+    assertThat(committed()).containsEntry(METRICS, new OffsetAndMetadata(1));
+    assertThat(consumer.paused()).isEmpty();
   }
 
   @Test
