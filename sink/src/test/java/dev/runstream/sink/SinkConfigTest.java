@@ -37,6 +37,18 @@ class SinkConfigTest {
   }
 
   @Test
+  void shouldFetchInLargerBatchesUnlessTheUserSaysOtherwise() {
+    assertThat(ClickHouseSink.consumerProperties(valid().build()))
+        .containsEntry("fetch.min.bytes", 64 * 1024)
+        .containsEntry("fetch.max.wait.ms", 50)
+        .containsEntry("isolation.level", "read_committed");
+    assertThat(
+            ClickHouseSink.consumerProperties(
+                valid().kafkaProperties(Map.of("fetch.max.wait.ms", "10")).build()))
+        .containsEntry("fetch.max.wait.ms", "10");
+  }
+
+  @Test
   void shouldReadTheWritersPasswordFromAFileOverTheVariable(@TempDir Path dir) throws Exception {
     Path secret = Files.writeString(dir.resolve("pw"), "from-the-file\n");
     Map<String, String> env = new HashMap<>();

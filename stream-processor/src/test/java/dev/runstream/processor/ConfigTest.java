@@ -130,6 +130,25 @@ class ConfigTest {
   }
 
   @Test
+  void shouldFetchInLargerBatchesAndCompressWhatItWritesUnlessTheUserSaysOtherwise() {
+    Properties defaults = StreamProcessor.streamsProperties(ProcessorConfig.fromEnv(env()));
+    assertThat(defaults)
+        .containsEntry("main.consumer.fetch.min.bytes", 64 * 1024)
+        .containsEntry("main.consumer.fetch.max.wait.ms", 50)
+        .containsEntry("producer.compression.type", "lz4");
+
+    Properties user =
+        StreamProcessor.streamsProperties(
+            ProcessorConfig.fromEnv(
+                env(
+                    "RUNSTREAM_KAFKA_PROPERTIES",
+                    "main.consumer.fetch.max.wait.ms=10,producer.compression.type=zstd")));
+    assertThat(user)
+        .containsEntry("main.consumer.fetch.max.wait.ms", "10")
+        .containsEntry("producer.compression.type", "zstd");
+  }
+
+  @Test
   @Timeout(120)
   void shouldStopTheProcessorAtStartUpWithTheSettingNamed() throws Exception {
     ProcessBuilder pb =
