@@ -84,6 +84,9 @@ public final class LoadGenerator implements AutoCloseable {
 
   private void logLoop(List<Run> slice) {
     long[] steps = new long[slice.size()];
+    // One map per thread, refilled for every step: log() copies the points out before it returns,
+    // so a new map (and its nodes) per step was garbage for nothing.
+    Map<String, Double> values = new HashMap<>(metricNames.size() * 2);
     Pacer current = null;
     long done = 0;
     while (!stopped) {
@@ -107,17 +110,20 @@ public final class LoadGenerator implements AutoCloseable {
         continue;
       }
       long burst = Math.min(due - done, MAX_BURST_TICKS);
+      long points = 0;
       for (long tick = 0; tick < burst && !stopped; tick++) {
         for (int i = 0; i < slice.size(); i++) {
-          logStep(slice.get(i), steps[i]++);
+          points += logStep(slice.get(i), steps[i]++, values);
         }
       }
+      // Once per burst: the threads share the counter.
+      logged.addAndGet(points);
       done += burst;
     }
   }
 
-  private void logStep(Run run, long step) {
-    Map<String, Double> values = new HashMap<>(metricNames.size() * 2);
+  /** Logs one step of {@code run} through {@code values}; returns the points logged. */
+  private int logStep(Run run, long step, Map<String, Double> values) {
     for (int m = 0; m < metricNames.size(); m++) {
       values.put(metricNames.get(m), Math.sin(step * 0.01 + m));
     }
@@ -128,7 +134,7 @@ public final class LoadGenerator implements AutoCloseable {
     } else {
       run.log(values, step);
     }
-    logged.addAndGet(values.size());
+    return values.size();
   }
 
   /** Stops the logging threads and waits for them; does not finish the runs. Idempotent. */

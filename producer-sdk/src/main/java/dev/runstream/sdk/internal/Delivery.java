@@ -7,6 +7,7 @@ import dev.runstream.schemas.config.KafkaAccessErrors;
 import dev.runstream.schemas.config.KafkaClients;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -88,8 +89,9 @@ final class Delivery {
   private final AtomicBoolean failed = new AtomicBoolean();
   // Per topic, the current producer's first record to it; absent until one was handed over.
   private FirstRecords firstRecords;
-  // Per topic, "topic#partition" of this run's records (the key of its first-record gate).
-  private final Map<String, String> partitions = new HashMap<>();
+  // Per kind (each kind has its topic), "topic#partition" of this run's records (the key of its
+  // first-record gate).
+  private final String[] partitions = new String[RecordKind.values().length];
   private final long firstAckWaitNanos;
   private Producer<String, byte[]> producer;
 
@@ -279,7 +281,7 @@ final class Delivery {
    * {@link Outcome#WAIT}.
    */
   Outcome offer(JournalRecord record, boolean fromDisk) {
-    int bytes = WireFormat.HEADER_SIZE + record.body().length;
+    int bytes = WireFormat.HEADER_SIZE + record.bodyLength();
     if (budget != null) {
       if (inFlightBytes.get() > 0 && inFlightBytes.get() + bytes > budget.perRun()) {
         wakeOnAck = true;
@@ -295,9 +297,16 @@ final class Delivery {
       }
     }
     inFlightBytes.addAndGet(bytes);
-    byte[] body = record.body();
-    byte[] value = new byte[bytes];
-    System.arraycopy(body, 0, value, WireFormat.HEADER_SIZE, body.length);
+    byte[] value;
+    if (record.offset() == WireFormat.HEADER_SIZE) {
+      // The journal reader left room for the header: the buffer is the value, without a copy (a
+      // record sent again after WAIT or REFUSED gets the same header written again).
+      value = record.buffer();
+    } else {
+      value = new byte[bytes];
+      System.arraycopy(
+          record.buffer(), record.offset(), value, WireFormat.HEADER_SIZE, record.bodyLength());
+    }
     Outcome outcome =
         send(record.sequence(), record.kind(), record.points(), value, fromDisk, bytes, -1);
     if (outcome != Outcome.SENT) {
@@ -424,9 +433,9 @@ final class Delivery {
    *     byte[], boolean)}): the record stays on disk only
    */
   boolean send(JournalRecord record, boolean fromDisk) {
-    byte[] body = record.body();
-    byte[] value = new byte[WireFormat.HEADER_SIZE + body.length];
-    System.arraycopy(body, 0, value, WireFormat.HEADER_SIZE, body.length);
+    byte[] value = new byte[WireFormat.HEADER_SIZE + record.bodyLength()];
+    System.arraycopy(
+        record.buffer(), record.offset(), value, WireFormat.HEADER_SIZE, record.bodyLength());
     return send(record.sequence(), record.kind(), record.points(), value, fromDisk);
   }
 
@@ -461,7 +470,7 @@ final class Delivery {
     try {
       writeHeader(kind, value);
       String topic = kind.topic(topics);
-      String partition = partitionOf(topic);
+      String partition = partitionOf(kind, topic);
       FirstRecords.Gate gate = firstRecords.get(partition);
       FirstRecords.Gate mine = null;
       if (gate == null) {
@@ -514,7 +523,7 @@ final class Delivery {
       lastRefusal = e;
       forget(record);
       if (record != null && record.completed != null) {
-        firstRecords.release(partitionOf(kind.topic(topics)), record.completed);
+        firstRecords.release(partitionOf(kind, kind.topic(topics)), record.completed);
       }
       log.debug("cannot hand record {} of run {} to Kafka: {}", sequence, runId, e.toString());
       return Outcome.REFUSED;
@@ -536,8 +545,8 @@ final class Delivery {
    * @throws org.apache.kafka.common.errors.TimeoutException if the topic is not known in time: the
    *     record stays on disk like any other refused record
    */
-  private String partitionOf(String topic) {
-    String partition = partitions.get(topic);
+  private String partitionOf(RecordKind kind, String topic) {
+    String partition = partitions[kind.ordinal()];
     if (partition == null) {
       int count = producer.partitionsFor(topic).size();
       // The default partitioner's choice for the run id (a custom partitioner.class may choose
@@ -548,7 +557,7 @@ final class Delivery {
               : BuiltInPartitioner.partitionForKey(
                   runId.getBytes(java.nio.charset.StandardCharsets.UTF_8), count);
       partition = topic + "#" + p;
-      partitions.put(topic, partition);
+      partitions[kind.ordinal()] = partition;
     }
     return partition;
   }
@@ -635,7 +644,7 @@ final class Delivery {
     // A new producer has a new producer id: no broker holds its state yet.
     producer = producers.acquire();
     firstRecords = producers.firstRecords(producer);
-    partitions.clear();
+    Arrays.fill(partitions, null);
     return new long[] {from, points};
   }
 

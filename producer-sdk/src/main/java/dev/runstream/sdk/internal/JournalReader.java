@@ -34,6 +34,7 @@ final class JournalReader implements AutoCloseable {
   private final Path dir;
   private final long fromSequence;
   private final JournalWriter live;
+  private final int headroom;
   private final CRC32C crc = new CRC32C();
   private List<Path> segments = List.of();
   private int index = -1;
@@ -41,6 +42,9 @@ final class JournalReader implements AutoCloseable {
   private int position;
   private long skippedBytes;
   private int damagedSegments;
+  // Whether the segment read is the live writer's current one, as last computed for liveSegment.
+  private Path liveSegment;
+  private boolean liveIsRead;
 
   JournalReader(Path dir, long fromSequence) {
     this(dir, fromSequence, null);
@@ -50,9 +54,18 @@ final class JournalReader implements AutoCloseable {
    * @param live the writer of this journal in this process, or null when no process writes it
    */
   JournalReader(Path dir, long fromSequence, JournalWriter live) {
+    this(dir, fromSequence, live, 0);
+  }
+
+  /**
+   * @param headroom bytes left free before each record's body in its {@link
+   *     JournalRecord#buffer()}, for a header its user writes there
+   */
+  JournalReader(Path dir, long fromSequence, JournalWriter live, int headroom) {
     this.dir = dir;
     this.fromSequence = fromSequence;
     this.live = live;
+    this.headroom = headroom;
   }
 
   /** Segment files in sequence order. */
@@ -103,8 +116,18 @@ final class JournalReader implements AutoCloseable {
         return null;
       }
       Path segment = segments.get(index);
-      boolean writing = live != null && segment.equals(live.segment());
-      int limit = writing ? live.written() : map.capacity();
+      boolean writing = false;
+      int limit = map.capacity();
+      if (live != null) {
+        // The writer publishes a new segment's name after resetting its count: a count read
+        // between two reads of the same name belongs to that segment (or is a new one's 0).
+        Path current = live.segment();
+        int published = live.written();
+        if (current == live.segment() && isLive(segment, current)) {
+          writing = true;
+          limit = Math.min(published, limit);
+        }
+      }
       int length = 0;
       if (limit - position >= JournalWriter.HEADER) {
         length = map.getInt(position);
@@ -116,28 +139,33 @@ final class JournalReader implements AutoCloseable {
           }
           if (limit - position - JournalWriter.HEADER >= length) {
             int at = position + JournalWriter.HEADER;
-            crc.reset();
-            crc.update(map.slice(at, length));
-            if ((int) crc.getValue() != expected) {
-              damaged(limit);
-              continue;
+            // A frame of the live segment was published by this process's writer after it was
+            // written whole (a checksum only catches what a crash tore): no need to check it.
+            if (!writing) {
+              crc.reset();
+              crc.update(map.slice(at, length));
+              if ((int) crc.getValue() != expected) {
+                damaged(limit);
+                continue;
+              }
             }
             position += JournalWriter.HEADER + length;
             long sequence = map.getLong(at);
             RecordKind kind = RecordKind.of(map.get(at + 8));
             int points = map.getInt(at + 9);
             long step = map.getLong(at + 13);
-            byte[] body = new byte[length - JournalWriter.PAYLOAD_HEADER];
-            map.get(at + JournalWriter.PAYLOAD_HEADER, body);
+            if (sequence < fromSequence) {
+              continue;
+            }
+            int bodyLength = length - JournalWriter.PAYLOAD_HEADER;
+            byte[] buffer = new byte[headroom + bodyLength];
+            map.get(at + JournalWriter.PAYLOAD_HEADER, buffer, headroom, bodyLength);
             if (kind == null) {
               log.warn(
                   "journal {} holds a record of an unknown kind at sequence {}", dir, sequence);
               continue;
             }
-            if (sequence >= fromSequence) {
-              return new JournalRecord(sequence, kind, points, step, body);
-            }
-            continue;
+            return new JournalRecord(sequence, kind, points, step, buffer, headroom);
           }
         }
       }
@@ -159,6 +187,15 @@ final class JournalReader implements AutoCloseable {
       }
       map = null;
     }
+  }
+
+  // Compared again only when the writer rolled to another segment or the reader moved on.
+  private boolean isLive(Path segment, Path current) {
+    if (current != liveSegment) {
+      liveSegment = current;
+      liveIsRead = segment.equals(current);
+    }
+    return liveIsRead;
   }
 
   // A segment of an older writer that appended to its file, or one another process maps larger.
@@ -209,6 +246,7 @@ final class JournalReader implements AutoCloseable {
     }
     map = mapOf(segments.get(index));
     position = 0;
+    liveSegment = null;
     return true;
   }
 

@@ -2,6 +2,7 @@ package dev.runstream.sdk.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -41,6 +42,8 @@ final class JournalWriter implements Closeable {
   private final Path dir;
   private final long segmentBytes;
   private final CRC32C crc = new CRC32C();
+  private final byte[] payloadHeaderBytes = new byte[PAYLOAD_HEADER];
+  private final ByteBuffer payloadHeader = ByteBuffer.wrap(payloadHeaderBytes);
   private MappedByteBuffer map;
   private long nextSize;
   private volatile Path segment;
@@ -140,14 +143,15 @@ final class JournalWriter implements Closeable {
       openSegment(sequence, frame);
       start = 0;
     }
+    // The payload's header is built on the heap and checksummed there with the body: the same
+    // checksum as over the mapped bytes, without a view of the mapping per frame.
+    payloadHeader.putLong(0, sequence).put(8, kind.code).putInt(9, points).putLong(13, step);
+    crc.reset();
+    crc.update(payloadHeaderBytes, 0, PAYLOAD_HEADER);
+    crc.update(body, bodyOffset, bodyLength);
     try {
-      map.putLong(start + HEADER, sequence)
-          .put(start + HEADER + 8, kind.code)
-          .putInt(start + HEADER + 9, points)
-          .putLong(start + HEADER + 13, step)
+      map.put(start + HEADER, payloadHeaderBytes, 0, PAYLOAD_HEADER)
           .put(start + HEADER + PAYLOAD_HEADER, body, bodyOffset, bodyLength);
-      crc.reset();
-      crc.update(map.slice(start + HEADER, payload));
       map.putInt(start + 4, (int) crc.getValue());
       // The length last: until it is there, the frame does not exist for a reader.
       map.putInt(start, payload);

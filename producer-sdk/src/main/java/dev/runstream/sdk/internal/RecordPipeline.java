@@ -98,6 +98,9 @@ final class RecordPipeline {
   private boolean closed;
   private long lastJournalError;
   private final Object syncLock = new Object();
+  // The shared fsync thread's: ticks between two forces, and since the last.
+  private final long ticksPerSync;
+  private long ticksSinceSync;
   private final java.util.concurrent.atomic.AtomicBoolean syncRequested =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -188,20 +191,18 @@ final class RecordPipeline {
       delivery.onFailure(this::orderBroken);
     }
     long fsync = Math.max(1, fsyncInterval.toMillis());
+    // One task on the shared thread forces the journal every fsync interval and, online, records
+    // Kafka's acknowledgements in the run directory at least every second (on that thread, not a
+    // sender's): a SIGKILL then leaves at most about a second of records that a sync or a resumed
+    // run cannot tell from the mark alone are in Kafka.
+    long every = delivery == null ? fsync : Math.min(fsync, TICK_MS);
+    // Rounded down, so the journal is forced at least every fsync interval.
+    this.ticksPerSync = Math.max(1, fsync / every);
     ticks.add(
         senders
             .syncer()
-            .scheduleWithFixedDelay(this::syncQuietly, fsync, fsync, TimeUnit.MILLISECONDS));
+            .scheduleWithFixedDelay(this::syncTick, every, every, TimeUnit.MILLISECONDS));
     if (delivery != null) {
-      // Kafka's acknowledgements recorded in the run directory at least every second, by the
-      // shared thread (not a sender's): a SIGKILL then leaves at most about a second of records
-      // that a sync or a resumed run cannot tell from the mark alone are in Kafka.
-      long every = Math.min(fsync, TICK_MS);
-      ticks.add(
-          senders
-              .syncer()
-              .scheduleWithFixedDelay(
-                  () -> persistAck(ackMark), every, every, TimeUnit.MILLISECONDS));
       // Failures to recover from, Kafka's health to check.
       ticks.add(
           senders
@@ -425,7 +426,7 @@ final class RecordPipeline {
       return held;
     }
     if (cursor == null) {
-      cursor = new JournalReader(directory.path(), cursorNext, journal);
+      cursor = new JournalReader(directory.path(), cursorNext, journal, WireFormat.HEADER_SIZE);
     }
     JournalRecord r = cursor.next();
     if (r != null) {
@@ -602,6 +603,18 @@ final class RecordPipeline {
 
   private void syncQuietly() {
     sync();
+  }
+
+  // The shared fsync thread's tick: forces the journal every ticksPerSync ticks, then records
+  // Kafka's acknowledgements.
+  private void syncTick() {
+    if (++ticksSinceSync >= ticksPerSync) {
+      ticksSinceSync = 0;
+      sync();
+    }
+    if (delivery != null) {
+      persistAck(ackMark);
+    }
   }
 
   /** Forces what was journalled so far; the force runs outside the lock, beside new appends. */

@@ -119,6 +119,33 @@ class JournalTest {
   }
 
   @Test
+  void shouldLeaveRoomForAHeaderBeforeEachBodyAndFollowTheWriterAcrossSegments()
+      throws IOException {
+    // Segments of 200 bytes: the live reader follows the writer from segment to segment.
+    try (JournalWriter w = new JournalWriter(dir, 0, 200);
+        JournalReader r = new JournalReader(dir, 0, w, 5)) {
+      List<Long> sequences = new java.util.ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        w.append(i, RecordKind.METRICS, 1, i, body(i), 0, body(i).length);
+        if (i % 7 == 0) {
+          for (JournalRecord rec = r.next(); rec != null; rec = r.next()) {
+            assertThat(rec.offset()).isEqualTo(5);
+            assertThat(rec.buffer()).hasSize(5 + body((int) rec.sequence()).length);
+            assertThat(rec.body()).isEqualTo(body((int) rec.sequence()));
+            sequences.add(rec.sequence());
+          }
+        }
+      }
+      for (JournalRecord rec = r.next(); rec != null; rec = r.next()) {
+        sequences.add(rec.sequence());
+      }
+      assertThat(JournalReader.segments(dir)).hasSizeGreaterThan(3);
+      assertThat(sequences).containsExactlyElementsOf(steps(0, 30));
+      assertThat(r.damagedSegments()).isZero();
+    }
+  }
+
+  @Test
   void shouldKeepWhatAProcessWroteBeforeItDiedWithoutClosingAndGoOnAfterIt() throws IOException {
     // The first "process" appends and dies: no close, no sync; its mapping is all that wrote.
     JournalWriter dead = new JournalWriter(dir, 0, 64L << 20);
