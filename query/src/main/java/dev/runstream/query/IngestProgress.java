@@ -31,10 +31,16 @@ import java.util.function.Function;
  * RunQueries}.
  */
 public final class IngestProgress {
-  /** Times the active parts are listed again when some were merged away while being read. */
+  /**
+   * Times the active parts are listed again when some were merged away while being read, before the
+   * whole table is asked instead.
+   */
   private static final int PART_ATTEMPTS = 5;
 
+  private final int partAttempts;
+
   private final ClickHouseHttp clickHouse;
+  private final String database;
   private final String metricsTable;
   private final String summariesTable;
   private final String partsQuery;
@@ -45,6 +51,13 @@ public final class IngestProgress {
   private final Map<List<String>, Map<String, Map<String, Long>>> stepsByPart = new HashMap<>();
 
   IngestProgress(ClickHouseHttp clickHouse, String database, String teamCondition) {
+    this(clickHouse, database, teamCondition, PART_ATTEMPTS);
+  }
+
+  private IngestProgress(
+      ClickHouseHttp clickHouse, String database, String teamCondition, int partAttempts) {
+    this.partAttempts = partAttempts;
+    this.database = database;
     this.clickHouse = clickHouse;
     String db = Sql.identifier(database);
     this.metricsTable = db + "." + Sql.identifier(Tables.METRICS);
@@ -75,7 +88,7 @@ public final class IngestProgress {
     }
     Map<String, Long> out = new HashMap<>();
     // The highest step of a run at or above fromStep is its highest step, if that is high enough.
-    for (Map<String, Long> ofPart :
+    Collection<Map<String, Long>> answered =
         perPart(
             cache,
             parts -> {
@@ -93,7 +106,21 @@ public final class IngestProgress {
               }
               return read;
             },
-            Map.of())) {
+            Map.of());
+    if (answered == null) {
+      for (JsonNode row :
+          clickHouse.queryJson(
+              "SELECT run_id, max(step) AS s FROM "
+                  + metricsTable
+                  + " WHERE step >= "
+                  + fromStep
+                  + condition
+                  + " GROUP BY run_id")) {
+        out.put(Json.text(row.get("run_id")), Json.toLong(row.get("s")));
+      }
+      return Map.copyOf(out);
+    }
+    for (Map<String, Long> ofPart : answered) {
       ofPart.forEach(
           (run, step) -> {
             if (step >= fromStep) {
@@ -115,8 +142,7 @@ public final class IngestProgress {
     synchronized (this) {
       cache = pointsByPart.computeIfAbsent(project, k -> new HashMap<>());
     }
-    long sum = 0;
-    for (long ofPart :
+    Collection<Long> answered =
         perPart(
             cache,
             parts -> {
@@ -133,7 +159,13 @@ public final class IngestProgress {
               }
               return read;
             },
-            0L)) {
+            0L);
+    if (answered == null) {
+      return single(
+          "SELECT count() AS c FROM " + metricsTable + " WHERE project = " + inProject(project));
+    }
+    long sum = 0;
+    for (long ofPart : answered) {
       sum += ofPart;
     }
     return sum;
@@ -154,37 +186,45 @@ public final class IngestProgress {
 
   /**
    * The answers of the metrics table's parts that were active at one moment, reading with {@code
-   * read} (part names to answers by name) only the parts {@code cache} does not hold yet. A part
-   * missing from what {@code read} returns holds nothing asked for ({@code none}), unless it was
-   * merged away before it could be read: a part still active after the read was active throughout
-   * it, so then the answers are complete; otherwise the parts are listed again. Parts are known by
-   * name, rows and time of writing, because a table dropped and created again reuses the names.
+   * read} (part names to answers by name) only the parts {@code cache} does not hold yet; null when
+   * merges kept replacing the parts faster than they could be read, and the caller must ask the
+   * whole table instead. A part missing from what {@code read} returns holds nothing asked for
+   * ({@code none}). A part still active after the read was active throughout it, so its answer is
+   * complete and kept; a part merged away meanwhile is not, and the part it was merged into is read
+   * on the next attempt. Parts are known by name, rows and time of writing, because a table dropped
+   * and created again reuses the names.
    */
   private <V> Collection<V> perPart(
       Map<String, V> cache, Function<Set<String>, Map<String, V>> read, V none) {
     synchronized (cache) {
       Map<String, String> active = activeParts();
-      for (int attempt = 1; ; attempt++) {
+      for (int attempt = 1; attempt <= partAttempts; attempt++) {
         Map<String, String> unknown = new HashMap<>(active);
         unknown.values().removeAll(cache.keySet());
         if (unknown.isEmpty()) {
-          break;
+          cache.keySet().retainAll(active.values());
+          return List.copyOf(cache.values());
         }
         Map<String, V> answers = read.apply(unknown.keySet());
         Map<String, String> after = activeParts();
-        if (after.entrySet().containsAll(unknown.entrySet())) {
-          unknown.forEach((name, part) -> cache.put(part, answers.getOrDefault(name, none)));
-          break;
-        }
-        if (attempt == PART_ATTEMPTS) {
-          throw new IllegalStateException(
-              "the parts of " + metricsTable + " changed while being read " + attempt + " times");
-        }
+        unknown.forEach(
+            (name, part) -> {
+              if (part.equals(after.get(name))) {
+                cache.put(part, answers.getOrDefault(name, none));
+              }
+            });
         active = after;
       }
-      cache.keySet().retainAll(active.values());
-      return List.copyOf(cache.values());
+      return null;
     }
+  }
+
+  /**
+   * The same questions, with the parts listed at most {@code attempts} times before the whole table
+   * is asked; for tests of that path (0: always the whole table).
+   */
+  IngestProgress withPartAttempts(int attempts) {
+    return new IngestProgress(clickHouse, database, teamCondition, attempts);
   }
 
   /** The active parts of the metrics table: name to name, rows and time of writing. */

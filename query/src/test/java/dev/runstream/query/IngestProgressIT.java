@@ -93,6 +93,17 @@ class IngestProgressIT {
   }
 
   @Test
+  void theWholeTableGivesTheSameAnswersWhenMergesOutrunThePartReads() {
+    IngestProgress whole = queries.ingest().withPartAttempts(0);
+    assertThat(whole.latestSteps("p", "m0", 0)).isEqualTo(Map.of("a", 9L, "b", 4L, "c", 42L));
+    assertThat(whole.latestSteps("p", "m0", 5)).isEqualTo(Map.of("a", 9L, "c", 42L));
+    assertThat(whole.latestSteps("p", "m9", 0)).isEmpty();
+    assertThat(queries.forTeam("t1").ingest().withPartAttempts(0).points("p")).isEqualTo(25);
+    assertThat(whole.points("p")).isEqualTo(26);
+    assertThat(whole.points("none")).isZero();
+  }
+
+  @Test
   void answersFollowTheInsertsAndMergesAfterEarlierQuestions() {
     IngestProgress ingest = queries.ingest();
     insert(point("t1", "grow", "a", "m0", 0), point("t1", "grow", "a", "m0", 1));
